@@ -1,0 +1,2 @@
+// Public API of apps/serve. Filled in by its issue.
+export {};

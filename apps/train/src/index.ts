@@ -1,0 +1,2 @@
+// Public API of apps/train. Filled in by its issue.
+export {};

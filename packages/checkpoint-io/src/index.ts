@@ -1,0 +1,2 @@
+// Public API of packages/checkpoint-io. Filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of packages/freeze-policy. Filled in by its issue.
+export {};

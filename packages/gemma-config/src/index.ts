@@ -1,0 +1,2 @@
+// Public API of packages/gemma-config. Filled in by its issue.
+export {};

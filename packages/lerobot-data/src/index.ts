@@ -1,0 +1,2 @@
+// Public API of packages/lerobot-data. Filled in by its issue.
+export {};

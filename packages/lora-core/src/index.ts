@@ -1,0 +1,2 @@
+// Public API of packages/lora-core. Filled in by its issue.
+export {};

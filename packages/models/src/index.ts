@@ -1,0 +1,2 @@
+// Public API of packages/models. Filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of packages/tfjs-backend. Filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of packages/trainer. Filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of packages/zero-merge. Filled in by its issue.
+export {};
