@@ -1,2 +1,2 @@
-// Public API of packages/trainer. Filled in by its issue.
-export {};
+// Public API of @vla-lora/trainer.
+export * from './optim/index.js';

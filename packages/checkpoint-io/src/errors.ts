@@ -1,0 +1,2 @@
+// Typed errors of @vla-lora/checkpoint-io.
+export {};

@@ -1,0 +1,2 @@
+// Public API of checkpoint-io's fs module.
+export {};

@@ -1,0 +1,2 @@
+// Public API of checkpoint-io's state module.
+export {};

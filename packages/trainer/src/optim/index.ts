@@ -1,0 +1,2 @@
+// AdamW, gradient clipping, LR schedules.
+export {};
