@@ -1,2 +1,4 @@
 // Public API of checkpoint-io's fs module.
-export {};
+export { writeFileAtomic, withAtomicDir, createAtomicFile, fsyncDir } from './atomic.js';
+export type { AtomicFile } from './atomic.js';
+export { AtomicWriteError } from './errors.js';

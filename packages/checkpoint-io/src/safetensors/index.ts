@@ -1,2 +1,25 @@
 // Public API of checkpoint-io's safetensors module.
-export {};
+export {
+  SafetensorsError,
+  SafetensorsTruncatedError,
+  SafetensorsHeaderTooLargeError,
+  SafetensorsHeaderError,
+  SafetensorsDtypeError,
+  SafetensorsShapeError,
+  SafetensorsOffsetError,
+  TensorNotFoundError,
+  SafetensorsWriteError,
+  ShardIndexError,
+  ReaderClosedError,
+} from './errors.js';
+export { MAX_HEADER_SIZE, parseHeader, parseHeaderLength, serializeHeader, safetensorsOrder } from './header.js';
+export type { TensorInfo, TensorSlot, ParsedHeader, HeaderEntry } from './header.js';
+export { SafetensorsFile } from './reader.js';
+export type { SafetensorsReader } from './reader.js';
+export { ShardedSafetensors, readShardIndex } from './sharded.js';
+export type { ShardIndex } from './sharded.js';
+export { openSafetensors, resolveSafetensorsPath } from './open.js';
+export { writeSafetensors } from './writer.js';
+export type { SafetensorsEntry, WriteSafetensorsOptions } from './writer.js';
+export { writeSafetensorsSharded, planShards } from './sharded-writer.js';
+export type { WriteShardedOptions, ShardedWriteResult } from './sharded-writer.js';
