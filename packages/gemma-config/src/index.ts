@@ -24,3 +24,13 @@ export type { Pi0HeadName } from './pi0-specs.js';
 export { pathSegments, isLoraPath, isUnder } from './path-segments.js';
 export { countParams, sumParams, assertUniquePaths } from './accounting.js';
 export type { ParamCounts, TrainablePredicate } from './accounting.js';
+export { memoryBill, formatBytes } from './memory-bill.js';
+export type { MemoryBill, MemoryBillOptions, MemoryBillRow, ComputeDtype, OptimizerKind, ShardStage } from './memory-bill.js';
+export {
+  pi0ActivationStacks,
+  gemmaActivationStack,
+  siglipActivationStack,
+  inferActivationStacks,
+  stackActivationBytes,
+} from './activation-stacks.js';
+export type { ActivationStack } from './activation-stacks.js';
