@@ -1,2 +1,15 @@
-// Public API of packages/tfjs-backend. Filled in by its issue.
-export {};
+// Public API of @vla-lora/tfjs-backend.
+export { initBackend } from './init-backend.js';
+export { describeBackend } from './describe.js';
+export { resolveBackendRequest, type ResolvedRequest } from './request.js';
+export { registerAllGradients } from './gradients.js';
+export { locateWasmDir, wasmDirCandidates } from './wasm-dir.js';
+export { BACKEND_REQUESTS, type BackendInfo, type BackendName, type BackendRequest, type InitBackendOptions } from './types.js';
+export {
+  BackendInitError,
+  BackendNotInstalledError,
+  TfjsBackendError,
+  UnknownBackendError,
+  WasmBinaryNotFoundError,
+  WebGpuUnavailableError,
+} from './errors.js';
