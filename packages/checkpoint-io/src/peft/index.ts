@@ -1,2 +1,32 @@
 // Public API of checkpoint-io's peft module.
-export {};
+export {
+  PeftAdapterError,
+  AdapterConfigError,
+  AdapterWeightsMissingError,
+  AdapterPlaceholderError,
+  AdapterEmptyTensorError,
+  AdapterUnpairedError,
+  AdapterRankMismatchError,
+  AdapterNonFiniteError,
+  AdapterMissingTargetsError,
+  AdapterSaveError,
+} from './errors.js';
+export { loadPeftAdapter, savePeftAdapter, readAdapterWeights, findAdapterWeights, ADAPTER_SAFETENSORS_NAME, ADAPTER_BIN_NAME } from './adapter.js';
+export type { PeftAdapter } from './adapter.js';
+export {
+  readAdapterConfig,
+  writeAdapterConfig,
+  serializeAdapterConfig,
+  checkLoraConfig,
+  loraRank,
+  loraScaling,
+  ADAPTER_CONFIG_NAME,
+} from './config.js';
+export type { PeftLoraConfig } from './config.js';
+export { insertAdapterName, removeAdapterName, parseLoraKey, relativeModulePath } from './names.js';
+export type { LoraKeyParts } from './names.js';
+export { verifyAdapter } from './verify.js';
+export type { AdapterReport } from './verify.js';
+export { findZeroCheckpointDir, ZERO_RECOVER_COMMAND } from './zero-hint.js';
+export { parsePyJson, dumpPyJson, pyFloatRepr } from './py-json.js';
+export type { PyJson } from './py-json.js';

@@ -1,0 +1,184 @@
+// verifyAdapter: everything a user checks by hand before trusting a LoRA adapter directory.
+import { numel, type Dtype, type RawTensor } from '../dtype/dtypes.js';
+import { toFloat32 } from '../dtype/convert.js';
+import { readAdapterConfig, loraRank, type PeftLoraConfig } from './config.js';
+import {
+  AdapterMissingTargetsError,
+  AdapterNonFiniteError,
+  AdapterRankMismatchError,
+  AdapterUnpairedError,
+} from './errors.js';
+import { readAdapterWeights } from './adapter.js';
+import { parseLoraKey, relativeModulePath } from './names.js';
+import { placeholderError, zeroElementError } from './zero-hint.js';
+
+export interface AdapterReport {
+  dir: string;
+  weightsFile: string;
+  format: 'safetensors' | 'bin';
+  /** Tensors whose names are LoRA parameters (lora_A/B, lora_embedding_A/B, lora_magnitude_vector). */
+  loraTensors: number;
+  /** Values (elements) in those tensors. */
+  loraValues: number;
+  /** Other tensors in the file (modules_to_save, biases …). */
+  otherTensors: number;
+  /** Modules with a LoRA pair. */
+  modules: number;
+  /** Ranks found → number of modules with that rank. */
+  ranks: Record<number, number>;
+  dtypes: Partial<Record<Dtype, number>>;
+  /** Modules whose lora_B is entirely zero (untrained). */
+  zeroBModules: string[];
+  config: PeftLoraConfig;
+  warnings: string[];
+  /** "N LoRA tensors, M values" */
+  summary: string;
+}
+
+const FLOAT_DTYPES = new Set<Dtype>(['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2']);
+
+/** PEFT's target matching for a list of names: the full path or its last dotted segments. */
+function matchesTarget(module: string, target: string): boolean {
+  return module === target || module.endsWith(`.${target}`);
+}
+
+function moduleIsTargeted(config: PeftLoraConfig, module: string): boolean {
+  const t = config.target_modules;
+  if (t === null || t === undefined) return true;
+  if (typeof t === 'string') {
+    if (t === 'all-linear') return true;
+    try {
+      return new RegExp(`^(?:${t})$`).test(module);
+    } catch {
+      return true;
+    }
+  }
+  return t.some((x) => matchesTarget(module, x));
+}
+
+/**
+ * Checks an adapter directory and returns a report; throws the typed error of the first failed
+ * check: placeholder / zero-element tensors (with the ZeRO hint), unpaired A/B, ranks that disagree
+ * with r / rank_pattern, NaN/Inf, target modules with no weights. lora_B all zero is a warning.
+ */
+export async function verifyAdapter(dir: string): Promise<AdapterReport> {
+  const config = await readAdapterConfig(dir);
+  const { path, format, tensors } = await readAdapterWeights(dir);
+  if (tensors.size === 0) throw await placeholderError(dir, path);
+  const empty = [...tensors].filter(([, t]) => numel(t.shape) === 0).map(([k]) => k);
+  if (empty.length > 0) throw await zeroElementError(dir, path, empty);
+
+  const warnings: string[] = [];
+  const dtypes: Partial<Record<Dtype, number>> = {};
+  const pairs = new Map<string, { A?: RawTensor; B?: RawTensor; nameA?: string; nameB?: string }>();
+  let loraTensors = 0;
+  let loraValues = 0;
+  let otherTensors = 0;
+  const nonFinite: Array<{ name: string; nan: number; inf: number }> = [];
+  for (const [name, t] of tensors) {
+    dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
+    const parts = parseLoraKey(name);
+    if (!parts || parts.role === 'bias') {
+      otherTensors++;
+      continue;
+    }
+    loraTensors++;
+    loraValues += numel(t.shape);
+    if (!FLOAT_DTYPES.has(t.dtype)) {
+      warnings.push(`${name} is ${t.dtype}, not a float dtype`);
+    } else {
+      const v = toFloat32(t);
+      let nan = 0;
+      let inf = 0;
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i]!;
+        if (x !== x) nan++;
+        else if (x === Infinity || x === -Infinity) inf++;
+      }
+      if (nan + inf > 0) nonFinite.push({ name, nan, inf });
+    }
+    if (parts.role === 'magnitude') continue;
+    const entry = pairs.get(parts.module) ?? {};
+    if (parts.role === 'A' || parts.role === 'embedding_A') Object.assign(entry, { A: t, nameA: name });
+    else Object.assign(entry, { B: t, nameB: name });
+    pairs.set(parts.module, entry);
+  }
+
+  const unpaired = [...pairs].filter(([, p]) => !p.A || !p.B);
+  if (unpaired.length > 0) {
+    const list = unpaired.map(([m, p]) => `${m} (${p.A ? 'lora_B' : 'lora_A'} missing)`);
+    throw new AdapterUnpairedError(
+      dir,
+      `${path}: ${unpaired.length} module(s) have only half of their LoRA pair: ${list.slice(0, 5).join(', ')}${list.length > 5 ? ' …' : ''}; the file is incomplete — re-export the adapter`,
+      unpaired.map(([m]) => m),
+    );
+  }
+
+  const ranks: Record<number, number> = {};
+  const mismatches: Array<{ module: string; expected: number; rankA: number; rankB: number }> = [];
+  const zeroBModules: string[] = [];
+  for (const [module, p] of pairs) {
+    const rankA = p.A!.shape[0] ?? -1;
+    const rankB = p.B!.shape.length >= 2 ? p.B!.shape[1]! : -1;
+    const expected = loraRank(config, relativeModulePath(module));
+    if (rankA !== rankB || rankA !== expected) mismatches.push({ module, expected, rankA, rankB });
+    ranks[rankA] = (ranks[rankA] ?? 0) + 1;
+    if (FLOAT_DTYPES.has(p.B!.dtype) && toFloat32(p.B!).every((x) => x === 0)) zeroBModules.push(module);
+  }
+  if (mismatches.length > 0) {
+    const m = mismatches[0]!;
+    throw new AdapterRankMismatchError(
+      dir,
+      `${path}: ${mismatches.length} module(s) have a LoRA rank that disagrees with adapter_config.json (r=${config.r}${config.rank_pattern && Object.keys(config.rank_pattern).length ? ', rank_pattern' : ''}); e.g. ${m.module}: lora_A rank ${m.rankA}, lora_B rank ${m.rankB}, config says ${m.expected}. The config and weights come from different runs — use the config saved with these weights`,
+      mismatches,
+    );
+  }
+
+  if (nonFinite.length > 0) {
+    const total = nonFinite.reduce((a, x) => a + x.nan + x.inf, 0);
+    throw new AdapterNonFiniteError(
+      dir,
+      `${path}: ${total} NaN/Inf values in ${nonFinite.length} LoRA tensor(s), e.g. ${nonFinite[0]!.name} (${nonFinite[0]!.nan} NaN, ${nonFinite[0]!.inf} Inf); training diverged (lower the learning rate, check fp16 overflow) — use an earlier checkpoint`,
+      nonFinite,
+    );
+  }
+
+  const t = config.target_modules;
+  const modules = [...pairs.keys()].map(relativeModulePath);
+  if (Array.isArray(t)) {
+    const missing = t.filter((target) => !modules.some((m) => matchesTarget(m, target)));
+    if (missing.length > 0) {
+      throw new AdapterMissingTargetsError(
+        dir,
+        `${path}: target_modules ${JSON.stringify(missing)} of adapter_config.json have no LoRA weights in the file; the weights were not saved (or the config belongs to another run)`,
+        missing,
+      );
+    }
+  } else if (typeof t === 'string' && t !== 'all-linear' && !modules.some((m) => moduleIsTargeted(config, m))) {
+    throw new AdapterMissingTargetsError(dir, `${path}: no LoRA weight belongs to a module matching target_modules ${JSON.stringify(t)}`, [t]);
+  }
+  const untargeted = modules.filter((m) => !moduleIsTargeted(config, m));
+  if (untargeted.length > 0) warnings.push(`${untargeted.length} LoRA module(s) are not matched by target_modules, e.g. ${untargeted[0]}`);
+
+  if (zeroBModules.length === pairs.size) {
+    warnings.push(`every lora_B (${zeroBModules.length} modules) is all zero: the adapter is untrained (fresh init) and changes nothing`);
+  } else if (zeroBModules.length > 0) {
+    warnings.push(`${zeroBModules.length} of ${pairs.size} modules have an all-zero lora_B (untrained), e.g. ${zeroBModules[0]}`);
+  }
+
+  return {
+    dir,
+    weightsFile: path,
+    format,
+    loraTensors,
+    loraValues,
+    otherTensors,
+    modules: pairs.size,
+    ranks,
+    dtypes,
+    zeroBModules,
+    config,
+    warnings,
+    summary: `${loraTensors} LoRA tensors, ${loraValues} values`,
+  };
+}
