@@ -1,0 +1,111 @@
+// transformers' GemmaModel (the decoder stack), built from parameter specs.
+import * as tf from '@tensorflow/tfjs-core';
+import { ModuleBase, ModuleList } from '@vla-lora/lora-core';
+import { Embedding } from '../layers/embedding.js';
+import { GemmaRMSNorm } from '../layers/rms-norm.js';
+import type { AttentionDims } from '../ops/attention.js';
+import type { RopeTables } from '../ops/rope.js';
+import type { SpecBook } from '../params/spec-book.js';
+import { GemmaAttention } from './attention.js';
+import { GemmaDecoderLayer } from './decoder-layer.js';
+import { GemmaMLP } from './mlp.js';
+
+/** What the forward pass needs beyond the shapes the specs give. */
+export interface GemmaStackConfig {
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  /** Attention scale (head_dim^-0.5 for Gemma). */
+  attnScale: number;
+}
+
+export class GemmaModel extends ModuleBase {
+  readonly hiddenSize: number;
+
+  constructor(
+    readonly config: GemmaStackConfig,
+    embed: Embedding | null,
+    layers: GemmaDecoderLayer[],
+    norm: GemmaRMSNorm,
+  ) {
+    super();
+    if (embed !== null) this.registerChild('embed_tokens', embed);
+    this.registerChild('layers', new ModuleList(layers));
+    this.registerChild('norm', norm);
+    this.hiddenSize = norm.weight.shape[0]!;
+  }
+
+  /**
+   * Allocates a GemmaModel at `prefix` (e.g. `model.`, `paligemma_with_expert.gemma_expert.model.`)
+   * from the spec book: sizes come from the specs, the rest from `config`.
+   */
+  static fromSpecs(book: SpecBook, prefix: string, config: GemmaStackConfig, opts: { embedTokens: boolean }): GemmaModel {
+    const dims: AttentionDims = { numHeads: config.numHeads, numKvHeads: config.numKvHeads, headDim: config.headDim, scale: config.attnScale };
+    const hidden = book.shape(`${prefix}norm.weight`)[0]!;
+    const embed = opts.embedTokens ? new Embedding(book.variable(`${prefix}embed_tokens.weight`, { normalStd: 0.02 })) : null;
+    if (embed !== null && embed.embeddingDim !== hidden) {
+      throw new RangeError(`${prefix}embed_tokens.weight has width ${embed.embeddingDim}, the norm ${hidden}`);
+    }
+    const q = config.numHeads * config.headDim;
+    const kv = config.numKvHeads * config.headDim;
+    const layers: GemmaDecoderLayer[] = [];
+    for (let i = 0; i < config.numLayers; i++) {
+      const L = `${prefix}layers.${i}`;
+      const attn = new GemmaAttention(
+        book.linear(`${L}.self_attn.q_proj`, { inFeatures: hidden, outFeatures: q }),
+        book.linear(`${L}.self_attn.k_proj`, { inFeatures: hidden, outFeatures: kv }),
+        book.linear(`${L}.self_attn.v_proj`, { inFeatures: hidden, outFeatures: kv }),
+        book.linear(`${L}.self_attn.o_proj`, { inFeatures: q, outFeatures: hidden }),
+        dims,
+      );
+      const up = book.linear(`${L}.mlp.up_proj`, { inFeatures: hidden });
+      const mlp = new GemmaMLP(
+        book.linear(`${L}.mlp.gate_proj`, { inFeatures: hidden, outFeatures: up.outFeatures }),
+        up,
+        book.linear(`${L}.mlp.down_proj`, { inFeatures: up.outFeatures, outFeatures: hidden }),
+      );
+      layers.push(
+        new GemmaDecoderLayer(
+          attn,
+          mlp,
+          new GemmaRMSNorm(book.variable(`${L}.input_layernorm.weight`, 'zeros', [hidden]), config.rmsNormEps),
+          new GemmaRMSNorm(book.variable(`${L}.post_attention_layernorm.weight`, 'zeros', [hidden]), config.rmsNormEps),
+        ),
+      );
+    }
+    const norm = new GemmaRMSNorm(book.variable(`${prefix}norm.weight`, 'zeros', [hidden]), config.rmsNormEps);
+    return new GemmaModel(config, embed, layers, norm);
+  }
+
+  get embedTokens(): Embedding {
+    const e = this.namedChildren().find(([n]) => n === 'embed_tokens');
+    if (e === undefined) throw new RangeError('this GemmaModel has no embed_tokens (openpi removes the action expert\'s)');
+    return e[1] as Embedding;
+  }
+  get layers(): GemmaDecoderLayer[] {
+    return this.child<ModuleList>('layers')
+      .namedChildren()
+      .map(([, m]) => m as GemmaDecoderLayer);
+  }
+  get norm(): GemmaRMSNorm {
+    return this.child<GemmaRMSNorm>('norm');
+  }
+
+  /**
+   * Token embeddings times transformers' normalizer, torch.tensor(hidden_size**0.5, dtype) — in
+   * float32 here, so sqrt(hidden) rounded to float32.
+   */
+  embed(ids: tf.Tensor): tf.Tensor {
+    return tf.mul(this.embedTokens.apply(ids), Math.fround(Math.sqrt(this.hiddenSize)));
+  }
+
+  /** The decoder stack on embeddings x [B, S, hidden] and the final norm. */
+  forwardEmbeds(x: tf.Tensor, rope: RopeTables, mask: tf.Tensor | null): tf.Tensor {
+    let h = x;
+    for (const layer of this.layers) h = layer.apply(h, rope, mask);
+    return this.norm.apply(h);
+  }
+}

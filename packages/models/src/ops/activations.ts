@@ -1,0 +1,65 @@
+// Activations with hand-written gradients (one tape node each instead of five or six).
+import * as tf from '@tensorflow/tfjs-core';
+
+// torch's gelu(approximate='tanh') constants: kBeta = sqrt(2) * (2/sqrt(pi)) * 0.5, kKappa = 0.044715.
+const K_BETA = Math.SQRT2 * (2 / Math.sqrt(Math.PI)) * 0.5;
+const K_KAPPA = 0.044715;
+
+/**
+ * transformers' `gelu_pytorch_tanh` (torch.nn.functional.gelu(x, approximate='tanh')):
+ * 0.5 x (1 + tanh(kBeta (x + kKappa x^3))), evaluated in torch's order.
+ */
+export function geluTanh(x: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x3 = tf.mul(tf.mul(xi, xi), xi);
+    const inner = tf.mul(tf.add(xi, tf.mul(x3, K_KAPPA)), K_BETA);
+    const t = tf.tanh(inner);
+    const y = tf.mul(tf.mul(xi, 0.5), tf.add(t, 1));
+    save([xi, t]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ts] = saved as [tf.Tensor, tf.Tensor];
+        // d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) kBeta (1 + 3 kKappa x^2)
+        const a = tf.mul(tf.add(ts, 1), 0.5);
+        const sech2 = tf.sub(1, tf.square(ts));
+        const du = tf.mul(tf.add(tf.mul(tf.square(xs), 3 * K_KAPPA), 1), K_BETA);
+        const b = tf.mul(tf.mul(tf.mul(xs, 0.5), sech2), du);
+        return [tf.mul(dy, tf.add(a, b))];
+      },
+    };
+  });
+  return f(x);
+}
+
+/** SiLU / swish: x * sigmoid(x). */
+export function silu(x: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const s = tf.sigmoid(xi);
+    save([xi, s]);
+    return {
+      value: tf.mul(xi, s),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ss] = saved as [tf.Tensor, tf.Tensor];
+        // d/dx = s (1 + x (1 - s))
+        return [tf.mul(dy, tf.mul(ss, tf.add(tf.mul(xs, tf.sub(1, ss)), 1)))];
+      },
+    };
+  });
+  return f(x);
+}
+
+/** An activation by its transformers name (`hidden_act`). */
+export function activationByName(name: string): ((x: tf.Tensor) => tf.Tensor) | undefined {
+  switch (name) {
+    case 'gelu_pytorch_tanh':
+    case 'gelu_tanh':
+    case 'gelu_fast': // openpi's projector_hidden_act (unused by the projector, which is one linear)
+      return geluTanh;
+    case 'silu':
+    case 'swish':
+      return silu;
+    default:
+      return undefined;
+  }
+}
