@@ -1,0 +1,56 @@
+// `vla-ckpt convert <in> <out.safetensors> [--dtype keep|f32|bf16|f16]`: streams one tensor at a time.
+import type { Dtype, RawTensor } from '../dtype/dtypes.js';
+import { castFloat, type FloatDtype } from '../dtype/convert.js';
+import { writeSafetensors, type SafetensorsEntry } from '../safetensors/writer.js';
+import { CliUsageError } from './errors.js';
+import { createProgress } from './progress.js';
+import { openTensorSource } from './source.js';
+
+export type ConvertDtype = 'keep' | 'f32' | 'bf16' | 'f16';
+const TARGET: Record<Exclude<ConvertDtype, 'keep'>, FloatDtype> = { f32: 'F32', bf16: 'BF16', f16: 'F16' };
+const FLOATS = new Set<Dtype>(['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2']);
+
+export interface ConvertResult {
+  input: string;
+  output: string;
+  tensors: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Converts any tensor source to one safetensors file; float tensors are cast when a dtype is given. */
+export async function convertToSafetensors(input: string, output: string, opts: { dtype?: ConvertDtype; progress?: boolean } = {}): Promise<ConvertResult> {
+  const dtype = opts.dtype ?? 'keep';
+  if (!['keep', 'f32', 'bf16', 'f16'].includes(dtype)) throw new CliUsageError(`--dtype must be keep, f32, bf16 or f16 (got ${dtype})`);
+  const src = await openTensorSource(input);
+  try {
+    const list = src.list();
+    const outDtype = (d: Dtype): Dtype => (dtype !== 'keep' && FLOATS.has(d) ? TARGET[dtype] : d);
+    const entries: SafetensorsEntry[] = list.map((t) => ({
+      name: t.name,
+      dtype: outDtype(t.dtype),
+      shape: t.shape,
+      data: async () => {
+        const raw: RawTensor = await src.read(t.name);
+        return outDtype(raw.dtype) === raw.dtype ? raw.bytes : castFloat(raw, TARGET[dtype as Exclude<ConvertDtype, 'keep'>]).bytes;
+      },
+    }));
+    const bytesIn = list.reduce((a, t) => a + t.byteLength, 0);
+    let bytesOut = 0;
+    const bar = opts.progress === false ? null : createProgress('convert', bytesIn);
+    let doneIn = 0;
+    const sizeIn = new Map(list.map((t) => [t.name, t.byteLength]));
+    await writeSafetensors(output, entries, {
+      metadata: src.metadata ?? { format: 'pt' },
+      onProgress: (p) => {
+        bytesOut = p.bytes;
+        doneIn += sizeIn.get(p.name) ?? 0;
+        bar?.update(doneIn, { name: p.name });
+      },
+    });
+    bar?.stop();
+    return { input: src.path, output, tensors: list.length, bytesIn, bytesOut };
+  } finally {
+    await src.close();
+  }
+}
