@@ -88,7 +88,7 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, path: s
       metadata = {};
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (typeof v !== 'string') throw new SafetensorsHeaderError(path, `__metadata__.${k} is ${typeof v}, must be a string`);
-        metadata[k] = v;
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true }); // "__proto__" stays a key
       }
       continue;
     }

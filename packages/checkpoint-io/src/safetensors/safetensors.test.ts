@@ -306,3 +306,29 @@ describe('bad input gives typed errors', () => {
     await expect(openSafetensors(dir)).rejects.toThrow(/no .safetensors file/);
   });
 });
+
+describe('names that are Object.prototype keys', () => {
+  it('round-trips tensors and metadata named __proto__ / constructor, sharded too', async () => {
+    const dir = await scratch();
+    const entries: SafetensorsEntry[] = ['__proto__', 'constructor', 'toString'].map((name, i) => ({ name, dtype: 'U8', shape: [2], data: new Uint8Array([i, i]) }));
+    await writeSafetensors(join(dir, 'p.safetensors'), entries, { metadata: { __proto__: 'x' } as Record<string, string> });
+    const r = await openSafetensors(join(dir, 'p.safetensors'));
+    expect(Object.keys(r.metadata ?? {})).toEqual([]);
+    expect(r.list().map((t) => t.name).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    await r.close();
+    const sharded = join(dir, 'sh');
+    await mkdir(sharded);
+    await writeSafetensorsSharded(sharded, entries, { maxShardSize: 2 });
+    const s = await openSafetensors(sharded);
+    expect((await s.read('__proto__')).bytes[0]).toBe(0);
+    expect((await s.read('constructor')).bytes[0]).toBe(1);
+    await s.close();
+  });
+
+  it('keeps a "__proto__" metadata key read from a file', async () => {
+    const f = await openBytes(rawFile('{"__metadata__":{"__proto__":"v"}}      '));
+    expect(Object.keys(f.metadata!)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(f.metadata)).toBe(Object.prototype);
+    await f.close();
+  });
+});

@@ -97,7 +97,7 @@ export async function writeSafetensorsSharded(
   let index: string | null = null;
   if (n > 1) {
     const weightMap: Record<string, string> = {};
-    groups.forEach((g, i) => g.forEach((s) => (weightMap[s.name] = files[i]!)));
+    groups.forEach((g, i) => g.forEach((s) => Object.defineProperty(weightMap, s.name, { value: files[i]!, enumerable: true })));
     await writeFileAtomic(join(dir, indexName), `${pythonJson({ metadata: { total_size: totalSize }, weight_map: weightMap })}\n`);
     index = indexName;
   }

@@ -42,6 +42,7 @@ export async function readShardIndex(indexPath: string): Promise<ShardIndex> {
 /** Several shard files behind one reader; every shard is validated and must agree with the index. */
 export class ShardedSafetensors implements SafetensorsReader {
   private readonly where: Map<string, SafetensorsFile>;
+  private readonly map: Map<string, string>;
   private readonly order: TensorInfo[];
 
   private constructor(
@@ -50,11 +51,12 @@ export class ShardedSafetensors implements SafetensorsReader {
     readonly shards: SafetensorsFile[],
   ) {
     this.where = new Map();
+    this.map = new Map(Object.entries(index.weight_map));
     this.order = [];
     for (const shard of shards) {
       const file = basename(shard.path);
       for (const info of shard.list()) {
-        if (index.weight_map[info.name] !== file) continue;
+        if (this.map.get(info.name) !== file) continue;
         this.where.set(info.name, shard);
         this.order.push(info);
       }
@@ -64,7 +66,8 @@ export class ShardedSafetensors implements SafetensorsReader {
   static async open(indexPath: string): Promise<ShardedSafetensors> {
     const index = await readShardIndex(indexPath);
     const dir = dirname(indexPath);
-    const files = [...new Set(Object.values(index.weight_map))].sort();
+    const weightMap = new Map(Object.entries(index.weight_map));
+    const files = [...new Set(weightMap.values())].sort();
     const shards: SafetensorsFile[] = [];
     try {
       for (const f of files) {
@@ -75,13 +78,13 @@ export class ShardedSafetensors implements SafetensorsReader {
           throw new ShardIndexError(indexPath, `index names missing shard ${f}; the download or save is incomplete`, { cause: err });
         }
       }
-      for (const [name, file] of Object.entries(index.weight_map)) {
+      for (const [name, file] of weightMap) {
         const shard = shards[files.indexOf(file)]!;
         if (!shard.has(name)) throw new ShardIndexError(indexPath, `index maps ${JSON.stringify(name)} to ${file}, which does not contain it`);
       }
       for (const shard of shards) {
         for (const info of shard.list()) {
-          const mapped = index.weight_map[info.name];
+          const mapped = weightMap.get(info.name);
           if (mapped === undefined) {
             throw new ShardIndexError(indexPath, `${basename(shard.path)} holds ${JSON.stringify(info.name)}, which the index does not list; the index is stale`);
           }
@@ -90,7 +93,7 @@ export class ShardedSafetensors implements SafetensorsReader {
       const declared = index.metadata['total_size'];
       if (typeof declared === 'number') {
         let total = 0;
-        for (const s of shards) for (const t of s.list()) if (index.weight_map[t.name] === basename(s.path)) total += t.byteLength;
+        for (const s of shards) for (const t of s.list()) if (weightMap.get(t.name) === basename(s.path)) total += t.byteLength;
         if (declared !== total) {
           throw new ShardIndexError(indexPath, `metadata.total_size is ${declared} but the shards hold ${total} bytes of tensors; the index is stale`);
         }
