@@ -16,3 +16,28 @@ export {
 } from './module.js';
 export { type LinearLike, type LinearOptions, Linear, linearApply, tensorFromPytorch, assignFromPytorch } from './linear.js';
 export { flattenLeading, linear2d, loraDelta2d } from './matmul.js';
+export {
+  type LoraConfig,
+  type LoraConfigInput,
+  type LoraInit,
+  type PeftConfigJson,
+  LORA_DEFAULTS,
+  makeLoraConfig,
+  loraScaling,
+  loraConfigFromPeft,
+  loraConfigToPeft,
+} from './config.js';
+export { type TargetMatch, matchTarget, patternKey, rankAndAlphaFor } from './target-match.js';
+export { type LoraLinearOptions, LoraLinear, initLoraWeights } from './lora-linear.js';
+export {
+  type InjectOptions,
+  type InjectReport,
+  type WrappedModule,
+  injectLora,
+  isLoraParameterName,
+  freezeNonLora,
+  loraLayers,
+  unloadLora,
+  mergeLora,
+  unmergeLora,
+} from './inject.js';
