@@ -1,0 +1,218 @@
+// extract-adapter: the real PEFT adapter out of a ZeRO checkpoint (the fix for the 40-byte
+// adapter_model.safetensors a ZeRO-3 trainer leaves behind). LoRA tensors are gathered like any
+// other parameter, renamed to PEFT's on-disk names, written with adapter_config.json into a temp
+// directory, verified with checkpoint-io's verifyAdapter, and only then renamed into place.
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  ADAPTER_CONFIG_NAME,
+  ADAPTER_SAFETENSORS_NAME,
+  checkLoraConfig,
+  parsePyJson,
+  readAdapterConfig,
+  removeAdapterName,
+  verifyAdapter,
+  withAtomicDir,
+  writeAdapterConfig,
+  writeSafetensors,
+  type AdapterReport,
+  type PeftLoraConfig,
+} from '@vla-lora/checkpoint-io';
+import { readFile } from 'node:fs/promises';
+import { openZeroCheckpoint } from './checkpoint.js';
+import { toEntries } from './consolidate.js';
+import type { OutputDtype } from './dtypes.js';
+import { AdapterConfigError, NoLoraTensorsError, OutputExistsError, ZeroMergeUsageError } from './errors.js';
+import { containsModule } from './filter.js';
+import type { ProgressListener } from './progress.js';
+import { reconstruct, type ReconstructedTensor } from './reconstruct.js';
+
+/** A LoRA parameter name inside a PEFT model: <module>.<lora_X>.<adapter>[.weight|.bias]. */
+const LORA_PARAM = /^(.*)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)\.([^.]+)(?:\.(weight|bias))?$/;
+
+export interface LoraParam {
+  name: string;
+  module: string;
+  kind: string;
+  adapterName: string;
+}
+
+export function parseLoraParam(name: string): LoraParam | null {
+  const m = LORA_PARAM.exec(name);
+  return m ? { name, module: m[1]!, kind: m[2]!, adapterName: m[3]! } : null;
+}
+
+export interface ExtractAdapterOptions {
+  tag?: string;
+  /** Adapter name inside the parameter names (default: "default", or the only one present). */
+  adapterName?: string;
+  /** adapter_config.json to use (default: the one in the checkpoint dir). */
+  configPath?: string;
+  /** Overrides / fields for a config written from flags. */
+  r?: number;
+  loraAlpha?: number;
+  targetModules?: string[];
+  baseModel?: string;
+  /** Module paths (segment globs) of trained heads to save with the adapter (PEFT's modules_to_save). */
+  modulesToSave?: string[];
+  /** dtype of the written tensors ('keep' = fp32 as reconstructed). */
+  dtype?: OutputDtype;
+  overwrite?: boolean;
+  onProgress?: ProgressListener;
+  windowBytes?: number;
+}
+
+export interface ExtractAdapterResult {
+  output: string;
+  adapterName: string;
+  /** LoRA tensors written and their values. */
+  loraTensors: number;
+  loraValues: number;
+  /** modules_to_save tensors written. */
+  extraTensors: number;
+  /** Where the config came from. */
+  configSource: string;
+  /** checkpoint-io's verifyAdapter report on the written adapter. */
+  report: AdapterReport;
+}
+
+async function fileExists(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => null))?.isFile() ?? false;
+}
+
+async function loadConfig(checkpointDir: string, opts: ExtractAdapterOptions): Promise<{ config: Record<string, unknown> | null; source: string }> {
+  if (opts.configPath) {
+    const p = resolve(opts.configPath);
+    let text: string;
+    try {
+      text = await readFile(p, 'utf8');
+    } catch (err) {
+      throw new AdapterConfigError(`could not read adapter config ${p}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      return { config: parsePyJson(text) as Record<string, unknown>, source: p };
+    } catch (err) {
+      throw new AdapterConfigError(`${p} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (await fileExists(join(checkpointDir, ADAPTER_CONFIG_NAME))) {
+    return { config: (await readAdapterConfig(checkpointDir)) as Record<string, unknown>, source: join(checkpointDir, ADAPTER_CONFIG_NAME) };
+  }
+  return { config: null, source: 'flags' };
+}
+
+function buildConfig(found: Record<string, unknown> | null, opts: ExtractAdapterOptions, lora: ReconstructedTensor[], where: string): PeftLoraConfig {
+  const c: Record<string, unknown> = found ? { ...found } : { peft_type: 'LORA', task_type: null, bias: 'none', lora_dropout: 0, fan_in_fan_out: false, use_rslora: false, use_dora: false };
+  if (opts.r !== undefined) c['r'] = opts.r;
+  if (opts.loraAlpha !== undefined) c['lora_alpha'] = opts.loraAlpha;
+  if (opts.targetModules !== undefined) c['target_modules'] = opts.targetModules;
+  if (opts.baseModel !== undefined) c['base_model_name_or_path'] = opts.baseModel;
+  if (c['r'] === undefined) {
+    const a = lora.find((t) => /\.lora_A\./.test(t.name));
+    if (a) c['r'] = a.shape[0];
+  }
+  if (c['lora_alpha'] === undefined) {
+    throw new AdapterConfigError(
+      `no adapter_config.json in ${where} and no --lora-alpha: the LoRA scaling (lora_alpha / r) cannot be read from the weights — pass --config <adapter_config.json> or --lora-alpha <n> (and --r, --target-modules if they differ from the weights)`,
+    );
+  }
+  if (c['target_modules'] === undefined || c['target_modules'] === null) {
+    const targets = new Set(lora.map((t) => parseLoraParam(t.name)!.module.split('.').pop()!));
+    c['target_modules'] = [...targets].sort();
+  }
+  if (opts.modulesToSave && opts.modulesToSave.length > 0) {
+    const prev = Array.isArray(c['modules_to_save']) ? (c['modules_to_save'] as string[]) : [];
+    c['modules_to_save'] = [...new Set([...prev, ...opts.modulesToSave])];
+  }
+  c['inference_mode'] = true;
+  try {
+    return checkLoraConfig(c, found ? where : 'flags');
+  } catch (err) {
+    throw new AdapterConfigError(`adapter config is not usable: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** On-disk name of a modules_to_save tensor, as PEFT's get_peft_model_state_dict writes it. */
+function moduleToSaveDiskName(name: string, adapterName: string): string | null {
+  if (name.includes('.original_module.')) return null;
+  return name.replace(`.modules_to_save.${adapterName}.`, '.');
+}
+
+/**
+ * Writes a PEFT adapter directory (adapter_model.safetensors + adapter_config.json) recovered from
+ * the ZeRO checkpoint, verifies it, and moves it into `outDir` only if verification passed.
+ */
+export async function extractAdapter(checkpoint: string, outDir: string, opts: ExtractAdapterOptions = {}): Promise<ExtractAdapterResult> {
+  const out = resolve(outDir);
+  if (!opts.overwrite && (await stat(out).catch(() => null)) !== null) throw new OutputExistsError(`${out} already exists; remove it or pass --overwrite`);
+  const ck = await openZeroCheckpoint(checkpoint, opts.tag !== undefined ? { tag: opts.tag } : {});
+  try {
+    const rec = reconstruct(ck, opts.windowBytes ? { windowBytes: opts.windowBytes } : {});
+    const params = rec.tensors.filter((t) => t.kind === 'trainable' || t.kind === 'frozen');
+    const loraAll = params.map((t) => ({ t, p: parseLoraParam(t.name) })).filter((x): x is { t: ReconstructedTensor; p: LoraParam } => x.p !== null);
+    const names = [...new Set(loraAll.map((x) => x.p.adapterName))].sort();
+    if (loraAll.length === 0) {
+      throw new NoLoraTensorsError(
+        `${ck.location.tagDir} holds ${rec.counts.trainable.count} trainable and ${rec.counts.frozen.count} frozen parameters but none is a LoRA parameter (<module>.lora_A.<adapter>.weight …); it is not a PEFT LoRA run — use \`zero-merge <ckpt> <out>\` for the full weights`,
+      );
+    }
+    let adapterName = opts.adapterName;
+    if (adapterName === undefined) adapterName = names.includes('default') ? 'default' : names.length === 1 ? names[0]! : undefined;
+    if (adapterName === undefined) throw new ZeroMergeUsageError(`the checkpoint holds several adapters (${names.join(', ')}); choose one with --adapter-name`);
+    if (!names.includes(adapterName)) throw new NoLoraTensorsError(`no LoRA tensors for adapter ${JSON.stringify(adapterName)}; the checkpoint has: ${names.join(', ')}`);
+    const lora = loraAll.filter((x) => x.p.adapterName === adapterName).map((x) => x.t);
+    const frozenLora = lora.filter((t) => t.kind === 'frozen');
+
+    const extras: Array<{ t: ReconstructedTensor; disk: string }> = [];
+    const patterns = opts.modulesToSave ?? [];
+    if (patterns.length > 0) {
+      const loraNames = new Set(loraAll.map((x) => x.t.name));
+      for (const t of rec.tensors) {
+        if (loraNames.has(t.name) || !patterns.some((p) => containsModule(t.name, p))) continue;
+        const disk = moduleToSaveDiskName(t.name, adapterName);
+        if (disk !== null) extras.push({ t, disk });
+      }
+      const unmatched = patterns.filter((p) => !rec.tensors.some((t) => containsModule(t.name, p)));
+      if (unmatched.length > 0) throw new ZeroMergeUsageError(`--modules-to-save ${unmatched.join(', ')} matches no tensor of the checkpoint`);
+    }
+
+    const { config: found, source } = await loadConfig(ck.location.checkpointDir, opts);
+    const config = buildConfig(found, opts, lora, ck.location.checkpointDir);
+
+    const dtype = opts.dtype ?? 'keep';
+    const renamed = [
+      ...lora.map((t) => ({ ...t, name: removeAdapterName(t.name, adapterName!), read: t.read })),
+      ...extras.map(({ t, disk }) => ({ ...t, name: disk, read: t.read })),
+    ];
+    const seen = new Map<string, string>();
+    for (const [i, t] of renamed.entries()) {
+      const orig = i < lora.length ? lora[i]!.name : extras[i - lora.length]!.t.name;
+      const prev = seen.get(t.name);
+      if (prev !== undefined) throw new ZeroMergeUsageError(`${prev} and ${orig} would both be saved as ${t.name}; narrow --modules-to-save`);
+      seen.set(t.name, orig);
+    }
+    const entries = toEntries(renamed, dtype, opts.onProgress);
+    const report = await withAtomicDir(
+      out,
+      async (tmp) => {
+        await writeSafetensors(join(tmp, ADAPTER_SAFETENSORS_NAME), entries, { metadata: { format: 'pt' } });
+        await writeAdapterConfig(tmp, config);
+        return verifyAdapter(tmp);
+      },
+      { replace: opts.overwrite ?? false },
+    );
+    const fixedReport: AdapterReport = { ...report, dir: out, weightsFile: join(out, ADAPTER_SAFETENSORS_NAME) };
+    if (frozenLora.length > 0) fixedReport.warnings = [...report.warnings, `${frozenLora.length} LoRA tensor(s) were frozen in this run (e.g. ${frozenLora[0]!.name}); they are written as saved, in ${frozenLora[0]!.dtype}`];
+    return {
+      output: out,
+      adapterName,
+      loraTensors: lora.length,
+      loraValues: lora.reduce((a, t) => a + t.numel, 0),
+      extraTensors: extras.length,
+      configSource: source,
+      report: fixedReport,
+    };
+  } finally {
+    await ck.close();
+  }
+}

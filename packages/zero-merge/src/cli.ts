@@ -1,0 +1,197 @@
+// zero-merge CLI: consolidate (default), extract-adapter, inspect. Failures print one line
+// "zero-merge: <ErrorName>: <message>" and exit 1 (2 for usage errors); success lines are printed
+// only after the output was written and checked.
+import { Command, CommanderError, Option } from 'commander';
+import { pathToFileURL } from 'node:url';
+import { extractAdapter } from './adapter.js';
+import { consolidate, DEFAULT_MAX_SHARD_SIZE } from './consolidate.js';
+import { OUTPUT_DTYPES, parseOutputDtype } from './dtypes.js';
+import { ZeroMergeUsageError } from './errors.js';
+import { formatInspectReport, inspectCheckpoint } from './inspect.js';
+import { createReporter } from './progress-reporter.js';
+import { parseSize } from './size.js';
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new ZeroMergeUsageError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+function finiteNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new ZeroMergeUsageError(`${name} must be a number, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+interface ConsolidateFlags {
+  tag?: string;
+  excludeFrozen?: boolean;
+  dtype: string;
+  include?: string[];
+  exclude?: string[];
+  maxShardSize?: string;
+  overwrite?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+interface ExtractFlags {
+  tag?: string;
+  adapterName?: string;
+  config?: string;
+  r?: number;
+  loraAlpha?: number;
+  targetModules?: string[];
+  baseModel?: string;
+  modulesToSave?: string[];
+  dtype: string;
+  overwrite?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('zero-merge')
+    .description(
+      'Consolidate DeepSpeed ZeRO-1/2/3 checkpoints into safetensors and recover PEFT LoRA adapters from them, one tensor at a time in bounded memory.\n' +
+        'Default command: zero-merge <checkpoint> <output>  (same as `zero-merge consolidate …`)',
+    )
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('consolidate', { isDefault: true })
+    .description("reconstruct the full state dict as zero_to_fp32 does (trainable fp32, frozen in their 16-bit dtype, buffers, tied weights) and write safetensors")
+    .argument('<checkpoint>', 'DeepSpeed checkpoint dir (holding "latest" and global_step*/) or a tag dir')
+    .argument('<output>', 'a .safetensors file, or a directory (model.safetensors, or shards + model.safetensors.index.json)')
+    .option('-t, --tag <tag>', 'checkpoint tag to read (default: the "latest" file)')
+    .option('--exclude-frozen', 'leave out frozen parameters (zero_to_fp32 --exclude_frozen_parameters)')
+    .addOption(new Option('--dtype <dtype>', `output dtype of floating tensors: ${OUTPUT_DTYPES.join('|')}`).default('keep'))
+    .option('--include <pattern>', 'keep only tensors matching (repeatable; glob on dotted names, * = one segment, ** = any, re:<regex>)', collect)
+    .option('--exclude <pattern>', 'drop tensors matching (repeatable)', collect)
+    .option('--max-shard-size <size>', `largest shard when writing a directory, e.g. 5GB, 500MB (default ${DEFAULT_MAX_SHARD_SIZE / 1e9}GB)`)
+    .option('--overwrite', 'replace an existing output')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (checkpoint: string, output: string, f: ConsolidateFlags) => {
+      const dtype = parseOutputDtype(f.dtype);
+      const reporter = createReporter(process.stderr, { quiet: f.quiet ?? false, label: 'consolidating' });
+      try {
+        const r = await consolidate(checkpoint, output, {
+          ...(f.tag !== undefined ? { tag: f.tag } : {}),
+          excludeFrozen: f.excludeFrozen ?? false,
+          dtype,
+          include: f.include ?? [],
+          exclude: f.exclude ?? [],
+          ...(f.maxShardSize !== undefined ? { maxShardSize: parseSize(f.maxShardSize) } : {}),
+          overwrite: f.overwrite ?? false,
+          onProgress: reporter.listener,
+        });
+        reporter.stop();
+        if (f.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        else {
+          const c = r.counts;
+          process.stdout.write(
+            `ZeRO-${r.stage}, world size ${r.worldSize}: wrote ${fmt(r.tensors)} tensors (${fmt(r.bytes)} bytes) to ${r.output}\n` +
+              `  trainable ${fmt(c.trainable.count)} (${fmt(c.trainable.numel)} values), frozen ${fmt(c.frozen.count)} (${fmt(c.frozen.numel)}), buffers ${fmt(c.buffer.count)}, tied copies ${fmt(c.shared.count)}\n` +
+              r.files.map((x) => `  ${x}\n`).join('') +
+              r.warnings.map((w) => `warning: ${w}\n`).join(''),
+          );
+        }
+      } finally {
+        reporter.stop();
+      }
+    });
+
+  program
+    .command('extract-adapter')
+    .description('write a real PEFT LoRA adapter (adapter_model.safetensors + adapter_config.json) from the ZeRO shards, then verify it')
+    .argument('<checkpoint>', 'DeepSpeed checkpoint dir (holding "latest") or a tag dir')
+    .argument('<out-dir>', 'adapter directory to create')
+    .option('-t, --tag <tag>', 'checkpoint tag to read (default: the "latest" file)')
+    .option('--adapter-name <name>', 'adapter name inside the parameter names (default: "default" or the only one)')
+    .option('--config <path>', 'adapter_config.json to use (default: the one in the checkpoint dir)')
+    .option('--r <n>', 'LoRA rank (overrides the config)', positiveInt('--r'))
+    .option('--lora-alpha <n>', 'lora_alpha (overrides the config; required when there is no config)', finiteNumber('--lora-alpha'))
+    .option('--target-modules <names>', 'comma-separated target modules (overrides the config)', list)
+    .option('--base-model <name>', 'base_model_name_or_path for the config')
+    .option('--modules-to-save <module>', 'also save this trained module (repeatable, dotted path, segment globs)', collect)
+    .addOption(new Option('--dtype <dtype>', `dtype of the adapter tensors: ${OUTPUT_DTYPES.join('|')}`).default('keep'))
+    .option('--overwrite', 'replace an existing output directory')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (checkpoint: string, outDir: string, f: ExtractFlags) => {
+      const dtype = parseOutputDtype(f.dtype);
+      const reporter = createReporter(process.stderr, { quiet: f.quiet ?? false, label: 'extracting' });
+      try {
+        const r = await extractAdapter(checkpoint, outDir, {
+          ...(f.tag !== undefined ? { tag: f.tag } : {}),
+          ...(f.adapterName !== undefined ? { adapterName: f.adapterName } : {}),
+          ...(f.config !== undefined ? { configPath: f.config } : {}),
+          ...(f.r !== undefined ? { r: f.r } : {}),
+          ...(f.loraAlpha !== undefined ? { loraAlpha: f.loraAlpha } : {}),
+          ...(f.targetModules !== undefined ? { targetModules: f.targetModules } : {}),
+          ...(f.baseModel !== undefined ? { baseModel: f.baseModel } : {}),
+          modulesToSave: f.modulesToSave ?? [],
+          dtype,
+          overwrite: f.overwrite ?? false,
+          onProgress: reporter.listener,
+        });
+        reporter.stop();
+        if (f.json) {
+          const { config: _config, ...report } = r.report;
+          process.stdout.write(`${JSON.stringify({ ...r, report }, null, 2)}\n`);
+        } else {
+          const rep = r.report;
+          process.stdout.write(
+            `wrote adapter ${r.output} (adapter "${r.adapterName}", config from ${r.configSource})\n` +
+              `verified: ${fmt(rep.loraTensors)} LoRA tensors, ${fmt(rep.loraValues)} LoRA values, ${fmt(rep.modules)} modules, ${fmt(rep.otherTensors)} other tensors` +
+              `, ranks ${Object.entries(rep.ranks).map(([k, v]) => `r=${k}×${v}`).join(' ')}\n` +
+              rep.warnings.map((w) => `warning: ${w}\n`).join(''),
+          );
+        }
+      } finally {
+        reporter.stop();
+      }
+    });
+
+  program
+    .command('inspect')
+    .description('stage, world size, dtype, files, trainable/frozen/buffer counts, tied weights, and whether the adapter beside it is a placeholder')
+    .argument('<checkpoint>', 'DeepSpeed checkpoint dir (holding "latest") or a tag dir')
+    .option('-t, --tag <tag>', 'checkpoint tag to read (default: the "latest" file)')
+    .option('--json', 'print the report as JSON')
+    .action(async (checkpoint: string, f: { tag?: string; json?: boolean }) => {
+      const r = await inspectCheckpoint(checkpoint, f.tag !== undefined ? { tag: f.tag } : {});
+      process.stdout.write(`${f.json ? JSON.stringify(r, null, 2) : formatInspectReport(r)}\n`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI with user arguments; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    const e = err as Error;
+    process.stderr.write(`zero-merge: ${e.name ?? 'Error'}: ${e.message}\n`);
+    return err instanceof ZeroMergeUsageError ? 2 : 1;
+  }
+}
+
+const invoked = process.argv[1];
+if (invoked && (import.meta.url === pathToFileURL(invoked).href || /zero-merge(\.mjs)?$/.test(invoked))) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ConcatView, type TensorLike } from './concat.js';
+import { CorruptCheckpointError } from './errors.js';
+
+/** An in-memory float32 1-D tensor that counts its reads. */
+function fake(values: number[]): TensorLike & { reads: Array<[number, number]> } {
+  const data = new Uint8Array(new Float32Array(values).buffer);
+  const reads: Array<[number, number]> = [];
+  return {
+    dtype: 'float32',
+    shape: [values.length],
+    numel: values.length,
+    reads,
+    async readElements(start: number, count: number) {
+      reads.push([start, count]);
+      return data.slice(start * 4, (start + count) * 4);
+    },
+  } as TensorLike & { reads: Array<[number, number]> };
+}
+
+async function read(view: ConcatView, start: number, count: number): Promise<number[]> {
+  const buf = new Uint8Array(count * 4);
+  await view.copyTo(buf, 0, start, count);
+  return [...new Float32Array(buf.buffer)];
+}
+
+describe('ConcatView', () => {
+  it('reads ranges that straddle segments', async () => {
+    const a = fake([0, 1, 2]);
+    const b = fake([3, 4]);
+    const c = fake([5, 6, 7, 8]);
+    const v = new ConcatView(
+      [a, b, c].map((t, i) => ({ tensor: t, file: `f${i}`, what: `g${i}` })),
+      4,
+    );
+    expect(v.numel).toBe(9);
+    expect(await read(v, 0, 9)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await read(v, 2, 4)).toEqual([2, 3, 4, 5]);
+    expect(await read(v, 8, 1)).toEqual([8]);
+    expect(await read(v, 4, 0)).toEqual([]);
+  });
+
+  it('serves small sequential reads from one read-ahead window per view', async () => {
+    const a = fake(Array.from({ length: 1000 }, (_, i) => i));
+    const v = new ConcatView([{ tensor: a, file: 'f', what: 'g' }], 4, 1024);
+    for (let i = 0; i < 1000; i += 10) expect(await read(v, i, 10)).toEqual(Array.from({ length: 10 }, (_, k) => i + k));
+    // 1024-byte window = 256 elements: 1000 elements need 4 reads, not 100
+    expect(a.reads.length).toBe(4);
+  });
+
+  it('reads large ranges directly', async () => {
+    const a = fake(Array.from({ length: 1000 }, (_, i) => i));
+    const v = new ConcatView([{ tensor: a, file: 'f', what: 'g' }], 4, 64);
+    expect((await read(v, 100, 500)).at(-1)).toBe(599);
+    expect(a.reads).toEqual([[100, 500]]);
+  });
+
+  it('refuses ranges past the end with a typed error', async () => {
+    const v = new ConcatView([{ tensor: fake([1, 2]), file: 'rank0.pt', what: 'g' }], 4);
+    await expect(read(v, 1, 2)).rejects.toBeInstanceOf(CorruptCheckpointError);
+  });
+});

@@ -1,0 +1,271 @@
+// The state dict DeepSpeed's zero_to_fp32 reconstructs, as a list of lazy tensors: names, dtypes
+// and shapes are known (and every sanity check has run) before a single tensor byte is read; each
+// tensor's bytes are gathered from the rank files only when its `read()` is called.
+import { toFloat32, type Dtype } from '@vla-lora/checkpoint-io';
+import { basename } from 'node:path';
+import type { ZeroCheckpoint } from './checkpoint.js';
+import { ConcatView, readRange, type Segment } from './concat.js';
+import { itemsizeOf, torchToSafetensorsDtype } from './dtypes.js';
+import { CorruptCheckpointError, NumelMismatchError } from './errors.js';
+import { numelOf } from './pickle.js';
+
+export type TensorKind = 'buffer' | 'frozen' | 'trainable' | 'shared';
+
+export interface ReconstructedTensor {
+  name: string;
+  kind: TensorKind;
+  /** dtype of `read()`'s bytes: F32 for trainable params and buffers, the saved 16-bit dtype for frozen ones. */
+  dtype: Dtype;
+  shape: number[];
+  numel: number;
+  /** For kind 'shared': the tensor it is tied to (zero_to_fp32's shared_params). */
+  sharedWith?: string;
+  /** For kind 'trainable': the optimizer param group. */
+  group?: number;
+  /** Gathers the tensor (little-endian, row-major); each call reads the rank files again. */
+  read(): Promise<Uint8Array>;
+}
+
+export interface KindCount {
+  count: number;
+  numel: number;
+}
+
+export interface Reconstruction {
+  /** In zero_to_fp32's state-dict order: buffers, frozen params, trainable params, shared params. */
+  tensors: ReconstructedTensor[];
+  counts: Record<TensorKind, KindCount>;
+  /** [tied, source] pairs saved in shared_params, including those whose source is absent. */
+  sharedParams: Array<[string, string]>;
+  /** Things zero_to_fp32 passes over silently that a user should know about. */
+  warnings: string[];
+}
+
+export interface ReconstructOptions {
+  /** zero_to_fp32's --exclude_frozen_parameters. */
+  excludeFrozen?: boolean;
+  /** Read-ahead per rank view (bytes). */
+  windowBytes?: number;
+}
+
+function ceilDiv(a: number, b: number): number {
+  return Math.floor((a + b - 1) / b);
+}
+
+function buffersOf(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, warnings: string[]): void {
+  const m = ck.models[0]!;
+  for (const { name, tensor } of m.buffers) {
+    const src = torchToSafetensorsDtype(tensor.dtype, `${m.file}: buffer ${name}`);
+    const shape = [...tensor.shape];
+    out.set(name, {
+      name,
+      kind: 'buffer',
+      dtype: 'F32',
+      shape,
+      numel: numelOf(shape),
+      async read() {
+        const bytes = await readRange(tensor, 0, tensor.numel, itemsizeOf(src), m.file, `buffer ${name}`);
+        // zero_to_fp32 restores buffers with .float()
+        if (src === 'F32') return bytes;
+        const f = toFloat32({ dtype: src, shape, bytes });
+        return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+      },
+    });
+  }
+  const inModule = new Set(m.buffers.map((b) => b.name));
+  const absent = m.bufferNames.filter((n) => !inModule.has(n));
+  if (absent.length > 0) warnings.push(`buffer_names lists ${absent.join(', ')} but the module state has no such entries; they are not in the output (zero_to_fp32 drops them too)`);
+}
+
+function frozenZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>): void {
+  const m = ck.models[0]!;
+  for (const { name, shape } of m.frozenShapes) {
+    const t = m.frozenFragments.get(name);
+    if (!t) throw new CorruptCheckpointError(`${m.file}: frozen_param_fragments has no entry for frozen parameter ${name}`, m.file);
+    const n = numelOf(shape);
+    if (t.numel !== n) throw new CorruptCheckpointError(`${m.file}: frozen parameter ${name} has ${t.numel} elements but frozen_param_shapes says ${JSON.stringify(shape)}`, m.file);
+    const dtype = torchToSafetensorsDtype(t.dtype, `${m.file}: frozen ${name}`);
+    out.set(name, {
+      name,
+      kind: 'frozen',
+      dtype,
+      shape: [...shape],
+      numel: n,
+      read: () => readRange(t, 0, n, itemsizeOf(dtype), m.file, `frozen parameter ${name}`),
+    });
+  }
+}
+
+function frozenZero3(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, windowBytes: number | undefined): void {
+  const m0 = ck.models[0]!;
+  for (const { name, shape } of m0.frozenShapes) {
+    const segments: Segment[] = ck.models.map((m, r) => {
+      const t = m.frozenFragments.get(name);
+      if (!t) throw new CorruptCheckpointError(`${basename(m.file)} (rank ${r}) has no frozen_param_fragments entry for ${name}`, m.file);
+      return { tensor: t, file: m.file, what: `frozen_param_fragments[${JSON.stringify(name)}]` };
+    });
+    const dtypes = new Set(segments.map((s) => s.tensor.dtype));
+    if (dtypes.size !== 1) throw new CorruptCheckpointError(`frozen parameter ${name} has fragments of different dtypes (${[...dtypes].join(', ')}) across ranks`, m0.file);
+    const dtype = torchToSafetensorsDtype(segments[0]!.tensor.dtype, `${m0.file}: frozen ${name}`);
+    const n = numelOf(shape);
+    const view = new ConcatView(segments, itemsizeOf(dtype), windowBytes);
+    if (view.numel < n) {
+      throw new NumelMismatchError(`frozen parameter ${name} ${JSON.stringify(shape)} needs ${n} elements but the ${ck.worldSize} ranks' fragments hold ${view.numel}`, view.numel, n);
+    }
+    out.set(name, {
+      name,
+      kind: 'frozen',
+      dtype,
+      shape: [...shape],
+      numel: n,
+      async read() {
+        const buf = new Uint8Array(n * view.itemsize);
+        await view.copyTo(buf, 0, 0, n);
+        view.release();
+        return buf;
+      },
+    });
+  }
+}
+
+function trainableZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, windowBytes: number | undefined): void {
+  const groups = ck.models[0]!.paramGroups;
+  const nGroups = ck.fp32Groups[0]!.length;
+  if (groups.length !== nGroups) {
+    throw new CorruptCheckpointError(
+      `${ck.modelFiles[0]}: param_shapes has ${groups.length} param groups but the optimizer files hold ${nGroups} fp32 partitions per rank — model and optimizer states come from different saves`,
+      ck.modelFiles[0]!,
+    );
+  }
+  const alignTo = 2 * ck.worldSize;
+  const align = (x: number): number => alignTo * ceilDiv(x, alignTo);
+  for (let g = 0; g < nGroups; g++) {
+    // the full group vector = cat(rank 0's partition, rank 1's, ...)
+    const view = new ConcatView(
+      ck.fp32Groups.map((groupsOfRank, r) => ({ tensor: groupsOfRank[g]!, file: ck.optimFiles[r]!, what: `single_partition_of_fp32_groups[${g}]` })),
+      4,
+      windowBytes,
+    );
+    let offset = 0;
+    for (const { name, shape } of groups[g]!) {
+      const n = numelOf(shape);
+      const start = offset;
+      out.set(name, {
+        name,
+        kind: 'trainable',
+        dtype: 'F32',
+        shape: [...shape],
+        numel: n,
+        group: g,
+        async read() {
+          const buf = new Uint8Array(n * 4);
+          await view.copyTo(buf, 0, start, n);
+          return buf;
+        },
+      });
+      offset += n;
+    }
+    // ZeRO-2 pads to 2*world_size; zero_to_fp32 compares both sides aligned
+    if (align(offset) !== align(view.numel)) {
+      throw new NumelMismatchError(
+        `param group ${g}: the parameter shapes consume ${align(offset)} numels (aligned to ${alignTo}) out of ${align(view.numel)} in the ${ck.worldSize} ranks' fp32 partitions — the files do not belong together or a rank file is from another save`,
+        align(offset),
+        align(view.numel),
+      );
+    }
+  }
+}
+
+function trainableZero3(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, windowBytes: number | undefined): void {
+  const ws = ck.worldSize;
+  const sizes0 = ck.fp32Groups[0]!.map((t) => t.numel);
+  for (let r = 1; r < ws; r++) {
+    const sizes = ck.fp32Groups[r]!.map((t) => t.numel);
+    if (JSON.stringify(sizes) !== JSON.stringify(sizes0)) {
+      throw new CorruptCheckpointError(
+        `${basename(ck.optimFiles[r]!)} has fp32_flat_groups of ${JSON.stringify(sizes)} elements but rank 0 has ${JSON.stringify(sizes0)}; ZeRO-3 partitions are equal across ranks — the files come from different saves`,
+        ck.optimFiles[r]!,
+      );
+    }
+  }
+  const available = sizes0.reduce((a, b) => a + b, 0) * ws;
+  // one view per rank over its groups laid end to end: params may straddle group boundaries
+  const views = ck.fp32Groups.map(
+    (groupsOfRank, r) =>
+      new ConcatView(
+        groupsOfRank.map((t, g) => ({ tensor: t, file: ck.optimFiles[r]!, what: `fp32_flat_groups[${g}]` })),
+        4,
+        windowBytes,
+      ),
+  );
+  let offset = 0;
+  const groups = ck.models[0]!.paramGroups;
+  for (const [gi, group] of groups.entries()) {
+    for (const { name, shape } of group) {
+      const n = numelOf(shape);
+      const partitioned = ceilDiv(n, ws);
+      const start = offset;
+      out.set(name, {
+        name,
+        kind: 'trainable',
+        dtype: 'F32',
+        shape: [...shape],
+        numel: n,
+        group: gi,
+        async read() {
+          const buf = new Uint8Array(n * 4);
+          // rank r holds elements [r*partitioned, (r+1)*partitioned) of the padded parameter
+          for (let r = 0; r < ws; r++) {
+            const count = Math.max(0, Math.min(partitioned, n - r * partitioned));
+            if (count > 0) await views[r]!.copyTo(buf, r * partitioned * 4, start, count);
+          }
+          return buf;
+        },
+      });
+      offset += partitioned;
+    }
+  }
+  if (offset * ws !== available) {
+    throw new NumelMismatchError(
+      `consumed ${offset * ws} numels out of ${available} in fp32_flat_groups (${ws} ranks × ${JSON.stringify(sizes0)}): param_shapes does not match the optimizer partitions — the model and optimizer files come from different saves`,
+      offset * ws,
+      available,
+    );
+  }
+}
+
+/**
+ * Plans the reconstruction exactly as zero_to_fp32 does it (stage 1/2: single_partition_of_fp32_groups
+ * concatenated across ranks, 2*world_size alignment check; stage 3: fp32_flat_groups zipped per
+ * parameter, each padded to a multiple of world size; frozen params in their saved 16-bit dtype;
+ * buffers as float32; shared_params tied to their source). Throws on every inconsistency it can
+ * see without reading tensor bytes.
+ */
+export function reconstruct(ck: ZeroCheckpoint, opts: ReconstructOptions = {}): Reconstruction {
+  const out = new Map<string, ReconstructedTensor>();
+  const warnings: string[] = [];
+  buffersOf(ck, out, warnings);
+  if (!opts.excludeFrozen) {
+    if (ck.stage <= 2) frozenZero2(ck, out);
+    else frozenZero3(ck, out, opts.windowBytes);
+  }
+  if (ck.stage <= 2) trainableZero2(ck, out, opts.windowBytes);
+  else trainableZero3(ck, out, opts.windowBytes);
+  const sharedParams = ck.models[0]!.sharedParams;
+  for (const [tied, source] of sharedParams) {
+    const src = out.get(source);
+    if (!src) continue; // zero_to_fp32: only when the source is in the state dict
+    out.set(tied, { ...src, name: tied, kind: 'shared', sharedWith: source, read: () => src.read() });
+  }
+  const counts: Record<TensorKind, KindCount> = {
+    buffer: { count: 0, numel: 0 },
+    frozen: { count: 0, numel: 0 },
+    trainable: { count: 0, numel: 0 },
+    shared: { count: 0, numel: 0 },
+  };
+  for (const t of out.values()) {
+    counts[t.kind].count++;
+    counts[t.kind].numel += t.numel;
+  }
+  return { tensors: [...out.values()], counts, sharedParams, warnings };
+}
