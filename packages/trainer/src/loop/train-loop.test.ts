@@ -1,0 +1,137 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadCheckpoint, verifyAdapter, type JsonValue } from '@vla-lora/checkpoint-io';
+import { initBackend } from '@vla-lora/tfjs-backend';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../log/index.js';
+import { createLoopOptimizer } from '../optim-adapter.js';
+import { warmupCosine } from '../optim/index.js';
+import { buildToy, ToyData, type ToyModel } from '../testing/toy.js';
+import { trainLoop, type TrainLoopOptions } from './index.js';
+import type { ToyBatch } from '../testing/toy.js';
+
+const config: JsonValue = { toy: true, lr: 0.05 };
+const sched = { warmupSteps: 2, peakLr: 0.05, decaySteps: 10, decayLr: 0.005 };
+const adapterConfig = { peft_type: 'LORA', r: 2, lora_alpha: 2, target_modules: ['layer'], base_model_name_or_path: 'toy', task_type: null } as unknown as NonNullable<
+  TrainLoopOptions<ToyBatch>['adapterConfig']
+>;
+
+let root: string;
+beforeAll(async () => {
+  await initBackend({ backend: 'cpu' });
+  root = await mkdtemp(join(tmpdir(), 'trainer-loop-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function opts(model: ToyModel, runDir: string, totalSteps: number, extra: Partial<TrainLoopOptions<ToyBatch>> = {}): TrainLoopOptions<ToyBatch> {
+  return {
+    tf,
+    runDir,
+    params: model.params,
+    lossFn: model.lossFn,
+    data: new ToyData(4),
+    optimizer: createLoopOptimizer(model.params, { lr: sched.peakLr, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.01 }),
+    lrAt: (s) => warmupCosine(s, sched),
+    scheduler: { name: 'warmup_cosine', ...sched },
+    seed: 11,
+    totalSteps,
+    saveEvery: 3,
+    config,
+    adapterConfig,
+    logger: createLogger({ mode: 'silent' }),
+    handleSignals: false,
+    ...extra,
+  };
+}
+
+async function weights(m: ToyModel): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [n, v] of m.params) out.set(n, new Float32Array((await v.data()) as Float32Array));
+  return out;
+}
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  return ua.length === ub.length && ua.every((x, i) => x === ub[i]);
+}
+
+describe('trainLoop', () => {
+  it('N straight steps == k steps + resume: bit-identical weights and losses', async () => {
+    const straight = buildToy(1);
+    const rs = await trainLoop(opts(straight, join(root, 'straight'), 8));
+    expect(rs.step).toBe(8);
+    expect(rs.history[7]!.loss).toBeLessThan(rs.history[0]!.loss as number);
+
+    const first = buildToy(1);
+    const r1 = await trainLoop(opts(first, join(root, 'split'), 5));
+    expect(r1.step).toBe(5);
+    first.dispose();
+
+    // a fresh process would build the model from scratch: different init, all overwritten by resume
+    const second = buildToy(99);
+    const loaded = await loadCheckpoint(join(root, 'split', 'checkpoints'), { config });
+    expect(loaded.step).toBe(5);
+    const r2 = await trainLoop(opts(second, join(root, 'split'), 8, { resumeFrom: loaded }));
+    expect(r2.stepsRun).toBe(3);
+
+    const wa = await weights(straight);
+    const wb = await weights(second);
+    for (const [n, a] of wa) expect(sameBits(a, wb.get(n) as Float32Array), n).toBe(true);
+    expect(r2.history.map((h) => h.loss)).toEqual(rs.history.map((h) => h.loss));
+    expect(r2.history.map((h) => h.lr)).toEqual(rs.history.map((h) => h.lr));
+    // metrics.jsonl continues the curve without gaps or duplicates
+    const lines = (await readFile(join(root, 'split', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number });
+    expect(lines.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // the adapter saved in the checkpoint is a valid PEFT adapter
+    const report = await verifyAdapter(join(root, 'split', 'checkpoints', 'step-000008', 'adapter'));
+    expect(report.loraTensors).toBe(2);
+    straight.dispose();
+    second.dispose();
+  });
+
+  it('gradient accumulation of 2 x 2 matches one batch of 4 (mean loss)', async () => {
+    const a = buildToy(3);
+    const b = buildToy(3);
+    const ra = await trainLoop(opts(a, join(root, 'acc-a'), 3, { data: new ToyData(4) }));
+    const rb = await trainLoop(opts(b, join(root, 'acc-b'), 3, { data: new ToyData(2), gradAccumSteps: 2 }));
+    for (let i = 0; i < 3; i++) expect(rb.history[i]!.loss as number).toBeCloseTo(ra.history[i]!.loss as number, 5);
+    const wa = await weights(a);
+    const wb = await weights(b);
+    for (const [n, x] of wa) {
+      const y = wb.get(n) as Float32Array;
+      for (let i = 0; i < x.length; i++) expect(y[i]).toBeCloseTo(x[i] as number, 4);
+    }
+    a.dispose();
+    b.dispose();
+  });
+
+  it('writes metrics.jsonl and an offline HTML report; memory does not grow per step', async () => {
+    const m = buildToy(4);
+    const o = opts(m, join(root, 'report'), 2);
+    await trainLoop(o);
+    const before = tf.memory().numTensors;
+    await trainLoop({ ...o, totalSteps: 6, resumeFrom: await loadCheckpoint(join(root, 'report', 'checkpoints')) });
+    // resuming re-assigns the variables; no per-step leak
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 2);
+    const html = await readFile(join(root, 'report', 'report.html'), 'utf8');
+    expect(html).toMatch(/<svg[\s\S]*training loss[\s\S]*learning rate/);
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    const recs = (await readFile(join(root, 'report', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    expect(recs).toHaveLength(6);
+    for (const r of recs) for (const k of ['loss', 'lr', 'grad_norm', 'step_time_s', 'samples_per_s']) expect(typeof r[k]).toBe('number');
+    m.dispose();
+  });
+
+  it('keeps the last K checkpoints', async () => {
+    const m = buildToy(5);
+    await trainLoop(opts(m, join(root, 'keep'), 9, { saveEvery: 2, retention: { keepLast: 2 } }));
+    const { listStepDirs } = await import('@vla-lora/checkpoint-io');
+    expect((await listStepDirs(join(root, 'keep', 'checkpoints'))).map((d) => d.step)).toEqual([8, 9]);
+    m.dispose();
+  });
+});

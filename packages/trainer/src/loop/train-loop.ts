@@ -1,0 +1,215 @@
+// The optimisation loop: { batch(es), loss, backward, accumulate, clip, step, schedule, log,
+// maybe checkpoint }. Model building, LoRA, freezing and the preflight happen before (recipes/).
+import { join } from 'node:path';
+import type * as tfns from '@tensorflow/tfjs-core';
+import {
+  saveCheckpoint,
+  writeFileAtomic,
+  type JsonValue,
+  type LoadedCheckpoint,
+  type MetricRecord,
+  type PeftAdapter,
+  type RetentionPolicy,
+} from '@vla-lora/checkpoint-io';
+import { clipGradNorm } from '../optim/index.js';
+import { applyCheckpoint, collectCheckpoint, type CheckpointableOptimizer } from '../checkpoint/index.js';
+import { NonFiniteLossError, TrainerConfigError } from '../errors.js';
+import type { TrainLogger } from '../log/index.js';
+import { MetricsFile, renderReport } from '../metrics/index.js';
+import { RngStreams } from '../rng/index.js';
+import type { DataSource } from './data-source.js';
+import { watchStopSignals, yieldToEventLoop, type StopSignal } from './signals.js';
+
+/** The optimizer as the loop drives it (see optim-adapter.ts for AdamW). */
+export interface LoopOptimizer extends CheckpointableOptimizer {
+  step(grads: Map<string, tfns.Tensor>, lr: number): void;
+}
+
+export interface TrainLoopOptions<B> {
+  tf: typeof tfns;
+  /** Run directory: checkpoints/, metrics.jsonl, report.html go here. */
+  runDir: string;
+  /** The trainable parameters by PyTorch name (LoRA tensors and trainable heads). */
+  params: Map<string, tfns.Variable>;
+  /** Mean loss of one batch; draws noise/time from `rng`. */
+  lossFn: (batch: B, rng: RngStreams) => tfns.Scalar;
+  data: DataSource<B>;
+  optimizer: LoopOptimizer;
+  /** Learning rate for the update taken at `step` (0-based count of updates done). */
+  lrAt: (step: number) => number;
+  /** Scheduler description saved in the checkpoint (its state is the step). */
+  scheduler: JsonValue;
+  seed: number;
+  totalSteps: number;
+  gradAccumSteps?: number;
+  /** Global-norm clipping (default 1.0, openpi's). */
+  maxGradNorm?: number;
+  /** Checkpoint every N steps (and at the end, and on SIGINT/SIGTERM). */
+  saveEvery: number;
+  retention?: RetentionPolicy;
+  /** The full config; hashed into the checkpoint. */
+  config: JsonValue;
+  /** PEFT adapter_config.json content for the LoRA tensors. */
+  adapterConfig: PeftAdapter['config'] | null;
+  /** Continue from this checkpoint (weights, optimizer, rng, data cursor, metrics). */
+  resumeFrom?: LoadedCheckpoint;
+  logger: TrainLogger;
+  /** Install SIGINT/SIGTERM handlers (default true). */
+  handleSignals?: boolean;
+  /** Title and facts of report.html. */
+  report?: { title: string; facts?: Array<[string, string]> };
+  hooks?: {
+    /** Passed to saveCheckpoint (tests pause a child here and kill it). */
+    beforeCheckpointCommit?: (tmpDir: string) => Promise<void>;
+  };
+}
+
+export interface TrainLoopResult {
+  /** Global step reached. */
+  step: number;
+  stepsRun: number;
+  stoppedBy: 'completed' | StopSignal;
+  history: MetricRecord[];
+  /** Directory of the last checkpoint written (null if none). */
+  lastCheckpoint: string | null;
+  metricsPath: string;
+  reportPath: string;
+}
+
+function check(o: TrainLoopOptions<unknown>): void {
+  const int = (v: number | undefined, name: string, min: number) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new TrainerConfigError(`${name} must be an integer >= ${min}, got ${v}`);
+  };
+  int(o.totalSteps, 'totalSteps', 0);
+  int(o.gradAccumSteps, 'gradAccumSteps', 1);
+  int(o.saveEvery, 'saveEvery', 1);
+  if (o.maxGradNorm !== undefined && !(o.maxGradNorm > 0)) throw new TrainerConfigError(`maxGradNorm must be > 0, got ${o.maxGradNorm}`);
+  if (o.params.size === 0) throw new TrainerConfigError('no trainable parameters: check the LoRA targets and the freeze policy');
+}
+
+export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopResult> {
+  check(o as TrainLoopOptions<unknown>);
+  const tf = o.tf;
+  const accum = o.gradAccumSteps ?? 1;
+  const maxNorm = o.maxGradNorm ?? 1.0;
+  const checkpointsDir = join(o.runDir, 'checkpoints');
+  const metrics = new MetricsFile(join(o.runDir, 'metrics.jsonl'));
+  const reportPath = join(o.runDir, 'report.html');
+
+  let step = 0;
+  let history: MetricRecord[] = [];
+  let rng = new RngStreams(o.seed);
+  if (o.resumeFrom) {
+    const r = o.resumeFrom;
+    applyCheckpoint(r, o.params, o.optimizer, tf);
+    rng = RngStreams.fromState(r.state.rng);
+    o.data.restore(r.state.dataCursor);
+    step = r.step;
+    history = r.state.metricsHistory.filter((m) => m.step <= r.step);
+    for (const w of r.warnings) o.logger.warn(w);
+    o.logger.info(`resumed from ${r.dir} at global step ${r.step} (epoch ${r.state.epoch.toFixed(3)}; optimizer, RNG, data cursor and ${history.length} metric records restored)`);
+  }
+  await metrics.reset(history);
+
+  const names = [...o.params.keys()];
+  const vars = [...o.params.values()];
+  const nameOfVar = new Map(vars.map((v, i) => [v.name, names[i] as string]));
+  let lastCheckpoint: string | null = null;
+  let lastSavedStep = o.resumeFrom ? o.resumeFrom.step : -1;
+
+  const writeReport = async () => {
+    await writeFileAtomic(reportPath, renderReport(history, { title: o.report?.title ?? 'training run', facts: o.report?.facts ?? [] }));
+  };
+  const save = async () => {
+    if (lastSavedStep === step) return;
+    const contents = await collectCheckpoint(
+      o.params,
+      o.optimizer,
+      { globalStep: step, epoch: o.data.epoch(), dataCursor: o.data.cursor(), rng: rng.state() as unknown as JsonValue, scheduler: o.scheduler, metricsHistory: history, config: o.config },
+      o.adapterConfig,
+    );
+    const saved = await saveCheckpoint(checkpointsDir, contents, {
+      ...(o.retention ? { retention: o.retention } : {}),
+      ...(o.hooks?.beforeCheckpointCommit ? { beforeCommit: o.hooks.beforeCheckpointCommit } : {}),
+    });
+    lastSavedStep = step;
+    lastCheckpoint = saved.dir;
+    o.logger.info(`checkpoint saved: ${saved.dir}${saved.removed.length ? ` (retention removed ${saved.removed.join(', ')})` : ''}`, { checkpoint: saved.dir, step });
+    await writeReport();
+  };
+
+  const stop = o.handleSignals === false ? null : watchStopSignals((sig) => o.logger.info(`${sig} received: finishing step ${step + 1}, then saving a checkpoint and exiting`));
+  const startStep = step;
+  try {
+    while (step < o.totalSteps && !stop?.requested) {
+      const t0 = performance.now();
+      let lossSum = 0;
+      let acc: Map<string, tfns.Tensor> | null = null;
+      for (let m = 0; m < accum; m++) {
+        const batch = await o.data.next();
+        const { value, grads } = tf.variableGrads(() => {
+          const l = o.lossFn(batch, rng);
+          return accum > 1 ? tf.div(l, accum) : l;
+        }, vars);
+        lossSum += ((await value.data()) as Float32Array)[0] as number;
+        value.dispose();
+        o.data.disposeBatch?.(batch);
+        if (!acc) {
+          acc = new Map(Object.entries(grads).map(([vn, g]) => [nameOfVar.get(vn) as string, g]));
+        } else {
+          for (const [vn, g] of Object.entries(grads)) {
+            const n = nameOfVar.get(vn) as string;
+            const prev = acc.get(n);
+            if (prev) {
+              acc.set(n, tf.add(prev, g));
+              prev.dispose();
+              g.dispose();
+            } else acc.set(n, g);
+          }
+        }
+      }
+      const loss = lossSum;
+      if (!Number.isFinite(loss)) {
+        for (const g of acc?.values() ?? []) g.dispose();
+        throw new NonFiniteLossError(`loss is ${loss} at step ${step + 1}; lower the learning rate or check the data normalisation (compute-norm-stats) — the last checkpoint is ${lastCheckpoint ?? 'none'}`);
+      }
+      const grads = acc as Map<string, tfns.Tensor>;
+      const lr = o.lrAt(step);
+      const clipped = clipGradNorm(grads, maxNorm);
+      o.optimizer.step(clipped.grads, lr);
+      for (const g of grads.values()) g.dispose();
+      for (const g of clipped.grads.values()) if (!g.isDisposed) g.dispose();
+      step++;
+      const dt = (performance.now() - t0) / 1000;
+      const rec: MetricRecord = {
+        step,
+        loss,
+        lr,
+        grad_norm: clipped.totalNorm,
+        step_time_s: Number(dt.toFixed(4)),
+        samples_per_s: Number(((o.data.batchSize * accum) / dt).toFixed(3)),
+        epoch: Number(o.data.epoch().toFixed(4)),
+      };
+      history.push(rec);
+      await metrics.append(rec);
+      o.logger.step(rec, o.totalSteps);
+      await yieldToEventLoop();
+      if (step % o.saveEvery === 0 || step === o.totalSteps || stop?.requested) await save();
+    }
+    if (stop?.requested) await save();
+    if (step === o.totalSteps && lastSavedStep !== step && step > 0) await save();
+    await writeReport();
+  } finally {
+    stop?.dispose();
+    o.logger.close();
+  }
+  return {
+    step,
+    stepsRun: step - startStep,
+    stoppedBy: stop?.requested ?? 'completed',
+    history,
+    lastCheckpoint,
+    metricsPath: metrics.path,
+    reportPath,
+  };
+}

@@ -1,0 +1,3 @@
+export { MetricsFile } from './metrics-file.js';
+export { renderReport, lineChartSvg } from './report.js';
+export type { ReportOptions } from './report.js';

@@ -1,0 +1,66 @@
+// Child process for the signal tests: trains the toy model with JSON-line output.
+//   tsx toy-child.ts <runDir> <totalSteps> <saveEvery> [--resume] [--pause-at-save STEP --marker FILE] [--step-delay MS]
+// --pause-at-save: inside the save of STEP (all files written, nothing renamed yet) write FILE and
+// hang, so that the parent can SIGKILL mid-save.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadCheckpoint } from '@vla-lora/checkpoint-io';
+import { initBackend } from '@vla-lora/tfjs-backend';
+import { createLogger } from '../log/index.js';
+import { trainLoop } from '../loop/index.js';
+import { createLoopOptimizer } from '../optim-adapter.js';
+import { warmupCosine } from '../optim/index.js';
+import { buildToy, ToyData, TOY_ADAM, TOY_ADAPTER_CONFIG, TOY_CONFIG, TOY_SCHED } from './toy.js';
+
+const [runDir, total, every, ...rest] = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = rest.indexOf(name);
+  return i >= 0 ? rest[i + 1] : undefined;
+};
+const pauseAt = flag('--pause-at-save');
+const marker = flag('--marker');
+const delay = Number(flag('--step-delay') ?? 0);
+const sched = TOY_SCHED;
+const config = TOY_CONFIG;
+
+await initBackend({ backend: 'cpu' });
+const model = buildToy(1);
+const data = new ToyData(4);
+const baseNext = data.next.bind(data);
+if (delay > 0) {
+  data.next = () => {
+    const until = Date.now() + delay;
+    while (Date.now() < until);
+    return baseNext();
+  };
+}
+let saveStep = 0;
+const result = await trainLoop({
+  tf,
+  runDir: runDir as string,
+  params: model.params,
+  lossFn: model.lossFn,
+  data,
+  optimizer: createLoopOptimizer(model.params, TOY_ADAM),
+  lrAt: (s) => warmupCosine(s, sched),
+  scheduler: { name: 'warmup_cosine', ...sched },
+  seed: 11,
+  totalSteps: Number(total),
+  saveEvery: Number(every),
+  config,
+  adapterConfig: TOY_ADAPTER_CONFIG as never,
+  logger: createLogger({ mode: 'jsonl' }),
+  ...(rest.includes('--resume') ? { resumeFrom: await loadCheckpoint(join(runDir as string, 'checkpoints'), { config }) } : {}),
+  hooks: {
+    beforeCheckpointCommit: async (tmp) => {
+      saveStep++;
+      if (pauseAt !== undefined && tmp.includes(`step-${String(pauseAt).padStart(6, '0')}`) && marker) {
+        writeFileSync(marker, tmp);
+        await new Promise(() => setInterval(() => undefined, 1000));
+      }
+    },
+  },
+});
+process.stdout.write(`${JSON.stringify({ event: 'done', step: result.step, stopped_by: result.stoppedBy, saves: saveStep })}\n`);
+if (result.stoppedBy !== 'completed') process.exit(result.stoppedBy === 'SIGINT' ? 130 : 143);
