@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModuleBase } from '@vla-lora/lora-core';
 import { InputShapeError } from '../errors.js';
+import { oneHotFloat } from '../ops/cross-entropy.js';
 
 export class Embedding extends ModuleBase {
   constructor(weight: tf.Variable) {
@@ -51,7 +52,7 @@ export function embeddingLookup(table: tf.Variable | tf.Tensor, ids: tf.Tensor):
         if (tf.getKernel('UnsortedSegmentSum', tf.getBackend()) !== undefined) {
           return [tf.unsortedSegmentSum(dy2, flatIds, num)];
         }
-        const oneHotT = tf.transpose(tf.oneHot(flatIds, num, 1, 0, 'float32')) as tf.Tensor2D; // [num, n]
+        const oneHotT = tf.transpose(oneHotFloat(flatIds, num)) as tf.Tensor2D; // [num, n]
         return [tf.matMul(oneHotT, dy2)];
       },
     };

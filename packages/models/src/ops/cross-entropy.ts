@@ -23,7 +23,7 @@ export function crossEntropyMean(logits: tf.Tensor2D, labels: ArrayLike<number>)
   if (count === 0) throw new InputShapeError('every label is ignored (-100); the loss would be 0/0');
   return tf.tidy(() => {
     const lse = tf.logSumExp(logits, -1); // [N]
-    const picked = tf.sum(tf.mul(logits, tf.oneHot(tf.tensor1d(idx, 'int32'), vocab, 1, 0, 'float32')), -1);
+    const picked = tf.sum(tf.mul(logits, oneHotFloat(tf.tensor1d(idx, 'int32'), vocab)), -1);
     const nll = tf.mul(tf.sub(lse, picked), tf.tensor1d(weight));
     return tf.div(tf.sum(nll), count) as tf.Scalar;
   });
@@ -40,4 +40,12 @@ export function causalLmLoss(logits: tf.Tensor, labels: ArrayLike<number>[]): tf
     for (let i = 0; i < b; i++) for (let j = 1; j < s; j++) lab[i * (s - 1) + j - 1] = labels[i]![j]!;
     return crossEntropyMean(shifted, lab);
   });
+}
+
+/**
+ * One-hot rows as float32. tfjs-backend-wasm 4.22 fills a float32 oneHot with the int bit pattern
+ * (1 reads as 1.4e-45), so it is built in int32 and cast.
+ */
+export function oneHotFloat(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(indices, depth), 'float32') as tf.Tensor2D);
 }
