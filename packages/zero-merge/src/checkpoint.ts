@@ -2,13 +2,12 @@
 // disk behind lazy TorchTensor handles), the stage, world size and 16-bit dtype are detected, and
 // the file set is checked against the world size before anything is reconstructed.
 import { basename } from 'node:path';
-import { PickleDict, readPt, type PickleValue, type PtFile, type TorchTensor } from '@vla-lora/checkpoint-io';
+import { PickleDict, readPt, type PtFile, type TorchTensor } from '@vla-lora/checkpoint-io';
 import {
   CorruptCheckpointError,
   RankFilesError,
   UnsupportedStageError,
   WorldSizeMismatchError,
-  ZeroMergeError,
 } from './errors.js';
 import { locateCheckpoint, optimFileName, zero3ModelFileName, ZERO2_MODEL_FILE, type CheckpointLocation } from './locate.js';
 import { asDict, asInt, asList, asShape, asString, asTensor, at, child, get, req, stringEntries, type At } from './pickle.js';
@@ -48,7 +47,7 @@ export interface ZeroCheckpoint {
   models: ModelStates[];
   /** fp32 master partitions: [rank][group] (single_partition_of_fp32_groups / fp32_flat_groups). */
   fp32Groups: TorchTensor[][];
-  /** Total bytes of the rank files on disk. */
+  /** Closes every rank file (tensors cannot be read afterwards). */
   close(): Promise<void>;
 }
 
@@ -284,9 +283,6 @@ export async function openZeroCheckpoint(path: string, opts: { tag?: string } = 
     };
   } catch (err) {
     await closeAll();
-    if (err instanceof ZeroMergeError) throw err;
     throw err;
   }
 }
-
-export type { PickleValue };
