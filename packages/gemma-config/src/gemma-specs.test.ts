@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { countParams } from './accounting.js';
-import { gemmaCausalLmSpecs, gemmaModelSpecs, type HfGemmaConfig } from './gemma-specs.js';
+import { gemmaCausalLmSpecs, gemmaModelSpecs, hfGemmaConfigFromDims, hfGemmaDims, type HfGemmaConfig } from './gemma-specs.js';
 import { DuplicateParamError, InvalidConfigError } from './errors.js';
 import { ATTN_LINEARS, FFN_LINEARS } from './gemma-variants.js';
 
@@ -40,6 +40,11 @@ describe('gemmaCausalLmSpecs against the transformers fixture', () => {
     expect(c.loraTensors).toBe(28);
     expect(specs.some((s) => s.path === 'base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight')).toBe(true);
     expect(specs.some((s) => s.path === 'base_model.model.model.layers.0.self_attn.q_proj.weight')).toBe(false);
+  });
+
+  it('variant dims round-trip through a transformers config', () => {
+    const cfg = hfGemmaConfigFromDims(hfGemmaDims(hf), hf.vocab_size);
+    expect(gemmaCausalLmSpecs(cfg)).toEqual(gemmaCausalLmSpecs(hf));
   });
 
   it('untied embeddings get their own lm_head spec', () => {

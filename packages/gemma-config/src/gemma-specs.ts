@@ -135,3 +135,18 @@ export function gemmaCausalLmSpecs(hf: HfGemmaConfig, opts: GemmaCausalLmSpecOpt
   }
   return specs;
 }
+
+/** A transformers Gemma config for a variant (what openpi's PaliGemmaWithExpertModel builds). */
+export function hfGemmaConfigFromDims(dims: GemmaDims, vocabSize: number, tieWordEmbeddings = true): HfGemmaConfig {
+  return {
+    vocab_size: vocabSize,
+    hidden_size: dims.width,
+    intermediate_size: dims.mlpDim,
+    num_hidden_layers: dims.depth,
+    num_attention_heads: dims.numHeads,
+    num_key_value_heads: dims.numKvHeads,
+    head_dim: dims.headDim,
+    tie_word_embeddings: tieWordEmbeddings,
+    attention_bias: dims.attentionBias ?? false,
+  };
+}
