@@ -1,0 +1,47 @@
+// Typed errors of the PyTorch .pt module. Every message names the file (when known) and says what to do.
+import { CheckpointIoError } from '../errors.js';
+
+/** Base class of every .pt read/write error. */
+export class PtError extends CheckpointIoError {}
+
+/** The file is not a PyTorch checkpoint we can read (neither a torch zip archive nor a legacy pickle stream). */
+export class PtFormatError extends PtError {}
+
+/** The file or a record ends before the bytes its own headers promise (a partial copy or an interrupted save). */
+export class PtTruncatedError extends PtError {}
+
+/** The zip container is malformed or unsafe (`..` / absolute entry names, entries outside the file, bad headers). */
+export class PtZipError extends PtError {}
+
+/** The pickle stream is malformed: bad opcode argument, stack underflow, missing MARK, memo miss, bad STOP. */
+export class PickleError extends PtError {}
+
+/** An opcode this reader does not know (or deliberately refuses, like out-of-band buffers or the extension registry). */
+export class PickleUnsupportedOpcodeError extends PickleError {
+  constructor(
+    readonly opcode: number,
+    readonly position: number,
+    message?: string,
+  ) {
+    super(
+      message ??
+        `unknown pickle opcode 0x${opcode.toString(16).padStart(2, '0')} at byte ${position}; ` +
+          'the stream is corrupt or was not written by pickle/torch.save',
+    );
+  }
+}
+
+/** A pickle exceeded one of the reader's safety limits (memo size, stack size, integer size, line length). */
+export class PickleLimitError extends PickleError {}
+
+/** A known torch global (a tensor rebuild function, torch.Size, a storage) was given arguments torch itself would reject. */
+export class PtTorchObjectError extends PtError {}
+
+/** A tensor or storage whose dtype this package cannot convert (complex, quantized, ...). */
+export class PtUnsupportedDtypeError extends PtError {}
+
+/** A tensor or storage read after `PtFile.close()`. */
+export class PtClosedError extends PtError {}
+
+/** `writePt` was given a value it cannot express as a torch.save file. */
+export class PtWriteError extends PtError {}
