@@ -9,3 +9,4 @@ export * from './metrics/index.js';
 export * from './checkpoint/index.js';
 export * from './loop/index.js';
 export { createLoopOptimizer } from './optim-adapter.js';
+export * from './run/index.js';

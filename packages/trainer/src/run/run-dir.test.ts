@@ -1,0 +1,38 @@
+import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NoCheckpointError } from '@vla-lora/checkpoint-io';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RunDirError } from '../errors.js';
+import { prepareRunDir } from './run-dir.js';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'run-dir-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('prepareRunDir', () => {
+  it('creates a fresh run dir; refuses an existing one without a flag', async () => {
+    const dir = join(root, 'cfg', 'exp');
+    const p = await prepareRunDir(dir, { resume: false, overwrite: false, config: {} });
+    expect(p.resumeFrom).toBeNull();
+    await writeFile(join(dir, 'metrics.jsonl'), '');
+    await expect(prepareRunDir(dir, { resume: false, overwrite: false, config: {} })).rejects.toThrow(/--resume to continue it or --overwrite/);
+  });
+  it('--overwrite deletes a run dir, but never one holding foreign files', async () => {
+    const dir = join(root, 'exp');
+    await mkdir(join(dir, 'checkpoints'), { recursive: true });
+    await prepareRunDir(dir, { resume: false, overwrite: true, config: {} });
+    expect(await readdir(dir)).toEqual([]);
+    await writeFile(join(dir, 'my-notes.txt'), 'x');
+    await expect(prepareRunDir(dir, { resume: false, overwrite: true, config: {} })).rejects.toThrow(RunDirError);
+  });
+  it('--resume needs a run and a checkpoint', async () => {
+    await expect(prepareRunDir(join(root, 'none'), { resume: true, overwrite: false, config: {} })).rejects.toThrow(/does not exist/);
+    await mkdir(join(root, 'empty'));
+    await expect(prepareRunDir(join(root, 'empty'), { resume: true, overwrite: false, config: {} })).rejects.toThrow(NoCheckpointError);
+  });
+});

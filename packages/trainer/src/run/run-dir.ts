@@ -1,0 +1,57 @@
+// The run directory and what --resume / --overwrite mean for it.
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadCheckpoint, type JsonValue, type LoadedCheckpoint } from '@vla-lora/checkpoint-io';
+import { RunDirError } from '../errors.js';
+
+export interface PrepareRunDirOptions {
+  resume: boolean;
+  overwrite: boolean;
+  /** The config of this invocation (hash-checked against the checkpoint on resume). */
+  config: JsonValue;
+  allowConfigChange?: boolean;
+}
+
+export interface PreparedRunDir {
+  runDir: string;
+  checkpointsDir: string;
+  /** Set when resuming. */
+  resumeFrom: LoadedCheckpoint | null;
+}
+
+/** Files a run directory holds; --overwrite refuses to delete a directory holding anything else. */
+const RUN_ENTRIES = new Set(['checkpoints', 'metrics.jsonl', 'report.html', 'config.json', 'adapter', 'eval.json', 'summary.json', 'train.log']);
+
+async function entries(dir: string): Promise<string[] | null> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+export async function prepareRunDir(runDirIn: string, o: PrepareRunDirOptions): Promise<PreparedRunDir> {
+  if (o.resume && o.overwrite) throw new RunDirError('--resume and --overwrite exclude each other');
+  const runDir = resolve(runDirIn);
+  const checkpointsDir = join(runDir, 'checkpoints');
+  const existing = await entries(runDir);
+  if (o.resume) {
+    if (existing === null) throw new RunDirError(`cannot resume: ${runDir} does not exist; start the run without --resume (check --exp-name and the config name)`);
+    const resumeFrom = await loadCheckpoint(checkpointsDir, { config: o.config, allowConfigMismatch: o.allowConfigChange ?? false });
+    return { runDir, checkpointsDir, resumeFrom };
+  }
+  if (existing !== null && existing.length > 0) {
+    if (!o.overwrite) {
+      throw new RunDirError(`${runDir} already holds a run (${existing.slice(0, 4).join(', ')}); pass --resume to continue it or --overwrite to delete it and start again, or choose another --exp-name`);
+    }
+    const foreign = existing.filter((e) => !RUN_ENTRIES.has(e) && !e.startsWith('.'));
+    if (foreign.length > 0) {
+      throw new RunDirError(`--overwrite refuses to delete ${runDir}: it holds files a run does not write (${foreign.slice(0, 4).join(', ')}); remove them yourself`);
+    }
+    await rm(runDir, { recursive: true, force: true });
+  }
+  await mkdir(runDir, { recursive: true });
+  if (!(await stat(runDir)).isDirectory()) throw new RunDirError(`${runDir} is not a directory`);
+  return { runDir, checkpointsDir, resumeFrom: null };
+}
