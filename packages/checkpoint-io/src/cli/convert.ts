@@ -1,5 +1,6 @@
 // `vla-ckpt convert <in> <out.safetensors> [--dtype keep|f32|bf16|f16]`: streams one tensor at a time.
-import type { Dtype, RawTensor } from '../dtype/dtypes.js';
+import { DTYPE_ITEMSIZE, type Dtype, type RawTensor } from '../dtype/dtypes.js';
+import { f32ToBf16, f32ToF16 } from '../dtype/half.js';
 import { castFloat, type FloatDtype } from '../dtype/convert.js';
 import { writeSafetensors, type SafetensorsEntry } from '../safetensors/writer.js';
 import { CliUsageError } from './errors.js';
@@ -8,6 +9,8 @@ import { openTensorSource } from './source.js';
 
 export type ConvertDtype = 'keep' | 'f32' | 'bf16' | 'f16';
 const TARGET: Record<Exclude<ConvertDtype, 'keep'>, FloatDtype> = { f32: 'F32', bf16: 'BF16', f16: 'F16' };
+/** 1 MiB: small enough to stay in cache, large enough that syscalls do not dominate. */
+const CHUNK_BYTES = 1 << 20;
 const FLOATS = new Set<Dtype>(['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2']);
 
 export interface ConvertResult {
@@ -26,15 +29,44 @@ export async function convertToSafetensors(input: string, output: string, opts: 
   try {
     const list = src.list();
     const outDtype = (d: Dtype): Dtype => (dtype !== 'keep' && FLOATS.has(d) ? TARGET[dtype] : d);
-    const entries: SafetensorsEntry[] = list.map((t) => ({
-      name: t.name,
-      dtype: outDtype(t.dtype),
-      shape: t.shape,
-      data: async () => {
-        const raw: RawTensor = await src.read(t.name);
-        return outDtype(raw.dtype) === raw.dtype ? raw.bytes : castFloat(raw, TARGET[dtype as Exclude<ConvertDtype, 'keep'>]).bytes;
-      },
-    }));
+    const outBuf = new Uint16Array(CHUNK_BYTES / 2);
+    const entries: SafetensorsEntry[] = list.map((t) => {
+      const to = outDtype(t.dtype);
+      if (src.readChunks) {
+        const chunks = src.readChunks.bind(src);
+        // stream in chunks: memory stays at two chunk buffers whatever the tensor size
+        return {
+          name: t.name,
+          dtype: to,
+          shape: t.shape,
+          data: {
+            async *chunks() {
+              for await (const chunk of chunks(t.name, CHUNK_BYTES)) {
+                if (to === t.dtype) yield chunk;
+                else if (t.dtype === 'F32' && (to === 'BF16' || to === 'F16')) {
+                  const f = new Float32Array(chunk.buffer, chunk.byteOffset, chunk.byteLength / 4);
+                  const o = outBuf.subarray(0, f.length);
+                  if (to === 'BF16') f32ToBf16(f, o);
+                  else f32ToF16(f, o);
+                  yield new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
+                } else {
+                  yield castFloat({ dtype: t.dtype, shape: [chunk.byteLength / DTYPE_ITEMSIZE[t.dtype]], bytes: chunk }, to as FloatDtype).bytes;
+                }
+              }
+            },
+          },
+        };
+      }
+      return {
+        name: t.name,
+        dtype: to,
+        shape: t.shape,
+        data: async () => {
+          const raw: RawTensor = await src.read(t.name);
+          return to === raw.dtype ? raw.bytes : castFloat(raw, to as FloatDtype).bytes;
+        },
+      };
+    });
     const bytesIn = list.reduce((a, t) => a + t.byteLength, 0);
     let bytesOut = 0;
     const bar = opts.progress === false ? null : createProgress('convert', bytesIn);

@@ -15,6 +15,11 @@ export interface TensorSource {
   metadata: Record<string, string> | null;
   list(): TensorInfo[];
   read(name: string): Promise<RawTensor>;
+  /**
+   * Streams one tensor's bytes in chunks of `chunkBytes` (a multiple of the itemsize). The same
+   * buffer is reused for every chunk: consume each before pulling the next.
+   */
+  readChunks?(name: string, chunkBytes: number): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,13 @@ export async function openTensorSource(path: string): Promise<TensorSource> {
     metadata: reader.metadata,
     list: () => reader.list(),
     read: (name) => reader.read(name),
+    async *readChunks(name: string, chunkBytes: number) {
+      const total = reader.info(name).byteLength;
+      const buf = new Uint8Array(Math.min(chunkBytes, Math.max(total, 1)));
+      for (let off = 0; off < total; off += chunkBytes) {
+        yield await reader.readBytes(name, off, Math.min(chunkBytes, total - off), buf);
+      }
+    },
     close: () => reader.close(),
   };
 }

@@ -116,6 +116,14 @@ export function fromFloat32(data: Float32Array, shape: number[], dtype: FloatDty
 /** Converts a tensor to another float dtype (identity when it already is that dtype). */
 export function castFloat(t: RawTensor, dtype: FloatDtype): RawTensor {
   if (t.dtype === dtype) return t;
+  if (t.dtype === 'F32' && (dtype === 'BF16' || dtype === 'F16')) {
+    // straight from the bytes (no float32 copy): halves peak memory when streaming big tensors
+    checkRawTensor(t);
+    const b = aligned(t.bytes, 4);
+    const src = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+    const out = dtype === 'BF16' ? f32ToBf16(src) : f32ToF16(src);
+    return { dtype, shape: [...t.shape], bytes: new Uint8Array(out.buffer) };
+  }
   return fromFloat32(toFloat32(t), t.shape, dtype);
 }
 

@@ -20,6 +20,6 @@ export { ShardedSafetensors, readShardIndex } from './sharded.js';
 export type { ShardIndex } from './sharded.js';
 export { openSafetensors, resolveSafetensorsPath } from './open.js';
 export { writeSafetensors } from './writer.js';
-export type { SafetensorsEntry, WriteSafetensorsOptions } from './writer.js';
+export type { SafetensorsEntry, ChunkedData, WriteSafetensorsOptions } from './writer.js';
 export { writeSafetensorsSharded, planShards } from './sharded-writer.js';
 export type { WriteShardedOptions, ShardedWriteResult } from './sharded-writer.js';

@@ -20,15 +20,21 @@ export interface SafetensorsReader {
   readFloat32(name: string): Promise<Float32Array>;
   /** Streams tensors one at a time in file order; at most one tensor is held by the iterator. */
   tensors(): AsyncIterable<[string, RawTensor]>;
+  /**
+   * Reads `length` bytes starting `start` bytes into tensor `name` (bounds checked), into `into`
+   * when given (no allocation) — for streaming tensors larger than memory in chunks.
+   */
+  readBytes(name: string, start: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
 /** Largest single pread (fs APIs cap a read at 2 GiB - 1). */
 const MAX_READ = 1 << 30;
 
-/** Reads exactly `length` bytes at `position` into a fresh, 8-byte aligned buffer. */
-export async function readExactly(handle: FileHandle, position: number, length: number, path: string): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
+/** Reads exactly `length` bytes at `position` into `into` (or a fresh, 8-byte aligned buffer). */
+export async function readExactly(handle: FileHandle, position: number, length: number, path: string, into?: Uint8Array): Promise<Uint8Array> {
+  const out = into ? into.subarray(0, length) : new Uint8Array(length);
+  if (out.byteLength < length) throw new SafetensorsError(path, `buffer of ${into!.byteLength} bytes cannot hold ${length}`);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(out, done, Math.min(length - done, MAX_READ), position + done);
@@ -110,17 +116,13 @@ export class SafetensorsFile implements SafetensorsReader {
     return { dtype: s.dtype, shape: [...s.shape], bytes };
   }
 
-  /**
-   * Reads `length` bytes starting `start` bytes into tensor `name` (for chunked streaming of
-   * huge tensors). Bounds are checked against the tensor.
-   */
-  async readBytes(name: string, start: number, length: number): Promise<Uint8Array> {
+  async readBytes(name: string, start: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     const s = this.byName.get(name);
     if (!s) throw new TensorNotFoundError(this.path, name);
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0 || start + length > s.byteLength) {
       throw new SafetensorsError(this.path, `readBytes(${JSON.stringify(name)}, ${start}, ${length}) is outside the tensor's ${s.byteLength} bytes`);
     }
-    return readExactly(this.live(), this.dataStart + s.dataOffsets[0] + start, length, this.path);
+    return readExactly(this.live(), this.dataStart + s.dataOffsets[0] + start, length, this.path, into);
   }
 
   async readFloat32(name: string): Promise<Float32Array> {

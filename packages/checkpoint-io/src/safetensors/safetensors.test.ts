@@ -332,3 +332,36 @@ describe('names that are Object.prototype keys', () => {
     await f.close();
   });
 });
+
+describe('chunked entries and ranged reads', () => {
+  it('writes chunked data (one reused buffer), reads byte ranges into a caller buffer, and rejects a short stream', async () => {
+    const dir = await scratch();
+    const p = join(dir, 'chunked.safetensors');
+    const shared = new Uint8Array(4);
+    const entry: SafetensorsEntry = {
+      name: 'w',
+      dtype: 'U8',
+      shape: [3, 4],
+      data: {
+        async *chunks() {
+          for (let i = 0; i < 3; i++) {
+            shared.fill(i + 1);
+            yield shared;
+          }
+        },
+      },
+    };
+    await writeSafetensors(p, [entry]);
+    const r = await SafetensorsFile.open(p);
+    expect([...(await r.read('w')).bytes]).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]);
+    const into = new Uint8Array(8);
+    const got = await r.readBytes('w', 3, 6, into);
+    expect(got.buffer).toBe(into.buffer);
+    expect([...got]).toEqual([1, 2, 2, 2, 2, 3]);
+    await expect(r.readBytes('w', 10, 4)).rejects.toThrow(/outside the tensor/);
+    await r.close();
+    const short: SafetensorsEntry = { ...entry, data: { chunks: async function* () { yield new Uint8Array(5); } } };
+    await expect(writeSafetensors(join(dir, 'short.safetensors'), [short])).rejects.toThrow(/needs 12 bytes but data has 5/);
+    expect((await readdir(dir)).sort()).toEqual(['chunked.safetensors']);
+  });
+});

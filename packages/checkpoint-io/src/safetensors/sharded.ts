@@ -135,6 +135,10 @@ export class ShardedSafetensors implements SafetensorsReader {
     return this.shardOf(name).readFloat32(name);
   }
 
+  readBytes(name: string, start: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+    return this.shardOf(name).readBytes(name, start, length, into);
+  }
+
   async *tensors(): AsyncIterable<[string, RawTensor]> {
     for (const t of this.order) yield [t.name, await this.read(t.name)];
   }

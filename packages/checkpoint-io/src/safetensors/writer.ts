@@ -5,12 +5,23 @@ import type { Dtype } from '../dtype/dtypes.js';
 import { SafetensorsWriteError } from './errors.js';
 import { entryByteLength, safetensorsOrder, serializeHeader } from './header.js';
 
-/** One tensor to write. `data` may be a thunk so that only one tensor's bytes are in memory at a time. */
+/**
+ * A tensor's bytes as consecutive chunks (for tensors streamed in pieces). The writer writes each
+ * chunk before pulling the next, so a producer may reuse one buffer for every chunk.
+ */
+export interface ChunkedData {
+  chunks: () => AsyncIterable<Uint8Array>;
+}
+
+/**
+ * One tensor to write. `data` may be a thunk (only one tensor's bytes in memory at a time) or
+ * chunked (only one chunk in memory at a time).
+ */
 export interface SafetensorsEntry {
   name: string;
   dtype: Dtype;
   shape: number[];
-  data: Uint8Array | (() => Promise<Uint8Array>);
+  data: Uint8Array | (() => Promise<Uint8Array>) | ChunkedData;
 }
 
 export interface WriteSafetensorsOptions {
@@ -55,13 +66,25 @@ export async function writeSafetensors(
     for (let i = 0; i < ordered.length; i++) {
       const e = ordered[i]!;
       const [begin, end] = offsets[i]!;
-      const data = typeof e.data === 'function' ? await e.data() : e.data;
-      if (!(data instanceof Uint8Array)) throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: data is not a Uint8Array`);
-      if (data.byteLength !== end - begin) {
-        throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: ${e.dtype} ${JSON.stringify(e.shape)} needs ${end - begin} bytes but data has ${data.byteLength}`);
+      const mismatch = (got: string): SafetensorsWriteError =>
+        new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: ${e.dtype} ${JSON.stringify(e.shape)} needs ${end - begin} bytes but data has ${got}`);
+      if (typeof e.data === 'object' && !(e.data instanceof Uint8Array) && typeof e.data.chunks === 'function') {
+        let got = 0;
+        for await (const chunk of e.data.chunks()) {
+          if (!(chunk instanceof Uint8Array)) throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: a chunk is not a Uint8Array`);
+          got += chunk.byteLength;
+          if (got > end - begin) throw mismatch(`more than that`);
+          await file.write(chunk);
+        }
+        if (got !== end - begin) throw mismatch(String(got));
+        written += got;
+      } else {
+        const data = typeof e.data === 'function' ? await e.data() : e.data;
+        if (!(data instanceof Uint8Array)) throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: data is not a Uint8Array`);
+        if (data.byteLength !== end - begin) throw mismatch(String(data.byteLength));
+        await file.write(data);
+        written += data.byteLength;
       }
-      await file.write(data);
-      written += data.byteLength;
       opts.onProgress?.({ tensors: i + 1, totalTensors: ordered.length, bytes: written, totalBytes: dataLength, name: e.name });
     }
   } catch (err) {
