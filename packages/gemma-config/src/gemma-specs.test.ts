@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { countParams } from './accounting.js';
 import { gemmaCausalLmSpecs, gemmaModelSpecs, hfGemmaConfigFromDims, hfGemmaDims, type HfGemmaConfig } from './gemma-specs.js';
 import { DuplicateParamError, InvalidConfigError } from './errors.js';
-import { ATTN_LINEARS, FFN_LINEARS } from './gemma-variants.js';
+import { ATTN_LINEARS, FFN_LINEARS, getGemmaVariant } from './gemma-variants.js';
 
 const fixture = (p: string): string => fileURLToPath(new URL(`../../../fixtures/peft-tiny-gemma/${p}`, import.meta.url));
 
@@ -45,6 +45,11 @@ describe('gemmaCausalLmSpecs against the transformers fixture', () => {
   it('variant dims round-trip through a transformers config', () => {
     const cfg = hfGemmaConfigFromDims(hfGemmaDims(hf), hf.vocab_size);
     expect(gemmaCausalLmSpecs(cfg)).toEqual(gemmaCausalLmSpecs(hf));
+  });
+
+  it('the tiny pi0 PaliGemma variant (gemma_tiny) has exactly the fixture model\'s layer shapes', () => {
+    const tiny = gemmaModelSpecs(getGemmaVariant('gemma_tiny'), { prefix: 'model.', vocabSize: hf.vocab_size });
+    expect(tiny.map((s) => [s.path, s.shape])).toEqual(gemmaCausalLmSpecs(hf).map((s) => [s.path, s.shape]));
   });
 
   it('untied embeddings get their own lm_head spec', () => {

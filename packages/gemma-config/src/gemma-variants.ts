@@ -31,9 +31,11 @@ export interface GemmaVariant {
 }
 
 /**
- * openpi's five variants (src/openpi/models/gemma.py `get_config`) plus this project's tiny
- * CPU pair: `dummy` (openpi's) is the tiny PaliGemma LM, `dummy_expert` a narrower action expert
- * that can share attention with it (same depth, heads, kv heads, head_dim).
+ * openpi's five variants (src/openpi/models/gemma.py `get_config`) plus this project's tiny CPU
+ * pair: `gemma_tiny` has exactly the shapes of the `fixtures/peft-tiny-gemma` model (width 64,
+ * 2 layers, MLP 128, 4 heads, 1 KV head, head_dim 16) and is the tiny pi0's PaliGemma LM;
+ * `gemma_tiny_expert` is a narrower action expert that can share attention with it (same depth,
+ * heads, kv heads, head_dim).
  */
 export type GemmaVariantName =
   | 'dummy'
@@ -41,13 +43,15 @@ export type GemmaVariantName =
   | 'gemma_2b'
   | 'gemma_2b_lora'
   | 'gemma_300m_lora'
-  | 'dummy_lora'
-  | 'dummy_expert'
-  | 'dummy_expert_lora';
+  | 'gemma_tiny'
+  | 'gemma_tiny_lora'
+  | 'gemma_tiny_expert'
+  | 'gemma_tiny_expert_lora';
 
 const base = {
   dummy: { width: 64, depth: 4, mlpDim: 128, numHeads: 8, numKvHeads: 1, headDim: 16 },
-  dummy_expert: { width: 32, depth: 4, mlpDim: 64, numHeads: 8, numKvHeads: 1, headDim: 16 },
+  gemma_tiny: { width: 64, depth: 2, mlpDim: 128, numHeads: 4, numKvHeads: 1, headDim: 16 },
+  gemma_tiny_expert: { width: 32, depth: 2, mlpDim: 64, numHeads: 4, numKvHeads: 1, headDim: 16 },
   gemma_300m: { width: 1024, depth: 18, mlpDim: 4096, numHeads: 8, numKvHeads: 1, headDim: 256 },
   gemma_2b: { width: 2048, depth: 18, mlpDim: 16_384, numHeads: 8, numKvHeads: 1, headDim: 256 },
 } as const;
@@ -58,9 +62,10 @@ const VARIANTS: Readonly<Record<GemmaVariantName, Omit<GemmaVariant, 'name'>>> =
   gemma_2b: base.gemma_2b,
   gemma_2b_lora: { ...base.gemma_2b, lora: { rank: 16, alpha: 16, targets: ['attn', 'ffn'] } },
   gemma_300m_lora: { ...base.gemma_300m, lora: { rank: 32, alpha: 32, targets: ['attn', 'ffn'] } },
-  dummy_lora: { ...base.dummy, lora: { rank: 8, alpha: 8, targets: ['attn', 'ffn'] } },
-  dummy_expert: base.dummy_expert,
-  dummy_expert_lora: { ...base.dummy_expert, lora: { rank: 8, alpha: 8, targets: ['attn', 'ffn'] } },
+  gemma_tiny: base.gemma_tiny,
+  gemma_tiny_lora: { ...base.gemma_tiny, lora: { rank: 8, alpha: 8, targets: ['attn', 'ffn'] } },
+  gemma_tiny_expert: base.gemma_tiny_expert,
+  gemma_tiny_expert_lora: { ...base.gemma_tiny_expert, lora: { rank: 8, alpha: 8, targets: ['attn', 'ffn'] } },
 };
 
 export const GEMMA_VARIANT_NAMES = Object.keys(VARIANTS) as GemmaVariantName[];

@@ -74,8 +74,8 @@ const PRESETS: Readonly<Record<Pi0PresetName, Pi0Config>> = {
   /** The embedded CPU default: pi0's exact structure at toy widths (float32, 32 px images). */
   pi0_tiny: {
     name: 'pi0_tiny',
-    paligemmaVariant: 'dummy',
-    actionExpertVariant: 'dummy_expert',
+    paligemmaVariant: 'gemma_tiny',
+    actionExpertVariant: 'gemma_tiny_expert',
     siglip: { ...SIGLIP_TINY },
     vocabSize: 1024,
     actionDim: 32,
@@ -87,8 +87,8 @@ const PRESETS: Readonly<Record<Pi0PresetName, Pi0Config>> = {
   },
   pi0_tiny_lora: {
     name: 'pi0_tiny_lora',
-    paligemmaVariant: 'dummy_lora',
-    actionExpertVariant: 'dummy_expert_lora',
+    paligemmaVariant: 'gemma_tiny_lora',
+    actionExpertVariant: 'gemma_tiny_expert_lora',
     siglip: { ...SIGLIP_TINY },
     vocabSize: 1024,
     actionDim: 32,

@@ -109,8 +109,12 @@ describe('pi0 parameter specs (openpi PyTorch layout), computed without allocati
     const shapeOf = new Set(lora.map((s) => strip(s.path)));
     expect(new Set(tiny.map((s) => strip(s.path)))).toEqual(shapeOf);
     const c = countParams(tiny, (s) => isLoraPath(s.path) || isHead(s));
-    expect(c.total).toBe(481_920);
-    expect(c.loraTensors).toBe(4 * 7 * 2 * 2);
+    // hand count: LM 135,488 + expert 55,456 + SigLIP 80,448 + projector 4,160 + heads 6,304
+    expect(countParams(pi0ParamSpecs(getPi0Config('pi0_tiny')), () => true).total).toBe(281_856);
+    expect(c.total).toBe(281_856 + 15_872 + 9_216);
+    expect(c.loraTensors).toBe(2 * 7 * 2 * 2);
+    // the tiny PaliGemma LM has the fixture Gemma's shapes: its LoRA (r 8, all seven) is the fixture's 15,872
+    expect(sumParams(tiny, (s) => isLoraPath(s.path) && isUnder(s.path, PI0_PATHS.languageModel))).toBe(15_872);
     expect(pi0SequenceLengths(getPi0Config('pi0_tiny'))).toEqual({ imageTokens: 48, prefix: 64, suffix: 11, total: 75 });
     expect(pi0SequenceLengths(getPi0Config('pi0'))).toEqual({ imageTokens: 768, prefix: 816, suffix: 51, total: 867 });
   });
