@@ -170,6 +170,19 @@ describe('preflightGradientFlow', () => {
       expect(() => preflightGradientFlow({ params: m.vars, loss: m.good })).toThrow(NoTrainableParametersError);
     }));
 
+  it('warns about frozen LoRA tensors and a trainable base_layer (set by hand, bypassing the policy)', () =>
+    withModel((m) => {
+      const a = m.vars.get('model.layers.0.mlp.up_proj.lora_A.default.weight');
+      const base = m.vars.get('model.layers.0.mlp.up_proj.base_layer.weight');
+      if (!a || !base) throw new Error('missing variable');
+      a.trainable = false;
+      base.trainable = true;
+      const r = preflightGradientFlow({ params: m.vars, loss: m.good });
+      expect(r.frozenLora).toEqual(['model.layers.0.mlp.up_proj.lora_A.default.weight']);
+      expect(r.trainableBaseLayers).toEqual(['model.layers.0.mlp.up_proj.base_layer.weight']);
+      expect(r.lines).toContain('WARN LoRA tensor is frozen and will not learn: model.layers.0.mlp.up_proj.lora_A.default.weight');
+    }));
+
   it('connected but exactly zero (not explained by LoRA init) is a warning', () =>
     withModel((m) => {
       const r = preflightGradientFlow({ params: m.vars, loss: m.deadPath });

@@ -35,6 +35,10 @@ export interface PreflightReport {
   /** Trainable, no gradient path from the loss. */
   disconnected: string[];
   nonFinite: string[];
+  /** LoRA tensors (lora_A / lora_B) that are frozen: LoRA that cannot learn (RoboVLMs' "does not require grad"). */
+  frozenLora: string[];
+  /** LoRA base weights (base_layer) that are trainable: almost always a mistake. */
+  trainableBaseLayers: string[];
   /** Lines for the log: errors first, then warnings, then info. */
   lines: string[];
 }
@@ -130,14 +134,30 @@ export function preflightGradientFlow(opts: PreflightOptions): PreflightReport {
       } else connected.push({ name: path, norm: Math.sqrt(sumSq), maxAbs });
     }
     const disconnected = trainable.map(([p]) => p).filter((p) => !got.has(p));
+    const segs = (p: string): string[] => p.split('.');
+    const frozenLora = all.filter(([p, v]) => !v.trainable && segs(p).some((x) => x === 'lora_A' || x === 'lora_B')).map(([p]) => p);
+    const trainableBaseLayers = trainable.filter(([p]) => segs(p).includes('base_layer')).map(([p]) => p);
     const lines = [
       ...disconnected.map((p) => `ERROR disconnected from the loss (no gradient): ${p}`),
       ...nonFinite.map((p) => `ERROR non-finite gradient: ${p}`),
       ...zero.filter((z) => !z.expected).map((z) => `WARN ${z.name}: ${z.note}`),
+      ...frozenLora.map((p) => `WARN LoRA tensor is frozen and will not learn: ${p}`),
+      ...trainableBaseLayers.map((p) => `WARN LoRA base weight is trainable (base_layer should stay frozen): ${p}`),
       ...zero.filter((z) => z.expected).map((z) => `INFO ${z.name}: ${z.note}`),
       `preflight: loss ${loss}, ${trainable.length} trainable checked (${connected.length} with gradient, ${zero.length} zero, ${disconnected.length} disconnected), ${all.length - trainable.length} frozen skipped`,
     ];
-    const report: PreflightReport = { loss, checked: trainable.length, frozen: all.length - trainable.length, connected, zero, disconnected, nonFinite, lines };
+    const report: PreflightReport = {
+      loss,
+      checked: trainable.length,
+      frozen: all.length - trainable.length,
+      connected,
+      zero,
+      disconnected,
+      nonFinite,
+      frozenLora,
+      trainableBaseLayers,
+      lines,
+    };
     if (nonFinite.length > 0) throw new NonFiniteGradientError(nonFinite);
     if (disconnected.length > 0 && (opts.onDisconnected ?? 'throw') === 'throw') throw new DisconnectedParametersError(disconnected);
     return report;
