@@ -181,8 +181,8 @@ export async function extractAdapter(checkpoint: string, outDir: string, opts: E
 
     const dtype = opts.dtype ?? 'keep';
     const renamed = [
-      ...lora.map((t) => ({ ...t, name: removeAdapterName(t.name, adapterName!), read: t.read })),
-      ...extras.map(({ t, disk }) => ({ ...t, name: disk, read: t.read })),
+      ...lora.map((t) => ({ ...t, name: removeAdapterName(t.name, adapterName!) })),
+      ...extras.map(({ t, disk }) => ({ ...t, name: disk })),
     ];
     const seen = new Map<string, string>();
     for (const [i, t] of renamed.entries()) {

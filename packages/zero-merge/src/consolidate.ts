@@ -8,7 +8,7 @@ import { convertBytes, itemsizeOf, outputDtype, type OutputDtype } from './dtype
 import { OutputExistsError, ZeroMergeUsageError } from './errors.js';
 import { nameFilter } from './filter.js';
 import type { ProgressListener } from './progress.js';
-import { reconstruct, type KindCount, type ReconstructedTensor, type TensorKind } from './reconstruct.js';
+import { DEFAULT_CHUNK_BYTES, reconstruct, type KindCount, type ReconstructedTensor, type TensorKind } from './reconstruct.js';
 
 /** huggingface_hub's default "5GB" (decimal, as transformers parses it). */
 export const DEFAULT_MAX_SHARD_SIZE = 5_000_000_000;
@@ -29,8 +29,10 @@ export interface ConsolidateOptions {
   /** Replace an existing output. */
   overwrite?: boolean;
   onProgress?: ProgressListener;
-  /** Read-ahead per rank (bytes); bounds memory together with the largest tensor. */
+  /** Read-ahead per rank view (bytes, default 8 MB). */
   windowBytes?: number;
+  /** Largest piece of a tensor held at once (bytes, default 4 MB): tensors stream in chunks. */
+  chunkBytes?: number;
 }
 
 export interface ConsolidateResult {
@@ -45,23 +47,29 @@ export interface ConsolidateResult {
   warnings: string[];
 }
 
-/** Turns reconstructed tensors into lazy safetensors entries (dtype option applied, progress reported). */
-export function toEntries(tensors: ReconstructedTensor[], dtype: OutputDtype, onProgress?: ProgressListener): SafetensorsEntry[] {
+/** Turns reconstructed tensors into streamed safetensors entries (dtype option applied, progress reported). */
+export function toEntries(tensors: ReconstructedTensor[], dtype: OutputDtype, onProgress?: ProgressListener, chunkBytes = DEFAULT_CHUNK_BYTES): SafetensorsEntry[] {
   const totalBytes = tensors.reduce((a, t) => a + t.numel * itemsizeOf(outputDtype(t.dtype, dtype)), 0);
   let done = 0;
   let bytes = 0;
   return tensors.map((t) => {
     const to = outputDtype(t.dtype, dtype);
+    const from = t.dtype;
+    const inSize = itemsizeOf(from);
     return {
       name: t.name,
       dtype: to,
       shape: t.shape,
-      data: async () => {
-        const data = convertBytes(await t.read(), t.dtype, to, t.shape);
-        done++;
-        bytes += data.byteLength;
-        onProgress?.({ phase: 'read', tensors: done, totalTensors: tensors.length, bytes, totalBytes, name: t.name });
-        return data;
+      data: {
+        async *chunks() {
+          for await (const c of t.chunks(chunkBytes)) {
+            const data = from === to ? c : convertBytes(c, from, to, [c.byteLength / inSize]);
+            bytes += data.byteLength;
+            yield data;
+          }
+          done++;
+          onProgress?.({ phase: 'read', tensors: done, totalTensors: tensors.length, bytes, totalBytes, name: t.name });
+        },
       },
     };
   });
@@ -97,7 +105,7 @@ export async function consolidate(checkpoint: string, output: string, opts: Cons
     const rec = reconstruct(ck, { excludeFrozen: opts.excludeFrozen ?? false, ...(opts.windowBytes ? { windowBytes: opts.windowBytes } : {}) });
     const tensors = selectTensors(rec.tensors, opts.include, opts.exclude);
     const dtype = opts.dtype ?? 'keep';
-    const entries = toEntries(tensors, dtype, opts.onProgress);
+    const entries = toEntries(tensors, dtype, opts.onProgress, opts.chunkBytes);
     const bytes = entries.reduce((a, e) => a + numel(e.shape) * itemsizeOf(e.dtype), 0);
     let files: string[];
     if (out.endsWith('.safetensors')) {

@@ -56,6 +56,17 @@ describe.each(CASES)('$name', (c) => {
     expect((await readFile(out)).equals(await readFile(join(FIX, c.name, 'expected.safetensors')))).toBe(true);
   });
 
+  it('streams through tiny chunks and read-ahead windows with the same bytes', async () => {
+    const out = join(tmp, `${c.name}-tiny.safetensors`);
+    await consolidate(ckpt, out, { chunkBytes: 24, windowBytes: 64 });
+    expect((await readFile(out)).equals(await readFile(join(FIX, c.name, 'expected.safetensors')))).toBe(true);
+    const out2 = join(tmp, `${c.name}-tiny-f32.safetensors`);
+    await consolidate(ckpt, out2, { chunkBytes: 6, windowBytes: 10, dtype: 'fp32' });
+    const ref = join(tmp, `${c.name}-ref-f32.safetensors`);
+    await consolidate(ckpt, ref, { dtype: 'fp32' });
+    expect((await readFile(out2)).equals(await readFile(ref))).toBe(true);
+  });
+
   it('with excludeFrozen equals expected-nofrozen.safetensors', async () => {
     const out = join(tmp, `${c.name}-nofrozen.safetensors`);
     const r = await consolidate(ckpt, out, { excludeFrozen: true });

@@ -22,8 +22,52 @@ export interface ReconstructedTensor {
   sharedWith?: string;
   /** For kind 'trainable': the optimizer param group. */
   group?: number;
-  /** Gathers the tensor (little-endian, row-major); each call reads the rank files again. */
+  /** Gathers the whole tensor (little-endian, row-major); each call reads the rank files again. */
   read(): Promise<Uint8Array>;
+  /**
+   * The same bytes as consecutive chunks of at most `maxBytes` (whole elements), so that a tensor of
+   * any size streams through a bounded buffer. The buffer is reused: consume each chunk before
+   * pulling the next.
+   */
+  chunks(maxBytes?: number): AsyncIterable<Uint8Array>;
+}
+
+/** Default chunk size of `chunks()`. */
+export const DEFAULT_CHUNK_BYTES = 4 << 20;
+
+/** A run of elements of the output tensor: `count` elements of `view` from `start`. */
+interface Piece {
+  view: ConcatView;
+  start: number;
+  count: number;
+}
+
+/** read() and chunks() of a tensor made of pieces laid end to end. */
+function fromPieces(pieces: Piece[], itemsize: number, numel: number): Pick<ReconstructedTensor, 'read' | 'chunks'> {
+  return {
+    async read() {
+      const buf = new Uint8Array(numel * itemsize);
+      let at = 0;
+      for (const p of pieces) {
+        await p.view.copyTo(buf, at, p.start, p.count);
+        at += p.count * itemsize;
+      }
+      return buf;
+    },
+    async *chunks(maxBytes = DEFAULT_CHUNK_BYTES) {
+      const per = Math.max(1, Math.floor(maxBytes / itemsize));
+      let buf: Uint8Array | null = null;
+      for (const p of pieces) {
+        for (let done = 0; done < p.count; done += per) {
+          const n = Math.min(per, p.count - done);
+          if (buf === null || buf.byteLength < n * itemsize) buf = new Uint8Array(Math.min(per, numel) * itemsize);
+          const out = buf.subarray(0, n * itemsize);
+          await p.view.copyTo(out, 0, p.start + done, n);
+          yield out;
+        }
+      }
+    },
+  };
 }
 
 export interface KindCount {
@@ -63,21 +107,25 @@ function buffersOf(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, wa
       dtype: 'F32',
       shape,
       numel: numelOf(shape),
-      async read() {
-        const bytes = await readRange(tensor, 0, tensor.numel, itemsizeOf(src), m.file, `buffer ${name}`);
-        // zero_to_fp32 restores buffers with .float()
-        if (src === 'F32') return bytes;
-        const f = toFloat32({ dtype: src, shape, bytes });
-        return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+      read,
+      async *chunks() {
+        yield await read();
       },
     });
+    async function read(): Promise<Uint8Array> {
+      const bytes = await readRange(tensor, 0, tensor.numel, itemsizeOf(src), m.file, `buffer ${name}`);
+      // zero_to_fp32 restores buffers with .float()
+      if (src === 'F32') return bytes;
+      const f = toFloat32({ dtype: src, shape, bytes });
+      return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+    }
   }
   const inModule = new Set(m.buffers.map((b) => b.name));
   const absent = m.bufferNames.filter((n) => !inModule.has(n));
   if (absent.length > 0) warnings.push(`buffer_names lists ${absent.join(', ')} but the module state has no such entries; they are not in the output (zero_to_fp32 drops them too)`);
 }
 
-function frozenZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>): void {
+function frozenZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, windowBytes: number | undefined): void {
   const m = ck.models[0]!;
   for (const { name, shape } of m.frozenShapes) {
     const t = m.frozenFragments.get(name);
@@ -85,13 +133,14 @@ function frozenZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>):
     const n = numelOf(shape);
     if (t.numel !== n) throw new CorruptCheckpointError(`${m.file}: frozen parameter ${name} has ${t.numel} elements but frozen_param_shapes says ${JSON.stringify(shape)}`, m.file);
     const dtype = torchToSafetensorsDtype(t.dtype, `${m.file}: frozen ${name}`);
+    const view = new ConcatView([{ tensor: t, file: m.file, what: `frozen_param_fragments[${JSON.stringify(name)}]` }], itemsizeOf(dtype), windowBytes);
     out.set(name, {
       name,
       kind: 'frozen',
       dtype,
       shape: [...shape],
       numel: n,
-      read: () => readRange(t, 0, n, itemsizeOf(dtype), m.file, `frozen parameter ${name}`),
+      ...fromPieces([{ view, start: 0, count: n }], view.itemsize, n),
     });
   }
 }
@@ -118,12 +167,7 @@ function frozenZero3(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, 
       dtype,
       shape: [...shape],
       numel: n,
-      async read() {
-        const buf = new Uint8Array(n * view.itemsize);
-        await view.copyTo(buf, 0, 0, n);
-        view.release();
-        return buf;
-      },
+      ...fromPieces([{ view, start: 0, count: n }], view.itemsize, n),
     });
   }
 }
@@ -157,11 +201,7 @@ function trainableZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor
         shape: [...shape],
         numel: n,
         group: g,
-        async read() {
-          const buf = new Uint8Array(n * 4);
-          await view.copyTo(buf, 0, start, n);
-          return buf;
-        },
+        ...fromPieces([{ view, start, count: n }], 4, n),
       });
       offset += n;
     }
@@ -204,7 +244,12 @@ function trainableZero3(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor
     for (const { name, shape } of group) {
       const n = numelOf(shape);
       const partitioned = ceilDiv(n, ws);
-      const start = offset;
+      // rank r holds elements [r*partitioned, (r+1)*partitioned) of the padded parameter
+      const pieces: Piece[] = [];
+      for (let r = 0; r < ws; r++) {
+        const count = Math.max(0, Math.min(partitioned, n - r * partitioned));
+        if (count > 0) pieces.push({ view: views[r]!, start: offset, count });
+      }
       out.set(name, {
         name,
         kind: 'trainable',
@@ -212,15 +257,7 @@ function trainableZero3(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor
         shape: [...shape],
         numel: n,
         group: gi,
-        async read() {
-          const buf = new Uint8Array(n * 4);
-          // rank r holds elements [r*partitioned, (r+1)*partitioned) of the padded parameter
-          for (let r = 0; r < ws; r++) {
-            const count = Math.max(0, Math.min(partitioned, n - r * partitioned));
-            if (count > 0) await views[r]!.copyTo(buf, r * partitioned * 4, start, count);
-          }
-          return buf;
-        },
+        ...fromPieces(pieces, 4, n),
       });
       offset += partitioned;
     }
@@ -246,7 +283,7 @@ export function reconstruct(ck: ZeroCheckpoint, opts: ReconstructOptions = {}): 
   const warnings: string[] = [];
   buffersOf(ck, out, warnings);
   if (!opts.excludeFrozen) {
-    if (ck.stage <= 2) frozenZero2(ck, out);
+    if (ck.stage <= 2) frozenZero2(ck, out, opts.windowBytes);
     else frozenZero3(ck, out, opts.windowBytes);
   }
   if (ck.stage <= 2) trainableZero2(ck, out, opts.windowBytes);
@@ -255,7 +292,7 @@ export function reconstruct(ck: ZeroCheckpoint, opts: ReconstructOptions = {}): 
   for (const [tied, source] of sharedParams) {
     const src = out.get(source);
     if (!src) continue; // zero_to_fp32: only when the source is in the state dict
-    out.set(tied, { ...src, name: tied, kind: 'shared', sharedWith: source, read: () => src.read() });
+    out.set(tied, { ...src, name: tied, kind: 'shared', sharedWith: source });
   }
   const counts: Record<TensorKind, KindCount> = {
     buffer: { count: 0, numel: 0 },
