@@ -10,7 +10,9 @@ const K_KAPPA = 0.044715;
  * 0.5 x (1 + tanh(kBeta (x + kKappa x^3))), evaluated in torch's order.
  */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
-  const f = tf.customGrad((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const xi = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
     const x3 = tf.mul(tf.mul(xi, xi), xi);
     const inner = tf.mul(tf.add(xi, tf.mul(x3, K_KAPPA)), K_BETA);
     const t = tf.tanh(inner);
@@ -34,7 +36,9 @@ export function geluTanh(x: tf.Tensor): tf.Tensor {
 
 /** SiLU / swish: x * sigmoid(x). */
 export function silu(x: tf.Tensor): tf.Tensor {
-  const f = tf.customGrad((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const xi = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
     const s = tf.sigmoid(xi);
     save([xi, s]);
     return {

@@ -51,10 +51,12 @@ export function groupedQueryAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, 
   // [B, Sk, KV*D] -> [B*KV, Sk, D] and back
   const kvFirst = (x: tf.Tensor): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(x, [B, Sk, KV, D]), [0, 2, 1, 3]), [n, Sk, D]);
   const kvLast = (x: tf.Tensor): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(x, [B, KV, Sk, D]), [0, 2, 1, 3]), [B, Sk, KV * D]);
-  const unstack = (x: tf.Tensor): tf.Tensor2D[] => (n === 1 ? [tf.reshape(x, x.shape.slice(1)) as tf.Tensor2D] : (tf.unstack(x) as tf.Tensor2D[]));
+  const unstack = (x: tf.Tensor): tf.Tensor2D[] => (n === 1 ? [tf.reshape<tf.Rank>(x, x.shape.slice(1))] : tf.unstack(x)) as tf.Tensor2D[];
   const stack = (xs: tf.Tensor[]): tf.Tensor3D => (xs.length === 1 ? tf.expandDims(xs[0]!, 0) : tf.stack(xs)) as tf.Tensor3D;
 
-  const f = tf.customGrad((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [qi, ki, vi] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const save = args[3] as tf.GradSaveFunc;
     const qh = headsFirst(qi, Sq);
     const kh = kvFirst(ki);
     const vh = kvFirst(vi);

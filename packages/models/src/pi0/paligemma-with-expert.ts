@@ -1,0 +1,141 @@
+// openpi's PaliGemmaWithExpertModel (gemma_pytorch.py): PaliGemma (SigLIP + projector + Gemma LM)
+// and the Gemma action expert, sharing one attention per layer over the concatenated sequence.
+import * as tf from '@tensorflow/tfjs-core';
+import { ModuleBase, ModuleDict, type Linear, type LinearLike } from '@vla-lora/lora-core';
+import { GemmaModel } from '../gemma/gemma-model.js';
+import { groupedQueryAttention, type AttentionDims } from '../ops/attention.js';
+import type { RopeTables } from '../ops/rope.js';
+import { SiglipVisionModel } from '../siglip/siglip.js';
+
+/** Per-layer keys and values (RoPE applied) of the prefix: openpi's past_key_values. */
+export interface PrefixCache {
+  keys: tf.Tensor[];
+  values: tf.Tensor[];
+  /** Prefix length. */
+  length: number;
+  dispose(): void;
+}
+
+export class PaliGemmaWithExpert extends ModuleBase {
+  constructor(vision: SiglipVisionModel, projector: Linear, languageModel: GemmaModel, expertModel: GemmaModel, expertLmHead: Linear) {
+    super();
+    const paligemma = new ModuleDict([
+      [
+        'model',
+        new ModuleDict([
+          ['vision_tower', vision],
+          ['multi_modal_projector', new ModuleDict([['linear', projector]])],
+          ['language_model', languageModel],
+        ]),
+      ],
+      // lm_head is tied to language_model.embed_tokens (a state-dict alias, no parameter of its own).
+    ]);
+    const expert = new ModuleDict([
+      ['model', expertModel],
+      ['lm_head', expertLmHead],
+    ]);
+    this.registerChild('paligemma', paligemma);
+    this.registerChild('gemma_expert', expert);
+  }
+
+  private get paliModel(): ModuleDict {
+    return this.child<ModuleDict>('paligemma').get('model') as ModuleDict;
+  }
+  get visionTower(): SiglipVisionModel {
+    return this.paliModel.get('vision_tower') as SiglipVisionModel;
+  }
+  get projector(): LinearLike {
+    return (this.paliModel.get('multi_modal_projector') as ModuleDict).get('linear') as LinearLike;
+  }
+  get languageModel(): GemmaModel {
+    return this.paliModel.get('language_model') as GemmaModel;
+  }
+  get expertModel(): GemmaModel {
+    return this.child<ModuleDict>('gemma_expert').get('model') as GemmaModel;
+  }
+
+  /** SigLIP -> projector: images [B, H, W, 3] -> [B, tokens, paligemma width] (openpi: no 1/sqrt(width) scaling). */
+  embedImage(images: tf.Tensor): tf.Tensor {
+    return this.projector.apply(this.visionTower.apply(images));
+  }
+
+  /** Language tokens embedded and scaled by sqrt(width) (embed_prefix's lang_emb * math.sqrt(dim)). */
+  embedLanguage(ids: tf.Tensor): tf.Tensor {
+    return this.languageModel.embed(ids);
+  }
+
+  private attnDims(): AttentionDims {
+    const c = this.languageModel.config;
+    return { numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim, scale: c.attnScale };
+  }
+
+  /**
+   * The joint forward (compute_layer_complete for every layer, then the final norms): each expert
+   * its own norms and q/k/v, one attention over [prefix | suffix] with `mask` [B, S, S], each its
+   * own o_proj and MLP. Returns the expert's normed output [B, Ss, expert width]. The prefix's
+   * outputs after the last attention (its last o_proj/MLP and final norm) feed nothing pi0 uses
+   * and are not computed; their parameters get no gradient, exactly as in torch.
+   */
+  forwardJoint(prefix: tf.Tensor, suffix: tf.Tensor, ropePrefix: RopeTables, ropeSuffix: RopeTables, mask: tf.Tensor): tf.Tensor {
+    const lm = this.languageModel.layers;
+    const ex = this.expertModel.layers;
+    const dims = this.attnDims();
+    const sp = prefix.shape[1]!;
+    const ss = suffix.shape[1]!;
+    let xp = prefix;
+    let xs = suffix;
+    for (let i = 0; i < lm.length; i++) {
+      const a = lm[i]!.qkv(xp, ropePrefix);
+      const b = ex[i]!.qkv(xs, ropeSuffix);
+      const out = groupedQueryAttention(tf.concat([a.q, b.q], 1), tf.concat([a.k, b.k], 1), tf.concat([a.v, b.v], 1), mask, dims);
+      const [op, os] = tf.split(out, [sp, ss], 1) as [tf.Tensor, tf.Tensor];
+      if (i < lm.length - 1) xp = lm[i]!.finish(xp, op);
+      xs = ex[i]!.finish(xs, os);
+    }
+    return this.expertModel.norm.apply(xs);
+  }
+
+  /**
+   * The prefix alone through PaliGemma's LM (inputs_embeds=[prefix, None], use_cache=True): returns
+   * each layer's keys/values for the suffix steps. Tensors are kept; call cache.dispose().
+   */
+  prefixCache(prefix: tf.Tensor, rope: RopeTables, mask: tf.Tensor): PrefixCache {
+    const lm = this.languageModel.layers;
+    const dims = this.attnDims();
+    const keys: tf.Tensor[] = [];
+    const values: tf.Tensor[] = [];
+    tf.tidy(() => {
+      let x = prefix;
+      for (let i = 0; i < lm.length; i++) {
+        const { q, k, v } = lm[i]!.qkv(x, rope);
+        keys.push(tf.keep(k));
+        values.push(tf.keep(v));
+        if (i < lm.length - 1) x = lm[i]!.finish(x, groupedQueryAttention(q, k, v, mask, dims));
+      }
+    });
+    return {
+      keys,
+      values,
+      length: prefix.shape[1]!,
+      dispose: () => {
+        for (const t of [...keys, ...values]) t.dispose();
+      },
+    };
+  }
+
+  /**
+   * The suffix through the expert against the cached prefix (inputs_embeds=[None, suffix]):
+   * attention keys/values are [cache | suffix], mask [B, Ss, Sp + Ss]. Returns the normed output.
+   */
+  forwardSuffixCached(suffix: tf.Tensor, rope: RopeTables, mask: tf.Tensor, cache: PrefixCache): tf.Tensor {
+    const ex = this.expertModel.layers;
+    const dims = this.attnDims();
+    let x = suffix;
+    for (let i = 0; i < ex.length; i++) {
+      const { q, k, v } = ex[i]!.qkv(x, rope);
+      const out = groupedQueryAttention(q, tf.concat([cache.keys[i]!, k], 1), tf.concat([cache.values[i]!, v], 1), mask, dims);
+      x = ex[i]!.finish(x, out);
+    }
+    return this.expertModel.norm.apply(x);
+  }
+}
