@@ -24,3 +24,7 @@ export { PtFile, flattenTensors } from './pt-file.js';
 export type { PtFileInfo } from './pt-file.js';
 export { readPt } from './read.js';
 export type { ReadPtOptions } from './read-zip.js';
+export { writePt } from './write.js';
+export type { WritePtOptions } from './write.js';
+export { PtTensorData, PyFloat, ptTuple } from './pickler.js';
+export type { PtWritable } from './pickler.js';
