@@ -96,7 +96,13 @@ describe('reports and PEFT counts', () => {
     expect(g['paligemma_with_expert.paligemma.model.language_model.layers']).toMatchObject({ trainableParams: 19_611_648, status: 'partial' });
     expect(g['paligemma_with_expert.gemma_expert.model.layers']).toMatchObject({ trainableParams: 13_860_864, status: 'partial' });
     expect(g['paligemma_with_expert.paligemma.model.vision_tower.vision_model.encoder.layers']).toMatchObject({ status: 'frozen' });
-    expect(g['paligemma_with_expert.gemma_expert.lm_head']).toMatchObject({ status: 'frozen', params: 263_323_648 });
+    expect(g['paligemma_with_expert.gemma_expert.lm_head']).toMatchObject({ status: 'frozen', params: 263_323_648, decidedBy: { 'default: freeze': 1 } });
+    expect(g['paligemma_with_expert.gemma_expert.model.layers']?.decidedBy).toEqual({
+      'train "lora_A" (LoRA)': 126,
+      'train "lora_B" (LoRA)': 126,
+      'LoRA base weight: frozen unless a rule names base_layer': 126,
+      'default: freeze': 36,
+    });
     for (const h of ['action_in_proj', 'action_out_proj', 'state_proj', 'action_time_mlp_in', 'action_time_mlp_out']) expect(g[h]?.status).toBe('trainable');
   });
 

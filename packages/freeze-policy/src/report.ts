@@ -10,6 +10,8 @@ export interface ModuleGroup {
   trainableParams: number;
   loraTensors: number;
   status: 'trainable' | 'frozen' | 'partial';
+  /** The decisions that applied in this module (rule or default), with how many tensors each decided. */
+  decidedBy: Record<string, number>;
 }
 
 export interface FreezeReport {
@@ -48,7 +50,8 @@ export function freezeReport(plan: FreezePlan, opts: { moduleOf?: (path: string)
   const add = (e: PlanEntry): void => {
     const m = moduleOf(e.path);
     let g = groups.get(m);
-    if (!g) groups.set(m, (g = { module: m, tensors: 0, params: 0, trainableTensors: 0, trainableParams: 0, loraTensors: 0, status: 'frozen' }));
+    if (!g) groups.set(m, (g = { module: m, tensors: 0, params: 0, trainableTensors: 0, trainableParams: 0, loraTensors: 0, status: 'frozen', decidedBy: {} }));
+    g.decidedBy[e.reason] = (g.decidedBy[e.reason] ?? 0) + 1;
     g.tensors += 1;
     g.params += e.numel;
     if (e.trainable) {
