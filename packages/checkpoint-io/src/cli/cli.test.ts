@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { openSafetensors } from '../safetensors/open.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +62,31 @@ describe('vla-ckpt CLI', () => {
     const same = await run('diff', src, src);
     expect(same.code).toBe(0);
     expect(same.stdout).toContain('max |a-b| = 0');
+  });
+
+  it('convert a torch .pt (zip and legacy) to safetensors with the values torch saved', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ckpt-cli-'));
+    for (const name of ['state_dict_f32', 'state_dict_f32_legacy']) {
+      const out = join(dir, `${name}.safetensors`);
+      const c = await run('convert', fixture(`torch-pt/torch-1.13/${name}.pt`), out);
+      expect(c.code).toBe(0);
+      const expected = JSON.parse(await readFile(fixture(`torch-pt/torch-1.13/${name}.json`), 'utf8')) as {
+        value: { __dict__: Array<[string, { dtype: string; shape: number[]; values: number[] }]> };
+      };
+      const r = await openSafetensors(out);
+      expect(r.list().map((t) => t.name)).toEqual(expected.value.__dict__.map(([k]) => k).sort());
+      for (const [k, t] of expected.value.__dict__) {
+        expect(r.info(k).shape).toEqual(t.shape);
+        expect([...(await r.readFloat32(k))]).toEqual(t.values.map(Math.fround));
+      }
+      await r.close();
+    }
+    const bf = join(dir, 'dtypes-f16.safetensors');
+    expect((await run('convert', fixture('torch-pt/torch-2.11/dtypes.pt'), bf, '--dtype', 'f16')).code).toBe(0);
+    const r = await openSafetensors(bf);
+    expect(r.info('bfloat16').dtype).toBe('F16');
+    expect(r.info('int64').dtype).toBe('I64'); // integers are never cast
+    await r.close();
   });
 
   it('diff reports tensors only in one file and exits 1', async () => {

@@ -118,6 +118,28 @@ describe('loadPeftAdapter / savePeftAdapter', () => {
     expect(await readFile(join(out, 'adapter_config.json'), 'utf8')).toContain('"lora_dropout": 0.0');
   });
 
+  it('loads adapter_model.bin written by torch.save (no code executed) to the same tensors as the safetensors file', async () => {
+    const dir = join(await scratch(), 'bin-adapter');
+    await cp(join(ADAPTER, 'adapter_config.json'), join(dir, 'adapter_config.json'), { recursive: true });
+    await cp(fileURLToPath(new URL('../../test-data/adapter_model.bin', import.meta.url)), join(dir, 'adapter_model.bin'));
+    const fromBin = await loadPeftAdapter(dir);
+    const fromSt = await loadPeftAdapter(ADAPTER);
+    expect([...fromBin.tensors.keys()].sort()).toEqual([...fromSt.tensors.keys()].sort());
+    for (const [k, t] of fromSt.tensors) {
+      const b = fromBin.tensors.get(k)!;
+      expect(b.dtype).toBe(t.dtype);
+      expect(b.shape).toEqual(t.shape);
+      expect(Buffer.compare(Buffer.from(b.bytes), Buffer.from(t.bytes))).toBe(0);
+    }
+    const r = await verifyAdapter(dir);
+    expect(r.format).toBe('bin');
+    expect(r.summary).toBe('28 LoRA tensors, 15872 values');
+    // and it saves as PEFT's safetensors, byte for byte
+    const out = join(await scratch(), 'out');
+    await savePeftAdapter(out, fromBin);
+    expect(Buffer.compare(await readFile(join(out, 'adapter_model.safetensors')), await readFile(join(ADAPTER, 'adapter_model.safetensors')))).toBe(0);
+  });
+
   it('refuses to save an empty adapter or zero-element tensors', async () => {
     const a = await loadPeftAdapter(RSLORA);
     const out = join(await scratch(), 'out');
