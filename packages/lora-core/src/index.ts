@@ -41,3 +41,14 @@ export {
   mergeLora,
   unmergeLora,
 } from './inject.js';
+export {
+  PEFT_PREFIX,
+  type SaveAdapterOptions,
+  type LoadAdapterOptions,
+  type LoadAdapterReport,
+  adapterParameters,
+  saveAdapter,
+  loadAdapter,
+  applyAdapter,
+} from './save-load.js';
+export { type MergeFileOptions, type MergeFileReport, mergeAdapterIntoSafetensors, addLoraDelta } from './merge-file.js';
