@@ -26,5 +26,5 @@ export { readPt } from './read.js';
 export type { ReadPtOptions } from './read-zip.js';
 export { writePt } from './write.js';
 export type { WritePtOptions } from './write.js';
-export { PtTensorData, PyFloat, ptTuple } from './pickler.js';
+export { PtTensorData, PyFloat, ptTuple, ptDict } from './pickler.js';
 export type { PtWritable } from './pickler.js';

@@ -55,6 +55,11 @@ export function ptTuple(...items: PtWritable[]): PickleTuple {
   return new PickleTuple(items as PickleValue[]);
 }
 
+/** A dict of writable values; `ordered` writes a collections.OrderedDict (what state_dict() returns). */
+export function ptDict(entries: Iterable<[PtWritable, PtWritable]>, ordered = false): PickleDict {
+  return new PickleDict(ordered, entries as Iterable<[PickleValue, PickleValue]>);
+}
+
 /** A storage record to write: `data/<key>`, `nbytes` long. */
 export interface StorageRecord {
   key: string;

@@ -2,7 +2,7 @@
 // fixtures' JSON descriptions ({"__tensor__"}, {"__dict__"}, {"__tuple__"}, {"__size__"}).
 import { bf16ToF32, f16ToF32 } from '../dtype/half.js';
 import { TorchTensor } from './tensor.js';
-import { PickleDict, PickleTuple, TorchSize, type PickleValue } from './values.js';
+import { PickleDict, PickleSet, PickleTuple, TorchSize, type PickleValue } from './values.js';
 
 /** A tensor's elements as JS numbers (int64 as number when safe, else bigint), row-major. */
 export async function tensorValues(t: TorchTensor): Promise<Array<number | bigint>> {
@@ -73,6 +73,7 @@ export function parsePythonJson(text: string): unknown {
 }
 
 function same(a: number | bigint, b: unknown): boolean {
+  if (typeof b === 'string') return BigInt(a) === BigInt(b); // int64 beyond 2^53 written as a decimal string
   if (typeof a === 'bigint') return typeof b === 'number' ? Number(a) === b : a === b;
   if (typeof b !== 'number') return false;
   return Object.is(a, b);
@@ -109,6 +110,28 @@ export async function diffAgainstJson(actual: PickleValue | undefined, expected:
     const ev = e.values as unknown[];
     if (values.length !== ev.length) return fail(`${values.length} values ≠ ${ev.length}`);
     for (let i = 0; i < ev.length; i++) if (!same(values[i] as number | bigint, ev[i])) fail(`value[${i}] ${String(values[i])} ≠ ${String(ev[i])}`);
+    if (e.parameter !== undefined && actual.isParameter !== e.parameter) fail(`isParameter ${actual.isParameter} ≠ ${String(e.parameter)}`);
+    if (e.requires_grad !== undefined && actual.requiresGrad !== e.requires_grad) fail(`requiresGrad ${actual.requiresGrad} ≠ ${String(e.requires_grad)}`);
+    return diffs;
+  }
+  if ('__bigint__' in e) {
+    const want = BigInt(e.__bigint__ as string);
+    return (typeof actual === 'bigint' || typeof actual === 'number') && BigInt(actual) === want ? diffs : fail(`expected ${want}, got ${String(actual)}`);
+  }
+  if ('__negzero__' in e) return Object.is(actual, -0) ? diffs : fail(`expected -0.0, got ${String(actual)}`);
+  if ('__bytes__' in e) {
+    const want = e.__bytes__ as number[];
+    return actual instanceof Uint8Array && actual.length === want.length && want.every((x, i) => actual[i] === x) ? diffs : fail('bytes differ');
+  }
+  if ('__set__' in e) {
+    if (!(actual instanceof PickleSet)) return fail(`expected a set, got ${describe(actual)}`);
+    const want = e.__set__ as unknown[];
+    if (actual.items.length !== want.length) return fail(`set of ${actual.items.length} ≠ ${want.length}`);
+    for (const w of want) {
+      let found = false;
+      for (const a of actual.items) if ((await diffAgainstJson(a, w)).length === 0) found = true;
+      if (!found) fail(`set lacks ${JSON.stringify(w)}`);
+    }
     return diffs;
   }
   if ('__size__' in e) {
