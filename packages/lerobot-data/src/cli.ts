@@ -19,7 +19,12 @@ function int(v: string | boolean | undefined, name: string): number | undefined 
 }
 
 /** Runs the CLI; returns the exit code. Output: one JSON object on stdout, progress on stderr. */
-export async function runCli(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+export async function runCli(
+  argv: string[],
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  showProgress = true,
+): Promise<number> {
+  const progress = (label: string): ((done: number, total: number) => void) | undefined => (showProgress ? progressReporter(label) : undefined);
   const [cmd, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -77,14 +82,14 @@ export async function runCli(argv: string[], out: (line: string) => void = (l) =
         actionHorizon: int(values['action-horizon'], 'action-horizon'),
         deltaActions: values['delta-actions'] ?? false,
         maxFrames: int(values['max-frames'], 'max-frames'),
-        onProgress: progressReporter('norm stats'),
+        onProgress: progress('norm stats'),
       });
       out(JSON.stringify({ event: 'norm_stats', path: r.path, frames: r.frames, episodes: r.episodes }));
       return 0;
     }
     case 'inspect': {
-      const ds = await LeRobotDataset.open(target, values.split ? { episodes: values.split } : { onProgress: progressReporter('episodes') });
-      const images = values['check-images'] ? await ds.validateImages(progressReporter('images')) : null;
+      const ds = await LeRobotDataset.open(target, values.split ? { episodes: values.split } : { onProgress: progress('episodes') });
+      const images = values['check-images'] ? await ds.validateImages(progress('images')) : null;
       const info = ds.meta.info;
       out(
         JSON.stringify({

@@ -6,7 +6,7 @@ import { LeRobotDataset } from './dataset.js';
 import { generateLiberoDataset } from './generator.js';
 import { Rng } from './rng.js';
 import { simulateEpisode, SIM_TASKS } from './sim-task.js';
-import { readRows, tempDir } from './test-helpers.js';
+import { readRows, tempDir } from '../test-support/helpers.js';
 
 async function treeHash(root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();

@@ -72,13 +72,22 @@ export class RunningStats {
     for (let r = 0; r < rows; r++) for (let d = 0; d < dim; d++) this.addToHist(d, values[r * dim + d]!, 1);
   }
 
-  /** np.histogram bin of x for the uniform edges of dim d (last bin closed), or -1 outside. */
+  /** Edge i of dim d as np.linspace(lo, hi, BINS + 1) computes it. */
+  private edge(d: number, i: number): number {
+    const lo = this.edgesLo[d]!;
+    const hi = this.edgesHi[d]!;
+    return i === BINS ? hi : i * ((hi - lo) / BINS) + lo;
+  }
+
+  /** The bin np.histogram puts x in for dim d's uniform edges (last bin closed), or -1 outside. */
   private bin(d: number, x: number): number {
     const lo = this.edgesLo[d]!;
     const hi = this.edgesHi[d]!;
     if (x < lo || x > hi) return -1;
-    if (x === hi) return BINS - 1;
-    const i = Math.floor(((x - lo) / (hi - lo)) * BINS);
+    let i = Math.floor((x - lo) * (BINS / (hi - lo)));
+    if (i >= BINS) i = BINS - 1;
+    if (x < this.edge(d, i)) i--;
+    else if (i !== BINS - 1 && x >= this.edge(d, i + 1)) i++;
     return Math.min(BINS - 1, Math.max(0, i));
   }
 
@@ -91,14 +100,13 @@ export class RunningStats {
   private rebin(): void {
     for (let d = 0; d < this.dim; d++) {
       const old = this.hist[d]!;
-      const oLo = this.edgesLo[d]!;
-      const oHi = this.edgesHi[d]!;
+      const oldLeft = Float64Array.from({ length: BINS }, (_, i) => this.edge(d, i));
       this.hist[d] = new Float64Array(BINS);
       this.edgesLo[d] = this.min[d]! - 1e-10;
       this.edgesHi[d] = this.max[d]! + 1e-10;
       for (let i = 0; i < BINS; i++) {
         if (old[i] === 0) continue;
-        this.addToHist(d, oLo + ((oHi - oLo) * i) / BINS, old[i]!);
+        this.addToHist(d, oldLeft[i]!, old[i]!);
       }
     }
   }
@@ -124,9 +132,7 @@ export class RunningStats {
           break;
         }
       }
-      const lo = this.edgesLo[d]!;
-      const hi = this.edgesHi[d]!;
-      out.push(lo + ((hi - lo) * idx) / BINS);
+      out.push(this.edge(d, idx));
     }
     return out;
   }

@@ -20,8 +20,8 @@ export interface SimScene {
 export type SimState = Float32Array;
 
 export const FINGER_OPEN = 0.04;
-const MOVE_SCALE = 0.1; // workspace units per unit action per step
-const GAIN = 2.5;
+const MOVE_SCALE = 0.15; // workspace units per unit action per step
+const GAIN = 1.5;
 const GRASP_RADIUS = 0.15;
 const TARGET_Z = 0.05;
 
@@ -115,9 +115,10 @@ export function renderMain(scene: SimScene, s: SimState, size: number): RgbImage
   fill(img, TABLE);
   const px = (v: number): number => ((v + 1) / 2) * (size - 1);
   const half = Math.max(1, size / 16);
+  // the effector first, so that it never hides a block (its position is in the state anyway)
+  square(img, px(s[0]!), px(s[1]!), Math.max(0.5, (size / 40) * (1 + s[2]!)), EFFECTOR);
   square(img, px(scene.red[0]), px(scene.red[1]), half, RED);
   square(img, px(scene.blue[0]), px(scene.blue[1]), half, BLUE);
-  square(img, px(s[0]!), px(s[1]!), Math.max(0.5, (size / 40) * (1 + s[2]!)), EFFECTOR);
   return img;
 }
 
