@@ -5,6 +5,10 @@ import { Linear, type LinearLike } from './linear.js';
 import { LoraLinear, initLoraWeights } from './lora-linear.js';
 import { namedParameters, setTraining } from './module.js';
 import { MergeError } from './errors.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openSafetensors } from '@vla-lora/checkpoint-io';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -223,5 +227,80 @@ describe('LoraLinear', () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) step();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+// ---- PEFT numerics on the real fixture tensors, with torch (Debian 1.13) running PEFT's formulas ----
+// PEFT lora.Linear.forward: result = base_layer(x) + lora_B(lora_A(dropout(x))) * scaling;
+// get_delta_weight: (B @ A) * scaling. The tensors are PEFT's trained adapter and the base q_proj/down_proj.
+const PY = '/usr/bin/python3';
+const probe = spawnSync(PY, ['-c', "import importlib.util as u, sys; sys.exit(0 if u.find_spec('torch') else 1)"], { encoding: 'utf8', timeout: 60_000 }) // finds torch without importing it (seconds);
+const noTorch = probe.status !== 0;
+if (noTorch) console.warn(`[lora-linear] torch oracle SKIPPED: ${PY} finds no torch module (apt python3-torch): ${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()}`);
+const FIX = fileURLToPath(new URL('../../../fixtures/peft-tiny-gemma/', import.meta.url));
+
+const PEFT_SCRIPT = String.raw`
+import json, sys, torch
+import torch.nn.functional as F
+out = []
+for c in json.load(sys.stdin):
+    W = torch.tensor(c["W"]).reshape(c["out"], c["in"])
+    A = torch.tensor(c["A"]).reshape(c["r"], c["in"]).requires_grad_(True)
+    B = torch.tensor(c["B"]).reshape(c["out"], c["r"]).requires_grad_(True)
+    x = torch.tensor(c["x"]).reshape(-1, c["in"]).requires_grad_(True)
+    cot = torch.tensor(c["cot"]).reshape(-1, c["out"])
+    y = F.linear(x, W) + F.linear(F.linear(x, A), B) * c["scaling"]
+    (y * cot).sum().backward()
+    merged = W + (B.detach() @ A.detach()) * c["scaling"]
+    out.append({k: v.detach().reshape(-1).tolist() for k, v in dict(y=y, dx=x.grad, dA=A.grad, dB=B.grad, merged=merged).items()})
+json.dump(out, sys.stdout)
+`;
+
+describe.skipIf(noTorch)('LoraLinear vs PEFT formulas in torch, on the PEFT fixture tensors', () => {
+  it('forward, dx, dA, dB and the merged weight agree (alpha/r and rsLoRA)', async () => {
+    const base = await openSafetensors(join(FIX, 'base/model.safetensors'));
+    const cases: Array<{ layer: LoraLinear; x: Float32Array; cot: Float32Array; req: Record<string, unknown> }> = [];
+    try {
+      for (const [dir, mod, scaling] of [
+        ['adapter', 'model.layers.0.self_attn.q_proj', 2],
+        ['adapter', 'model.layers.1.mlp.down_proj', 2],
+        ['rslora', 'model.layers.1.self_attn.v_proj', 4],
+      ] as const) {
+        const ad = await openSafetensors(join(FIX, dir, 'adapter_model.safetensors'));
+        const [wInfo, A, B, W] = [base.info(`${mod}.weight`), await ad.readFloat32(`base_model.model.${mod}.lora_A.weight`), await ad.readFloat32(`base_model.model.${mod}.lora_B.weight`), await base.readFloat32(`${mod}.weight`)];
+        await ad.close();
+        const [outF, inF] = wInfo.shape as [number, number];
+        const r = A.length / inF;
+        const layer = new LoraLinear(Linear.fromPytorch(W, [outF, inF]), { r, alpha: dir === 'rslora' ? 8 : 16, useRslora: dir === 'rslora' });
+        expect(layer.scaling).toBe(scaling);
+        layer.loraA.assign(tf.tensor(A, [r, inF]));
+        layer.loraB.assign(tf.tensor(B, [outF, r]));
+        const x = rand(2 * 12 * inF, 70 + cases.length);
+        const cot = rand(2 * 12 * outF, 90 + cases.length);
+        cases.push({ layer, x, cot, req: { W: Array.from(W), A: Array.from(A), B: Array.from(B), x: Array.from(x), cot: Array.from(cot), in: inF, out: outF, r, scaling } });
+      }
+    } finally {
+      await base.close();
+    }
+    const r = spawnSync(PY, ['-c', PEFT_SCRIPT], { input: JSON.stringify(cases.map((c) => c.req)), encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`torch oracle failed: ${r.stderr}`);
+    const want = JSON.parse(r.stdout) as Array<Record<'y' | 'dx' | 'dA' | 'dB' | 'merged', number[]>>;
+    cases.forEach(({ layer, x, cot }, i) => {
+      const inF = layer.inFeatures;
+      const xt = tf.tensor(x, [2, 12, inF]);
+      const ct = tf.tensor(cot, [2, 12, layer.outFeatures]);
+      const f = (): tf.Scalar => tf.sum(tf.mul(layer.apply(xt), ct)) as tf.Scalar;
+      const { grads } = tf.variableGrads(f);
+      const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx), ct)))(xt);
+      const w = want[i]!;
+      expect(maxAbs(layer.apply(xt).dataSync(), w.y)).toBeLessThan(1e-5);
+      expect(maxAbs(dx.dataSync(), w.dx)).toBeLessThan(1e-5);
+      expect(maxAbs(grads[layer.loraA.name]!.dataSync(), w.dA)).toBeLessThan(1e-4);
+      expect(maxAbs(grads[layer.loraB.name]!.dataSync(), w.dB)).toBeLessThan(1e-4);
+      expect(maxAbs(layer.effectiveWeight().dataSync(), w.merged)).toBeLessThan(1e-6);
+      layer.merge();
+      expect(maxAbs(layer.weight.dataSync(), w.merged)).toBeLessThan(1e-6);
+      expect(maxAbs(layer.apply(xt).dataSync(), w.y)).toBeLessThan(1e-5);
+    });
   });
 });
