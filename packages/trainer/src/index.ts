@@ -10,3 +10,5 @@ export * from './checkpoint/index.js';
 export * from './loop/index.js';
 export { createLoopOptimizer } from './optim-adapter.js';
 export * from './run/index.js';
+export * from './pi0/index.js';
+export { freezeWithPolicy, preflight } from './recipes/freeze-and-preflight.js';

@@ -54,26 +54,34 @@ function rawToF32(name: string, raw: { dtype: string; shape: number[]; bytes: Ui
 }
 
 /**
- * Writes a loaded checkpoint into the live variables and optimizer. Every trainable parameter
- * must be found (by name, with its shape) and nothing extra may be left over.
+ * Assigns trained weights to the live trainable variables: LoRA tensors from a PEFT adapter (keys
+ * WITH adapter name, as loadPeftAdapter returns them), everything else from `trainable`. Every
+ * parameter must be found with its shape and nothing may be left over (torchtune's
+ * validate_missing_and_unexpected_for_lora); returns the number of values assigned.
  */
-export function applyCheckpoint(loaded: LoadedCheckpoint, params: Map<string, tf.Variable>, optimizer: CheckpointableOptimizer, tfns: typeof tf): void {
-  validateOptimizerAgainst(loaded.optimizer, new Map([...params].map(([n, v]) => [n, [...v.shape]])));
+export function assignTrainedWeights(
+  params: Map<string, tf.Variable>,
+  adapter: PeftAdapter | null,
+  trainable: Map<string, F32Tensor>,
+  tfns: typeof tf,
+  where: string,
+): number {
   const missing: string[] = [];
   const used = new Set<string>();
+  let values = 0;
   for (const [name, v] of params) {
     let data: Float32Array | undefined;
     let shape: number[] | undefined;
     if (isLoraParam(name)) {
       const key = peftKeyForParam(name);
-      const raw = loaded.adapter?.tensors.get(key);
+      const raw = adapter?.tensors.get(key);
       if (raw) {
         data = rawToF32(key, raw);
         shape = raw.shape;
         used.add(key);
       }
     } else {
-      const t = loaded.trainable.get(name);
+      const t = trainable.get(name);
       if (t) {
         data = t.data;
         shape = t.shape;
@@ -85,16 +93,30 @@ export function applyCheckpoint(loaded: LoadedCheckpoint, params: Map<string, tf
       continue;
     }
     if (shape.join(',') !== v.shape.join(',')) {
-      throw new ResumeError(`${name}: checkpoint shape [${shape}] differs from the model's [${v.shape}]; resume with the config the run was started with`);
+      throw new ResumeError(`${name}: shape [${shape}] in ${where} differs from the model's [${v.shape}]; use the config the weights were trained with`);
     }
     const value = data;
     tfns.tidy(() => v.assign(tfns.tensor(value, v.shape, 'float32')));
+    values += value.length;
   }
-  const extra = [...(loaded.adapter?.tensors.keys() ?? []), ...loaded.trainable.keys()].filter((k) => !used.has(k));
+  const extra = [...(adapter?.tensors.keys() ?? []), ...trainable.keys()].filter((k) => !used.has(k));
   if (missing.length || extra.length) {
     throw new ResumeError(
-      `checkpoint ${loaded.dir} does not match the model: ${missing.length} trainable parameter(s) without saved weights (${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ' ...' : ''}), ${extra.length} saved tensor(s) the model does not train (${extra.slice(0, 4).join(', ')}${extra.length > 4 ? ' ...' : ''}); resume with the config the run was started with`,
+      `${where} does not match the model: ${missing.length} trainable parameter(s) without saved weights (${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ' ...' : ''}), ${extra.length} saved tensor(s) the model does not train (${extra.slice(0, 4).join(', ')}${extra.length > 4 ? ' ...' : ''}); use the config the weights were trained with`,
     );
   }
+  return values;
+}
+
+/** Writes a loaded checkpoint into the live variables and optimizer (by name, shapes checked, nothing left over). */
+export function applyCheckpoint(
+  loaded: LoadedCheckpoint,
+  params: Map<string, tf.Variable>,
+  optimizer: CheckpointableOptimizer,
+  tfns: typeof tf,
+  savedNotOptimized?: Map<string, tf.Variable>,
+): void {
+  validateOptimizerAgainst(loaded.optimizer, new Map([...params].map(([n, v]) => [n, [...v.shape]])));
+  assignTrainedWeights(savedNotOptimized ? new Map([...params, ...savedNotOptimized]) : params, loaded.adapter, loaded.trainable, tfns, `checkpoint ${loaded.dir}`);
   optimizer.importState(loaded.optimizer);
 }

@@ -31,6 +31,11 @@ export interface TrainLoopOptions<B> {
   runDir: string;
   /** The trainable parameters by PyTorch name (LoRA tensors and trainable heads). */
   params: Map<string, tfns.Variable>;
+  /**
+   * Trainable by policy but never reached by the loss (the preflight explained why): saved with the
+   * adapter so that it is complete, not optimised, restored (unchanged) on resume.
+   */
+  savedNotOptimized?: Map<string, tfns.Variable>;
   /** Mean loss of one batch; draws noise/time from `rng`. */
   lossFn: (batch: B, rng: RngStreams) => tfns.Scalar;
   data: DataSource<B>;
@@ -101,7 +106,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
   let rng = new RngStreams(o.seed);
   if (o.resumeFrom) {
     const r = o.resumeFrom;
-    applyCheckpoint(r, o.params, o.optimizer, tf);
+    applyCheckpoint(r, o.params, o.optimizer, tf, o.savedNotOptimized);
     rng = RngStreams.fromState(r.state.rng);
     o.data.restore(r.state.dataCursor);
     step = r.step;
@@ -123,7 +128,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
   const save = async () => {
     if (lastSavedStep === step) return;
     const contents = await collectCheckpoint(
-      o.params,
+      o.savedNotOptimized ? new Map([...o.params, ...o.savedNotOptimized]) : o.params,
       o.optimizer,
       { globalStep: step, epoch: o.data.epoch(), dataCursor: o.data.cursor(), rng: rng.state() as unknown as JsonValue, scheduler: o.scheduler, metricsHistory: history, config: o.config },
       o.adapterConfig,

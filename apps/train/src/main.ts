@@ -1,0 +1,42 @@
+// vla-train: parse, dispatch, print; one-line reason and non-zero exit on failure.
+import { parseArgs } from './args.js';
+import { UsageError } from './errors.js';
+import { planCommand } from './commands/plan.js';
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const inv = parseArgs(argv);
+  switch (inv.kind) {
+    case 'help':
+      process.stdout.write(inv.text);
+      return 0;
+    case 'plan':
+      planCommand(inv, out);
+      return 0;
+    case 'compute-norm-stats': {
+      const { normStatsCommand } = await import('./commands/norm-stats.js');
+      await normStatsCommand(inv, out);
+      return 0;
+    }
+    case 'train': {
+      const { trainCommand } = await import('./commands/train.js');
+      return trainCommand(inv, out);
+    }
+    case 'demo': {
+      const { demoCommand } = await import('./commands/demo.js');
+      return demoCommand(inv, out);
+    }
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
+    const e = err as Error;
+    process.stderr.write(`vla-train: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}\n`);
+    if (process.env['VLA_DEBUG']) process.stderr.write(`${e.stack ?? ''}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,56 @@
+// Steps 1 and 2 of the recipe: build pi0 (base weights from a file, or a seeded init), inject LoRA.
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openSafetensors } from '@vla-lora/checkpoint-io';
+import { getPi0Config, type Pi0Config } from '@vla-lora/gemma-config';
+import { injectLora, loraConfigToPeft, makeLoraConfig, type InjectReport, type LoraConfig } from '@vla-lora/lora-core';
+import { loadStateDict, Pi0Policy, pi0LoraConfig } from '@vla-lora/models';
+import { RngStreams } from '../rng/index.js';
+import type { TrainConfig } from '../config/index.js';
+import type { PeftAdapter } from '@vla-lora/checkpoint-io';
+
+export interface BuiltPi0 {
+  pi0: Pi0Config;
+  policy: Pi0Policy;
+  lora: LoraConfig;
+  inject: InjectReport;
+  /** adapter_config.json content. */
+  adapterConfig: PeftAdapter['config'];
+  /** Where the base weights came from (for the log). */
+  weightsFrom: string;
+}
+
+async function resolveWeightsFile(p: string): Promise<string> {
+  const s = await stat(p);
+  return s.isDirectory() ? join(p, 'model.safetensors') : p;
+}
+
+/**
+ * The base model: openpi PyTorch-layout weights from `baseWeights` (strict: every parameter present
+ * with its shape), else a seeded random init (the tiny demo has no pretrained weights) — the same
+ * seed gives the same bits, which is what makes a resumed run rebuild the identical frozen base.
+ */
+export async function buildPi0(cfg: TrainConfig, opts: { baseWeights?: string } = {}): Promise<BuiltPi0> {
+  const pi0 = getPi0Config(cfg.model.pi0);
+  let policy: Pi0Policy;
+  let weightsFrom: string;
+  if (opts.baseWeights) {
+    const file = await resolveWeightsFile(opts.baseWeights);
+    policy = Pi0Policy.create(pi0, { init: 'zeros' });
+    const reader = await openSafetensors(file);
+    try {
+      const r = await loadStateDict(policy, reader, { ignoreUnexpected: (n) => n === 'paligemma_with_expert.paligemma.lm_head.weight' });
+      weightsFrom = `${file} (${r.loaded} tensors, ${r.values.toLocaleString('en-US')} values loaded, strict)`;
+    } finally {
+      await reader.close();
+    }
+  } else {
+    const init = new RngStreams(cfg.trainer.seed).get('init');
+    policy = Pi0Policy.create(pi0, { init: 'random', rng: init });
+    weightsFrom = `no --base-weights: seeded random init (seed ${cfg.trainer.seed}); this is the untrained base the demo compares against`;
+  }
+  const lora = makeLoraConfig({ ...pi0LoraConfig(pi0), seed: cfg.trainer.seed });
+  const inject = injectLora(policy, lora, { adapterName: pi0.loraAdapterName });
+  const adapterConfig = loraConfigToPeft(lora, { base_model_name_or_path: opts.baseWeights ?? `vla-lora:${pi0.name}:seed${cfg.trainer.seed}` }) as PeftAdapter['config'];
+  return { pi0, policy, lora, inject, adapterConfig, weightsFrom };
+}

@@ -1,0 +1,55 @@
+// Prompt -> token ids for pi0. The real PaliGemma tokenizer is a SentencePiece model that cannot be
+// downloaded here; the tiny configs use this deterministic word-hash tokenizer instead (same shape
+// of output: BOS, words, "\n" as openpi's PaligemmaTokenizer lays them out, padded to max length
+// with a mask). Real-size runs need the SentencePiece model: see README ("not done").
+
+export interface TokenizedPrompts {
+  /** [B × maxLen] int32 ids. */
+  ids: Int32Array;
+  /** Per row, per token: real (true) or padding. */
+  masks: boolean[][];
+}
+
+const BOS = 2;
+const NEWLINE = 3;
+const FIRST_WORD_ID = 4;
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** openpi cleans the prompt: strip, lowercase words, "_" -> " " (LIBERO task names). */
+export function cleanPrompt(prompt: string): string[] {
+  return prompt.trim().replace(/_/g, ' ').toLowerCase().split(/\s+/).filter((w) => w.length > 0);
+}
+
+export class WordHashTokenizer {
+  constructor(
+    readonly vocabSize: number,
+    readonly maxLen: number,
+  ) {
+    if (!Number.isInteger(vocabSize) || vocabSize <= FIRST_WORD_ID + 1) throw new RangeError(`vocabSize must exceed ${FIRST_WORD_ID + 1}, got ${vocabSize}`);
+    if (!Number.isInteger(maxLen) || maxLen < 2) throw new RangeError(`maxLen must be >= 2, got ${maxLen}`);
+  }
+
+  wordId(word: string): number {
+    return FIRST_WORD_ID + (fnv1a(word) % (this.vocabSize - FIRST_WORD_ID));
+  }
+
+  /** BOS, words, newline; truncated to maxLen (like openpi), padded with 0 and mask false. */
+  encode(prompts: readonly string[]): TokenizedPrompts {
+    const ids = new Int32Array(prompts.length * this.maxLen);
+    const masks: boolean[][] = [];
+    prompts.forEach((p, b) => {
+      const toks = [BOS, ...cleanPrompt(p).map((w) => this.wordId(w)), NEWLINE].slice(0, this.maxLen);
+      ids.set(toks, b * this.maxLen);
+      masks.push(Array.from({ length: this.maxLen }, (_, j) => j < toks.length));
+    });
+    return { ids, masks };
+  }
+}

@@ -1,0 +1,162 @@
+// The pi0 LoRA recipe, top to bottom (torchtune style): backend → run dir → build pi0 → inject
+// LoRA → freeze → say what happened (+ memory bill) → data → preflight → loop → export + verify.
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { writeFileAtomic, type JsonValue } from '@vla-lora/checkpoint-io';
+import { formatBytes } from '@vla-lora/gemma-config';
+import { namedParameters } from '@vla-lora/lora-core';
+import { sampleFlowTime, sampleNoise, type Pi0Batch, type Pi0Policy } from '@vla-lora/models';
+import type { TrainConfig } from '../config/index.js';
+import type { TrainLogger } from '../log/index.js';
+import { trainLoop, type TrainLoopResult } from '../loop/index.js';
+import { createLoopOptimizer } from '../optim-adapter.js';
+import { warmupCosine } from '../optim/index.js';
+import { freezePolicyFor, planRun } from '../plan/index.js';
+import { freezeWithPolicy, preflight } from '../recipes/freeze-and-preflight.js';
+import { RngStreams } from '../rng/index.js';
+import { prepareRunDir } from '../run/index.js';
+import type { PreflightReport } from '@vla-lora/freeze-policy';
+import { ensureBackend } from './backend.js';
+import { pi0UnusedByDesign } from './unused.js';
+import { disposePi0Batch, toPi0Batch } from './batch.js';
+import { buildPi0 } from './build.js';
+import { Pi0DataSource } from './data-source.js';
+import { loadNormStatsFor, openView } from './dataset.js';
+import { exportTrainedWeights, type AdapterReport } from './export.js';
+import { WordHashTokenizer } from './prompt-tokenizer.js';
+
+export interface TrainPi0Options {
+  config: TrainConfig;
+  /** <runs-root>/<config>/<exp-name>. */
+  runDir: string;
+  dataRoot: string;
+  resume: boolean;
+  overwrite: boolean;
+  allowConfigChange?: boolean;
+  /** openpi PyTorch-layout model.safetensors (file or dir). */
+  baseWeights?: string;
+  logger: TrainLogger;
+  /** Install SIGINT/SIGTERM handlers (default true). */
+  handleSignals?: boolean;
+  hooks?: { beforeCheckpointCommit?: (tmpDir: string) => Promise<void> };
+}
+
+export interface TrainPi0Result {
+  runDir: string;
+  backend: string;
+  loop: TrainLoopResult;
+  /** Set when the run completed. */
+  adapterDir: string | null;
+  trainablePath: string | null;
+  adapterReport: AdapterReport | null;
+}
+
+/** Flow-matching loss, mean over everything; noise and time from their own RNG streams. */
+export function pi0Loss(policy: Pi0Policy): (batch: Pi0Batch, rng: RngStreams) => tf.Scalar {
+  return (batch, rng) =>
+    tf.tidy(() => {
+      const [b, h, a] = batch.actions.shape as [number, number, number];
+      const noise = sampleNoise(rng.get('noise'), [b, h, a]);
+      const times = sampleFlowTime(rng.get('time'), b);
+      return tf.mean(policy.computeLoss(batch, rng.get('noise'), { noise, times })) as tf.Scalar;
+    });
+}
+
+export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
+  const cfg = o.config;
+  const log = o.logger;
+  const backend = await ensureBackend(cfg.backend);
+  log.info(backend.description);
+
+  const run = await prepareRunDir(o.runDir, { resume: o.resume, overwrite: o.overwrite, config: cfg as unknown as JsonValue, allowConfigChange: o.allowConfigChange ?? false });
+  await writeFileAtomic(join(run.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+  log.info(`run directory: ${run.runDir}`);
+
+  // 1 + 2: model and LoRA
+  const built = await buildPi0(cfg, o.baseWeights ? { baseWeights: o.baseWeights } : {});
+  log.info(`weights: ${built.weightsFrom}`);
+  const ranks = [...new Set(built.inject.wrapped.map((w) => `r=${w.r}/alpha=${w.alpha}`))].join(', ');
+  log.info(`LoRA detected: wrapped ${built.inject.count} linear layers (${ranks}) -> ${built.inject.count * 2} LoRA tensors created, ${built.inject.loraParameters.toLocaleString('en-US')} LoRA parameters`);
+
+  // 3: freeze by policy (base_layer weights stay frozen; LoRA + the five heads train)
+  const all = new Map(namedParameters(built.policy));
+  const { trainable, report } = freezeWithPolicy(all, freezePolicyFor(cfg), log);
+  const plan = planRun(cfg);
+  if (plan.report.trainable !== report.trainable || plan.report.total !== report.total) {
+    log.warn(`accounting from gemma-config (${plan.report.trainable}/${plan.report.total}) differs from the built model (${report.trainable}/${report.total})`);
+  }
+  log.info(`memory bill (per device, estimate before step 0): ${formatBytes(plan.bill.perDeviceBytes)}`);
+  for (const line of plan.bill.table.split('\n')) log.info(line);
+
+  // data
+  const stats = await loadNormStatsFor(cfg, o.dataRoot);
+  const view = await openView(cfg, o.dataRoot, 'train', stats);
+  const tokenizer = new WordHashTokenizer(built.pi0.vocabSize, built.pi0.maxTokenLen);
+  const data = new Pi0DataSource(view, built.pi0, tokenizer, cfg.data.batchSize, cfg.trainer.seed);
+  log.info(`data: ${view.length} training frames (${view.dataset.episodeIndices.length} episodes), batch ${cfg.data.batchSize}, action chunks of ${built.pi0.actionHorizon}`);
+
+  // 4: preflight on one batch, with its own RNG (the run's RNG and data order stay untouched)
+  const lossFn = pi0Loss(built.policy);
+  let flow: PreflightReport;
+  const probe = toPi0Batch(await view.batch(Array.from({ length: Math.min(cfg.data.batchSize, view.length) }, (_, i) => i)), built.pi0, tokenizer);
+  try {
+    const probeRng = new RngStreams((cfg.trainer.seed ^ 0x5eed) >>> 0);
+    flow = preflight(all, () => lossFn(probe, probeRng), log, { expectedDisconnected: pi0UnusedByDesign(built.pi0) });
+  } finally {
+    disposePi0Batch(probe);
+  }
+  const dead = new Set(flow.disconnected);
+  const optimized = new Map([...trainable].filter(([n]) => !dead.has(n)));
+  const savedNotOptimized = new Map([...trainable].filter(([n]) => dead.has(n)));
+
+  // 5: the loop
+  const o1 = cfg.optim;
+  const sched = { warmupSteps: o1.warmupSteps, peakLr: o1.peakLr, decaySteps: o1.decaySteps, decayLr: o1.decayLr };
+  const loop = await trainLoop({
+    tf,
+    runDir: run.runDir,
+    params: optimized,
+    ...(savedNotOptimized.size > 0 ? { savedNotOptimized } : {}),
+    lossFn,
+    data,
+    optimizer: createLoopOptimizer(optimized, { lr: o1.peakLr, betas: [o1.b1, o1.b2], eps: o1.eps, weightDecay: o1.weightDecay }),
+    lrAt: (s) => warmupCosine(s, sched),
+    scheduler: { name: 'warmup_cosine', ...sched },
+    seed: cfg.trainer.seed,
+    totalSteps: cfg.trainer.numTrainSteps,
+    gradAccumSteps: cfg.trainer.gradAccumSteps,
+    maxGradNorm: o1.clipGradientNorm,
+    saveEvery: cfg.trainer.saveInterval,
+    retention: { keepLast: cfg.trainer.keepLast, ...(cfg.trainer.keepEvery > 0 ? { keepEvery: cfg.trainer.keepEvery } : {}) },
+    config: cfg as unknown as JsonValue,
+    adapterConfig: built.adapterConfig,
+    ...(run.resumeFrom ? { resumeFrom: run.resumeFrom } : {}),
+    logger: log,
+    ...(o.handleSignals === false ? { handleSignals: false } : {}),
+    report: {
+      title: `${cfg.name} — ${run.runDir}`,
+      facts: [
+        ['config', cfg.name],
+        ['backend', backend.description],
+        ['weights', built.weightsFrom],
+        ['trainable', report.peftLine],
+        ['LoRA tensors', String(built.inject.count * 2)],
+      ],
+    },
+    ...(o.hooks ? { hooks: o.hooks } : {}),
+  });
+
+  let exported: Awaited<ReturnType<typeof exportTrainedWeights>> | null = null;
+  if (loop.stoppedBy === 'completed') {
+    exported = await exportTrainedWeights(run.runDir, trainable, built.adapterConfig);
+    log.info(`adapter saved in PEFT format: ${exported.adapterDir} — verified: ${exported.report.loraTensors} LoRA tensors, ${exported.report.loraValues.toLocaleString('en-US')} values`);
+  }
+  return {
+    runDir: run.runDir,
+    backend: backend.description,
+    loop,
+    adapterDir: exported?.adapterDir ?? null,
+    trainablePath: exported?.trainablePath ?? null,
+    adapterReport: exported?.report ?? null,
+  };
+}
