@@ -11,8 +11,8 @@ import { formatTemplate } from './template.js';
 export interface OpenDatasetOptions {
   /** Which episodes: indices, or a split name from info.json (`"train"`, `"test"`). Default: all. */
   episodes?: number[] | string;
-  /** How many episodes' PNG bytes to keep in memory (default 16). */
-  imageCacheEpisodes?: number;
+  /** Memory budget for the episodes' PNG bytes kept in memory, least recently used dropped first (default 256 MiB). */
+  imageCacheBytes?: number;
   /** Called after each episode file is loaded. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -39,14 +39,15 @@ export class LeRobotDataset {
   /** Number of frames in this view. */
   readonly length: number;
   private readonly starts: number[];
-  private readonly imageCache = new Map<number, Map<string, Uint8Array[]>>();
+  private readonly imageCache = new Map<number, { bytes: Map<string, Uint8Array[]>; size: number }>();
+  private imageCacheSize = 0;
   private readonly taskByIndex: Map<number, string>;
 
   private constructor(
     readonly meta: LeRobotMeta,
     readonly kinds: FeatureKinds,
     private readonly episodesData: EpisodeColumns[],
-    private readonly cacheSize: number,
+    private readonly cacheBytes: number,
   ) {
     this.episodeIndices = episodesData.map((e) => e.episodeIndex);
     this.starts = [];
@@ -96,7 +97,7 @@ export class LeRobotDataset {
       data.push(cols);
       opts.onProgress?.(i + 1, selected.length);
     }
-    return new LeRobotDataset(meta, kinds, data, Math.max(1, opts.imageCacheEpisodes ?? 16));
+    return new LeRobotDataset(meta, kinds, data, Math.max(0, opts.imageCacheBytes ?? 256 * 1024 * 1024));
   }
 
   get fps(): number {
@@ -184,17 +185,22 @@ export class LeRobotDataset {
     if (hit) {
       this.imageCache.delete(episode.episodeIndex);
       this.imageCache.set(episode.episodeIndex, hit);
-      return hit;
+      return hit.bytes;
     }
     const bytes = await readEpisodeImageBytes(
       episode.path,
       this.kinds.images.map((i) => i.key),
       episode.length,
     );
-    this.imageCache.set(episode.episodeIndex, bytes);
-    while (this.imageCache.size > this.cacheSize) {
-      const oldest = this.imageCache.keys().next().value as number;
-      this.imageCache.delete(oldest);
+    let size = 0;
+    for (const list of bytes.values()) for (const b of list) size += b.byteLength;
+    this.imageCache.set(episode.episodeIndex, { bytes, size });
+    this.imageCacheSize += size;
+    // drop least recently used episodes beyond the budget (the one just read always stays)
+    for (const [ep, entry] of this.imageCache) {
+      if (this.imageCacheSize <= this.cacheBytes || ep === episode.episodeIndex) break;
+      this.imageCache.delete(ep);
+      this.imageCacheSize -= entry.size;
     }
     return bytes;
   }
