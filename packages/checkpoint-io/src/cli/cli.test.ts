@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { openSafetensors } from '../safetensors/open.js';
+import { main } from './main.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,13 +10,22 @@ import { describe, expect, it } from 'vitest';
 const BIN = fileURLToPath(new URL('../../bin/vla-ckpt.mjs', import.meta.url));
 const fixture = (p: string): string => fileURLToPath(new URL(`../../../../fixtures/${p}`, import.meta.url));
 
-function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the real bin in a child process (used where the process boundary matters). */
+function spawnBin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { env: { ...process.env, FORCE_COLOR: '0' } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs the same commands in-process (fast). */
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t) });
+  return { code, stdout, stderr };
 }
 
 describe('vla-ckpt CLI', () => {
@@ -32,7 +42,7 @@ describe('vla-ckpt CLI', () => {
     const ok = await run('verify', fixture('peft-tiny-gemma/adapter'));
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('verified: 28 LoRA tensors, 15,872 values');
-    const bad = await run('verify', fixture('zero/zero3-w4-bf16/checkpoint-5000'));
+    const bad = await spawnBin('verify', fixture('zero/zero3-w4-bf16/checkpoint-5000')); // the real bin: exit code and stderr
     expect(bad.code).toBe(1);
     expect(bad.stdout).toBe('');
     const lines = bad.stderr.trimEnd().split('\n');
@@ -44,7 +54,7 @@ describe('vla-ckpt CLI', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ckpt-cli-'));
     const out = join(dir, 'bf16.safetensors');
     const src = fixture('peft-tiny-gemma/base/model.safetensors');
-    const c = await run('convert', src, out, '--dtype', 'bf16');
+    const c = await spawnBin('convert', src, out, '--dtype', 'bf16'); // the real bin: progress as JSON lines on a pipe
     expect(c.code).toBe(0);
     expect(c.stdout).toMatch(/^wrote .*bf16\.safetensors: \d+ tensors/);
     expect(c.stderr).toContain('"task":"convert"'); // JSON-lines progress when not a TTY
