@@ -25,3 +25,4 @@ export { sampleFlowTime, sampleNoise, flowMatchingPair, flowMatchingLoss, eulerS
 export { type PrefixCache, PaliGemmaWithExpert } from './pi0/paligemma-with-expert.js';
 export { type Pi0Observation, type Pi0Batch, type Pi0CreateOptions, type Pi0SampleOptions, Pi0Policy } from './pi0/policy.js';
 export { pi0LoraConfig } from './pi0/lora.js';
+export { type LoadPi0Options, loadPi0Weights, savePi0Weights } from './pi0/load.js';
