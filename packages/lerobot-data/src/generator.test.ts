@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { parquetMetadata } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeRobotDataset } from './dataset.js';
 import { generateLiberoDataset } from './generator.js';
@@ -92,6 +93,13 @@ describe('generateLiberoDataset', () => {
     expect(row['episode_index']).toBe(5n);
     expect(row['index']).toBe(63n);
     expect(row['timestamp']).toBeCloseTo(0.3, 6);
+    // HF datasets' feature metadata, so that LeRobot's load_dataset("parquet") restores Image features
+    const file = await readFile(join(root, 'data/chunk-001/episode_000005.parquet'));
+    const md = parquetMetadata(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength));
+    const hf = JSON.parse(md.key_value_metadata!.find((kv) => kv.key === 'huggingface')!.value!) as { info: { features: Record<string, unknown> } };
+    expect(hf.info.features['image']).toEqual({ _type: 'Image' });
+    expect(hf.info.features['state']).toEqual({ feature: { dtype: 'float32', _type: 'Value' }, length: 8, _type: 'Sequence' });
+    expect(hf.info.features['frame_index']).toEqual({ dtype: 'int64', _type: 'Value' });
     const stats = JSON.parse(await readFile(join(root, 'meta/stats.json'), 'utf8')) as Record<string, Record<string, unknown>>;
     expect(Object.keys(stats['state']!).sort()).toEqual(['count', 'max', 'mean', 'min', 'std']);
     expect(stats['image']!['mean']).toHaveLength(3);

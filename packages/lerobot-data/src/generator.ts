@@ -84,6 +84,21 @@ export function parquetSchemaElements(): SchemaElement[] {
   ];
 }
 
+/**
+ * The `huggingface` key-value metadata HF datasets writes into every parquet file (LeRobot's
+ * `to_parquet`): with it, `datasets.load_dataset("parquet", ...)` (LeRobot v2.x's loader) restores
+ * Image features for the struct<bytes, path> columns and fixed-length sequences for state/actions.
+ */
+export function huggingfaceMetadata(features: LeRobotInfo['features']): string {
+  const hf: Record<string, unknown> = {};
+  for (const [key, f] of Object.entries(features)) {
+    if (f.dtype === 'image') hf[key] = { _type: 'Image' };
+    else if (f.shape.length === 1 && f.shape[0] === 1) hf[key] = { dtype: f.dtype, _type: 'Value' };
+    else hf[key] = { feature: { dtype: f.dtype, _type: 'Value' }, length: f.shape[0], _type: 'Sequence' };
+  }
+  return JSON.stringify({ info: { features: hf } });
+}
+
 function checkInt(name: string, v: number, min: number): number {
   if (!Number.isInteger(v) || v < min) throw new InvalidOptionError(`${name} must be an integer ≥ ${min} (got ${v})`);
   return v;
@@ -104,6 +119,7 @@ export async function generateLiberoDataset(dir: string, opts: GenerateLiberoOpt
   features['wrist_image']!.shape = [size, size, 3];
   const dataPath = 'data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet';
   const schema = parquetSchemaElements();
+  const kvMetadata = [{ key: 'huggingface', value: huggingfaceMetadata(features) }];
 
   await withAtomicDir(dir, opts.overwrite ?? false, async (tmp) => {
     const episodeLines: string[] = [];
@@ -150,6 +166,7 @@ export async function generateLiberoDataset(dir: string, opts: GenerateLiberoOpt
           { name: 'task_index', data: rows.map(() => BigInt(scene.taskIndex)) },
         ],
         schema,
+        kvMetadata,
       });
       const file = join(tmp, formatTemplate(dataPath, { episode_chunk: Math.floor(ep / chunksSize), episode_index: ep }));
       await mkdir(dirname(file), { recursive: true });
