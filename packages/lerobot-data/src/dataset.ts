@@ -78,6 +78,7 @@ export class LeRobotDataset {
       firstIndex.push(acc);
       acc += e.length;
     }
+    const knownTasks = new Set(meta.tasks.map((t) => t.task_index));
     const data: EpisodeColumns[] = [];
     for (const [i, ep] of selected.entries()) {
       const path = episodePath(meta, ep);
@@ -90,7 +91,7 @@ export class LeRobotDataset {
       const cols = await readEpisodeColumns(path, ep, m.length, firstIndex[ep]!, meta.info, kinds);
       for (let r = 0; r < cols.length; r++) {
         const ti = cols.taskIndex[r]!;
-        if (!meta.tasks.some((t) => t.task_index === ti)) {
+        if (!knownTasks.has(ti)) {
           throw new FrameIndexError(path, `task_index ${ti} at row ${r} is not in meta/tasks.jsonl`);
         }
       }
