@@ -4,7 +4,7 @@
 //   1. checkpoint-io's verifyAdapter on the adapter directory (placeholder files, unpaired A/B,
 //      ranks vs adapter_config.json, NaN/Inf, targets without weights);
 //   2. an all-zero lora_B everywhere (an untrained adapter) is refused unless explicitly allowed;
-//   3. lora-core's applyAdapter WITHOUT injection: the model's LoRA layers (built from the config)
+//   3. the strict key check of adapter-fit.ts, then lora-core's applyAdapter WITHOUT injection: the model's LoRA layers (built from the config)
 //      must have the adapter's rank/alpha, every file tensor must belong to a wrapped module and
 //      every wrapped module must get its tensors, with matching shapes;
 //   4. a coverage re-check here: every wrapped module got both A and B from the file, and the values
@@ -31,6 +31,7 @@ import {
   type TrainConfig,
   type TrainLogger,
 } from '@vla-lora/trainer';
+import { checkAdapterFit, describeAdapterFit } from './adapter-fit.js';
 import { AdapterRefusedError, BaseWeightsRefusedError, NormStatsRefusedError, ServeUsageError } from './errors.js';
 
 export interface LoadPolicyOptions {
@@ -153,8 +154,14 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     let loaded: string[];
     try {
       const adapter = await loadPeftAdapter(adapterDir, { adapterName });
+      const modelLayers = loraLayers(policy).filter(([, l]) => l.adapterName === adapterName);
+      const fit = checkAdapterFit(adapter, modelLayers, adapterName);
+      if (!fit.ok) {
+        throw new AdapterRefusedError(`refusing adapter ${adapterDir} for config ${cfg.name} (${built.pi0.name}): ${describeAdapterFit(fit, modelLayers.length)}`);
+      }
       loaded = applyAdapter(adapter, policy, { inject: false, adapterName, source: adapterDir }).loaded;
     } catch (err) {
+      if (err instanceof AdapterRefusedError) throw err;
       throw new AdapterRefusedError(`refusing adapter ${adapterDir} for config ${cfg.name} (${built.pi0.name}): ${errText(err)}`, { cause: err });
     }
 
