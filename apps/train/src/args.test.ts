@@ -21,7 +21,7 @@ describe('vla-train argument parsing', () => {
     const inv = parseArgs(['--help']);
     expect(inv.kind).toBe('help');
     expect((inv as { text: string }).text).toMatch(/Configs:[\s\S]*pi0_libero_lora_tiny[\s\S]*embedded demo/);
-    expect((inv as { text: string }).text).toMatch(/plan <config>/);
+    expect((inv as { text: string }).text).toMatch(/plan \[options\] <config>/);
   });
   it('plan, compute-norm-stats, demo', () => {
     expect(parseArgs(['plan', 'pi0_libero_lora', '--json'])).toMatchObject({ kind: 'plan', config: 'pi0_libero_lora', json: true });

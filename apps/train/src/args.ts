@@ -70,7 +70,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
     },
   );
 
-  addCommon(program.command('compute-norm-stats <config>').description('compute the dataset\'s normalisation statistics (meta/norm_stats.json)')).action((config: string, o: CommonOptions) => {
+  addCommon(program.command('compute-norm-stats <config>').description('compute the dataset\'s normalisation statistics (<dataset>/norm_stats.json)')).action((config: string, o: CommonOptions) => {
     result = { kind: 'compute-norm-stats', config: checkConfig(config), ...common(o) };
   });
 

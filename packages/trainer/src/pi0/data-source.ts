@@ -2,14 +2,19 @@
 // cursor is the checkpoint's data_cursor.
 import type { JsonValue } from '@vla-lora/checkpoint-io';
 import type { Pi0Config } from '@vla-lora/gemma-config';
-import { BatchSampler, parseSamplerCursor, type LiberoView } from '@vla-lora/lerobot-data';
+import { BatchSampler, collateLibero, parseSamplerCursor, type LiberoSample, type LiberoView } from '@vla-lora/lerobot-data';
 import type { Pi0Batch } from '@vla-lora/models';
 import type { DataSource } from '../loop/index.js';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
 import type { WordHashTokenizer } from './prompt-tokenizer.js';
 
+/** Decoded samples are kept when the whole view fits in this many bytes (the demo's ~20 MB does). */
+const CACHE_LIMIT_BYTES = 512 * 1024 * 1024;
+
 export class Pi0DataSource implements DataSource<Pi0Batch> {
   private sampler: BatchSampler;
+  private readonly cache = new Map<number, LiberoSample>();
+  private cacheBudget: number | null = null;
 
   constructor(
     private readonly view: LiberoView,
@@ -23,7 +28,20 @@ export class Pi0DataSource implements DataSource<Pi0Batch> {
 
   async next(): Promise<Pi0Batch> {
     const positions = this.sampler.next();
-    return toPi0Batch(await this.view.batch(positions), this.cfg, this.tokenizer);
+    const samples: LiberoSample[] = [];
+    for (const p of positions) {
+      let s = this.cache.get(p);
+      if (!s) {
+        s = await this.view.sample(p);
+        if (this.cacheBudget === null) {
+          const bytes = s.state.byteLength + s.actions.byteLength + Object.values(s.images).reduce((a, im) => a + im.data.byteLength, 0) + 256;
+          this.cacheBudget = bytes * this.view.length <= CACHE_LIMIT_BYTES ? this.view.length : 0;
+        }
+        if (this.cacheBudget > 0) this.cache.set(p, s);
+      }
+      samples.push(s);
+    }
+    return toPi0Batch(collateLibero(samples), this.cfg, this.tokenizer);
   }
   disposeBatch(b: Pi0Batch): void {
     disposePi0Batch(b);

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic, type JsonValue } from '@vla-lora/checkpoint-io';
-import { formatBytes } from '@vla-lora/gemma-config';
+import { formatBytes, getGemmaVariant, PI0_PATHS } from '@vla-lora/gemma-config';
 import { namedParameters } from '@vla-lora/lora-core';
 import { sampleFlowTime, sampleNoise, type Pi0Batch, type Pi0Policy } from '@vla-lora/models';
 import type { TrainConfig } from '../config/index.js';
@@ -49,6 +49,8 @@ export interface TrainPi0Result {
   adapterDir: string | null;
   trainablePath: string | null;
   adapterReport: AdapterReport | null;
+  /** LoRA modules whose lora_B is still all zero after training, and whether pi0's structure explains them all. */
+  zeroLoraB: { modules: string[]; explained: string | null };
 }
 
 /** Flow-matching loss, mean over everything; noise and time from their own RNG streams. */
@@ -146,6 +148,18 @@ export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
     ...(o.hooks ? { hooks: o.hooks } : {}),
   });
 
+  const zeroB: string[] = [];
+  for (const [n, v] of trainable) {
+    if (!n.split('.').includes('lora_B')) continue;
+    const max = tf.tidy(() => tf.max(tf.abs(v)).dataSync()[0] as number);
+    if (max === 0) zeroB.push(n.slice(0, n.indexOf('.lora_B')));
+  }
+  const lastLayer = `${PI0_PATHS.languageModel}.layers.${getGemmaVariant(built.pi0.paligemmaVariant).depth - 1}.`;
+  const explained =
+    zeroB.length > 0 && zeroB.every((m) => m.startsWith(lastLayer))
+      ? `all ${zeroB.length} are in the last PaliGemma layer, whose prefix output pi0 never reads (no gradient reaches them, as in openpi)`
+      : null;
+  if (zeroB.length > 0) log.info(`lora_B still all zero for ${zeroB.length} module(s)${explained ? `: ${explained}` : `: ${zeroB.slice(0, 4).join(', ')}`}`);
   let exported: Awaited<ReturnType<typeof exportTrainedWeights>> | null = null;
   if (loop.stoppedBy === 'completed') {
     exported = await exportTrainedWeights(run.runDir, trainable, built.adapterConfig);
@@ -158,5 +172,6 @@ export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
     adapterDir: exported?.adapterDir ?? null,
     trainablePath: exported?.trainablePath ?? null,
     adapterReport: exported?.report ?? null,
+    zeroLoraB: { modules: zeroB, explained },
   };
 }
