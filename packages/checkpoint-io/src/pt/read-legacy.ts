@@ -16,7 +16,10 @@ const PROTOCOL_VERSION = 1001;
 const INITIAL_WINDOW = 1 << 20;
 
 async function preadExact(handle: FileHandle, position: number, length: number, path: string): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
+  // Unpooled and not zero-filled (every byte is overwritten below, or we throw); a plain Uint8Array view
+  // of its own ArrayBuffer, so callers' `.slice()` copies and `.buffer` holds only this data.
+  const raw = Buffer.allocUnsafeSlow(length);
+  const out = new Uint8Array(raw.buffer, raw.byteOffset, length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(out, done, Math.min(length - done, 1 << 30), position + done);

@@ -159,7 +159,10 @@ export class ZipArchive {
 
   async #pread(position: number, length: number): Promise<Uint8Array> {
     this.#checkOpen();
-    const out = new Uint8Array(length);
+    // Unpooled and not zero-filled (every byte is overwritten below, or we throw); a plain Uint8Array view
+    // of its own ArrayBuffer, so callers' `.slice()` copies and `.buffer` holds only this data.
+    const raw = Buffer.allocUnsafeSlow(length);
+    const out = new Uint8Array(raw.buffer, raw.byteOffset, length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.handle.read(out, done, Math.min(length - done, 1 << 30), position + done);
