@@ -63,7 +63,7 @@ describe('safetensors parser properties', () => {
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
         outcome(() => parseBuffer(bytes));
       }),
-      { numRuns: 3000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -75,7 +75,7 @@ describe('safetensors parser properties', () => {
         bytes.set(body, 8);
         outcome(() => parseBuffer(bytes));
       }),
-      { numRuns: 3000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -101,7 +101,7 @@ describe('safetensors parser properties', () => {
           checkInvariants(parseBuffer(truncated), truncated.byteLength - 8 - m);
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: 600 },
     );
   });
 
@@ -117,7 +117,7 @@ describe('safetensors parser properties', () => {
         const r = outcome(() => parseHeader(text, dataLen, 'mem'));
         if (r === 'ok') checkInvariants(parseHeader(text, dataLen, 'mem'), dataLen);
       }),
-      { numRuns: 3000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -140,7 +140,7 @@ describe('safetensors parser properties', () => {
         for await (const [name, t] of f.tensors()) expect(t.bytes.byteLength).toBe(f.info(name).byteLength);
         await f.close();
       }),
-      { numRuns: 150 },
+      { numRuns: 60 },
     );
   });
 
@@ -165,7 +165,7 @@ describe('safetensors parser properties', () => {
         }
         await f.close();
       }),
-      { numRuns: 100 },
+      { numRuns: 50 },
     );
   });
 });
