@@ -8,8 +8,6 @@
 // only dy when W is trainable — the same number of copies, and none for a frozen base weight's
 // backward (dx = dy W is a plain matMul).
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core registers no gradients by itself; the LoRA/linear math needs them (reshape, add, mul...).
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { ModuleBase, type Module } from './module.js';
 import { flattenLeading, linear2d } from './matmul.js';
 import { ShapeMismatchError } from './errors.js';

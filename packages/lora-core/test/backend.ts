@@ -1,10 +1,7 @@
-// Test helper: the wasm backend (SIMD) for tests, as the project runs by default.
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-wasm';
-import '@tensorflow/tfjs-backend-cpu';
+// Test helper: the project's backend selection (@vla-lora/tfjs-backend), which also registers
+// tfjs-core's gradients (tfjs-core alone registers none; reshape/add/mul/sum need them).
+import { initBackend } from '@vla-lora/tfjs-backend';
 
 export async function useBackend(name: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
-  const ok = await tf.setBackend(name);
-  if (!ok) throw new Error(`tfjs backend '${name}' failed to initialise`);
-  await tf.ready();
+  await initBackend({ backend: name });
 }
