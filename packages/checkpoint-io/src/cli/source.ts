@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RawTensor } from '../dtype/dtypes.js';
-import { findAdapterWeights } from '../peft/adapter.js';
+import { findAdapterWeights } from '../peft/weights.js';
 import { openSafetensors, resolveSafetensorsPath } from '../safetensors/open.js';
 import type { TensorInfo } from '../safetensors/header.js';
 import { openPtSource } from './pt-source.js';

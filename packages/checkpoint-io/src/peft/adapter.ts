@@ -1,19 +1,14 @@
 // PEFT adapter directories: load and save exactly as PEFT's save_pretrained / from_pretrained.
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkRawTensor } from '../dtype/convert.js';
 import { numel, type RawTensor } from '../dtype/dtypes.js';
 import { mkdir } from 'node:fs/promises';
-import { SafetensorsFile } from '../safetensors/reader.js';
 import { writeSafetensors } from '../safetensors/writer.js';
 import { readAdapterConfig, writeAdapterConfig, type PeftLoraConfig } from './config.js';
-import { AdapterSaveError, AdapterWeightsMissingError } from './errors.js';
+import { AdapterSaveError } from './errors.js';
 import { insertAdapterName, removeAdapterName } from './names.js';
 import { placeholderError, zeroElementError } from './zero-hint.js';
-import { readAdapterBin } from './bin.js';
-
-export const ADAPTER_SAFETENSORS_NAME = 'adapter_model.safetensors';
-export const ADAPTER_BIN_NAME = 'adapter_model.bin';
+import { ADAPTER_SAFETENSORS_NAME, openAdapterWeights } from './weights.js';
 
 /** A LoRA adapter in memory: PEFT's config and its tensors under the names a PeftModel uses. */
 export interface PeftAdapter {
@@ -24,42 +19,6 @@ export interface PeftAdapter {
   adapterName?: string;
 }
 
-/** Where an adapter's weights are and in which format. */
-export async function findAdapterWeights(dir: string): Promise<{ path: string; format: 'safetensors' | 'bin' }> {
-  for (const [name, format] of [
-    [ADAPTER_SAFETENSORS_NAME, 'safetensors'],
-    [ADAPTER_BIN_NAME, 'bin'],
-  ] as const) {
-    try {
-      const st = await stat(join(dir, name));
-      if (st.isFile()) return { path: join(dir, name), format };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
-  throw new AdapterWeightsMissingError(
-    dir,
-    `${dir} has neither ${ADAPTER_SAFETENSORS_NAME} nor ${ADAPTER_BIN_NAME}; if training ran under DeepSpeed ZeRO the weights are in its global_step*/ shards: npx @vla-lora/zero-merge extract-adapter <ckpt-dir> <out-dir>`,
-  );
-}
-
-/** Reads the weights file as PEFT stores it (on-disk names, adapter name stripped). */
-export async function readAdapterWeights(dir: string): Promise<{ path: string; format: 'safetensors' | 'bin'; tensors: Map<string, RawTensor> }> {
-  const { path, format } = await findAdapterWeights(dir);
-  const tensors = new Map<string, RawTensor>();
-  if (format === 'safetensors') {
-    const f = await SafetensorsFile.open(path);
-    try {
-      for await (const [name, t] of f.tensors()) tensors.set(name, t);
-    } finally {
-      await f.close();
-    }
-  } else {
-    for (const [name, t] of await readAdapterBin(path)) tensors.set(name, t);
-  }
-  return { path, format, tensors };
-}
-
 /**
  * Loads `adapter_config.json` + `adapter_model.safetensors` (or `.bin`). Keys get the adapter name
  * inserted as PEFT's set_peft_model_state_dict does. An adapter without tensors (the ZeRO-3
@@ -68,13 +27,16 @@ export async function readAdapterWeights(dir: string): Promise<{ path: string; f
 export async function loadPeftAdapter(dir: string, opts: { adapterName?: string } = {}): Promise<PeftAdapter> {
   const adapterName = opts.adapterName ?? 'default';
   const config = await readAdapterConfig(dir);
-  const { path, tensors: onDisk } = await readAdapterWeights(dir);
-  if (onDisk.size === 0) throw await placeholderError(dir, path);
-  const empty = [...onDisk].filter(([, t]) => numel(t.shape) === 0).map(([k]) => k);
-  if (empty.length > 0) throw await zeroElementError(dir, path, empty);
-  const tensors = new Map<string, RawTensor>();
-  for (const [k, t] of onDisk) tensors.set(insertAdapterName(k, adapterName), t);
-  return { config, tensors, adapterName };
+  const w = await openAdapterWeights(dir);
+  try {
+    if (w.names.length === 0) throw await placeholderError(dir, w.path);
+    if (w.emptyNames.length > 0) throw await zeroElementError(dir, w.path, w.emptyNames);
+    const tensors = new Map<string, RawTensor>();
+    for await (const [k, t] of w.tensors()) tensors.set(insertAdapterName(k, adapterName), t);
+    return { config, tensors, adapterName };
+  } finally {
+    await w.close();
+  }
 }
 
 /**

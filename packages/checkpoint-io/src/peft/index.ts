@@ -11,7 +11,9 @@ export {
   AdapterMissingTargetsError,
   AdapterSaveError,
 } from './errors.js';
-export { loadPeftAdapter, savePeftAdapter, readAdapterWeights, findAdapterWeights, ADAPTER_SAFETENSORS_NAME, ADAPTER_BIN_NAME } from './adapter.js';
+export { loadPeftAdapter, savePeftAdapter } from './adapter.js';
+export { openAdapterWeights, readAdapterWeights, findAdapterWeights, ADAPTER_SAFETENSORS_NAME, ADAPTER_BIN_NAME } from './weights.js';
+export type { AdapterWeights } from './weights.js';
 export type { PeftAdapter } from './adapter.js';
 export {
   readAdapterConfig,

@@ -1,5 +1,5 @@
 // verifyAdapter: everything a user checks by hand before trusting a LoRA adapter directory.
-import { numel, type Dtype, type RawTensor } from '../dtype/dtypes.js';
+import { numel, type Dtype } from '../dtype/dtypes.js';
 import { toFloat32 } from '../dtype/convert.js';
 import { readAdapterConfig, loraRank, type PeftLoraConfig } from './config.js';
 import {
@@ -8,7 +8,7 @@ import {
   AdapterRankMismatchError,
   AdapterUnpairedError,
 } from './errors.js';
-import { readAdapterWeights } from './adapter.js';
+import { openAdapterWeights } from './weights.js';
 import { parseLoraKey, relativeModulePath } from './names.js';
 import { placeholderError, zeroElementError } from './zero-hint.js';
 
@@ -63,45 +63,53 @@ function moduleIsTargeted(config: PeftLoraConfig, module: string): boolean {
  */
 export async function verifyAdapter(dir: string): Promise<AdapterReport> {
   const config = await readAdapterConfig(dir);
-  const { path, format, tensors } = await readAdapterWeights(dir);
-  if (tensors.size === 0) throw await placeholderError(dir, path);
-  const empty = [...tensors].filter(([, t]) => numel(t.shape) === 0).map(([k]) => k);
-  if (empty.length > 0) throw await zeroElementError(dir, path, empty);
-
+  const weights = await openAdapterWeights(dir);
+  const { path, format } = weights;
   const warnings: string[] = [];
   const dtypes: Partial<Record<Dtype, number>> = {};
-  const pairs = new Map<string, { A?: RawTensor; B?: RawTensor; nameA?: string; nameB?: string }>();
+  // per module: shapes of A and B, and whether B is all zero (tensors are streamed, not kept)
+  const pairs = new Map<string, { A?: number[]; B?: number[]; zeroB?: boolean }>();
   let loraTensors = 0;
   let loraValues = 0;
   let otherTensors = 0;
   const nonFinite: Array<{ name: string; nan: number; inf: number }> = [];
-  for (const [name, t] of tensors) {
-    dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
-    const parts = parseLoraKey(name);
-    if (!parts || parts.role === 'bias') {
-      otherTensors++;
-      continue;
-    }
-    loraTensors++;
-    loraValues += numel(t.shape);
-    if (!FLOAT_DTYPES.has(t.dtype)) {
-      warnings.push(`${name} is ${t.dtype}, not a float dtype`);
-    } else {
-      const v = toFloat32(t);
-      let nan = 0;
-      let inf = 0;
-      for (let i = 0; i < v.length; i++) {
-        const x = v[i]!;
-        if (x !== x) nan++;
-        else if (x === Infinity || x === -Infinity) inf++;
+  try {
+    if (weights.names.length === 0) throw await placeholderError(dir, path);
+    if (weights.emptyNames.length > 0) throw await zeroElementError(dir, path, weights.emptyNames);
+    for await (const [name, t] of weights.tensors()) {
+      dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
+      const parts = parseLoraKey(name);
+      if (!parts || parts.role === 'bias') {
+        otherTensors++;
+        continue;
       }
-      if (nan + inf > 0) nonFinite.push({ name, nan, inf });
+      loraTensors++;
+      loraValues += numel(t.shape);
+      let allZero = false;
+      if (!FLOAT_DTYPES.has(t.dtype)) {
+        warnings.push(`${name} is ${t.dtype}, not a float dtype`);
+      } else {
+        const v = toFloat32(t);
+        let nan = 0;
+        let inf = 0;
+        let nonzero = 0;
+        for (let i = 0; i < v.length; i++) {
+          const x = v[i]!;
+          if (x !== x) nan++;
+          else if (x === Infinity || x === -Infinity) inf++;
+          if (x !== 0) nonzero++;
+        }
+        if (nan + inf > 0) nonFinite.push({ name, nan, inf });
+        allZero = nonzero === 0;
+      }
+      if (parts.role === 'magnitude') continue;
+      const entry = pairs.get(parts.module) ?? {};
+      if (parts.role === 'A' || parts.role === 'embedding_A') entry.A = t.shape;
+      else Object.assign(entry, { B: t.shape, zeroB: allZero });
+      pairs.set(parts.module, entry);
     }
-    if (parts.role === 'magnitude') continue;
-    const entry = pairs.get(parts.module) ?? {};
-    if (parts.role === 'A' || parts.role === 'embedding_A') Object.assign(entry, { A: t, nameA: name });
-    else Object.assign(entry, { B: t, nameB: name });
-    pairs.set(parts.module, entry);
+  } finally {
+    await weights.close();
   }
 
   const unpaired = [...pairs].filter(([, p]) => !p.A || !p.B);
@@ -118,12 +126,12 @@ export async function verifyAdapter(dir: string): Promise<AdapterReport> {
   const mismatches: Array<{ module: string; expected: number; rankA: number; rankB: number }> = [];
   const zeroBModules: string[] = [];
   for (const [module, p] of pairs) {
-    const rankA = p.A!.shape[0] ?? -1;
-    const rankB = p.B!.shape.length >= 2 ? p.B!.shape[1]! : -1;
+    const rankA = p.A![0] ?? -1;
+    const rankB = p.B!.length >= 2 ? p.B![1]! : -1;
     const expected = loraRank(config, relativeModulePath(module));
     if (rankA !== rankB || rankA !== expected) mismatches.push({ module, expected, rankA, rankB });
     ranks[rankA] = (ranks[rankA] ?? 0) + 1;
-    if (FLOAT_DTYPES.has(p.B!.dtype) && toFloat32(p.B!).every((x) => x === 0)) zeroBModules.push(module);
+    if (p.zeroB) zeroBModules.push(module);
   }
   if (mismatches.length > 0) {
     const m = mismatches[0]!;
