@@ -1,0 +1,58 @@
+// The real pi0 (tiny config): 4 straight steps == 2 steps + resume (new model, new process state),
+// bit for bit — weights in the exported PEFT adapter and heads, and every logged loss.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registerAllGradients } from '@vla-lora/tfjs-backend';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyOverrides, getTrainConfig } from '../config/index.js';
+import { createLogger } from '../log/index.js';
+
+let root: string;
+beforeAll(async () => {
+  await registerAllGradients();
+  root = await mkdtemp(join(tmpdir(), 'pi0-resume-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('trainPi0 resume (real pi0, tiny)', () => {
+  it('N straight steps and k steps + resume give identical weights and losses', async () => {
+    const { trainPi0, ensureDataset, computeNormStatsForConfig } = await import('./index.js');
+    const logger = createLogger({ mode: 'silent' });
+    const base = applyOverrides(getTrainConfig('pi0_libero_lora_smoke'), ['backend=cpu', 'trainer.saveInterval=2', 'data.batchSize=2']);
+    const dataRoot = join(root, 'data');
+    await ensureDataset(base, dataRoot, logger);
+    await computeNormStatsForConfig(base, dataRoot, logger);
+    const cfg4 = applyOverrides(base, ['trainer.numTrainSteps=4']);
+    const straight = await trainPi0({ config: cfg4, runDir: join(root, 'straight'), dataRoot, resume: false, overwrite: false, logger, handleSignals: false });
+    expect(straight.loop.step).toBe(4);
+
+    // k = 2: a run that is stopped after its step-2 checkpoint (same config: the step count is part of it)
+    const split = join(root, 'split');
+    const first = await trainPi0({ config: applyOverrides(cfg4, []), runDir: split, dataRoot, resume: false, overwrite: false, logger, handleSignals: false, hooks: stopAfter(2) }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(StopHere);
+    const resumed = await trainPi0({ config: cfg4, runDir: split, dataRoot, resume: true, overwrite: false, logger, handleSignals: false });
+    expect(resumed.loop.stepsRun).toBe(2);
+
+    expect(resumed.loop.history.map((h) => h.loss)).toEqual(straight.loop.history.map((h) => h.loss));
+    for (const f of ['adapter/adapter_model.safetensors', 'trainable.safetensors']) {
+      const a = await readFile(join(root, 'straight', f));
+      const b = await readFile(join(split, f));
+      expect(Buffer.compare(a, b), f).toBe(0);
+    }
+  });
+});
+
+class StopHere extends Error {}
+/** Simulates a process that dies right after the step-k checkpoint became `latest`. */
+function stopAfter(k: number): { beforeCheckpointCommit: (tmp: string) => Promise<void> } {
+  let armed = false;
+  return {
+    beforeCheckpointCommit: async (tmp: string) => {
+      if (armed) throw new StopHere('stopped after the checkpoint');
+      if (tmp.includes(`step-${String(k).padStart(6, '0')}`)) armed = true;
+    },
+  };
+}
