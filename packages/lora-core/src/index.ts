@@ -40,6 +40,8 @@ export {
   unloadLora,
   mergeLora,
   unmergeLora,
+  dropoutState,
+  restoreDropoutState,
 } from './inject.js';
 export {
   PEFT_PREFIX,

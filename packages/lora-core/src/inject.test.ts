@@ -4,7 +4,8 @@ import { useBackend } from '../test/backend.js';
 import { Linear, type LinearLike } from './linear.js';
 import { LoraLinear } from './lora-linear.js';
 import { ModuleBase, ModuleList, namedParameters, getModule, parameterMap } from './module.js';
-import { injectLora, unloadLora, mergeLora, unmergeLora, loraLayers } from './inject.js';
+import { injectLora, unloadLora, mergeLora, unmergeLora, loraLayers, dropoutState, restoreDropoutState } from './inject.js';
+import { setTraining } from './module.js';
 import { TargetNotFoundError, UnsupportedTargetError, LoraConfigError } from './errors.js';
 
 beforeAll(async () => {
@@ -159,5 +160,21 @@ describe('injectLora', () => {
     expect(getModule(m, 'model.layers.0.self_attn.q_proj')).toBeInstanceOf(Linear);
     const yu = m.apply(x).dataSync();
     expect(Math.max(...Array.from(yu).map((v, i) => Math.abs(v - y[i]!)))).toBeLessThan(1e-5);
+  });
+
+  it('dropout state per layer round-trips for exact resume, and refuses a mismatched state', () => {
+    const m = new Toy();
+    injectLora(m, { targetModules: ['q_proj'], loraDropout: 0.3, seed: 9 });
+    setTraining(m, true);
+    const x = tf.ones([2, 8]);
+    m.apply(x);
+    m.apply(x);
+    const st = dropoutState(m);
+    expect(Object.values(st)).toEqual([2, 2, 2]);
+    const m2 = new Toy();
+    injectLora(m2, { targetModules: ['q_proj'], loraDropout: 0.3, seed: 9 });
+    restoreDropoutState(m2, st);
+    expect(dropoutState(m2)).toEqual(st);
+    expect(() => restoreDropoutState(m2, { 'model.layers.0.self_attn.q_proj': 1 })).toThrow(/missing/);
   });
 });

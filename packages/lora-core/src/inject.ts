@@ -213,3 +213,23 @@ export function unmergeLora(root: Module): number {
   for (const [, l] of loraLayers(root)) if (l.merged) (l.unmerge(), n++);
   return n;
 }
+
+/** Each LoRA layer's dropout-mask counter, by module name (for exact resume of seeded dropout). */
+export function dropoutState(root: Module): Record<string, number> {
+  return Object.fromEntries(loraLayers(root).map(([n, l]) => [n, l.dropoutCalls]));
+}
+
+/** Restores `dropoutState`; throws naming layers the state lacks or does not know. */
+export function restoreDropoutState(root: Module, state: Record<string, number>): void {
+  const layers = new Map(loraLayers(root));
+  const unknown = Object.keys(state).filter((n) => !layers.has(n));
+  const missing = [...layers.keys()].filter((n) => !(n in state));
+  if (unknown.length + missing.length > 0) {
+    throw new LoraConfigError(`dropout state does not fit the model: missing [${missing.join(', ')}], unknown [${unknown.join(', ')}]`);
+  }
+  for (const [n, l] of layers) {
+    const v = state[n]!;
+    if (!(Number.isInteger(v) && v >= 0)) throw new LoraConfigError(`dropout state for '${n}' must be an integer >= 0, got ${v}`);
+    l.dropoutCalls = v;
+  }
+}

@@ -191,6 +191,10 @@ describe('LoraLinear', () => {
     const l2 = mk();
     setTraining(l2, true);
     expect(maxAbs(l2.apply(x).dataSync(), t1)).toBe(0); // same seed, same sequence of masks
+    const l3 = mk();
+    setTraining(l3, true);
+    l3.dropoutCalls = 1; // resumed at the second mask
+    expect(maxAbs(l3.apply(x).dataSync(), t2)).toBe(0);
     // the base path is untouched by dropout: with B = 0 training output equals eval output
     l2.loraB.assign(tf.zeros([8, 4]));
     expect(maxAbs(l2.apply(x).dataSync(), base.apply(x).dataSync())).toBeLessThan(1e-6);

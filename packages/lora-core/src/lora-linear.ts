@@ -45,7 +45,11 @@ export class LoraLinear extends ModuleBase implements LinearLike {
   /** False disables the adapter (the output is the base layer's), like PEFT's disable_adapter(). */
   adapterEnabled = true;
   private readonly seed: number | undefined;
-  private dropoutCalls = 0;
+  /**
+   * How many dropout masks this layer has drawn (the seeded mask sequence's position). Save it with
+   * a checkpoint and set it back on resume for bit-identical dropout (see `dropoutState`).
+   */
+  dropoutCalls = 0;
 
   constructor(base: Linear, opts: LoraLinearOptions) {
     super();
