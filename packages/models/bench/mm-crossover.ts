@@ -1,4 +1,5 @@
-// Loop of 2-D matMuls vs one batched matMul (no transpose flags) on tfjs for attention-like blocks.
+// Loop of 2-D matMuls vs one batched matMul (no transpose flags) on tfjs for attention-like blocks
+// (what BATCHED_MAX_FLOPS in src/ops/attention.ts is tuned on). npx tsx bench/run.ts mm-crossover.ts
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@vla-lora/tfjs-backend';
 await initBackend({ backend: process.env['VLA_BACKEND'] ?? 'auto' });

@@ -1,5 +1,5 @@
 // Timing of one pi0 training step (forward + backward) of a pi0 config on the selected backend.
-// Usage: npx tsx bench/pi0-step.ts [config=pi0_tiny_lora] [batch=8] [steps=5]
+// Usage: npx tsx bench/run.ts pi0-step.ts [config=pi0_tiny_lora] [batch=8] [steps=5]
 import * as tf from '@tensorflow/tfjs-core';
 import { getPi0Config } from '@vla-lora/gemma-config';
 import { injectLora, namedParameters } from '@vla-lora/lora-core';

@@ -106,3 +106,43 @@ class Gemma(torch.nn.Module):
 def causal_lm_loss(logits, labels):
     V = logits.shape[-1]
     return F.cross_entropy(logits[:, :-1].reshape(-1, V), labels[:, 1:].reshape(-1), ignore_index=-100)
+
+
+def bench(cfg, batch, seq, rank, steps, threads):
+    """forward + backward + AdamW step of Gemma + LoRA (r=rank on all 7 projections); ms per step."""
+    import time
+
+    torch.manual_seed(0)
+    if threads:
+        torch.set_num_threads(threads)
+    H, KV, D, W, M, V = (cfg[k] for k in ("num_attention_heads", "num_key_value_heads", "head_dim", "hidden_size", "intermediate_size", "vocab_size"))
+    p = {"model.embed_tokens.weight": torch.randn(V, W) * 0.02, "model.norm.weight": torch.zeros(W)}
+    lora = {}
+    shapes = {"self_attn.q_proj": (H * D, W), "self_attn.k_proj": (KV * D, W), "self_attn.v_proj": (KV * D, W), "self_attn.o_proj": (W, H * D), "mlp.gate_proj": (M, W), "mlp.up_proj": (M, W), "mlp.down_proj": (W, M)}
+    for i in range(cfg["num_hidden_layers"]):
+        for n, (o, inn) in shapes.items():
+            p[f"model.layers.{i}.{n}.weight"] = torch.randn(o, inn) / math.sqrt(inn)
+            lora[f"model.layers.{i}.{n}.lora_A.weight"] = torch.randn(rank, inn) / math.sqrt(inn)
+            lora[f"model.layers.{i}.{n}.lora_B.weight"] = torch.randn(o, rank) * 0.01
+        p[f"model.layers.{i}.input_layernorm.weight"] = torch.zeros(W)
+        p[f"model.layers.{i}.post_attention_layernorm.weight"] = torch.zeros(W)
+    m = Gemma(cfg, p, lora, 2.0)
+    opt = torch.optim.AdamW(list(m.lora.values()), lr=1e-3, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.01)
+    ids = torch.randint(0, V, (batch, seq))
+    times = []
+    for _ in range(steps + 1):
+        t0 = time.perf_counter()
+        loss = causal_lm_loss(m(ids), ids)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times[1:]
+
+
+if __name__ == "__main__":
+    import sys
+
+    args = json.loads(sys.argv[1])
+    t = bench(args["config"], args["batch"], args["seq"], args["rank"], args["steps"], args.get("threads"))
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "msPerStep": t}))
