@@ -69,7 +69,6 @@ export function parseServeArgs(argv: string[]): ParsedServeArgs {
     config?: string; baseWeights?: string; seededBase: boolean; adapter?: string; trainable?: string; normStats?: string; dataRoot: string;
     merge: boolean; host: string; port: number; maxFrameBytes: number; backend?: string; seed: number; allowUntrainedAdapter: boolean; listConfigs: boolean; verbose: boolean;
   }>();
-  if (cmd.args.length > 0) throw new ServeUsageError(`unexpected argument(s): ${cmd.args.join(' ')} (see vla-serve --help)`);
   if (o.listConfigs) return { kind: 'list-configs' };
   if (!o.config) throw new ServeUsageError('--config <name> is required (vla-serve --list-configs shows the names)');
   if (!o.adapter) throw new ServeUsageError('--adapter <dir> is required: the PEFT adapter directory to serve');
