@@ -83,9 +83,12 @@ export async function inspectCheckpoint(checkpoint: string, opts: { tag?: string
     const adapterNames = [...new Set(lora.map((t) => parseLoraParam(t.name)!.adapterName))].sort();
     const adapterFile = await adapterFileState(ck.location.checkpointDir);
     const dir = ck.location.checkpointDir;
+    // point at what was given: the checkpoint dir (with --tag when one was chosen) or the tag dir itself
+    const loc = ck.location;
+    const src = loc.tagSource === 'path' ? loc.tagDir : dir;
     const recoverCommand =
       lora.length > 0
-        ? `npx @vla-lora/zero-merge extract-adapter ${shellQuote(dir)} ${shellQuote(`${dir}-adapter`)}${ck.location.tagSource === 'option' ? ` --tag ${shellQuote(ck.location.tag)}` : ''}`
+        ? `npx @vla-lora/zero-merge extract-adapter ${shellQuote(src)} ${shellQuote(`${dir}-adapter`)}${loc.tagSource === 'option' ? ` --tag ${shellQuote(loc.tag)}` : ''}`
         : null;
     return {
       checkpointDir: dir,

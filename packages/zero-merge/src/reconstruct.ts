@@ -33,7 +33,7 @@ export interface ReconstructedTensor {
 }
 
 /** Default chunk size of `chunks()`. */
-export const DEFAULT_CHUNK_BYTES = 4 << 20;
+export const DEFAULT_CHUNK_BYTES = 256 << 10;
 
 /** A run of elements of the output tensor: `count` elements of `view` from `start`. */
 interface Piece {
