@@ -14,7 +14,7 @@ let test: LeRobotDataset;
 beforeAll(async () => {
   tmp = await tempDir('learn');
   const root = join(tmp.dir, 'd');
-  await generateLiberoDataset(root, { episodes: 30, heldOut: 10, steps: 40, imageSize: 32, seed: 3 });
+  await generateLiberoDataset(root, { episodes: 24, heldOut: 8, steps: 40, imageSize: 32, seed: 3 });
   train = await LeRobotDataset.open(root, { episodes: 'train' });
   test = await LeRobotDataset.open(root, { episodes: 'test' });
 });
