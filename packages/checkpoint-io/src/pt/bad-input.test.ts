@@ -311,6 +311,7 @@ describe('truncated files', () => {
       const pt = await readPt(join(FIX, rel));
       const t = pt.tensors()[0]![1];
       await pt.close();
+      await pt.close(); // idempotent
       await expect(t.readBytes()).rejects.toBeInstanceOf(PtError);
     }
   });

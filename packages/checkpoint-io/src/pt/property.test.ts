@@ -102,7 +102,7 @@ describe('pickle VM properties', () => {
     for (const src of sources) {
       fc.assert(
         fc.property(mutation(src.length), (ops) => typedOrValue(() => unpickle(mutate(src, ops), torchHooks()))),
-        { numRuns: 800 },
+        { numRuns: 500 },
       );
     }
   });
@@ -127,7 +127,7 @@ describe('whole-file properties', () => {
             if (!(err instanceof PtError)) throw err;
           }
         }),
-        { numRuns: 120 },
+        { numRuns: 60 },
       );
     }
   });
@@ -172,7 +172,7 @@ describe('whole-file properties', () => {
           await pt.close();
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 25 },
     );
   });
 });

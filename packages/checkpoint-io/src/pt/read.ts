@@ -14,9 +14,8 @@ import { readZipPt, type ReadPtOptions } from './read-zip.js';
 export async function readPt(path: string, options: ReadPtOptions = {}): Promise<PtFile> {
   const handle = await open(path, 'r');
   let handed = false;
-  const close = async (): Promise<void> => {
-    await handle.close();
-  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= handle.close()); // idempotent
   try {
     const { size } = await handle.stat();
     if (size < 4) throw new PtTruncatedError(`${path}: ${size} bytes is too small to be a PyTorch checkpoint; the file is truncated or empty`);
