@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic, type JsonValue } from '@vla-lora/checkpoint-io';
-import { formatBytes, getGemmaVariant, PI0_PATHS } from '@vla-lora/gemma-config';
+import { formatBytes, getGemmaVariant, getPi0Config, PALIGEMMA_VOCAB_SIZE, PI0_PATHS } from '@vla-lora/gemma-config';
+import { TrainerConfigError } from '../errors.js';
 import { namedParameters } from '@vla-lora/lora-core';
 import { sampleFlowTime, sampleNoise, type Pi0Batch, type Pi0Policy } from '@vla-lora/models';
 import type { TrainConfig } from '../config/index.js';
@@ -14,7 +15,7 @@ import { warmupCosine } from '../optim/index.js';
 import { freezePolicyFor, planRun } from '../plan/index.js';
 import { freezeWithPolicy, preflight } from '../recipes/freeze-and-preflight.js';
 import { RngStreams } from '../rng/index.js';
-import { prepareRunDir } from '../run/index.js';
+import { prepareRunDir, type PreparedRunDir } from '../run/index.js';
 import type { PreflightReport } from '@vla-lora/freeze-policy';
 import { ensureBackend } from './backend.js';
 import { pi0UnusedByDesign } from './unused.js';
@@ -64,13 +65,35 @@ export function pi0Loss(policy: Pi0Policy): (batch: Pi0Batch, rng: RngStreams) =
     });
 }
 
+/** Refuses what cannot work before anything is allocated (a 3.5B random init, a tokenizer we do not have). */
+function checkRunnable(cfg: TrainConfig, baseWeights: string | undefined): void {
+  const pi0 = getPi0Config(cfg.model.pi0);
+  if (pi0.vocabSize === PALIGEMMA_VOCAB_SIZE) {
+    throw new TrainerConfigError(
+      `${cfg.name} uses the real PaliGemma vocabulary, whose SentencePiece tokenizer is not implemented in vla-lora yet (the tiny configs use a word-hash tokenizer); ` +
+        `use "vla-train plan ${cfg.name}" for its accounting and memory bill, and pi0_libero_lora_tiny to train${baseWeights ? '' : ' (a real-size run would also need --base-weights)'}`,
+    );
+  }
+}
+
 export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
   const cfg = o.config;
   const log = o.logger;
+  checkRunnable(cfg, o.baseWeights);
   const backend = await ensureBackend(cfg.backend);
   log.info(backend.description);
 
   const run = await prepareRunDir(o.runDir, { resume: o.resume, overwrite: o.overwrite, config: cfg as unknown as JsonValue, allowConfigChange: o.allowConfigChange ?? false });
+  try {
+    return await trainInRunDir(o, run, backend.description);
+  } finally {
+    run.release();
+  }
+}
+
+async function trainInRunDir(o: TrainPi0Options, run: PreparedRunDir, backendDescription: string): Promise<TrainPi0Result> {
+  const cfg = o.config;
+  const log = o.logger;
   await writeFileAtomic(join(run.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
   log.info(`run directory: ${run.runDir}`);
 
@@ -139,7 +162,7 @@ export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
       title: `${cfg.name} — ${run.runDir}`,
       facts: [
         ['config', cfg.name],
-        ['backend', backend.description],
+        ['backend', backendDescription],
         ['weights', built.weightsFrom],
         ['trainable', report.peftLine],
         ['LoRA tensors', String(built.inject.count * 2)],
@@ -167,7 +190,7 @@ export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
   }
   return {
     runDir: run.runDir,
-    backend: backend.description,
+    backend: backendDescription,
     loop,
     adapterDir: exported?.adapterDir ?? null,
     trainablePath: exported?.trainablePath ?? null,

@@ -30,6 +30,19 @@ describe('prepareRunDir', () => {
     await writeFile(join(dir, 'my-notes.txt'), 'x');
     await expect(prepareRunDir(dir, { resume: false, overwrite: true, config: {} })).rejects.toThrow(RunDirError);
   });
+  it('one process per run dir: a live lock refuses, a stale one is taken over, release frees it', async () => {
+    const dir = join(root, 'locked');
+    const a = await prepareRunDir(dir, { resume: false, overwrite: false, config: {} });
+    // another live process holds it (our parent process stands in for it)
+    a.release();
+    await writeFile(`${dir}.lock`, JSON.stringify({ pid: process.ppid }));
+    await expect(prepareRunDir(dir, { resume: false, overwrite: true, config: {} })).rejects.toThrow(/in use by process/);
+    // a dead owner (pid far beyond pid_max) is stale
+    await writeFile(`${dir}.lock`, JSON.stringify({ pid: 2 ** 30 }));
+    const b = await prepareRunDir(dir, { resume: false, overwrite: true, config: {} });
+    b.release();
+    await expect(readdir(root)).resolves.not.toContain('locked.lock');
+  });
   it('--resume needs a run and a checkpoint', async () => {
     await expect(prepareRunDir(join(root, 'none'), { resume: true, overwrite: false, config: {} })).rejects.toThrow(/does not exist/);
     await mkdir(join(root, 'empty'));

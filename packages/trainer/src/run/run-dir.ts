@@ -1,6 +1,7 @@
 // The run directory and what --resume / --overwrite mean for it.
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { acquireRunLock } from './lock.js';
 import { loadCheckpoint, type JsonValue, type LoadedCheckpoint } from '@vla-lora/checkpoint-io';
 import { RunDirError } from '../errors.js';
 
@@ -17,10 +18,12 @@ export interface PreparedRunDir {
   checkpointsDir: string;
   /** Set when resuming. */
   resumeFrom: LoadedCheckpoint | null;
+  /** Releases the run-directory lock (also released at process exit). */
+  release(): void;
 }
 
 /** Files a run directory holds; --overwrite refuses to delete a directory holding anything else. */
-const RUN_ENTRIES = new Set(['checkpoints', 'metrics.jsonl', 'report.html', 'config.json', 'adapter', 'eval.json', 'summary.json', 'train.log']);
+const RUN_ENTRIES = new Set(['checkpoints', 'metrics.jsonl', 'report.html', 'config.json', 'adapter', 'trainable.safetensors', 'eval.json', 'summary.json', 'train.log']);
 
 async function entries(dir: string): Promise<string[] | null> {
   try {
@@ -35,6 +38,17 @@ export async function prepareRunDir(runDirIn: string, o: PrepareRunDirOptions): 
   if (o.resume && o.overwrite) throw new RunDirError('--resume and --overwrite exclude each other');
   const runDir = resolve(runDirIn);
   const checkpointsDir = join(runDir, 'checkpoints');
+  await mkdir(dirname(runDir), { recursive: true });
+  const lock = acquireRunLock(runDir);
+  try {
+    return { ...(await prepareLocked(runDir, checkpointsDir, o)), release: lock.release };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function prepareLocked(runDir: string, checkpointsDir: string, o: PrepareRunDirOptions): Promise<Omit<PreparedRunDir, 'release'>> {
   const existing = await entries(runDir);
   if (o.resume) {
     if (existing === null) throw new RunDirError(`cannot resume: ${runDir} does not exist; start the run without --resume (check --exp-name and the config name)`);
