@@ -54,7 +54,8 @@ function keyText(k: PickleValue): string {
 
 /**
  * Tensors reachable from `value` with dotted paths ("module.layers.0.weight", "state.0.exp_avg"). Walks dicts,
- * lists, tuples and the args/state/items of inert objects; iterative (no recursion limit) and cycle-safe.
+ * lists, tuples and the args/state/items of inert objects; iterative (no recursion limit) and cycle-safe. A tensor
+ * pickled once but referenced under two keys (tied weights) is listed under both.
  */
 export function flattenTensors(value: PickleValue): Array<[string, TorchTensor]> {
   const out: Array<[string, TorchTensor]> = [];
@@ -64,13 +65,15 @@ export function flattenTensors(value: PickleValue): Array<[string, TorchTensor]>
   while (work.length > 0) {
     const [path, v] = work.pop() as [string, PickleValue];
     if (v === null || typeof v !== 'object' || v instanceof Uint8Array) continue;
-    if (seen.has(v)) continue;
-    seen.add(v);
-    const children: Array<[string, PickleValue]> = [];
+    // A tensor is listed under every name it has (tied weights are one tensor under two keys, as in torch);
+    // a container is expanded once (cycles and shared sub-trees cannot blow up).
     if (v instanceof TorchTensor) {
       out.push([path, v]);
       continue;
     }
+    if (seen.has(v)) continue;
+    seen.add(v);
+    const children: Array<[string, PickleValue]> = [];
     if (v instanceof PickleDict) for (const [k, x] of v.entries) children.push([join(path, keyText(k)), x]);
     else if (Array.isArray(v)) v.forEach((x, i) => children.push([join(path, String(i)), x]));
     else if (v instanceof PickleTuple) v.items.forEach((x, i) => children.push([join(path, String(i)), x]));

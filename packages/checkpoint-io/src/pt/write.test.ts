@@ -223,6 +223,22 @@ describe('writePt → readPt', () => {
     }
   });
 
+  it('a tensor referenced under two keys (tied weights) stays one tensor listed under both names', async () => {
+    const p = join(dir, 'tied.pt');
+    const emb = new PtTensorData('float32', [2, 2], new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer));
+    await writePt(p, { 'model.embed_tokens.weight': emb, 'lm_head.weight': emb, other: new PtTensorData('float32', [1], new Uint8Array(4)) });
+    const pt = await readPt(p);
+    try {
+      const names = pt.tensors().map(([n]) => n);
+      expect(names).toEqual(['model.embed_tokens.weight', 'lm_head.weight', 'other']);
+      const m = new Map(pt.tensors());
+      expect(m.get('lm_head.weight')).toBe(m.get('model.embed_tokens.weight'));
+      expect(pt.storages.size).toBe(2);
+    } finally {
+      await pt.close();
+    }
+  });
+
   it('encodes ints like pickle.encode_long', () => {
     expect(Array.from(encodeLong(255n))).toEqual([0xff, 0x00]);
     expect(Array.from(encodeLong(-256n))).toEqual([0x00, 0xff]);
