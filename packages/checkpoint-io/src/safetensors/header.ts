@@ -186,7 +186,9 @@ export function serializeHeader(
 ): { prefixAndHeader: Uint8Array; dataLength: number; offsets: Array<[number, number]> } {
   const parts: string[] = [];
   if (metadata) {
-    const keys = Object.keys(metadata).sort(compareUtf8);
+    // The Rust library writes metadata in HashMap order (random per process), so no order is
+    // canonical; keeping the caller's order makes re-writing a file with its own metadata exact.
+    const keys = Object.keys(metadata);
     const body = keys
       .map((k) => {
         const v = metadata[k];

@@ -25,7 +25,7 @@ export interface SafetensorsEntry {
 }
 
 export interface WriteSafetensorsOptions {
-  /** Written as `__metadata__` (keys sorted). PEFT and transformers write `{ format: 'pt' }`. */
+  /** Written as `__metadata__`, keys in the given order. PEFT and transformers write `{ format: 'pt' }`. */
   metadata?: Record<string, string> | null;
   /**
    * `'safetensors'` (default): dtype (widest first) then name, exactly as the Rust library orders
