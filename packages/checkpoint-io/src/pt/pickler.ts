@@ -377,7 +377,7 @@ export function picklePt(value: PtWritable): { pickle: Uint8Array; storages: Sto
       return put(v);
     }
     if (v instanceof PickleSet) {
-      global('builtins', v.frozen ? 'frozenset' : 'set');
+      global('__builtin__', v.frozen ? 'frozenset' : 'set'); // as Python's protocol-2 pickler writes it (fix_imports)
       out.byte(0x5d);
       if (v.items.length > 0) {
         out.byte(0x28);
