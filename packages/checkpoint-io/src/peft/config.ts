@@ -10,7 +10,7 @@ export interface PeftLoraConfig {
   peft_type: string;
   r: number;
   lora_alpha: number;
-  target_modules: string[] | string | null;
+  target_modules?: string[] | string | null;
   lora_dropout?: number;
   bias?: 'none' | 'all' | 'lora_only';
   use_rslora?: boolean;
@@ -49,7 +49,6 @@ export function checkLoraConfig(raw: unknown, where: string): PeftLoraConfig {
     if (p === undefined || p === null) continue;
     if (typeof p !== 'object' || Array.isArray(p) || !Object.values(p).every((v) => typeof v === 'number')) bad(`${k} must map module patterns to numbers`);
   }
-  if (c['target_modules'] === undefined) c['target_modules'] = null;
   return c as PeftLoraConfig;
 }
 

@@ -140,6 +140,16 @@ describe('loadPeftAdapter / savePeftAdapter', () => {
     expect(Buffer.compare(await readFile(join(out, 'adapter_model.safetensors')), await readFile(join(ADAPTER, 'adapter_model.safetensors')))).toBe(0);
   });
 
+  it('does not add fields the config did not have (e.g. target_modules)', async () => {
+    const dir = await copyAdapter(RSLORA);
+    const cfg = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    delete cfg['target_modules'];
+    await writeFile(join(dir, 'adapter_config.json'), JSON.stringify(cfg));
+    const out = join(await scratch(), 'out');
+    await savePeftAdapter(out, await loadPeftAdapter(dir));
+    expect(await readFile(join(out, 'adapter_config.json'), 'utf8')).not.toContain('target_modules');
+  });
+
   it('refuses to save an empty adapter or zero-element tensors', async () => {
     const a = await loadPeftAdapter(RSLORA);
     const out = join(await scratch(), 'out');

@@ -41,7 +41,7 @@ export async function placeholderError(dir: string, weightsPath: string): Promis
   const size = (await stat(weightsPath)).size;
   return new AdapterPlaceholderError(
     dir,
-    `${weightsPath} (${size} bytes) holds no tensors — the placeholder a trainer leaves under DeepSpeed ZeRO-3; ${hint(dir, zeroDir)}`,
+    `${weightsPath} (${size} bytes) holds no tensors — the placeholder a trainer saves when DeepSpeed ZeRO (stage 3) partitions the weights; ${hint(dir, zeroDir)}`,
     zeroDir,
   );
 }
