@@ -46,14 +46,21 @@ for (const c of cases) {
   const rng = new SeededRandom(1);
   const ids = Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => Math.floor(rng.uniform() * c.cfg.vocab_size)));
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let s = 0; s <= steps; s++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const { value, grads } = tf.variableGrads(() => model.loss(ids, ids), trainable.map(([, v]) => v));
     opt.step(new Map(trainable.map(([n, v]) => [n, grads[v.name]!])));
     value.dataSync();
     value.dispose();
     Object.values(grads).forEach((g) => g.dispose());
-    if (s > 0) times.push(performance.now() - t0); // step 0 is warm-up
+    if (s > 0) {
+      // step 0 is warm-up
+      times.push(performance.now() - t0);
+      const u = process.cpuUsage(c0);
+      cpu.push((u.user + u.system) / 1000);
+    }
   }
   let torch: { torch: string; threads: number; msPerStep: number[] } | { error: string };
   try {
@@ -69,6 +76,7 @@ for (const c of cases) {
     case: c.name,
     backend: info.name,
     tfjsMsPerStep: Math.round(ours),
+    tfjsCpuMsPerStep: Math.round(median(cpu)),
     torchMsPerStep: peer === null ? null : Math.round(peer),
     torch: 'torch' in torch ? `${torch.torch} (${torch.threads} threads, reference BLAS)` : torch.error,
     ratioTfjsOverTorch: peer === null ? null : Number((ours / peer).toFixed(2)),

@@ -27,13 +27,17 @@ const batch: Pi0Batch = {
 };
 const vars = namedParameters(policy).filter(([, v]) => v.trainable).map(([, v]) => v);
 const times: number[] = [];
+const cpu: number[] = [];
 for (let s = 0; s < Number(stepsArg); s++) {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const { value, grads } = tf.variableGrads(() => tf.mean(policy.computeLoss(batch, rng)) as tf.Scalar, vars);
   value.dataSync();
   Object.values(grads).forEach((g) => g.dispose());
   value.dispose();
   times.push(performance.now() - t0);
+  const c = process.cpuUsage(c0);
+  cpu.push((c.user + c.system) / 1000);
 }
 const sorted = [...times].sort((a, b) => a - b);
-console.log(JSON.stringify({ config: name, batch: B, backend: info.name, msPerStep: times.map((t) => Math.round(t)), medianMs: Math.round(sorted[Math.floor(sorted.length / 2)]!), tensors: tf.memory().numTensors }));
+console.log(JSON.stringify({ config: name, batch: B, backend: info.name, msPerStep: times.map((t) => Math.round(t)), medianMs: Math.round(sorted[Math.floor(sorted.length / 2)]!), cpuMsPerStep: cpu.map((t) => Math.round(t)), loadavg: (await import('node:os')).loadavg().map((x) => Number(x.toFixed(1))), tensors: tf.memory().numTensors }));

@@ -77,4 +77,22 @@ describe('Pi0Policy (tiny config, openpi PyTorch layout)', () => {
     const d = maxAbsDiff(stepped.dataSync(), viaJoint.dataSync());
     expect(d).toBeLessThan(1e-4);
   });
+
+  it('a training step and a sampling call leave no tensors behind', () => {
+    const cfg = getPi0Config('pi0_tiny_lora');
+    const policy = Pi0Policy.create(cfg, { init: 'random', rng: new SeededRandom(6) });
+    injectLora(policy, pi0LoraConfig(cfg));
+    const batch = tinyBatch(cfg, 2, 1);
+    const vars = namedParameters(policy).filter(([, v]) => v.trainable).map(([, v]) => v);
+    const step = (): void => {
+      const { value, grads } = tf.variableGrads(() => tf.mean(policy.computeLoss(batch, new SeededRandom(1))) as tf.Scalar, vars);
+      value.dispose();
+      Object.values(grads).forEach((g) => g.dispose());
+      policy.sampleActions(batch, new SeededRandom(2), { numSteps: 2 }).dispose();
+    };
+    step();
+    const before = tf.memory().numTensors;
+    step();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
