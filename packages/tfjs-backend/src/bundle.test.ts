@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -24,7 +24,9 @@ const backend = process.argv[2];
 try {
   const info = await initBackend({ backend, env: {} });
   const g = tf.grad((a) => tf.sum(tf.matMul(a, a)))(tf.tensor2d([[1, 2], [3, 4]]));
-  console.log(JSON.stringify({ info, grad: Array.from(await g.data()) }));
+  // code that imports tfjs-core's loose gradient files itself loads too once the hook is installed
+  if (process.argv[3]) await import(process.argv[3]);
+  console.log(JSON.stringify({ info, grad: Array.from(await g.data()), looseImported: Boolean(process.argv[3]) }));
 } catch (e) {
   console.log(JSON.stringify({ error: e.name, message: e.message }));
 }
@@ -51,7 +53,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function runApp(cmd: string, args: string[]): Promise<{ info?: Record<string, unknown>; grad?: number[]; error?: string; message?: string }> {
+async function runApp(cmd: string, args: string[]): Promise<{ info?: Record<string, unknown>; grad?: number[]; looseImported?: boolean; error?: string; message?: string }> {
   const { stdout } = await run(cmd, args, { cwd: dir, env: { PATH: process.env['PATH'] ?? '' } });
   const last = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as { info?: Record<string, unknown>; grad?: number[] };
@@ -79,8 +81,10 @@ describe('outside the repo', () => {
     expect(out.grad).toEqual([7, 11, 9, 13]);
   });
 
-  it('plain Node (tsx) from another cwd: wasm found through the package, gradients through the resolve hook', async () => {
-    const out = await runApp(process.execPath, [tsxCli, join(dir, 'entry-node.mjs'), 'auto']);
+  it('plain Node (tsx) from another cwd: wasm found through the package; tfjs-core\'s loose gradient files load through the hook', async () => {
+    const loose = pathToFileURL(join(dirname(tfCoreMain), 'register_all_gradients.js')).href;
+    const out = await runApp(process.execPath, [tsxCli, join(dir, 'entry-node.mjs'), 'auto', loose]);
+    expect(out.looseImported).toBe(true);
     expect(out.info?.['name']).toBe('wasm');
     expect(String(out.info?.['wasmDir'])).toMatch(/tfjs-backend-wasm[/\\]dist$/);
     expect(out.grad).toEqual([7, 11, 9, 13]);

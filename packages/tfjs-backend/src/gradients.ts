@@ -1,12 +1,17 @@
 // Registers every tfjs-core gradient (tfjs-core alone registers none; training needs them).
 //
 // tfjs-core ships its gradients only as loose ESM files under dist/ whose relative imports have no
-// file extension ("../ops/mul"), which Node's ESM loader refuses. Bundlers (esbuild) resolve them
-// and inline the import below; in plain Node we install a module-resolution hook, scoped to
-// tfjs-core's dist folder, that tries "<specifier>.js" and "<specifier>/index.js". The loose files
-// are a second copy of tfjs-core's code, but tfjs keeps its engine and kernel/gradient registries
-// on globalThis, so the gradients land in the one registry every copy uses.
+// file extension ("../ops/mul"): Node's ESM loader refuses them, and through a resolve hook the ~600
+// files take seconds to load. src/vendor/tfjs-core-gradients.js is the same code bundled into one
+// file by scripts/bundle-gradients.mjs; tfjs keeps its engine and kernel/gradient registries on
+// globalThis, so the bundle's copy of the code registers into the one registry every copy uses.
+//
+// The resolve hook (scoped to tfjs-core's dist folder: tries "<specifier>.js" and "/index.js") is
+// still installed, so that code importing '@tensorflow/tfjs-core/dist/...' directly also loads in
+// plain Node once registerAllGradients (or initBackend) has run.
+import '@tensorflow/tfjs-core';
 import { register } from 'node:module';
+import { TfjsBackendError } from './errors.js';
 
 const HOOK_SOURCE = `
 export async function resolve(specifier, context, nextResolve) {
@@ -28,7 +33,8 @@ export async function resolve(specifier, context, nextResolve) {
 let hookInstalled = false;
 let registering: Promise<void> | undefined;
 
-function installResolveHook(): void {
+/** Installs the tfjs-core dist resolve hook for this process (idempotent). */
+export function installTfjsCoreResolveHook(): void {
   if (hookInstalled) return;
   hookInstalled = true;
   register(`data:text/javascript,${encodeURIComponent(HOOK_SOURCE)}`);
@@ -37,8 +43,14 @@ function installResolveHook(): void {
 /** Registers all tfjs-core gradients once per process (idempotent, safe to call concurrently). */
 export function registerAllGradients(): Promise<void> {
   registering ??= (async () => {
-    installResolveHook();
-    await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+    installTfjsCoreResolveHook();
+    const [bundle, core] = await Promise.all([import('./vendor/tfjs-core-gradients.js'), import('@tensorflow/tfjs-core')]);
+    if (bundle.TFJS_CORE_VERSION !== core.version_core) {
+      throw new TfjsBackendError(
+        `the bundled tfjs-core gradients are from ${bundle.TFJS_CORE_VERSION} but @tensorflow/tfjs-core ${core.version_core} is installed; ` +
+          'install @tensorflow/tfjs-core@' + bundle.TFJS_CORE_VERSION + ' or regenerate them with `node scripts/bundle-gradients.mjs` in @vla-lora/tfjs-backend',
+      );
+    }
   })();
   return registering;
 }

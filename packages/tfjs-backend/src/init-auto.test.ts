@@ -50,3 +50,20 @@ describe('initBackend auto', () => {
     expect(back.description).toBe('backend: wasm (SIMD, 1 thread) — requested by --backend');
   });
 });
+
+describe('gradient registration', () => {
+  it('registers the gradients tfjs-core defines (bundled copy matches the installed version)', async () => {
+    const { registerAllGradients } = await import('./index.js');
+    const { TFJS_CORE_VERSION } = await import('./vendor/tfjs-core-gradients.js');
+    await registerAllGradients();
+    expect(TFJS_CORE_VERSION).toBe(tf.version_core);
+    await initBackend({ backend: 'cpu', env: {} });
+    // conv2d, gather, a reduction and an elementwise chain: d/dx sum(conv(x, 1s)) counts each pixel's uses
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, tf.ones([2, 2, 1, 1]) as tf.Tensor4D, 1, 'same')))(tf.ones([1, 3, 3, 1]));
+    expect(Array.from(await g.data())).toEqual([1, 2, 2, 2, 4, 4, 2, 4, 4]);
+    const gg = tf.grad((x: tf.Tensor) => tf.sum(tf.gather(x, [0, 0, 2])))(tf.tensor1d([5, 6, 7]));
+    expect(Array.from(await gg.data())).toEqual([2, 0, 1]);
+    const ge = tf.grad((x: tf.Tensor) => tf.sum(tf.exp(tf.mul(x, 2))))(tf.scalar(0));
+    expect(await ge.data()).toEqual(new Float32Array([2]));
+  });
+});
