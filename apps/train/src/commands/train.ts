@@ -20,7 +20,11 @@ export async function trainCommand(inv: TrainInv, out: (s: string) => void): Pro
     logger,
   });
   out(`run: ${r.runDir}`);
-  out(`adapter (PEFT): ${r.adapterDir}${r.adapterReport ? ` — verified: ${r.adapterReport.loraTensors} LoRA tensors, ${r.adapterReport.loraValues.toLocaleString('en-US')} values` : ''}`);
+  out(
+    r.adapterDir && r.adapterReport
+      ? `adapter (PEFT): ${r.adapterDir} — verified: ${r.adapterReport.loraTensors} LoRA tensors, ${r.adapterReport.loraValues.toLocaleString('en-US')} values`
+      : 'adapter (PEFT): not exported yet (the run stopped early; its checkpoint holds the adapter)',
+  );
   out(`last checkpoint: ${r.loop.lastCheckpoint ?? 'none'}`);
   out(`metrics: ${r.loop.metricsPath}`);
   out(`report: ${r.loop.reportPath}`);

@@ -120,7 +120,7 @@ describe('signals', () => {
     const done = c.out().split('\n').find((l) => l.includes('"event":"done"'));
     const doneRec = JSON.parse(done as string) as { step: number; stopped_by: string };
     expect(doneRec.stopped_by).toBe('SIGINT');
-    expect(c.out()).toMatch(/SIGINT received/);
+    expect(c.out()).toMatch(/SIGINT received: saving a checkpoint/);
     const loaded = await loadCheckpoint(join(dir, 'checkpoints'));
     expect(loaded.step).toBe(doneRec.step);
     expect(loaded.step).toBeGreaterThanOrEqual(3);

@@ -143,7 +143,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
     await writeReport();
   };
 
-  const stop = o.handleSignals === false ? null : watchStopSignals((sig) => o.logger.info(`${sig} received: finishing step ${step + 1}, then saving a checkpoint and exiting`));
+  const stop = o.handleSignals === false ? null : watchStopSignals((sig) => o.logger.info(`${sig} received: saving a checkpoint after the step in progress, then exiting (send it again to exit at once)`));
   const startStep = step;
   try {
     while (step < o.totalSteps && !stop?.requested) {
