@@ -51,6 +51,30 @@ describe('views share storages as torch does', () => {
   });
 });
 
+describe('reading into a caller buffer', () => {
+  it('readBytes/readElements fill `into` (zip and legacy, contiguous and views) and refuse a short one', async () => {
+    for (const rel of ['torch-2.11/views.pt', 'torch-1.13/state_dict_f32_legacy.pt']) {
+      const pt = await readPt(join(ROOT, rel));
+      try {
+        const scratch = new Uint8Array(4096).fill(0xee);
+        for (const [name, t] of pt.tensors()) {
+          const fresh = await t.readBytes();
+          const got = await t.readBytes(scratch);
+          expect(got.buffer, name).toBe(scratch.buffer);
+          expect(Buffer.from(got).equals(Buffer.from(fresh)), name).toBe(true);
+          if (t.numel >= 3) {
+            const part = await t.readElements(1, 2, scratch.subarray(100));
+            expect(Buffer.from(part).equals(Buffer.from(fresh.subarray(t.itemsize, 3 * t.itemsize))), name).toBe(true);
+            await expect(t.readElements(0, 3, new Uint8Array(2 * t.itemsize))).rejects.toThrow(/smaller/);
+          }
+        }
+      } finally {
+        await pt.close();
+      }
+    }
+  });
+});
+
 describe('the JSON comparison is strict (so the test above can fail)', () => {
   it('reports a changed value, dict order, the ordered flag, tuple vs list and -0 vs 0', async () => {
     const expected = parsePythonJson(readFileSync(join(ROOT, 'torch-2.11', 'trainer_state.json'), 'utf8')) as { value: { __dict__: Array<[string, unknown]>; ordered: boolean } };

@@ -15,11 +15,14 @@ const MAGIC_NUMBER = 0x1950a86a20f9469cfc6cn;
 const PROTOCOL_VERSION = 1001;
 const INITIAL_WINDOW = 1 << 20;
 
-async function preadExact(handle: FileHandle, position: number, length: number, path: string): Promise<Uint8Array> {
+async function preadExact(handle: FileHandle, position: number, length: number, path: string, into?: Uint8Array): Promise<Uint8Array> {
   // Unpooled and not zero-filled (every byte is overwritten below, or we throw); a plain Uint8Array view
   // of its own ArrayBuffer, so callers' `.slice()` copies and `.buffer` holds only this data.
-  const raw = Buffer.allocUnsafeSlow(length);
-  const out = new Uint8Array(raw.buffer, raw.byteOffset, length);
+  let out = into;
+  if (out === undefined) {
+    const raw = Buffer.allocUnsafeSlow(length);
+    out = new Uint8Array(raw.buffer, raw.byteOffset, length);
+  }
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(out, done, Math.min(length - done, 1 << 30), position + done);
@@ -103,9 +106,9 @@ export async function readLegacyPt(path: string, handle: FileHandle, fileSize: n
     s.bind({
       byteLength: s.nbytes,
       bigEndian,
-      read: (off, len) => {
+      read: (off, len, into) => {
         if (closed) return Promise.reject(new PtClosedError(`${path} was closed; read tensors before PtFile.close()`));
-        return preadExact(handle, dataStart + off, len, path);
+        return preadExact(handle, dataStart + off, len, path, into);
       },
     });
     offset = dataStart + s.nbytes;

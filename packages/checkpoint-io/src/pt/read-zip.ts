@@ -53,7 +53,7 @@ export async function readZipPt(path: string, handle: FileHandle, fileSize: numb
       s.bind({
         byteLength: rec.uncompressedSize,
         bigEndian,
-        read: (off, len) => archive.readRange(rec, off, len),
+        read: (off, len, into) => archive.readRange(rec, off, len, into),
       });
     };
     // Like pickle.load, stop at STOP (bytes after it are ignored, as torch ignores them).

@@ -6,11 +6,21 @@ import { PtClosedError, PtFormatError, PtTorchObjectError, PtTruncatedError, PtU
 import { TORCH_DTYPE_ITEMSIZE, swapUnit, torchToSafetensorsDtype, type TorchDtype } from './dtypes.js';
 import type { PickleValue } from './values.js';
 
-/** Where a storage's bytes live: `read` returns exactly `byteLength` bytes from `byteOffset` (file byte order). */
+/**
+ * Where a storage's bytes live: `read` returns exactly `byteLength` bytes from `byteOffset` (file byte order),
+ * in `into` (its first `byteLength` bytes) when given.
+ */
 export interface StorageSource {
   readonly byteLength: number;
   readonly bigEndian: boolean;
-  read(byteOffset: number, byteLength: number): Promise<Uint8Array>;
+  read(byteOffset: number, byteLength: number, into?: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Checks a caller's target buffer and returns the part a read of `n` bytes fills. */
+export function target(into: Uint8Array | undefined, n: number): Uint8Array | undefined {
+  if (into === undefined) return undefined;
+  if (into.byteLength < n) throw new PtTorchObjectError(`target buffer of ${into.byteLength} bytes is smaller than the ${n} bytes to read`);
+  return into.subarray(0, n);
 }
 
 /** Swaps each `unit`-byte scalar of `b` in place (big-endian file data → little-endian). */
@@ -70,23 +80,23 @@ export class TorchStorage {
   }
 
   /** @internal raw bytes in file byte order; bounds-checked against this storage. */
-  readRaw(byteOffset: number, byteLength: number): Promise<Uint8Array> {
+  readRaw(byteOffset: number, byteLength: number, into?: Uint8Array): Promise<Uint8Array> {
     if (!Number.isSafeInteger(byteOffset) || !Number.isSafeInteger(byteLength) || byteOffset < 0 || byteLength < 0 || byteOffset + byteLength > this.nbytes) {
       return Promise.reject(
         new PtTorchObjectError(`${this.fileName}: read of bytes [${byteOffset}, ${byteOffset + byteLength}) outside storage ${this.key} (${this.nbytes} bytes)`),
       );
     }
     if (byteLength === 0) return Promise.resolve(new Uint8Array(0));
-    if (this.#view) return this.#view.base.readRaw(this.#view.byteOffset + byteOffset, byteLength);
+    if (this.#view) return this.#view.base.readRaw(this.#view.byteOffset + byteOffset, byteLength, into);
     if (!this.#source) {
       return Promise.reject(new PtFormatError(`${this.fileName}: storage ${this.key} has no data record in the file`));
     }
-    return this.#source.read(byteOffset, byteLength);
+    return this.#source.read(byteOffset, byteLength, into);
   }
 
-  /** Bytes [byteOffset, byteOffset+byteLength) of the storage, little-endian. */
-  async readBytes(byteOffset = 0, byteLength = this.nbytes - byteOffset): Promise<Uint8Array> {
-    const b = await this.readRaw(byteOffset, byteLength);
+  /** Bytes [byteOffset, byteOffset+byteLength) of the storage, little-endian (into `into` when given). */
+  async readBytes(byteOffset = 0, byteLength = this.nbytes - byteOffset, into?: Uint8Array): Promise<Uint8Array> {
+    const b = await this.readRaw(byteOffset, byteLength, target(into, byteLength));
     if (this.bigEndian) byteswap(b, swapUnit(this.dtype));
     return b;
   }
@@ -176,32 +186,38 @@ export class TorchTensor {
     return true;
   }
 
-  /** The whole tensor as contiguous row-major little-endian bytes (views are gathered from their storage). */
-  readBytes(): Promise<Uint8Array> {
-    return this.readElements(0, this.numel);
+  /**
+   * The whole tensor as contiguous row-major little-endian bytes (views are gathered from their storage).
+   * With `into`, the bytes land in its first `byteLength` bytes (reusing a buffer avoids the page faults of a
+   * fresh allocation, which dominate on some VMs) and that subarray is returned.
+   */
+  readBytes(into?: Uint8Array): Promise<Uint8Array> {
+    return this.readElements(0, this.numel, into);
   }
 
   /**
    * Elements [start, start+count) in row-major order, little-endian. For a contiguous tensor this reads only that
-   * byte range of the storage record; for a view, only the span of the storage those elements touch.
+   * byte range of the storage record; for a view, only the span of the storage those elements touch. With `into`,
+   * the bytes land in its first count × itemsize bytes.
    */
-  async readElements(start: number, count: number): Promise<Uint8Array> {
+  async readElements(start: number, count: number, into?: Uint8Array): Promise<Uint8Array> {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0 || start + count > this.numel) {
       throw new PtTorchObjectError(`readElements(${start}, ${count}) is outside the tensor's ${this.numel} elements`);
     }
     const isz = this.itemsize;
-    if (count === 0) return new Uint8Array(0);
+    const dest = target(into, count * isz);
+    if (count === 0) return dest ?? new Uint8Array(0);
     let out: Uint8Array;
     if (this.isContiguous) {
-      out = await this.storage.readRaw((this.storageOffset + start) * isz, count * isz);
+      out = await this.storage.readRaw((this.storageOffset + start) * isz, count * isz, dest);
     } else {
-      out = await this.#gather(start, count);
+      out = await this.#gather(start, count, dest);
     }
     if (this.storage.bigEndian) byteswap(out, swapUnit(this.dtype));
     return out;
   }
 
-  async #gather(start: number, count: number): Promise<Uint8Array> {
+  async #gather(start: number, count: number, dest: Uint8Array | undefined): Promise<Uint8Array> {
     const isz = this.itemsize;
     const nd = this.shape.length;
     const shape = this.shape;
@@ -235,7 +251,7 @@ export class TorchTensor {
       }
     }
     const span = await this.storage.readRaw(lo * isz, (hi - lo + 1) * isz);
-    const out = new Uint8Array(count * isz);
+    const out = dest ?? new Uint8Array(count * isz);
     for (let k = 0; k < count; k++) {
       const from = ((offsets[k] as number) - lo) * isz;
       out.set(span.subarray(from, from + isz), k * isz);

@@ -157,12 +157,15 @@ export class ZipArchive {
     return p;
   }
 
-  async #pread(position: number, length: number): Promise<Uint8Array> {
+  async #pread(position: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     this.#checkOpen();
     // Unpooled and not zero-filled (every byte is overwritten below, or we throw); a plain Uint8Array view
     // of its own ArrayBuffer, so callers' `.slice()` copies and `.buffer` holds only this data.
-    const raw = Buffer.allocUnsafeSlow(length);
-    const out = new Uint8Array(raw.buffer, raw.byteOffset, length);
+    let out = into;
+    if (out === undefined) {
+      const raw = Buffer.allocUnsafeSlow(length);
+      out = new Uint8Array(raw.buffer, raw.byteOffset, length);
+    }
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.handle.read(out, done, Math.min(length - done, 1 << 30), position + done);
@@ -172,15 +175,16 @@ export class ZipArchive {
     return out;
   }
 
-  /** Bytes [offset, offset+length) of an entry's uncompressed data. */
-  async readRange(info: ZipEntryInfo, offset: number, length: number): Promise<Uint8Array> {
+  /** Bytes [offset, offset+length) of an entry's uncompressed data (into `into`, exactly `length` long, if given). */
+  async readRange(info: ZipEntryInfo, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     this.#checkOpen();
     if (offset < 0 || length < 0 || offset + length > info.uncompressedSize) {
       throw new PtZipError(`${this.fileName}: read of [${offset}, ${offset + length}) outside zip entry ${info.name} (${info.uncompressedSize} bytes)`);
     }
-    if (length === 0) return new Uint8Array(0);
-    if (info.compressionMethod === 0) return this.#pread((await this.dataStart(info)) + offset, length);
-    return this.#inflateRange(info, offset, length);
+    if (into !== undefined && into.byteLength !== length) throw new PtZipError(`internal: target of ${into.byteLength} bytes for a ${length}-byte read`);
+    if (length === 0) return into ?? new Uint8Array(0);
+    if (info.compressionMethod === 0) return this.#pread((await this.dataStart(info)) + offset, length, into);
+    return this.#inflateRange(info, offset, length, into);
   }
 
   /** The whole entry (refuses entries larger than `maxBytes`). */
@@ -192,9 +196,9 @@ export class ZipArchive {
   }
 
   /** Streams a deflated entry, keeping only the requested window (never more than `length` bytes). */
-  async #inflateRange(info: ZipEntryInfo, offset: number, length: number): Promise<Uint8Array> {
+  async #inflateRange(info: ZipEntryInfo, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     const start = await this.dataStart(info);
-    const out = new Uint8Array(length);
+    const out = into ?? new Uint8Array(length);
     let pos = 0; // uncompressed position
     let filled = 0;
     const inflate = createInflateRaw();
