@@ -99,6 +99,12 @@ describe('vla-ckpt CLI', () => {
     await r.close();
   });
 
+  it('verify --json gives the report fields', async () => {
+    const r = await run('verify', fixture('peft-tiny-gemma/rslora'), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'safetensors', loraTensors: 8, loraValues: 1664, modules: 4, ranks: { 4: 4 }, warnings: [] });
+  });
+
   it('diff reports tensors only in one file and exits 1', async () => {
     const r = await run('diff', fixture('peft-tiny-gemma/adapter'), fixture('peft-tiny-gemma/rslora'));
     expect(r.code).toBe(1);
