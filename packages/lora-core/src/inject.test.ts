@@ -126,6 +126,8 @@ describe('injectLora', () => {
     expect(byName['model.layers.2.self_attn.q_proj']).toMatchObject({ r: 4, alpha: 1, scaling: 0.5 });
     expect(byName['model.layers.1.self_attn.q_proj']).toBeUndefined();
     expect(rep.skipped).toEqual([{ name: 'model.layers.1.self_attn.q_proj', reason: 'excluded' }]);
+    expect(rep.unmatchedExcludes).toEqual([]);
+    expect(injectLora(new Toy(), { targetModules: ['q_proj'], excludeModules: ['layers.9.self_attn.q_proj'] }).unmatchedExcludes).toEqual(['layers.9.self_attn.q_proj']);
     expect(byName['model.layers.0.mlp.0']).toMatchObject({ inFeatures: 8, outFeatures: 16 });
     const l = injectLora(new Toy(), { targetModules: ['o_proj'], layersToTransform: [1] });
     expect(l.wrapped.map((w) => w.name)).toEqual(['model.layers.1.self_attn.o_proj']);

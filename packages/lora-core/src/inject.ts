@@ -40,6 +40,8 @@ export interface InjectReport {
   byTarget: Record<string, string[]>;
   /** Modules a target matched but exclude_modules / modules_to_save / layers_to_transform kept out. */
   skipped: Array<{ name: string; reason: string }>;
+  /** exclude_modules entries (or the regex) that matched no module at all — probably a typo (PEFT warns). */
+  unmatchedExcludes: string[];
   /** LoRA parameters added (sum of r*(in+out)). */
   loraParameters: number;
   /** After freezing: trainable / total parameter counts (elements), for the PEFT-style line. */
@@ -148,6 +150,11 @@ export function injectLora(root: Module, configInput: LoraConfig | LoraConfigInp
 
   if (opts.freezeNonLora ?? true) freezeNonLora(root, config.modulesToSave);
 
+  const ex = config.excludeModules;
+  const allNames = modules.map(([n]) => n);
+  const unmatchedExcludes =
+    ex === null ? [] : typeof ex === 'string' ? (allNames.some((n) => new RegExp(`^(?:${ex})$`).test(n)) ? [] : [ex]) : ex.filter((k) => !allNames.some((n) => n === k || n.endsWith(`.${k}`)));
+
   const params = namedParameters(root);
   const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
   return {
@@ -156,6 +163,7 @@ export function injectLora(root: Module, configInput: LoraConfig | LoraConfigInp
     count: wrapped.length,
     byTarget,
     skipped,
+    unmatchedExcludes,
     loraParameters: wrapped.reduce((s, w) => s + w.r * (w.inFeatures + w.outFeatures), 0),
     trainableParameters: params.filter(([, v]) => v.trainable).reduce((s, [, v]) => s + size(v.shape), 0),
     totalParameters: params.reduce((s, [, v]) => s + size(v.shape), 0),
