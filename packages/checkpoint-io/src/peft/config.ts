@@ -1,5 +1,5 @@
 // adapter_config.json: a typed view of PEFT's LoraConfig that keeps every field it does not know.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { AdapterConfigError } from './errors.js';
@@ -29,6 +29,7 @@ export interface PeftLoraConfig {
 }
 
 export const ADAPTER_CONFIG_NAME = 'adapter_config.json';
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 /** Validates the fields LoRA needs; returns the config typed (same object). */
 export function checkLoraConfig(raw: unknown, where: string): PeftLoraConfig {
@@ -57,6 +58,8 @@ export async function readAdapterConfig(dir: string): Promise<PeftLoraConfig> {
   const path = join(dir, ADAPTER_CONFIG_NAME);
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_CONFIG_BYTES) throw new AdapterConfigError(dir, `${path} is ${size} bytes; an adapter config is a few KB — this is not one`);
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -277,3 +277,15 @@ describe('verifyAdapter', () => {
     await rm(dir, { recursive: true });
   });
 });
+
+describe('hostile adapter_config.json', () => {
+  it('deeply nested or oversized configs are AdapterConfigError, not a crash', async () => {
+    const dir = await copyAdapter(RSLORA);
+    await writeFile(join(dir, 'adapter_config.json'), `{"x":${'['.repeat(200000)}${']'.repeat(200000)}}`);
+    await expect(loadPeftAdapter(dir)).rejects.toBeInstanceOf(AdapterConfigError);
+    await writeFile(join(dir, 'adapter_config.json'), Buffer.alloc(17 * 1024 * 1024, 0x20));
+    await expect(loadPeftAdapter(dir)).rejects.toThrow(/not one/);
+    await writeFile(join(dir, 'adapter_config.json'), '{"peft_type": "PREFIX_TUNING", "r": 8, "lora_alpha": 16}');
+    await expect(verifyAdapter(dir)).rejects.toThrow(/only LoRA adapters/);
+  });
+});
