@@ -1,4 +1,4 @@
-// The real pi0 (tiny config): 4 straight steps == 2 steps + resume (new model, new process state),
+// The real pi0 (tiny config, wasm: the default backend): 4 straight steps == 2 steps + resume (a fresh model instance),
 // bit for bit — weights in the exported PEFT adapter and heads, and every logged loss.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ describe('trainPi0 resume (real pi0, tiny)', () => {
   it('N straight steps and k steps + resume give identical weights and losses', async () => {
     const { trainPi0, ensureDataset, computeNormStatsForConfig } = await import('./index.js');
     const logger = createLogger({ mode: 'silent' });
-    const base = applyOverrides(getTrainConfig('pi0_libero_lora_smoke'), ['backend=cpu', 'trainer.saveInterval=2', 'data.batchSize=2']);
+    const base = applyOverrides(getTrainConfig('pi0_libero_lora_smoke'), ['backend=wasm', 'trainer.saveInterval=2', 'data.batchSize=2']);
     const dataRoot = join(root, 'data');
     await ensureDataset(base, dataRoot, logger);
     await computeNormStatsForConfig(base, dataRoot, logger);
