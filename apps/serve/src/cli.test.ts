@@ -163,7 +163,7 @@ class JsClient {
 
 describe('vla-serve with hand-built JS clients', () => {
   it('serves concurrent clients (each its own answer) and shuts down gracefully on SIGTERM', async () => {
-    const p = spawnServe(serveArgs(['--merge', '--seed', '11']));
+    const p = spawnServe(serveArgs(['--merge', '--seed', '11', '--max-frame-bytes', '16384']));
     const port = await p.listening;
     expect(p.stdout()).toMatch(/LoRA: 56 tensors, 25,088 values, merged/);
     const clients = Array.from({ length: 4 }, () => new JsClient(`ws://127.0.0.1:${port}`));
@@ -175,6 +175,16 @@ describe('vla-serve with hand-built JS clients', () => {
     // merged weights: equal to the unmerged in-process policy up to float rounding
     got.forEach((g, i) => expect(maxAbsDiff(g, want[i] as Float32Array)).toBeLessThan(1e-4));
 
+    // an oversized frame closes that connection (1009); malformed msgpack is answered and the connection kept
+    const big = new JsClient(`ws://127.0.0.1:${port}`);
+    await big.open();
+    big.ws.send(Buffer.alloc(20_000, 1));
+    expect(await big.closed).toBe(1009);
+    clients[1]!.ws.send(Buffer.from([0xc1, 0x00]));
+    expect((await clients[1]!.next()).data.toString()).toMatch(/^BadRequestError: malformed msgpack/);
+    clients[1]!.send(2, 1001);
+    expect(maxAbsDiff(await clients[1]!.actions(), want[1] as Float32Array)).toBeLessThan(1e-4);
+
     // SIGTERM with a request in flight: it is answered, then clients are closed with 1001, exit 0
     clients[0]!.send(7);
     await new Promise((r) => setTimeout(r, 20));
@@ -184,7 +194,7 @@ describe('vla-serve with hand-built JS clients', () => {
     expect(await Promise.all(clients.map((c) => c.closed))).toEqual([1001, 1001, 1001, 1001]);
     expect(await p.exited).toEqual({ code: 0, signal: null });
     expect(p.stdout()).toMatch(/SIGTERM: finishing in-flight requests and closing/);
-    expect(p.stdout()).toMatch(/closed after 5 requests/);
+    expect(p.stdout()).toMatch(/closed after 6 requests/);
   }, 120_000);
 });
 

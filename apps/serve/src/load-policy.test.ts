@@ -111,6 +111,22 @@ describe('loadPolicy', () => {
   });
 });
 
+describe('--seeded-base', () => {
+  it('loads an adapter trained on the config\'s seeded base (no base weights file)', async () => {
+    const dir = await editedAdapter(run.adapterDir, join(tmp.path, 'seeded', 'adapter'), (a) => {
+      (a.config as unknown as Record<string, unknown>)['base_model_name_or_path'] = 'vla-lora:pi0_tiny_lora:seed42';
+    });
+    const lines: string[] = [];
+    const l = await loadPolicy({ config: run.config, seededBase: true, adapter: dir, trainable: run.trainablePath, normStats: run.normStatsPath, log: (x) => lines.push(x) });
+    try {
+      expect(lines.some((x) => /^base weights: no --base-weights: seeded random init \(seed 42\)/.test(x))).toBe(true);
+      expect(l.summary.lora.tensors).toBe(56);
+    } finally {
+      l.dispose();
+    }
+  });
+});
+
 describe('loadPolicy refuses', () => {
   const refuses = async (o: LoadPolicyOptions, type: new (...a: never[]) => Error, re: RegExp): Promise<void> => {
     const before = tf.memory().numTensors;
