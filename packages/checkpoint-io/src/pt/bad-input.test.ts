@@ -285,8 +285,8 @@ describe('truncated files', () => {
   it.each(files)('%s cut anywhere → a typed error', async (rel) => {
     const full = readFileSync(join(FIX, rel));
     const cuts = new Set<number>();
-    for (let i = 0; i < 48; i++) cuts.add(Math.floor((full.length * i) / 48));
-    for (let i = 1; i <= 24; i++) cuts.add(full.length - i);
+    for (let i = 0; i < 24; i++) cuts.add(Math.floor((full.length * i) / 24));
+    for (let i = 1; i <= 12; i++) cuts.add(full.length - i);
     for (let i = 0; i < 8; i++) cuts.add(i);
     const p = join(dir, `cut-${rel.replace(/\W/g, '_')}`);
     for (const cut of cuts) {

@@ -80,7 +80,7 @@ describe('pickle VM properties', () => {
   it('random bytes → a value or a typed error, never anything else', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => typedOrValue(() => unpickle(bytes, torchHooks()))),
-      { numRuns: 3000 },
+      { numRuns: 1500 },
     );
   });
 
@@ -93,7 +93,7 @@ describe('pickle VM properties', () => {
     );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 80 }), (pieces) => typedOrValue(() => unpickle(Uint8Array.from([0x80, 2, ...pieces.flat()]), torchHooks()))),
-      { numRuns: 3000 },
+      { numRuns: 1500 },
     );
   });
 
