@@ -15,7 +15,7 @@ export {
   ModuleList,
 } from './module.js';
 export { type LinearLike, type LinearOptions, Linear, linearApply, tensorFromPytorch, assignFromPytorch } from './linear.js';
-export { flattenLeading, linear2d, loraDelta2d } from './matmul.js';
+export { flattenLeading, linear2d, loraDelta2d, loraLinear2d } from './matmul.js';
 export {
   type LoraConfig,
   type LoraConfigInput,

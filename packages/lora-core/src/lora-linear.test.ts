@@ -116,6 +116,20 @@ describe('LoraLinear', () => {
     expect(maxAbs(grads[l.loraB.name]!.dataSync(), g2[2]!.dataSync())).toBeLessThan(1e-4);
   });
 
+  it('an explicitly unfrozen base gets dW and db from the fused op, equal to autodiff', () => {
+    const l = makeLayer(7, 5, 2, 3, { bias: true });
+    l.baseLayer.setTrainable(true);
+    const x = tf.tensor(rand(3 * 7, 51), [3, 7]);
+    const cot = tf.tensor(rand(3 * 5, 52), [3, 5]);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(l.apply(x), cot)) as tf.Scalar);
+    expect(Object.keys(grads)).toHaveLength(4);
+    const naive = tf.grads((w: tf.Tensor, b: tf.Tensor, a: tf.Tensor, bb: tf.Tensor) => {
+      const y = tf.add(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true), b), tf.mul(tf.matMul(tf.matMul(x as tf.Tensor2D, a as tf.Tensor2D, false, true), bb as tf.Tensor2D, false, true), l.scaling));
+      return tf.sum(tf.mul(y, cot));
+    })([l.weight, l.bias!, l.loraA, l.loraB]);
+    [l.weight, l.bias!, l.loraA, l.loraB].forEach((v, i) => expect(maxAbs(grads[v.name]!.dataSync(), naive[i]!.dataSync())).toBeLessThan(1e-4));
+  });
+
   it('B = 0 at PEFT init: output equals the base layer and dA is exactly zero', () => {
     const base = Linear.fromPytorch(rand(20, 1), [4, 5]);
     const l = new LoraLinear(base, { r: 2, alpha: 4, seed: 3 });

@@ -8,9 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModuleBase, ModuleDict } from './module.js';
 import { Linear, linearApply, type LinearLike } from './linear.js';
-import { flattenLeading, loraDelta2d } from './matmul.js';
+import { flattenLeading, loraDelta2d, loraLinear2d } from './matmul.js';
 import { loraScaling, type LoraInit } from './config.js';
-import { LoraConfigError, MergeError } from './errors.js';
+import { LoraConfigError, MergeError, ShapeMismatchError } from './errors.js';
 
 export interface LoraLinearOptions {
   r: number;
@@ -114,14 +114,31 @@ export class LoraLinear extends ModuleBase implements LinearLike {
   apply(x: tf.Tensor): tf.Tensor {
     const base = this.baseLayer;
     if (this.merged || !this.adapterEnabled) return base.apply(x);
+    const a = this.loraA;
+    const b = this.loraB;
+    if (this.training && this.dropout > 0) {
+      // dropout only on the LoRA input: base and LoRA branch see different inputs, two ops
+      return tf.tidy(() => {
+        const y = linearApply(x, base.weight, base.bias, this.inFeatures);
+        const { x2d, lead } = flattenLeading(x);
+        const d = loraDelta2d(this.applyDropout(x2d), a as tf.Tensor2D, b as tf.Tensor2D, this.scaling, a.trainable, b.trainable);
+        return tf.add(y, x.rank === 2 ? d : tf.reshape(d, [...lead, this.outFeatures]));
+      });
+    }
+    if (x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new ShapeMismatchError(`LoraLinear: input last dim ${x.shape[x.rank - 1]} != in_features ${this.inFeatures} (input shape [${x.shape.join(', ')}])`);
+    }
     return tf.tidy(() => {
-      const y = linearApply(x, base.weight, base.bias, this.inFeatures);
       const { x2d, lead } = flattenLeading(x);
-      const xd = this.training && this.dropout > 0 ? this.applyDropout(x2d) : x2d;
-      const a = this.loraA;
-      const b = this.loraB;
-      const d = loraDelta2d(xd, a as tf.Tensor2D, b as tf.Tensor2D, this.scaling, a.trainable, b.trainable);
-      return tf.add(y, x.rank === 2 ? d : tf.reshape(d, [...lead, this.outFeatures]));
+      const w = base.weight;
+      const bias = base.bias;
+      const y = loraLinear2d(x2d, w as tf.Tensor2D, bias as tf.Tensor1D | null, a as tf.Tensor2D, b as tf.Tensor2D, this.scaling, {
+        weight: w.trainable,
+        bias: bias?.trainable ?? false,
+        a: a.trainable,
+        b: b.trainable,
+      });
+      return x.rank === 2 ? y : tf.reshape(y, [...lead, this.outFeatures]);
     });
   }
 
