@@ -23,6 +23,11 @@ describe('vla-train argument parsing', () => {
     expect((inv as { text: string }).text).toMatch(/Configs:[\s\S]*pi0_libero_lora_tiny[\s\S]*embedded demo/);
     expect((inv as { text: string }).text).toMatch(/plan \[options\] <config>/);
   });
+  it('no arguments shows the help', () => {
+    const inv = parseArgs([]);
+    expect(inv.kind).toBe('help');
+    expect((inv as { text: string }).text).toMatch(/pi0_libero_lora_tiny/);
+  });
   it('plan, compute-norm-stats, demo', () => {
     expect(parseArgs(['plan', 'pi0_libero_lora', '--json'])).toMatchObject({ kind: 'plan', config: 'pi0_libero_lora', json: true });
     expect(parseArgs(['compute-norm-stats', 'pi0_libero_lora_tiny', '--data-root', '/tmp/d'])).toMatchObject({ kind: 'compute-norm-stats', dataRoot: '/tmp/d' });

@@ -84,6 +84,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
     result = { kind: 'demo', config: checkConfig(o.config), expName: o.expName, ...common(o) };
   });
 
+  if (argv.length === 0) return { kind: 'help', text: program.helpInformation() + configsHelp() };
   try {
     program.parse(argv as string[], { from: 'user' });
   } catch (err) {

@@ -1,10 +1,12 @@
-import { applyOverrides, computeNormStatsForConfig, createLogger, getTrainConfig } from '@vla-lora/trainer';
+import { applyOverrides, computeNormStatsForConfig, createLogger, ensureDataset, getTrainConfig } from '@vla-lora/trainer';
 import type { Invocation } from '../args.js';
 
 type Inv = Extract<Invocation, { kind: 'compute-norm-stats' }>;
 
 export async function normStatsCommand(inv: Inv, out: (s: string) => void): Promise<void> {
   const cfg = applyOverrides(getTrainConfig(inv.config), inv.set);
-  const r = await computeNormStatsForConfig(cfg, inv.dataRoot, createLogger());
+  const logger = createLogger();
+  await ensureDataset(cfg, inv.dataRoot, logger); // generates the synthetic data of demo configs; otherwise says where to put the dataset
+  const r = await computeNormStatsForConfig(cfg, inv.dataRoot, logger);
   out(`norm stats: ${r.path}`);
 }
