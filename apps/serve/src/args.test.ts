@@ -8,7 +8,7 @@ describe('parseServeArgs', () => {
     expect(p).toEqual({
       kind: 'serve',
       args: {
-        config: 'pi0_libero_lora_tiny', baseWeights: 'b', seededBase: false, adapter: 'a', trainable: null, normStats: null, dataRoot: '.vla/data',
+        config: 'pi0_libero_lora_tiny', baseWeights: 'b', seededBase: false, adapter: 'a', trainable: null, normStats: null, dataRoot: 'data',
         merge: true, host: '0.0.0.0', port: 0, maxFrameBytes: 4096, backend: null, seed: 9, allowUntrained: false, verbose: false,
       },
     });

@@ -39,7 +39,7 @@ function program(): Command {
     .option('--adapter <dir>', 'PEFT adapter directory, e.g. <run>/adapter')
     .option('--trainable <file>', 'trained non-LoRA weights (default: trainable.safetensors beside the adapter)')
     .option('--norm-stats <file>', 'openpi norm_stats.json (default: beside the adapter, the run dir, then the dataset)')
-    .option('--data-root <dir>', 'data root used by vla-train, to find the norm stats', '.vla/data')
+    .option('--data-root <dir>', 'data root used by vla-train, to find the norm stats', 'data')
     .option('--merge', 'serve merged weights (B·A folded into the base)', false)
     .option('--host <host>', 'listen address (openpi serves on 0.0.0.0)', '0.0.0.0')
     .option('--port <n>', 'listen port (0 picks a free one)', intIn('--port', 0, 65535), 8000)

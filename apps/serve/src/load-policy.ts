@@ -50,7 +50,7 @@ export interface LoadPolicyOptions {
   trainable?: string | null;
   /** openpi norm_stats.json (file or dir); default: next to the adapter, the run dir, then the config's dataset under dataRoot. */
   normStats?: string | null;
-  /** Data root the trainer used (default `.vla/data`), only to find the norm stats. */
+  /** Data root the trainer used (default `data`, as vla-train), only to find the norm stats. */
   dataRoot?: string;
   /** Fold B·A·scaling into the base weights (faster per request; same outputs). */
   merge?: boolean;
@@ -219,7 +219,7 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     // 6. norm stats
     const nsCandidates = o.normStats
       ? [resolve(o.normStats)]
-      : [join(adapterDir, 'norm_stats.json'), join(dirname(adapterDir), 'norm_stats.json'), normStatsPath(cfg, o.dataRoot ?? '.vla/data')];
+      : [join(adapterDir, 'norm_stats.json'), join(dirname(adapterDir), 'norm_stats.json'), normStatsPath(cfg, o.dataRoot ?? 'data')];
     const nsFile = await firstExisting(nsCandidates);
     if (nsFile === null) {
       throw new NormStatsRefusedError(
