@@ -224,7 +224,8 @@ export class ZipArchive {
         const n = Math.min(chunk, info.compressedSize - readPos);
         const b = await this.#pread(start + readPos, n);
         readPos += n;
-        if (!inflate.write(b)) await new Promise((r) => inflate.once('drain', r));
+        // Wait for drain, but wake on an inflate error too (a destroyed stream never drains).
+        if (!inflate.write(b)) await Promise.race([new Promise((r) => inflate.once('drain', r)), done]);
       }
       if (filled < length) {
         inflate.end();
