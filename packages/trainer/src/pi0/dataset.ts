@@ -43,7 +43,12 @@ export async function ensureDataset(cfg: TrainConfig, dataRoot: string, logger: 
     const m = /^(\d+):(\d+)$/.exec(s);
     return m ? Number(m[2]) - Number(m[1]) : 0;
   };
-  return { root, generated, trainEpisodes: count('train'), heldOutEpisodes: count('test') };
+  const out = { root, generated, trainEpisodes: count('train'), heldOutEpisodes: count('test') };
+  const syn = cfg.data.synthetic;
+  if (syn && !generated && (out.trainEpisodes !== syn.episodes || out.heldOutEpisodes !== syn.heldOutEpisodes)) {
+    logger.warn(`${root} holds ${out.trainEpisodes} train / ${out.heldOutEpisodes} held-out episodes, the config asks for ${syn.episodes} / ${syn.heldOutEpisodes}; using what is there (delete the folder to regenerate)`);
+  }
+  return out;
 }
 
 export function normStatsPath(cfg: TrainConfig, dataRoot: string): string {
