@@ -68,7 +68,7 @@ class Gemma(torch.nn.Module):
         out = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.cfg["rms_norm_eps"])
         return (out * (1.0 + w)).to(x.dtype)
 
-    def forward(self, ids):
+    def forward(self, ids, attention_mask=None):
         c = self.cfg
         B, S = ids.shape
         H, KV, D = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
@@ -83,7 +83,9 @@ class Gemma(torch.nn.Module):
         def rot(t):
             return torch.cat((-t[..., D // 2 :], t[..., : D // 2]), dim=-1)
 
-        mask = torch.full((S, S), float("-inf"), dtype=self.dtype).triu(1)
+        mask = torch.full((S, S), float("-inf"), dtype=self.dtype).triu(1)[None, None]
+        if attention_mask is not None:  # key padding, as transformers' causal mask + attention_mask
+            mask = mask.masked_fill(attention_mask[:, None, None, :] == 0, float("-inf"))
         for i in range(c["num_hidden_layers"]):
             L = f"model.layers.{i}"
             h = self.norm(x, self.p[f"{L}.input_layernorm.weight"])
@@ -140,9 +142,28 @@ def bench(cfg, batch, seq, rank, steps, threads):
     return times[1:]
 
 
+def grads(cfg_path, weights_path, inputs_path, out_path):
+    """Full fine-tuning reference: loss and the gradient of every parameter (tied head included)."""
+    cfg = json.load(open(cfg_path))
+    params = {k: v.float().clone().requires_grad_(True) for k, v in read_safetensors(weights_path).items()}
+    inp = read_safetensors(inputs_path)
+    m = Gemma(cfg, {})
+    m.p = params
+    logits = m(inp["input_ids"].long(), inp["attention_mask"].long())
+    loss = causal_lm_loss(logits, inp["labels"].long())
+    loss.backward()
+    out = {"logits": logits.detach(), "loss": loss.detach().reshape(1)}
+    for k, v in params.items():
+        out["grad." + k] = v.grad
+    write_safetensors(out_path, out)
+
+
 if __name__ == "__main__":
     import sys
 
-    args = json.loads(sys.argv[1])
-    t = bench(args["config"], args["batch"], args["seq"], args["rank"], args["steps"], args.get("threads"))
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "msPerStep": t}))
+    if sys.argv[1] == "grads":
+        grads(*sys.argv[2:6])
+    else:
+        args = json.loads(sys.argv[1])
+        t = bench(args["config"], args["batch"], args["seq"], args["rank"], args["steps"], args.get("threads"))
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "msPerStep": t}))

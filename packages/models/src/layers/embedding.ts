@@ -36,23 +36,24 @@ export class Embedding extends ModuleBase {
 export function embeddingLookup(table: tf.Variable | tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const [num, dim] = table.shape as [number, number];
   const outShape = [...ids.shape, dim];
-  const flatIds = tf.reshape(ids, [-1]) as tf.Tensor1D;
   const wantGrad = table instanceof tf.Variable ? table.trainable : true;
-  if (!wantGrad) {
-    const y = tf.reshape(tf.gather(table, flatIds), outShape);
-    flatIds.dispose();
-    return y;
-  }
+  if (!wantGrad) return tf.tidy(() => tf.reshape(tf.gather(table, tf.reshape(ids, [-1]) as tf.Tensor1D), outShape));
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const w = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    // The ids are saved with the forward: a tidy() around the forward may dispose the caller's copy
+    // before the backward runs.
+    const idsFlat = tf.reshape(ids, [-1]) as tf.Tensor1D;
+    save([idsFlat]);
     return {
-      value: tf.reshape(tf.gather(w, flatIds), outShape),
-      gradFunc: (dy: tf.Tensor) => {
+      value: tf.reshape(tf.gather(w, idsFlat), outShape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const savedIds = saved[0] as tf.Tensor1D;
         const dy2 = tf.reshape(dy, [-1, dim]) as tf.Tensor2D;
         if (tf.getKernel('UnsortedSegmentSum', tf.getBackend()) !== undefined) {
-          return [tf.unsortedSegmentSum(dy2, flatIds, num)];
+          return [tf.unsortedSegmentSum(dy2, savedIds, num)];
         }
-        const oneHotT = tf.transpose(oneHotFloat(flatIds, num)) as tf.Tensor2D; // [num, n]
+        const oneHotT = tf.transpose(oneHotFloat(savedIds, num)) as tf.Tensor2D; // [num, n]
         return [tf.matMul(oneHotT, dy2)];
       },
     };

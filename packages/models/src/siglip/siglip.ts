@@ -39,7 +39,14 @@ export class PatchEmbedding extends ModuleBase {
     // [B, nh, P, nw, P, C] -> [B, nh, nw, C, P, P]: each row is one patch in the conv weight's (c, ky, kx) order.
     const patches = tf.reshape(tf.transpose(tf.reshape(images, [B, nh, P, nw, P, C]), [0, 1, 3, 5, 2, 4]), [B * nh * nw, C * P * P]) as tf.Tensor2D;
     const w2d = tf.reshape(this.weight, [out, C * P * P]) as tf.Tensor2D;
-    const y = linear2d(patches, w2d, this.bias as tf.Tensor1D, this.weight.trainable, this.bias.trainable);
+    let y: tf.Tensor;
+    if (this.weight.trainable || this.bias.trainable) {
+      // Training the patch embedding (rare: pi0 LoRA freezes SigLIP): tfjs's own gradients, since
+      // linear2d's backward would close over the reshaped weight that the caller's tidy disposes.
+      y = tf.add(tf.matMul(patches, tf.transpose(w2d)), this.bias);
+    } else {
+      y = linear2d(patches, w2d, this.bias as tf.Tensor1D, false, false);
+    }
     return tf.reshape(y, [B, nh * nw, out]);
   }
 }
