@@ -3,7 +3,7 @@
 // policy; the protocol overhead per request (client round trip minus the server's infer_ms); and the
 // server's memory (RSS, V8 heap, tfjs tensors) after `--warm` requests vs after `--requests`.
 //
-//   pnpm --filter @vla-lora/serve-app bench -- [--per-client 8] [--requests 10000] [--warm 100] [--backend wasm] [--merge]
+//   pnpm --filter @vla-lora/serve-app bench -- [--per-client 8] [--single 50] [--levels 1,8,32] [--requests 10000] [--warm 100] [--backend wasm] [--merge]
 //
 // The server runs in its own process (bench/server-child.ts); the clients here encode requests
 // with msgpackr as openpi's msgpack_numpy does (binary keys), one request in flight per client.
@@ -21,6 +21,8 @@ function arg(name: string, dflt: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
 }
 const PER_CLIENT = Number(arg('per-client', '8'));
+/** Requests of the single client (more samples for the overhead figure). */
+const SINGLE = Number(arg('single', '50'));
 const TOTAL = Number(arg('requests', '10000'));
 const WARM = Number(arg('warm', '100'));
 const BACKEND = arg('backend', 'wasm');
@@ -172,7 +174,7 @@ for (const n of LEVELS) {
   const t0 = performance.now();
   await Promise.all(
     clients.map(async (c, i) => {
-      for (let k = 0; k < PER_CLIENT; k++) {
+      for (let k = 0; k < (n === 1 ? SINGLE : PER_CLIENT); k++) {
         const r = await c.call(frames[(i + k) % frames.length]!);
         rtts.push(r.rtt);
         overhead.push(r.rtt - r.infer);
