@@ -60,7 +60,7 @@ function run(args: string[]): { proc: ChildProcess; out: () => string; exit: Pro
   return { proc, out: () => out, exit };
 }
 
-async function waitFor(cond: () => boolean, what: string, ms = 45_000): Promise<void> {
+async function waitFor(cond: () => boolean, what: string, ms = 150_000): Promise<void> {
   const until = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
@@ -107,7 +107,7 @@ describe('signals', () => {
     const lb = (await readFile(join(dir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
     expect(lb).toEqual(la);
     expect((await readdir(join(dir, 'checkpoints'))).filter((n) => n.startsWith('.'))).toEqual([]); // leftovers cleared
-  });
+  }, 180_000);
 
   it('SIGINT: finishes the step, saves a checkpoint, exits cleanly', async () => {
     const dir = join(root, 'sigint');
@@ -124,5 +124,5 @@ describe('signals', () => {
     const loaded = await loadCheckpoint(join(dir, 'checkpoints'));
     expect(loaded.step).toBe(doneRec.step);
     expect(loaded.step).toBeGreaterThanOrEqual(3);
-  });
+  }, 180_000);
 });

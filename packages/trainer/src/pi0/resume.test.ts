@@ -42,7 +42,7 @@ describe('trainPi0 resume (real pi0, tiny)', () => {
       const b = await readFile(join(split, f));
       expect(Buffer.compare(a, b), f).toBe(0);
     }
-  });
+  }, 180_000);
 });
 
 class StopHere extends Error {}
