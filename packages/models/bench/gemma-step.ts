@@ -62,11 +62,11 @@ for (const c of cases) {
       cpu.push((u.user + u.system) / 1000);
     }
   }
-  let torch: { torch: string; threads: number; msPerStep: number[] } | { error: string };
+  let torch: { torch: string; threads: number; msPerStep: number[]; cpuMsPerStep: number[] } | { error: string };
   try {
     const script = fileURLToPath(new URL('../scripts/torch_gemma.py', import.meta.url));
     const out = execFileSync('/usr/bin/python3', [script, JSON.stringify({ config: c.cfg, batch: c.batch, seq: c.seq, rank: 8, steps })], { encoding: 'utf8', timeout: 600_000 });
-    torch = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; msPerStep: number[] };
+    torch = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; msPerStep: number[]; cpuMsPerStep: number[] };
   } catch (e) {
     torch = { error: `Debian torch not available: ${(e as Error).message.split('\n')[0]}` };
   }
@@ -78,8 +78,10 @@ for (const c of cases) {
     tfjsMsPerStep: Math.round(ours),
     tfjsCpuMsPerStep: Math.round(median(cpu)),
     torchMsPerStep: peer === null ? null : Math.round(peer),
+    torchCpuMsPerStep: 'cpuMsPerStep' in torch ? Math.round(median(torch.cpuMsPerStep)) : null,
     torch: 'torch' in torch ? `${torch.torch} (${torch.threads} threads, reference BLAS)` : torch.error,
     ratioTfjsOverTorch: peer === null ? null : Number((ours / peer).toFixed(2)),
+    cpuRatioTfjsOverTorch: 'cpuMsPerStep' in torch ? Number((median(cpu) / median(torch.cpuMsPerStep)).toFixed(2)) : null,
   });
   console.log(JSON.stringify(results[results.length - 1]));
 }

@@ -131,15 +131,17 @@ def bench(cfg, batch, seq, rank, steps, threads):
     m = Gemma(cfg, p, lora, 2.0)
     opt = torch.optim.AdamW(list(m.lora.values()), lr=1e-3, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.01)
     ids = torch.randint(0, V, (batch, seq))
-    times = []
+    times, cpu = [], []
     for _ in range(steps + 1):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         loss = causal_lm_loss(m(ids), ids)
         opt.zero_grad()
         loss.backward()
         opt.step()
         times.append((time.perf_counter() - t0) * 1000)
-    return times[1:]
+        cpu.append((time.process_time() - c0) * 1000)
+    return times[1:], cpu[1:]
 
 
 def grads(cfg_path, weights_path, inputs_path, out_path):
@@ -165,5 +167,5 @@ if __name__ == "__main__":
         grads(*sys.argv[2:6])
     else:
         args = json.loads(sys.argv[1])
-        t = bench(args["config"], args["batch"], args["seq"], args["rank"], args["steps"], args.get("threads"))
-        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "msPerStep": t}))
+        t, c = bench(args["config"], args["batch"], args["seq"], args["rank"], args["steps"], args.get("threads"))
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "msPerStep": t, "cpuMsPerStep": c}))
