@@ -127,6 +127,24 @@ describe('trainLoop', () => {
     m.dispose();
   });
 
+  it('SIGTERM: the step in progress finishes, a checkpoint is saved, the loop returns stoppedBy SIGTERM', async () => {
+    const m = buildToy(6);
+    const data = new ToyData(4);
+    let calls = 0;
+    const next = data.next.bind(data);
+    data.next = () => {
+      if (++calls === 3) process.emit('SIGTERM'); // arrives while step 3 is being computed
+      return next();
+    };
+    const r = await trainLoop(opts(m, join(root, 'sigterm'), 50, { data, handleSignals: true, saveEvery: 100 }));
+    expect(r.stoppedBy).toBe('SIGTERM');
+    expect(r.step).toBe(3);
+    expect(r.lastCheckpoint).toMatch(/step-000003$/);
+    expect((await loadCheckpoint(join(root, 'sigterm', 'checkpoints'))).step).toBe(3);
+    expect(process.listenerCount('SIGTERM')).toBe(0); // handlers removed
+    m.dispose();
+  });
+
   it('keeps the last K checkpoints', async () => {
     const m = buildToy(5);
     await trainLoop(opts(m, join(root, 'keep'), 9, { saveEvery: 2, retention: { keepLast: 2 } }));
