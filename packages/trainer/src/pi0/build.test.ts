@@ -1,0 +1,49 @@
+// --base-weights: an openpi PyTorch-layout model.safetensors is loaded strictly before LoRA wraps.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeSafetensors } from '@vla-lora/checkpoint-io';
+import { getPi0Config } from '@vla-lora/gemma-config';
+import { namedParameters } from '@vla-lora/lora-core';
+import { Pi0Policy } from '@vla-lora/models';
+import { initBackend } from '@vla-lora/tfjs-backend';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyOverrides, getTrainConfig } from '../config/index.js';
+import { Philox } from '../rng/index.js';
+import { buildPi0 } from './build.js';
+
+let root: string;
+beforeAll(async () => {
+  await initBackend({ backend: 'cpu' });
+  root = await mkdtemp(join(tmpdir(), 'pi0-build-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('buildPi0', () => {
+  it('loads base weights from a PyTorch-layout file (strict), then wraps LoRA around them', async () => {
+    const cfg = applyOverrides(getTrainConfig('pi0_libero_lora_tiny'), []);
+    const src = Pi0Policy.create(getPi0Config(cfg.model.pi0), { init: 'random', rng: new Philox(77) });
+    const entries = [];
+    for (const [name, v] of namedParameters(src)) {
+      const d = new Float32Array((await v.data()) as Float32Array);
+      entries.push({ name, dtype: 'F32' as const, shape: [...v.shape], data: new Uint8Array(d.buffer) });
+    }
+    const file = join(root, 'model.safetensors');
+    await writeSafetensors(file, entries);
+
+    const built = await buildPi0(cfg, { baseWeights: root });
+    expect(built.weightsFrom).toMatch(/model\.safetensors \(\d+ tensors, [\d,]+ values loaded, strict\)/);
+    const got = new Map(namedParameters(built.policy));
+    const q = 'paligemma_with_expert.gemma_expert.model.layers.0.self_attn.q_proj';
+    const want = await src.namedParameters().find(([n]) => n === `${q}.weight`)![1].data();
+    expect(Array.from((await got.get(`${q}.base_layer.weight`)!.data()) as Float32Array)).toEqual(Array.from(want as Float32Array));
+    expect(got.has(`${q}.lora_A.default.weight`)).toBe(true);
+    expect(built.inject.count).toBeGreaterThan(0);
+
+    // a file missing a tensor is refused (no half-loaded base)
+    await writeSafetensors(join(root, 'partial.safetensors'), entries.slice(1));
+    await expect(buildPi0(cfg, { baseWeights: join(root, 'partial.safetensors') })).rejects.toThrow(/missing|not in the file|absent/i);
+  });
+});
