@@ -1,5 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { insertAdapterName, loadPeftAdapter, openSafetensors, verifyAdapter, typ
 import { extractAdapter, parseLoraParam } from './adapter.js';
 import { AdapterConfigError, OutputExistsError } from './errors.js';
 import { formatInspectReport, inspectCheckpoint } from './inspect.js';
+import { testTmpDir } from './test-tmp.js';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/zero/', import.meta.url));
 const Z3 = join(FIX, 'zero3-w4-bf16');
@@ -14,7 +14,7 @@ const Z3 = join(FIX, 'zero3-w4-bf16');
 let tmp: string;
 let expected: Map<string, RawTensor>;
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'zero-merge-adapter-'));
+  tmp = await testTmpDir('zero-merge-adapter-');
   const r = await openSafetensors(join(Z3, 'expected.safetensors'));
   expected = new Map();
   for await (const [k, t] of r.tensors()) expected.set(k, t);

@@ -1,10 +1,10 @@
 // The CLI as users run it: spawned through bin/zero-merge.mjs (not a TTY, so progress is JSON lines).
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testTmpDir } from './test-tmp.js';
 
 const BIN = fileURLToPath(new URL('../bin/zero-merge.mjs', import.meta.url));
 const FIX = fileURLToPath(new URL('../../../fixtures/zero/', import.meta.url));
@@ -24,7 +24,7 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 let tmp: string;
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'zero-merge-cli-'));
+  tmp = await testTmpDir('zero-merge-cli-');
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });

@@ -99,6 +99,9 @@ export async function consolidate(checkpoint: string, output: string, opts: Cons
   const out = resolve(output);
   const maxShardSize = opts.maxShardSize ?? DEFAULT_MAX_SHARD_SIZE;
   if (!Number.isSafeInteger(maxShardSize) || maxShardSize <= 0) throw new ZeroMergeUsageError(`max shard size must be a positive number of bytes, got ${maxShardSize}`);
+  if (opts.maxShardSize !== undefined && out.endsWith('.safetensors')) {
+    throw new ZeroMergeUsageError(`${out} is a single file; to shard past a maximum size, give an output directory instead`);
+  }
   if (!opts.overwrite && (await exists(out))) throw new OutputExistsError(`${out} already exists; remove it or pass --overwrite (overwrite: true)`);
   const ck: ZeroCheckpoint = await openZeroCheckpoint(checkpoint, opts.tag !== undefined ? { tag: opts.tag } : {});
   try {

@@ -1,7 +1,6 @@
 // Damaged copies of the fixtures (in a temp dir; the fixtures are never touched): every failure is a
 // typed error naming its cause, and no output is left behind.
-import { cp, mkdtemp, readdir, rename, rm, stat, truncate, writeFile, copyFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, rename, rm, stat, truncate, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,13 +14,14 @@ import {
   WorldSizeMismatchError,
   ZeroMergeUsageError,
 } from './errors.js';
+import { testTmpDir } from './test-tmp.js';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/zero/', import.meta.url));
 let tmp: string;
 let n = 0;
 
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'zero-merge-err-'));
+  tmp = await testTmpDir('zero-merge-err-');
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -142,5 +142,6 @@ describe('typed errors, no partial output', () => {
     await expect(consolidate(join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'), out)).rejects.toBeInstanceOf(OutputExistsError);
     await expect(consolidate(join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'), join(tmp, 'f.safetensors'), { include: ['nothing.matches'] })).rejects.toBeInstanceOf(ZeroMergeUsageError);
     await expectNoOutput(join(tmp, 'f.safetensors'));
+    await expect(consolidate(join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'), join(tmp, 'g.safetensors'), { maxShardSize: 1000 })).rejects.toBeInstanceOf(ZeroMergeUsageError);
   });
 });
