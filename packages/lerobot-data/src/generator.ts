@@ -1,13 +1,14 @@
 // Writes a small LIBERO-format LeRobot v2.x dataset (openpi's LIBERO layout: image, wrist_image,
 // state (8), actions (7), PNG images in parquet) from the simulated task in sim-task.ts.
 // Train episodes come first, held-out episodes after; info.json "splits" says which is which.
+import { existsSync } from 'node:fs';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { withAtomicDir } from '@vla-lora/checkpoint-io';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import { InvalidOptionError } from './errors.js';
 import { imageStats, vectorStats, type StatsAccumulator } from './feature-stats.js';
-import { withAtomicDir } from './fs-atomic.js';
 import type { LeRobotInfo } from './meta.js';
 import { encodePng } from './png.js';
 import { Rng } from './rng.js';
@@ -120,8 +121,11 @@ export async function generateLiberoDataset(dir: string, opts: GenerateLiberoOpt
   const dataPath = 'data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet';
   const schema = parquetSchemaElements();
   const kvMetadata = [{ key: 'huggingface', value: huggingfaceMetadata(features) }];
+  if (!opts.overwrite && existsSync(dir)) {
+    throw new InvalidOptionError(`${dir} already exists; pass overwrite: true (--overwrite) to replace it`);
+  }
 
-  await withAtomicDir(dir, opts.overwrite ?? false, async (tmp) => {
+  await withAtomicDir(dir, async (tmp) => {
     const episodeLines: string[] = [];
     const episodeStatsLines: string[] = [];
     const global = newAccumulators();
@@ -197,7 +201,7 @@ export async function generateLiberoDataset(dir: string, opts: GenerateLiberoOpt
     await writeFile(join(tmp, 'meta', 'tasks.jsonl'), `${tasks.join('\n')}\n`);
     await writeFile(join(tmp, 'meta', 'stats.json'), `${JSON.stringify(results(global), null, 4)}\n`);
     if (version === 'v2.1') await writeFile(join(tmp, 'meta', 'episodes_stats.jsonl'), `${episodeStatsLines.join('\n')}\n`);
-  });
+  }, { replace: opts.overwrite ?? false });
   return {
     root: dir,
     trainEpisodes: Array.from({ length: episodes }, (_, i) => i),

@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NormStatsError } from './errors.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { writeFileAtomic } from '@vla-lora/checkpoint-io';
 import { LiberoView, type LiberoNormStats, type LiberoOptions } from './libero.js';
 import type { LeRobotDataset } from './dataset.js';
 import type { NormStats } from './transforms.js';
