@@ -6,6 +6,7 @@ import { GemmaRMSNorm } from '../layers/rms-norm.js';
 import type { AttentionDims } from '../ops/attention.js';
 import type { RopeTables } from '../ops/rope.js';
 import type { SpecBook } from '../params/spec-book.js';
+import { ModelConfigError, SpecMismatchError } from '../errors.js';
 import { GemmaAttention } from './attention.js';
 import { GemmaDecoderLayer } from './decoder-layer.js';
 import { GemmaMLP } from './mlp.js';
@@ -47,7 +48,7 @@ export class GemmaModel extends ModuleBase {
     const hidden = book.shape(`${prefix}norm.weight`)[0]!;
     const embed = opts.embedTokens ? new Embedding(book.variable(`${prefix}embed_tokens.weight`, { normalStd: 0.02 })) : null;
     if (embed !== null && embed.embeddingDim !== hidden) {
-      throw new RangeError(`${prefix}embed_tokens.weight has width ${embed.embeddingDim}, the norm ${hidden}`);
+      throw new SpecMismatchError(`${prefix}embed_tokens.weight has width ${embed.embeddingDim} but ${prefix}norm.weight ${hidden}; fix the specs`);
     }
     const q = config.numHeads * config.headDim;
     const kv = config.numKvHeads * config.headDim;
@@ -82,7 +83,7 @@ export class GemmaModel extends ModuleBase {
 
   get embedTokens(): Embedding {
     const e = this.namedChildren().find(([n]) => n === 'embed_tokens');
-    if (e === undefined) throw new RangeError('this GemmaModel has no embed_tokens (openpi removes the action expert\'s)');
+    if (e === undefined) throw new ModelConfigError("this GemmaModel has no embed_tokens (openpi removes the action expert's); embed tokens with the PaliGemma stack");
     return e[1] as Embedding;
   }
   get layers(): GemmaDecoderLayer[] {

@@ -1,7 +1,7 @@
 // LoRA for pi0 as openpi configures it: the seven projections of every layer of PaliGemma's Gemma
 // and of the action expert (never SigLIP, whose attention also has q/k/v_proj), each Gemma stack
 // with its variant's rank and alpha (gemma_2b_lora: 16/16, gemma_300m_lora: 32/32).
-import { getGemmaVariant, loraLinearsOf, PI0_PATHS, type Pi0Config } from '@vla-lora/gemma-config';
+import { FFN_LINEARS, getGemmaVariant, loraLinearsOf, PI0_PATHS, type Pi0Config } from '@vla-lora/gemma-config';
 import type { LoraConfigInput } from '@vla-lora/lora-core';
 import { ModelConfigError } from '../errors.js';
 
@@ -22,7 +22,7 @@ export function pi0LoraConfig(cfg: Pi0Config, extra: Partial<LoraConfigInput> = 
     throw new ModelConfigError(`pi0 config '${cfg.name}' has no LoRA variant (${pali.name}, ${expert.name}); pick e.g. pi0_lora or pi0_tiny_lora`);
   }
   const alts = stacks.map(([prefix, v]) => {
-    const names = loraLinearsOf(v.lora!).map((n) => (n.endsWith('proj') && ['gate_proj', 'up_proj', 'down_proj'].includes(n) ? `mlp\\.${n}` : `self_attn\\.${n}`));
+    const names = loraLinearsOf(v.lora!).map((n) => (FFN_LINEARS.includes(n) ? `mlp\\.${n}` : `self_attn\\.${n}`));
     return `${esc(prefix)}\\.layers\\.\\d+\\.(?:${names.join('|')})`;
   });
   const [, first] = stacks[0]!;

@@ -188,23 +188,21 @@ export class Pi0Policy extends ModuleBase {
 
   /** v_t for x_t at times (the full joint forward, openpi's training path). */
   velocity(obs: Pi0Observation, xT: tf.Tensor, times: ArrayLike<number>): tf.Tensor {
-    const prefix = this.embedPrefix(obs);
-    const suffix = this.embedSuffix(obs.state, xT, times);
-    const sp = prefix.pad[0]!.length;
-    const pad = prefix.pad.map((p, b) => concatU8(p, suffix.pad[b]!));
-    const ar = prefix.ar.map((r, b) => concatU8(r, suffix.ar[b]!));
-    const positions = positionsFromPadding(pad);
-    const mask = additiveMask(makeAtt2dMasks(pad, ar));
-    const ropeP = this.ropeOf(positions.map((r) => r.subarray(0, sp)));
-    const ropeS = this.ropeOf(positions.map((r) => r.subarray(sp)));
-    try {
+    return tf.tidy(() => {
+      const prefix = this.embedPrefix(obs);
+      const suffix = this.embedSuffix(obs.state, xT, times);
+      const sp = prefix.pad[0]!.length;
+      const pad = prefix.pad.map((p, b) => concatU8(p, suffix.pad[b]!));
+      const ar = prefix.ar.map((r, b) => concatU8(r, suffix.ar[b]!));
+      const positions = positionsFromPadding(pad);
+      const mask = additiveMask(makeAtt2dMasks(pad, ar));
+      const ropeP = this.ropeOf(positions.map((r) => r.subarray(0, sp)));
+      const ropeS = this.ropeOf(positions.map((r) => r.subarray(sp)));
       const out = this.paligemmaWithExpert.forwardJoint(prefix.embs, suffix.embs, ropeP, ropeS, mask);
       const h = out.shape[1]!;
       const last = tf.slice(out, [0, h - this.actionHorizon, 0], [-1, this.actionHorizon, -1]);
       return this.head('action_out_proj').apply(last);
-    } finally {
-      for (const t of [mask, ropeP.cos, ropeP.sin, ropeS.cos, ropeS.sin]) t.dispose();
-    }
+    });
   }
 
   /**
