@@ -6,7 +6,7 @@ import { insertAdapterName, loadPeftAdapter, openSafetensors, verifyAdapter, typ
 import { extractAdapter, parseLoraParam } from './adapter.js';
 import { AdapterConfigError, OutputExistsError } from './errors.js';
 import { formatInspectReport, inspectCheckpoint } from './inspect.js';
-import { testTmpDir } from './test-tmp.js';
+import { testTmpDir } from '../scripts/test-tmp.js';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/zero/', import.meta.url));
 const Z3 = join(FIX, 'zero3-w4-bf16');

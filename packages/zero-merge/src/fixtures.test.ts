@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bf16ToF32, f16ToF32, openSafetensors, type RawTensor } from '@vla-lora/checkpoint-io';
 import { consolidate } from './consolidate.js';
-import { testTmpDir } from './test-tmp.js';
+import { testTmpDir } from '../scripts/test-tmp.js';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/zero/', import.meta.url));
 const CASES = [

@@ -10,7 +10,7 @@ import { consolidate } from './consolidate.js';
 import { extractAdapter } from './adapter.js';
 import { inspectCheckpoint } from './inspect.js';
 import { NumelMismatchError, UnsupportedStageError } from './errors.js';
-import { testTmpDir } from './test-tmp.js';
+import { testTmpDir } from '../scripts/test-tmp.js';
 
 let tmp: string;
 let n = 0;
