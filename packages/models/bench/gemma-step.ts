@@ -2,7 +2,7 @@
 // selected tfjs backend, next to the same model and step in Debian's torch run by this script.
 // Debian's python3-torch uses a generic reference BLAS: a correctness oracle, not a fair speed
 // peer (docs/performance-notes.md); the ratio is printed with that caveat.
-// Usage: npx tsx bench/run.ts gemma-step.ts [steps=5]     (VLA_BACKEND=wasm|cpu|... to choose)
+// Usage: npx tsx bench/run.ts gemma-step.ts [steps=3]     (VLA_BACKEND=wasm|cpu|... to choose)
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,7 +15,7 @@ interface AdamWLike {
 }
 type AdamWCtor = new (params: Map<string, tf.Variable>, opts: { lr: number; betas: [number, number]; eps: number; weightDecay: number }) => AdamWLike;
 
-const steps = Number(process.argv[2] ?? 5);
+const steps = Number(process.argv[2] ?? 3);
 const info = await initBackend({ backend: process.env['VLA_BACKEND'] ?? 'auto' });
 // The trainer owns AdamW (torch semantics); models cannot depend on it (the trainer depends on models).
 const { AdamW } = (await import(new URL('../../trainer/src/optim/index.ts', import.meta.url).href)) as { AdamW: AdamWCtor };
