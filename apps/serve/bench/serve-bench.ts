@@ -72,7 +72,7 @@ class Client {
     return this.first;
   }
   /** Round trip in ms and the server's infer_ms. */
-  async call(frame: Uint8Array): Promise<{ rtt: number; infer: number }> {
+  async call(frame: Uint8Array): Promise<{ rtt: number; infer: number; prevTotal: number | null }> {
     const t0 = performance.now();
     const reply = new Promise<Buffer>((r) => (this.waiter = r));
     this.ws.send(frame);
@@ -80,7 +80,7 @@ class Client {
     const rtt = performance.now() - t0;
     const m = unpackr.unpack(data) as Map<string, unknown>;
     const timing = m.get('server_timing') as Map<string, number>;
-    return { rtt, infer: timing.get('infer_ms')! };
+    return { rtt, infer: timing.get('infer_ms')!, prevTotal: timing.get('prev_total_ms') ?? null };
   }
   close(): void {
     this.ws.close();
@@ -171,19 +171,24 @@ for (const n of LEVELS) {
   await Promise.all(clients.map((c) => c.ready()));
   const rtts: number[] = [];
   const overhead: number[] = [];
+  const serverSide: number[] = [];
   const t0 = performance.now();
   await Promise.all(
     clients.map(async (c, i) => {
+      let prevInfer: number | null = null;
       for (let k = 0; k < (n === 1 ? SINGLE : PER_CLIENT); k++) {
         const r = await c.call(frames[(i + k) % frames.length]!);
         rtts.push(r.rtt);
         overhead.push(r.rtt - r.infer);
+        // server side of the previous request: message received -> reply sent, minus its infer_ms
+        if (r.prevTotal !== null && prevInfer !== null) serverSide.push(r.prevTotal - prevInfer);
+        prevInfer = r.infer;
       }
     }),
   );
   const wall = (performance.now() - t0) / 1000;
   clients.forEach((c) => c.close());
-  console.log(`${`${n} client${n > 1 ? 's' : ''}`.padEnd(16)} ${String(rtts.length).padStart(8)} ${ms(pct(rtts, 50))} ${ms(pct(rtts, 99))} ${(rtts.length / wall).toFixed(2).padStart(9)}   ${ms(pct(overhead, 50))}${n > 1 ? ' (includes queueing behind other clients)' : ''}`);
+  console.log(`${`${n} client${n > 1 ? 's' : ''}`.padEnd(16)} ${String(rtts.length).padStart(8)} ${ms(pct(rtts, 50))} ${ms(pct(rtts, 99))} ${(rtts.length / wall).toFixed(2).padStart(9)}   ${ms(pct(overhead, 50))}${n > 1 ? ' (includes queueing behind other clients)' : `; server side alone (prev_total_ms - infer_ms) p50 ${pct(serverSide, 50).toFixed(3)} ms`}`);
 }
 
 await drive(TOTAL);
