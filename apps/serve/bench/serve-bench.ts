@@ -163,7 +163,7 @@ const m1 = (await ask<{ memory: Record<string, number> }>('memory')).memory;
   console.log(`\nprotocol alone (request validated, fixed 10x7 reply, 1 client, 1000 requests): round trip p50 ${pct(rtts, 50).toFixed(3)} ms, p99 ${pct(rtts, 99).toFixed(3)} ms`);
 }
 
-const inproc = (await ask<{ times: number[] }>('in-process', { n: Math.max(10, PER_CLIENT * 2) })).times;
+const inproc = (await ask<{ times: number[] }>('in-process', { n: Math.max(10, SINGLE) })).times;
 console.log('\nlevel            requests  p50 ms    p99 ms     req/s   overhead p50 ms (rtt - infer_ms)');
 console.log(`in-process call  ${String(inproc.length).padStart(8)} ${ms(pct(inproc, 50))} ${ms(pct(inproc, 99))} ${(1000 / (inproc.reduce((a, b) => a + b, 0) / inproc.length)).toFixed(2).padStart(9)}`);
 for (const n of LEVELS) {
