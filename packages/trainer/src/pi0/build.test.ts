@@ -34,7 +34,9 @@ describe('buildPi0', () => {
     await writeSafetensors(file, entries);
 
     const built = await buildPi0(cfg, { baseWeights: root });
-    expect(built.weightsFrom).toMatch(/model\.safetensors \(\d+ tensors, [\d,]+ values loaded, strict\)/);
+    expect(built.weightsFrom.startsWith(`${root} (`)).toBe(true);
+    expect(built.weightsFrom).toMatch(/\((\d+) tensors, [\d,]+ values loaded, strict\)$/);
+    expect(Number(/\((\d+) tensors/.exec(built.weightsFrom)![1])).toBe(entries.length);
     const got = new Map(namedParameters(built.policy));
     const q = 'paligemma_with_expert.gemma_expert.model.layers.0.self_attn.q_proj';
     const want = await src.namedParameters().find(([n]) => n === `${q}.weight`)![1].data();

@@ -1,10 +1,7 @@
 // Steps 1 and 2 of the recipe: build pi0 (base weights from a file, or a seeded init), inject LoRA.
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { openSafetensors } from '@vla-lora/checkpoint-io';
 import { getPi0Config, type Pi0Config } from '@vla-lora/gemma-config';
 import { injectLora, loraConfigToPeft, makeLoraConfig, type InjectReport, type LoraConfig } from '@vla-lora/lora-core';
-import { loadStateDict, Pi0Policy, pi0LoraConfig } from '@vla-lora/models';
+import { loadPi0Weights, Pi0Policy, pi0LoraConfig } from '@vla-lora/models';
 import { RngStreams } from '../rng/index.js';
 import type { TrainConfig } from '../config/index.js';
 import type { PeftAdapter } from '@vla-lora/checkpoint-io';
@@ -20,11 +17,6 @@ export interface BuiltPi0 {
   weightsFrom: string;
 }
 
-async function resolveWeightsFile(p: string): Promise<string> {
-  const s = await stat(p);
-  return s.isDirectory() ? join(p, 'model.safetensors') : p;
-}
-
 /**
  * The base model: openpi PyTorch-layout weights from `baseWeights` (strict: every parameter present
  * with its shape), else a seeded random init (the tiny demo has no pretrained weights) — the same
@@ -35,15 +27,11 @@ export async function buildPi0(cfg: TrainConfig, opts: { baseWeights?: string } 
   let policy: Pi0Policy;
   let weightsFrom: string;
   if (opts.baseWeights) {
-    const file = await resolveWeightsFile(opts.baseWeights);
     policy = Pi0Policy.create(pi0, { init: 'zeros' });
-    const reader = await openSafetensors(file);
-    try {
-      const r = await loadStateDict(policy, reader, { ignoreUnexpected: (n) => n === 'paligemma_with_expert.paligemma.lm_head.weight' });
-      weightsFrom = `${file} (${r.loaded} tensors, ${r.values.toLocaleString('en-US')} values loaded, strict)`;
-    } finally {
-      await reader.close();
-    }
+    // models' own loader: file, directory or sharded index; bf16/f16 converted; the tied lm_head
+    // under either name; strict about every other tensor.
+    const r = await loadPi0Weights(policy, opts.baseWeights);
+    weightsFrom = `${opts.baseWeights} (${r.loaded} tensors, ${r.values.toLocaleString('en-US')} values loaded, strict)`;
   } else {
     const init = new RngStreams(cfg.trainer.seed).get('init');
     policy = Pi0Policy.create(pi0, { init: 'random', rng: init });
