@@ -10,6 +10,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { float32NdArray, uint8NdArray } from '@vla-lora/policy-server';
+import { createLogger, computeNormStatsForConfig, ensureDataset, getTrainConfig, trainPi0 } from '@vla-lora/trainer';
 import { loadPolicy, type LoadedPolicy } from './load-policy.js';
 import { ServedPi0 } from './served-policy.js';
 import { copyDir, cutRank, editedAdapter, FIXTURES, maxAbsDiff, setupBackend, tempDir } from './testing/helpers.js';
@@ -195,6 +196,46 @@ describe('vla-serve with hand-built JS clients', () => {
     expect(await p.exited).toEqual({ code: 0, signal: null });
     expect(p.stdout()).toMatch(/SIGTERM: finishing in-flight requests and closing/);
     expect(p.stdout()).toMatch(/closed after 6 requests/);
+  }, 120_000);
+});
+
+describe('vla-serve on a run the trainer wrote', () => {
+  it('serves the adapter + heads of a few real training steps (seeded base, norm stats from the data root)', async () => {
+    const cfg = getTrainConfig('pi0_libero_lora_smoke');
+    const logger = createLogger({ mode: 'silent' });
+    const dataRoot = join(tmp.path, 'data');
+    const runDir = join(tmp.path, 'runs', 'smoke');
+    await ensureDataset(cfg, dataRoot, logger);
+    await computeNormStatsForConfig(cfg, dataRoot, logger);
+    const trained = await trainPi0({ config: cfg, runDir, dataRoot, resume: false, overwrite: true, logger, handleSignals: false });
+    expect(trained.loop.stoppedBy).toBe('completed');
+    const adapter = join(runDir, 'adapter');
+    const p = spawnServe(['--config', cfg.name, '--seeded-base', '--adapter', adapter, '--data-root', dataRoot, '--host', '127.0.0.1', '--port', '0', '--backend', 'wasm']);
+    const local = await loadPolicy({ config: cfg.name, seededBase: true, adapter, dataRoot });
+    try {
+      const port = await p.listening;
+      expect(p.stdout()).toMatch(/LoRA: 56 tensors, 25,088 values, unmerged/);
+      expect(p.stdout()).toMatch(/trained heads: 10 tensors, 6,304 values/);
+      const c = new JsClient(`ws://127.0.0.1:${port}`);
+      await c.open();
+      c.send(4, 77);
+      const got = await c.actions();
+      const served = new ServedPi0({ policy: local.policy, trainConfig: local.trainConfig, normStats: local.normStats });
+      const o = tinyObservation(4);
+      const want = served.infer({
+        'observation/image': uint8NdArray(o.image, [32, 32, 3]),
+        'observation/wrist_image': uint8NdArray(o.wristImage, [32, 32, 3]),
+        'observation/state': float32NdArray(o.state, [8]),
+        prompt: o.prompt,
+        noise_seed: 77,
+      })['actions'] as { data: Uint8Array };
+      expect(maxAbsDiff(got, new Float32Array(want.data.slice().buffer))).toBe(0);
+      c.ws.close();
+    } finally {
+      local.dispose();
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
   }, 120_000);
 });
 
