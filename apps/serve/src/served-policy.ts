@@ -1,7 +1,7 @@
 // The served pi0: an openpi LIBERO request in, an action chunk in robot units out. The transforms
-// are the training pipeline's own functions (lerobot-data's normalize / padToDim / collateLibero /
-// unnormalize / absoluteActions, trainer's toPi0Batch and WordHashTokenizer), composed in the order
-// of lerobot-data's LiberoView.sample and trainer's evaluation:
+// are the training pipeline's own functions (lerobot-data's liberoInputs — the same call
+// LiberoView.sample makes — collateLibero / unnormalize / absoluteActions, trainer's toPi0Batch and
+// WordHashTokenizer), in the order of training and trainer's evaluation:
 //   state -> Normalize(z-score) -> pad to the model's action dim; images as base_0_rgb and
 //   left_wrist_0_rgb, right_wrist_0_rgb zero and masked (openpi's LiberoInputs for pi0); prompt ->
 //   tokens; sampleActions (10 Euler steps from the request's noise); the first `actionDims` dims of
@@ -11,8 +11,7 @@ import {
   LIBERO_DELTA_MASK,
   absoluteActions,
   collateLibero,
-  normalize,
-  padToDim,
+  liberoInputs,
   unnormalize,
   type LiberoNormStats,
   type LiberoSample,
@@ -109,22 +108,22 @@ export class ServedPi0 implements ServedPolicy {
   sample(req: LiberoRequest, noise: Float32Array): Float32Array {
     const cfg = this.o.policy.config;
     const stats = this.o.normStats;
-    const state = padToDim(normalize(Float32Array.from(req.state), this.stateDim, stats.state), this.stateDim, this.modelDim);
     const size = this.imageSize;
     const sample: LiberoSample = {
       position: 0,
       episodeIndex: 0,
       frameIndex: 0,
-      prompt: req.prompt,
-      state,
       actions: new Float32Array(this.horizon * this.modelDim),
       actionIsPad: new Uint8Array(this.horizon),
-      images: {
-        base_0_rgb: { height: size, width: size, data: req.image },
-        left_wrist_0_rgb: { height: size, width: size, data: req.wristImage },
-        right_wrist_0_rgb: { height: size, width: size, data: new Uint8Array(size * size * 3) },
-      },
-      imageMask: { base_0_rgb: true, left_wrist_0_rgb: true, right_wrist_0_rgb: false },
+      ...liberoInputs(
+        {
+          state: req.state,
+          image: { height: size, width: size, data: req.image },
+          wristImage: { height: size, width: size, data: req.wristImage },
+          prompt: req.prompt,
+        },
+        { stateDim: this.stateDim, modelActionDim: this.modelDim, normStats: stats },
+      ),
     };
     const batch = toPi0Batch(collateLibero([sample]), cfg, this.tokenizer);
     const noiseT = tf.tensor3d(noise, [1, this.horizon, this.modelDim]);

@@ -15,6 +15,9 @@ export {
   type LiberoNormStats,
   type RawLiberoChunk,
   type CameraName,
+  liberoInputs,
+  type LiberoInputsOptions,
+  type LiberoObservation,
 } from './libero.js';
 export { LIBERO_DELTA_MASK, makeBoolMask, deltaActions, absoluteActions, normalize, unnormalize, padToDim, type NormStats, type NormMode } from './transforms.js';
 export {

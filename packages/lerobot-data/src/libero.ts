@@ -67,6 +67,41 @@ export interface RawLiberoChunk {
   actionIsPad: Uint8Array;
 }
 
+/** One LIBERO observation as the robot (or a dataset row) gives it: raw state, RGB images, prompt. */
+export interface LiberoObservation {
+  /** Unnormalised state [stateDim]. */
+  state: Float32Array;
+  image: RgbImage;
+  wristImage: RgbImage;
+  prompt: string;
+}
+
+export interface LiberoInputsOptions {
+  stateDim: number;
+  modelActionDim: number;
+  normStats?: LiberoNormStats;
+  normMode?: NormMode;
+}
+
+/**
+ * openpi's LiberoInputs for pi0 on one observation: the state normalised and padded to the model's
+ * action dim; cameras base_0_rgb (image), left_wrist_0_rgb (wrist image), right_wrist_0_rgb zero
+ * and masked. Training (LiberoView.sample) and serving both call this, so they cannot drift apart.
+ * The state is not modified.
+ */
+export function liberoInputs(obs: LiberoObservation, opts: LiberoInputsOptions): Pick<LiberoSample, 'prompt' | 'state' | 'images' | 'imageMask'> {
+  const normed: Float32Array = Float32Array.from(obs.state);
+  if (opts.normStats) normalize(normed, opts.stateDim, opts.normStats.state, opts.normMode);
+  const state = padToDim(normed, opts.stateDim, opts.modelActionDim);
+  const base = obs.image;
+  return {
+    prompt: obs.prompt,
+    state,
+    images: { base_0_rgb: base, left_wrist_0_rgb: obs.wristImage, right_wrist_0_rgb: { height: base.height, width: base.width, data: new Uint8Array(base.data.length) } },
+    imageMask: { base_0_rgb: true, left_wrist_0_rgb: true, right_wrist_0_rgb: false },
+  };
+}
+
 /** A LIBERO view of a dataset: what openpi's data loader yields for pi0, as typed arrays. */
 export class LiberoView {
   readonly keys: LiberoKeys;
@@ -125,28 +160,20 @@ export class LiberoView {
   async sample(position: number): Promise<LiberoSample> {
     const { episode, row } = this.dataset.locate(position);
     const raw = this.rawChunk(position);
-    let state = raw.state;
-    let actions = raw.actions;
     const ns = this.opts.normStats;
-    if (ns) {
-      normalize(state, this.stateDim, ns.state, this.opts.normMode);
-      normalize(actions, this.actionDim, ns.actions, this.opts.normMode);
-    }
-    state = padToDim(state, this.stateDim, this.modelActionDim);
+    let actions = raw.actions;
+    if (ns) normalize(actions, this.actionDim, ns.actions, this.opts.normMode);
     actions = padToDim(actions, this.actionDim, this.modelActionDim);
-    const base = await this.dataset.image(episode, this.keys.image, row);
-    const wrist = await this.dataset.image(episode, this.keys.wristImage, row);
-    return {
-      position,
-      episodeIndex: episode.episodeIndex,
-      frameIndex: row,
-      prompt: this.dataset.task(episode.taskIndex[row]!),
-      state,
-      actions,
-      actionIsPad: raw.actionIsPad,
-      images: { base_0_rgb: base, left_wrist_0_rgb: wrist, right_wrist_0_rgb: { height: base.height, width: base.width, data: new Uint8Array(base.data.length) } },
-      imageMask: { base_0_rgb: true, left_wrist_0_rgb: true, right_wrist_0_rgb: false },
-    };
+    const inputs = liberoInputs(
+      {
+        state: raw.state,
+        image: await this.dataset.image(episode, this.keys.image, row),
+        wristImage: await this.dataset.image(episode, this.keys.wristImage, row),
+        prompt: this.dataset.task(episode.taskIndex[row]!),
+      },
+      { stateDim: this.stateDim, modelActionDim: this.modelActionDim, ...(ns ? { normStats: ns } : {}), ...(this.opts.normMode ? { normMode: this.opts.normMode } : {}) },
+    );
+    return { position, episodeIndex: episode.episodeIndex, frameIndex: row, ...inputs, actions, actionIsPad: raw.actionIsPad };
   }
 
   /** Samples at `positions`, stacked. */
