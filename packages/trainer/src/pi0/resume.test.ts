@@ -42,6 +42,10 @@ describe('trainPi0 resume (real pi0, tiny)', () => {
       const b = await readFile(join(split, f));
       expect(Buffer.compare(a, b), f).toBe(0);
     }
+    // The run carries the norm stats it was trained with (vla-serve reads them beside the adapter).
+    const { normStatsPath } = await import('./index.js');
+    const dataStats = await readFile(normStatsPath(base, dataRoot), 'utf8');
+    expect(JSON.parse(await readFile(join(root, 'straight', 'norm_stats.json'), 'utf8'))).toEqual(JSON.parse(dataStats));
   }, 180_000);
 });
 

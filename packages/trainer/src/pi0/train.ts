@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic, type JsonValue } from '@vla-lora/checkpoint-io';
+import { writeNormStats } from '@vla-lora/lerobot-data';
 import { formatBytes, getGemmaVariant, getPi0Config, PALIGEMMA_VOCAB_SIZE, PI0_PATHS } from '@vla-lora/gemma-config';
 import { TrainerConfigError } from '../errors.js';
 import { namedParameters } from '@vla-lora/lora-core';
@@ -22,7 +23,7 @@ import { pi0UnusedByDesign } from './unused.js';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
 import { buildPi0 } from './build.js';
 import { Pi0DataSource } from './data-source.js';
-import { loadNormStatsFor, openView } from './dataset.js';
+import { loadNormStatsFor, normStatsPath, openView } from './dataset.js';
 import { exportTrainedWeights, type AdapterReport } from './export.js';
 import { WordHashTokenizer } from './prompt-tokenizer.js';
 
@@ -115,6 +116,10 @@ async function trainInRunDir(o: TrainPi0Options, run: PreparedRunDir, backendDes
 
   // data
   const stats = await loadNormStatsFor(cfg, o.dataRoot);
+  // The statistics the model is trained with travel with the run (openpi keeps them in the
+  // checkpoint's assets): vla-serve finds them beside the adapter, whatever the data root.
+  const runNormStats = await writeNormStats(join(run.runDir, 'norm_stats.json'), stats);
+  log.info(`norm stats: ${normStatsPath(cfg, o.dataRoot)} (copied to ${runNormStats})`);
   const view = await openView(cfg, o.dataRoot, 'train', stats);
   const tokenizer = new WordHashTokenizer(built.pi0.vocabSize, built.pi0.maxTokenLen);
   const data = new Pi0DataSource(view, built.pi0, tokenizer, cfg.data.batchSize, cfg.trainer.seed);

@@ -23,7 +23,7 @@ export interface PreparedRunDir {
 }
 
 /** Files a run directory holds; --overwrite refuses to delete a directory holding anything else. */
-const RUN_ENTRIES = new Set(['checkpoints', 'metrics.jsonl', 'report.html', 'config.json', 'adapter', 'trainable.safetensors', 'eval.json', 'summary.json', 'train.log']);
+const RUN_ENTRIES = new Set(['checkpoints', 'metrics.jsonl', 'report.html', 'config.json', 'adapter', 'trainable.safetensors', 'eval.json', 'summary.json', 'train.log', 'norm_stats.json']);
 
 async function entries(dir: string): Promise<string[] | null> {
   try {
