@@ -1,34 +1,11 @@
 // torch dtype names (as checkpoint-io's .pt reader reports them) <-> safetensors dtypes, and the
 // output dtype option.
-import { castFloat, DTYPE_ITEMSIZE, numel, type Dtype } from '@vla-lora/checkpoint-io';
+import { castFloat, DTYPE_ITEMSIZE, numel, torchToSafetensorsDtype as ptToSafetensorsDtype, type Dtype, type TorchDtype } from '@vla-lora/checkpoint-io';
 import { ZeroMergeUsageError } from './errors.js';
 
-const TORCH_TO_ST: Record<string, Dtype> = {
-  float64: 'F64',
-  double: 'F64',
-  float32: 'F32',
-  float: 'F32',
-  float16: 'F16',
-  half: 'F16',
-  bfloat16: 'BF16',
-  int64: 'I64',
-  long: 'I64',
-  int32: 'I32',
-  int: 'I32',
-  int16: 'I16',
-  short: 'I16',
-  int8: 'I8',
-  uint8: 'U8',
-  uint16: 'U16',
-  uint32: 'U32',
-  uint64: 'U64',
-  bool: 'BOOL',
-  float8_e4m3fn: 'F8_E4M3',
-  float8_e5m2: 'F8_E5M2',
-};
-
-export function torchToSafetensorsDtype(torchDtype: string, what: string): Dtype {
-  const d = TORCH_TO_ST[torchDtype.replace(/^torch\./, '')];
+/** The safetensors dtype of a tensor read by checkpoint-io's .pt reader (its canonical torch names). */
+export function torchToSafetensorsDtype(torchDtype: TorchDtype, what: string): Dtype {
+  const d = ptToSafetensorsDtype(torchDtype);
   if (!d) throw new ZeroMergeUsageError(`${what}: torch dtype ${torchDtype} has no safetensors equivalent`);
   return d;
 }
