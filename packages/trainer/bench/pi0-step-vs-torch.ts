@@ -1,0 +1,160 @@
+// Benchmark (not a test): one pi0_libero_lora_tiny training step (loss forward + backward + global-norm
+// clip + our AdamW, at the config's batch size) on our backend vs the same model in PyTorch
+// (Debian's torch at /usr/bin/python3, via bench/torch_pi0_step.py on top of models' torch_pi0.py).
+//   npm run bench:torch -- [steps=20] [warmup=2]        (VLA_BACKEND=wasm|cpu|auto, default: the config's)
+// The model is built as training builds it (buildPi0, LoRA injected, freeze policy), one batch from
+// the synthetic dataset, noise and flow times drawn once and passed to both sides, so both do the
+// identical work every step. Before the figures mean anything the two must agree on the loss for the
+// same weights: at init (lora_B = 0) and after the timed steps (lora_B != 0, weights copied over).
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { registerAllGradients } from '@vla-lora/tfjs-backend';
+
+await registerAllGradients();
+const tf = await import('@tensorflow/tfjs-core');
+const t = await import('../src/index.js');
+const { namedParameters } = await import('@vla-lora/lora-core');
+const { savePi0Weights, sampleNoise, sampleFlowTime } = await import('@vla-lora/models');
+const { writeSafetensors } = await import('@vla-lora/checkpoint-io');
+const { pi0Variants } = await import('@vla-lora/gemma-config');
+type Tensor = import('@tensorflow/tfjs-core').Tensor;
+type SafetensorsEntry = import('@vla-lora/checkpoint-io').SafetensorsEntry;
+
+const steps = Number(process.argv[2] ?? 20);
+const warmup = Number(process.argv[3] ?? 2);
+const threads = (process.env['TORCH_THREADS'] ?? '1,2').split(',').map(Number);
+const TOL = 1e-5;
+const PY = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./torch_pi0_step.py', import.meta.url));
+
+const cfg = t.getTrainConfig('pi0_libero_lora_tiny');
+const B = cfg.data.batchSize;
+const info = await t.ensureBackend(process.env['VLA_BACKEND'] ?? cfg.backend);
+const logger = t.createLogger({ mode: 'silent' });
+const dataRoot = process.env['VLA_DATA_ROOT'] ?? '../../data';
+await t.ensureDataset(cfg, dataRoot, logger);
+await t.computeNormStatsForConfig(cfg, dataRoot, logger);
+
+// the model as trainPi0 builds it: seeded init, LoRA injected, frozen by the config's policy
+const built = await t.buildPi0(cfg);
+const all = new Map(namedParameters(built.policy));
+const { trainable } = t.freezeWithPolicy(all, t.freezePolicyFor(cfg), logger);
+const stats = await t.loadNormStatsFor(cfg, dataRoot);
+const view = await t.openView(cfg, dataRoot, 'train', stats);
+const tok = new t.WordHashTokenizer(built.pi0.vocabSize, built.pi0.maxTokenLen);
+const data = new t.Pi0DataSource(view, built.pi0, tok, B, cfg.trainer.seed);
+const batch = await data.next();
+const rng = new t.RngStreams(cfg.trainer.seed);
+const [, H, A] = batch.actions.shape as [number, number, number];
+const noise = sampleNoise(rng.get('noise'), [B, H, A]);
+const times = sampleFlowTime(rng.get('time'), B);
+const lossOf = (): Tensor => tf.tidy(() => tf.mean(built.policy.computeLoss(batch, rng.get('noise'), { noise, times })));
+
+// which trainable tensors get a gradient: the trainer optimises exactly those (its preflight drops
+// the rest, e.g. LoRA in the last PaliGemma layer, whose prefix output pi0 never reads)
+const vars = [...trainable.values()].filter((v) => v.trainable);
+const nameOf = new Map([...trainable].map(([n, v]) => [v.name, n]));
+const probe = tf.variableGrads(() => lossOf() as import('@tensorflow/tfjs-core').Scalar, vars);
+const loss0 = (await probe.value.data())[0] as number;
+const optimizedNames = Object.keys(probe.grads).map((vn) => nameOf.get(vn) as string);
+probe.value.dispose();
+for (const g of Object.values(probe.grads)) g.dispose();
+const optimized = new Map(optimizedNames.map((n) => [n, trainable.get(n)!]));
+const optVars = [...optimized.values()];
+const o1 = cfg.optim;
+const hyper = { lr: o1.peakLr, betas: [o1.b1, o1.b2] as [number, number], eps: o1.eps, weightDecay: o1.weightDecay, maxNorm: o1.clipGradientNorm };
+
+// everything the torch side needs, written before any step changes the weights
+const tmp = await mkdtemp(join(tmpdir(), 'pi0-vs-torch-'));
+const isLora = (n: string): boolean => /\.lora_[AB]\./.test(n);
+const f32 = (name: string, x: Tensor | Float32Array, shape?: number[]): SafetensorsEntry => {
+  const d = x instanceof Float32Array ? x : (x.dataSync() as Float32Array);
+  return { name, dtype: 'F32', shape: shape ?? (x as Tensor).shape, data: new Uint8Array(Float32Array.from(d).buffer) };
+};
+await savePi0Weights(built.policy, join(tmp, 'base.safetensors'), { only: (n) => !isLora(n) });
+await savePi0Weights(built.policy, join(tmp, 'lora.safetensors'), { only: isLora });
+const inputs: SafetensorsEntry[] = [];
+batch.images.forEach((img, c) => {
+  inputs.push(f32(`image${c}`, img), f32(`image_mask${c}`, Float32Array.from(batch.imageMasks[c]!, Number), [B]));
+});
+inputs.push(f32('tokens', tf.cast(batch.tokens, 'float32')));
+inputs.push(f32('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [B, built.pi0.maxTokenLen]));
+inputs.push(f32('state', batch.state), f32('actions', batch.actions), f32('noise', noise), f32('time', times, [B]));
+await writeSafetensors(join(tmp, 'inputs.safetensors'), inputs);
+const { paligemma } = pi0Variants(built.pi0);
+await writeFile(
+  join(tmp, 'config.json'),
+  JSON.stringify({
+    heads: paligemma.numHeads, kv_heads: paligemma.numKvHeads, head_dim: paligemma.headDim, depth: paligemma.depth,
+    siglip_heads: built.pi0.siglip.numHeads, patch: built.pi0.siglip.patchSize, horizon: built.pi0.actionHorizon, num_steps: 10, eps: 1e-6, theta: 10000,
+    scalings: Object.fromEntries(built.inject.wrapped.map((w) => [w.name, w.scaling])),
+    optimized: optimizedNames,
+    optim: hyper,
+  }),
+);
+
+// our timed steps: exactly the trainer's step (variableGrads, loss read back, clip, AdamW)
+const adam = new t.AdamW(optimized, { lr: hyper.lr, betas: hyper.betas, eps: hyper.eps, weightDecay: hyper.weightDecay });
+const tsLosses: number[] = [];
+let ms = 0;
+for (let i = 0; i < warmup + steps; i++) {
+  const t0 = performance.now();
+  const { value, grads } = tf.variableGrads(() => lossOf() as import('@tensorflow/tfjs-core').Scalar, optVars);
+  tsLosses.push((await value.data())[0] as number);
+  value.dispose();
+  const named = new Map(Object.entries(grads).map(([vn, g]) => [nameOf.get(vn) as string, g]));
+  const clipped = t.clipGradNorm(named, hyper.maxNorm);
+  adam.step(clipped.grads, hyper.lr);
+  for (const g of named.values()) g.dispose();
+  for (const g of clipped.grads.values()) if (!g.isDisposed) g.dispose();
+  if (i >= warmup) ms += performance.now() - t0;
+}
+const tsMs = ms / steps;
+const lossAfterT = lossOf();
+const lossAfter = (await lossAfterT.data())[0] as number;
+lossAfterT.dispose();
+await savePi0Weights(built.policy, join(tmp, 'trained.safetensors'), { only: (n) => optimized.has(n) });
+
+interface TorchOut {
+  torch: string;
+  loss_init: number;
+  loss_trained: number;
+  runs: Array<{ threads: number; ms_per_step: number; losses: number[] }>;
+}
+let out: TorchOut;
+try {
+  execFileSync(PY, [SCRIPT, tmp, String(steps), String(warmup), threads.join(',')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_800_000 });
+  out = JSON.parse(await readFile(join(tmp, 'out.json'), 'utf8')) as TorchOut;
+} finally {
+  await rm(tmp, { recursive: true, force: true });
+}
+
+const d0 = Math.abs(out.loss_init - loss0);
+const d1 = Math.abs(out.loss_trained - lossAfter);
+console.log(`pi0_libero_lora_tiny: batch ${B}, ${optimized.size} optimized tensors (${trainable.size} trainable by the freeze policy), ${warmup} warm-up + ${steps} timed steps of loss fwd+bwd + clip ${hyper.maxNorm} + AdamW(lr ${hyper.lr}, betas ${hyper.betas.join('/')}, wd ${hyper.weightDecay})`);
+console.log(`loss at init (lora_B = 0)        ours ${loss0.toFixed(8)}  torch ${out.loss_init.toFixed(8)}  |diff| ${d0.toExponential(2)}`);
+console.log(`loss after our ${warmup + steps} steps (LoRA on) ours ${lossAfter.toFixed(8)}  torch ${out.loss_trained.toFixed(8)}  |diff| ${d1.toExponential(2)}  (torch evaluates our trained weights)`);
+for (const r of out.runs) {
+  const dTraj = Math.max(...r.losses.map((l, i) => Math.abs(l - tsLosses[i]!)));
+  console.log(`loss trajectory, torch ${r.threads} thread(s) vs ours, max |diff| over ${r.losses.length} steps: ${dTraj.toExponential(2)} (final: ours ${tsLosses.at(-1)!.toFixed(6)}, torch ${r.losses.at(-1)!.toFixed(6)})`);
+}
+const agree = d0 < TOL && d1 < TOL;
+console.log(agree ? `same model: both losses agree to < ${TOL}` : `WARNING: losses differ by more than ${TOL}; the timings below do not compare the same model`);
+
+const rows: string[][] = [['backend', 'threads', 'ms/step', 'samples/s', 'ratio (ours / this)']];
+const sps = (m: number): number => (B * 1000) / m;
+const ourThreads = info.description.match(/(\d+)\s*thread/)?.[1] ?? '-';
+rows.push([`ours: ${info.name}`, ourThreads, tsMs.toFixed(1), sps(tsMs).toFixed(2), '1.00']);
+for (const r of out.runs) rows.push([`torch ${out.torch} (CPU)`, String(r.threads), r.ms_per_step.toFixed(1), sps(r.ms_per_step).toFixed(2), (sps(tsMs) / sps(r.ms_per_step)).toFixed(2)]);
+const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+console.log('');
+for (const r of rows) console.log(r.map((s, c) => (c === 0 ? s.padEnd(w[c]!) : s.padStart(w[c]!))).join('  '));
+console.log('');
+console.log(`ours: ${info.description}`);
+console.log(`load average (1/5/15 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
+console.log("torch: Debian's python3-torch, which is linked against the reference BLAS (no OpenBLAS/MKL): a correctness oracle more than a fair speed peer; a pip/conda torch with MKL or OpenBLAS would be faster.");
+data.disposeBatch(batch);
+if (!agree) process.exitCode = 1;
