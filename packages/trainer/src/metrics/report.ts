@@ -20,7 +20,7 @@ function fmt(x: number): string {
 export function lineChartSvg(points: Array<[number, number]>, opts: { title: string; yLabel: string; logY?: boolean; width?: number; height?: number }): string {
   const W = opts.width ?? 640;
   const H = opts.height ?? 260;
-  const m = { l: 64, r: 16, t: 28, b: 36 };
+  const m = { l: 80, r: 16, t: 28, b: 36 }; // room for 8-character tick labels beside the rotated axis title
   const pts = points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!opts.logY || y > 0));
   const head = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(opts.title)}">` +
     `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14" font-family="sans-serif">${esc(opts.title)}</text>`;
@@ -53,7 +53,7 @@ export function lineChartSvg(points: Array<[number, number]>, opts: { title: str
   return `${head}${ticks.join('')}` +
     `<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/><line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>` +
     `<text x="${W / 2}" y="${H - 4}" text-anchor="middle" font-size="12" font-family="sans-serif">step</text>` +
-    `<text x="14" y="${H / 2}" text-anchor="middle" font-size="12" font-family="sans-serif" transform="rotate(-90 14 ${H / 2})">${esc(opts.yLabel)}</text>` +
+    `<text x="12" y="${H / 2}" text-anchor="middle" font-size="12" font-family="sans-serif" transform="rotate(-90 12 ${H / 2})">${esc(opts.yLabel)}</text>` +
     `<path d="${path}" fill="none" stroke="#1f77b4" stroke-width="1.5"/></svg>`;
 }
 
