@@ -1,8 +1,7 @@
 // zero-merge's main job: a DeepSpeed ZeRO checkpoint -> safetensors (one file, or shards + index),
 // gathered one tensor at a time, written to a temp name and renamed into place at the end.
-import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { numel, withAtomicDir, writeSafetensors, writeSafetensorsSharded, type SafetensorsEntry } from '@vla-lora/checkpoint-io';
+import { numel, pathExists, withAtomicDir, writeSafetensors, writeSafetensorsSharded, type SafetensorsEntry } from '@vla-lora/checkpoint-io';
 import { openZeroCheckpoint, type ZeroCheckpoint } from './checkpoint.js';
 import { convertBytes, itemsizeOf, outputDtype, type OutputDtype } from './dtypes.js';
 import { OutputExistsError, ZeroMergeUsageError } from './errors.js';
@@ -75,10 +74,6 @@ export function toEntries(tensors: ReconstructedTensor[], dtype: OutputDtype, on
   });
 }
 
-async function exists(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => null)) !== null;
-}
-
 /** Selects the tensors to write (exclude-frozen and the name filter applied). */
 export function selectTensors(tensors: ReconstructedTensor[], include: string[] = [], exclude: string[] = []): ReconstructedTensor[] {
   const keep = nameFilter(include, exclude);
@@ -102,7 +97,7 @@ export async function consolidate(checkpoint: string, output: string, opts: Cons
   if (opts.maxShardSize !== undefined && out.endsWith('.safetensors')) {
     throw new ZeroMergeUsageError(`${out} is a single file; to shard past a maximum size, give an output directory instead`);
   }
-  if (!opts.overwrite && (await exists(out))) throw new OutputExistsError(`${out} already exists; remove it or pass --overwrite (overwrite: true)`);
+  if (!opts.overwrite && (await pathExists(out))) throw new OutputExistsError(`${out} already exists; remove it or pass --overwrite (overwrite: true)`);
   const ck: ZeroCheckpoint = await openZeroCheckpoint(checkpoint, opts.tag !== undefined ? { tag: opts.tag } : {});
   try {
     const rec = reconstruct(ck, { excludeFrozen: opts.excludeFrozen ?? false, ...(opts.windowBytes ? { windowBytes: opts.windowBytes } : {}) });

@@ -1,7 +1,8 @@
 // Finding the files of a DeepSpeed checkpoint: the `latest` tag (or --tag), the optimizer and model
 // state files of every rank, their name prefix (bf16_ or none), and what is missing or extra.
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isDirectory, isFile } from '@vla-lora/checkpoint-io';
 import { CheckpointNotFoundError, RankFilesError, UnsupportedCheckpointError } from './errors.js';
 
 const OPTIM_RE = /^(.*?)zero_pp_rank_(\d+)_mp_rank_(\d+)_optim_states\.pt$/;
@@ -29,14 +30,6 @@ export interface CheckpointLocation {
   names: string[];
 }
 
-async function isDir(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => null))?.isDirectory() ?? false;
-}
-
-async function isFile(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => null))?.isFile() ?? false;
-}
-
 function hasStates(names: string[]): boolean {
   return names.some((n) => n.endsWith('_optim_states.pt') || n.endsWith('_model_states.pt'));
 }
@@ -52,7 +45,7 @@ async function subdirsWithStates(dir: string): Promise<string[]> {
 /** Resolves `path` (a checkpoint dir with `latest`, or a tag dir) and lists its rank files. */
 export async function locateCheckpoint(path: string, opts: { tag?: string } = {}): Promise<CheckpointLocation> {
   const root = resolve(path);
-  if (!(await isDir(root))) throw new CheckpointNotFoundError(`${root} is not a directory; pass the checkpoint directory (the one holding "latest") or a global_step* tag directory`);
+  if (!(await isDirectory(root))) throw new CheckpointNotFoundError(`${root} is not a directory; pass the checkpoint directory (the one holding "latest") or a global_step* tag directory`);
   let checkpointDir: string;
   let tag: string;
   let tagSource: CheckpointLocation['tagSource'];
@@ -78,7 +71,7 @@ export async function locateCheckpoint(path: string, opts: { tag?: string } = {}
     );
   }
   const tagDir = join(checkpointDir, tag);
-  if (!(await isDir(tagDir))) {
+  if (!(await isDirectory(tagDir))) {
     const candidates = await subdirsWithStates(checkpointDir);
     throw new CheckpointNotFoundError(
       `tag directory ${tagDir} does not exist (tag ${JSON.stringify(tag)} from ${tagSource === 'latest' ? join(checkpointDir, 'latest') : '--tag'})` +

@@ -3,9 +3,10 @@
 // rename over the destination, fsync the directory so that the rename itself is durable.
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AtomicWriteError } from './errors.js';
+import { pathExists } from './stat.js';
 
 function tempSibling(finalPath: string, tag: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -112,16 +113,6 @@ async function fsyncTree(dir: string): Promise<void> {
   await fsyncDir(dir);
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
-
 /**
  * Builds a whole directory atomically: `fill(tmpDir)` writes into a fresh temp sibling of
  * `finalDir`; every file is fsynced, then the directory is renamed into place. If `finalDir`
@@ -147,7 +138,7 @@ export async function withAtomicDir<T>(
     throw err;
   }
   const replace = opts.replace ?? true;
-  if (await exists(finalDir)) {
+  if (await pathExists(finalDir)) {
     if (!replace) {
       await rm(tmpDir, { recursive: true, force: true });
       throw new AtomicWriteError(`${finalDir} already exists; remove it or pass { replace: true }`);

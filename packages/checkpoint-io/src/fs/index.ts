@@ -1,4 +1,5 @@
 // Public API of checkpoint-io's fs module.
 export { writeFileAtomic, withAtomicDir, createAtomicFile, fsyncDir } from './atomic.js';
 export type { AtomicFile } from './atomic.js';
+export { pathExists, isDirectory, isFile } from './stat.js';
 export { AtomicWriteError } from './errors.js';

@@ -2,6 +2,7 @@
 // and reads it back. The step always comes from trainer_state.json.
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { isDirectory, pathExists } from '../fs/stat.js';
 import { loadPeftAdapter } from '../peft/index.js';
 import { diffConfigKeys, hashConfig } from './config-hash.js';
 import {
@@ -40,28 +41,10 @@ export interface LoadCheckpointOptions extends ResolveOptions {
   allowConfigMismatch?: boolean;
 }
 
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
 
 /** The pieces of a step directory that are missing (empty when whole). */
 export async function missingPieces(stepDir: string): Promise<string[]> {
-  if (!(await exists(join(stepDir, TRAINER_STATE_FILE)))) return [TRAINER_STATE_FILE];
+  if (!(await pathExists(join(stepDir, TRAINER_STATE_FILE)))) return [TRAINER_STATE_FILE];
   const state = await readTrainerState(join(stepDir, TRAINER_STATE_FILE));
   const missing: string[] = [];
   const required = new Set([OPTIMIZER_FILE, ...Object.keys(state.files)]);
@@ -112,7 +95,7 @@ export async function resolveCheckpoint(checkpointsDir: string, opts: ResolveOpt
       throw new CheckpointPointerError(`${join(root, LATEST_POINTER)} contains ${JSON.stringify(pointer)}, not a step directory name like "step-000250"; fix or delete the file`);
     }
     const dir = join(root, pointer);
-    if (await isDir(dir)) return { dir, warnings };
+    if (await isDirectory(dir)) return { dir, warnings };
     const fallback = await newestComplete(root);
     if (opts.onMissingLatest === 'newest-complete' && fallback) {
       warnings.push(`latest names ${pointer}, which does not exist; resuming from the newest complete checkpoint ${basename(fallback)}`);
