@@ -8,20 +8,12 @@ import type { RopeTables } from '../ops/rope.js';
 import type { SpecBook } from '../params/spec-book.js';
 import { ModelConfigError, SpecMismatchError } from '../errors.js';
 import { GemmaAttention } from './attention.js';
+import type { GemmaConfig } from './config.js';
 import { GemmaDecoderLayer } from './decoder-layer.js';
 import { GemmaMLP } from './mlp.js';
 
 /** What the forward pass needs beyond the shapes the specs give. */
-export interface GemmaStackConfig {
-  numLayers: number;
-  numHeads: number;
-  numKvHeads: number;
-  headDim: number;
-  rmsNormEps: number;
-  ropeTheta: number;
-  /** Attention scale (head_dim^-0.5 for Gemma). */
-  attnScale: number;
-}
+export type GemmaStackConfig = Pick<GemmaConfig, 'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim' | 'rmsNormEps' | 'ropeTheta' | 'attnScale'>;
 
 export class GemmaModel extends ModuleBase {
   readonly hiddenSize: number;
