@@ -33,7 +33,12 @@ const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
 const K = (s: string): Buffer => Buffer.from(s);
 const nd = (dtype: string, shape: number[], bytes: Uint8Array): Map<Buffer, unknown> =>
-  new Map<Buffer, unknown>([[K('__ndarray__'), true], [K('data'), Buffer.from(bytes)], [K('dtype'), dtype], [K('shape'), shape]]);
+  new Map<Buffer, unknown>([
+    [K('__ndarray__'), true],
+    [K('data'), Buffer.from(bytes)],
+    [K('dtype'), dtype],
+    [K('shape'), shape],
+  ]);
 
 function requestFrame(seed: number): Uint8Array {
   const r = new Philox(seed, 5);
@@ -95,10 +100,14 @@ const ms = (x: number): string => x.toFixed(2).padStart(9);
 const mb = (x: number): string => `${(x / 2 ** 20).toFixed(1)} MiB`;
 
 const root = await mkdtemp(join(tmpdir(), 'vla-serve-bench-'));
-const child = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [root, BACKEND, MERGE ? 'merge' : 'plain'], {
-  execArgv: ['--import', 'tsx', '--expose-gc'],
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
+const child = fork(
+  fileURLToPath(new URL('./server-child.ts', import.meta.url)),
+  [root, BACKEND, MERGE ? 'merge' : 'plain'],
+  {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  },
+);
 const ask = <T>(cmd: string, extra: Record<string, unknown> = {}): Promise<T> =>
   new Promise((resolve) => {
     const on = (m: { cmd: string } & T): void => {
@@ -110,7 +119,9 @@ const ask = <T>(cmd: string, extra: Record<string, unknown> = {}): Promise<T> =>
     child.on('message', on);
     child.send({ cmd, ...extra });
   });
-const ready = await new Promise<{ port: number; floorPort: number; backend: string; lora: string }>((resolve) => child.once('message', (m) => resolve(m as never)));
+const ready = await new Promise<{ port: number; floorPort: number; backend: string; lora: string }>((resolve) =>
+  child.once('message', (m) => resolve(m as never)),
+);
 const url = `ws://127.0.0.1:${ready.port}`;
 console.log(`${ready.backend}; tiny pi0 (pi0_libero_lora_tiny), ${ready.lora}; 10 Euler steps, horizon 10`);
 
@@ -137,7 +148,9 @@ const drive = async (until: number): Promise<void> => {
         done++;
         if (done % 1000 === 0) {
           void ask<{ memory: Record<string, number> }>('memory').then(({ memory: m }) =>
-            process.stderr.write(`  memory after ${m['requests']} requests: rss ${mb(m['rss']!)}, heapUsed ${mb(m['heapUsed']!)}, tfjs tensors ${m['tfTensors']}\n`),
+            process.stderr.write(
+              `  memory after ${m['requests']} requests: rss ${mb(m['rss']!)}, heapUsed ${mb(m['heapUsed']!)}, tfjs tensors ${m['tfTensors']}\n`,
+            ),
           );
         }
         await c.call(frames[(done + i) % frames.length]!);
@@ -160,12 +173,16 @@ const m1 = (await ask<{ memory: Record<string, number> }>('memory')).memory;
   const rtts: number[] = [];
   for (let i = 0; i < 1000; i++) rtts.push((await c.call(frames[i % frames.length]!)).rtt);
   c.close();
-  console.log(`\nprotocol alone (request validated, fixed 10x7 reply, 1 client, 1000 requests): round trip p50 ${pct(rtts, 50).toFixed(3)} ms, p99 ${pct(rtts, 99).toFixed(3)} ms`);
+  console.log(
+    `\nprotocol alone (request validated, fixed 10x7 reply, 1 client, 1000 requests): round trip p50 ${pct(rtts, 50).toFixed(3)} ms, p99 ${pct(rtts, 99).toFixed(3)} ms`,
+  );
 }
 
 const inproc = (await ask<{ times: number[] }>('in-process', { n: Math.max(10, SINGLE) })).times;
 console.log('\nlevel            requests  p50 ms    p99 ms     req/s   overhead p50 ms (rtt - infer_ms)');
-console.log(`in-process call  ${String(inproc.length).padStart(8)} ${ms(pct(inproc, 50))} ${ms(pct(inproc, 99))} ${(1000 / (inproc.reduce((a, b) => a + b, 0) / inproc.length)).toFixed(2).padStart(9)}`);
+console.log(
+  `in-process call  ${String(inproc.length).padStart(8)} ${ms(pct(inproc, 50))} ${ms(pct(inproc, 99))} ${(1000 / (inproc.reduce((a, b) => a + b, 0) / inproc.length)).toFixed(2).padStart(9)}`,
+);
 for (const n of LEVELS) {
   const clients = Array.from({ length: n }, () => new Client(url));
   await Promise.all(clients.map((c) => c.ready()));
@@ -188,15 +205,20 @@ for (const n of LEVELS) {
   );
   const wall = (performance.now() - t0) / 1000;
   clients.forEach((c) => c.close());
-  console.log(`${`${n} client${n > 1 ? 's' : ''}`.padEnd(16)} ${String(rtts.length).padStart(8)} ${ms(pct(rtts, 50))} ${ms(pct(rtts, 99))} ${(rtts.length / wall).toFixed(2).padStart(9)}   ${ms(pct(overhead, 50))}${n > 1 ? ' (includes queueing behind other clients)' : `; server side alone (prev_total_ms - infer_ms) p50 ${pct(serverSide, 50).toFixed(3)} ms`}`);
+  console.log(
+    `${`${n} client${n > 1 ? 's' : ''}`.padEnd(16)} ${String(rtts.length).padStart(8)} ${ms(pct(rtts, 50))} ${ms(pct(rtts, 99))} ${(rtts.length / wall).toFixed(2).padStart(9)}   ${ms(pct(overhead, 50))}${n > 1 ? ' (includes queueing behind other clients)' : `; server side alone (prev_total_ms - infer_ms) p50 ${pct(serverSide, 50).toFixed(3)} ms`}`,
+  );
 }
 
 await drive(TOTAL);
 const m2 = (await ask<{ memory: Record<string, number> }>('memory')).memory;
 c4.forEach((c) => c.close());
 console.log(`\nserver memory (after gc)   after ${m1['requests']} requests   after ${m2['requests']} requests`);
-for (const k of ['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers'] as const) console.log(`  ${k.padEnd(24)} ${mb(m1[k]!).padStart(14)}   ${mb(m2[k]!).padStart(14)}`);
-console.log(`  ${'tfjs tensors'.padEnd(24)} ${String(m1['tfTensors']).padStart(14)}   ${String(m2['tfTensors']).padStart(14)}`);
+for (const k of ['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers'] as const)
+  console.log(`  ${k.padEnd(24)} ${mb(m1[k]!).padStart(14)}   ${mb(m2[k]!).padStart(14)}`);
+console.log(
+  `  ${'tfjs tensors'.padEnd(24)} ${String(m1['tfTensors']).padStart(14)}   ${String(m2['tfTensors']).padStart(14)}`,
+);
 console.log(`  ${'tfjs bytes'.padEnd(24)} ${mb(m1['tfBytes']!).padStart(14)}   ${mb(m2['tfBytes']!).padStart(14)}`);
 
 const exited = new Promise((r) => child.once('exit', r));

@@ -13,8 +13,18 @@ const { makeTinyRun, tinyObservation } = await import('../src/testing/tiny-run.j
 const [root, backendName, merge] = process.argv.slice(2) as [string, string, string];
 const backend = await initBackend({ backend: backendName });
 const run = await makeTinyRun(root);
-const loaded = await loadPolicy({ config: run.config, baseWeights: run.baseDir, adapter: run.adapterDir, merge: merge === 'merge' });
-const served = new ServedPi0({ policy: loaded.policy, trainConfig: loaded.trainConfig, normStats: loaded.normStats, summary: loaded.summary });
+const loaded = await loadPolicy({
+  config: run.config,
+  baseWeights: run.baseDir,
+  adapter: run.adapterDir,
+  merge: merge === 'merge',
+});
+const served = new ServedPi0({
+  policy: loaded.policy,
+  trainConfig: loaded.trainConfig,
+  normStats: loaded.normStats,
+  summary: loaded.summary,
+});
 const server = await startPolicyServer({ policy: served, host: '127.0.0.1', port: 0 });
 // the protocol alone: the same server with a policy that only parses the request (same checks) and
 // returns a fixed chunk of the same shape
@@ -35,7 +45,16 @@ const floor = await startPolicyServer({
 function memory(): Record<string, number> {
   const m = process.memoryUsage();
   const t = tf.memory();
-  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, tfTensors: t.numTensors, tfBytes: t.numBytes, requests: served.requestCount };
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    tfTensors: t.numTensors,
+    tfBytes: t.numBytes,
+    requests: served.requestCount,
+  };
 }
 
 function inProcess(n: number): number[] {
@@ -68,4 +87,10 @@ process.on('message', (msg: { cmd: string; n?: number }) => {
     });
   }
 });
-process.send!({ cmd: 'ready', port: server.port, floorPort: floor.port, backend: backend.description, lora: loaded.summary.loraLine });
+process.send!({
+  cmd: 'ready',
+  port: server.port,
+  floorPort: floor.port,
+  backend: backend.description,
+  lora: loaded.summary.loraLine,
+});

@@ -19,9 +19,14 @@ export interface AdapterFit {
   ok: boolean;
 }
 
-const list = (xs: string[], n = 3): string => `${xs.slice(0, n).join(', ')}${xs.length > n ? `, … (${xs.length} in all)` : ''}`;
+const list = (xs: string[], n = 3): string =>
+  `${xs.slice(0, n).join(', ')}${xs.length > n ? `, … (${xs.length} in all)` : ''}`;
 
-export function checkAdapterFit(adapter: PeftAdapter, layers: Array<[string, LoraLinear]>, adapterName: string): AdapterFit {
+export function checkAdapterFit(
+  adapter: PeftAdapter,
+  layers: Array<[string, LoraLinear]>,
+  adapterName: string,
+): AdapterFit {
   const expected = new Map<string, number[]>();
   const byModule = new Map<string, LoraLinear>();
   for (const [name, l] of layers) {
@@ -39,10 +44,17 @@ export function checkAdapterFit(adapter: PeftAdapter, layers: Array<[string, Lor
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       wrongShape.push({ key, model: shape, file: [...t.shape] });
       const m = /^base_model\.model\.(.*)\.lora_A\./.exec(key);
-      if (m && t.shape.length === 2) rankMismatch.push({ module: m[1]!, modelRank: byModule.get(m[1]!)!.r, fileRank: t.shape[0]! });
+      if (m && t.shape.length === 2)
+        rankMismatch.push({ module: m[1]!, modelRank: byModule.get(m[1]!)!.r, fileRank: t.shape[0]! });
     }
   }
-  return { unexpected, missing, wrongShape, rankMismatch, ok: unexpected.length + missing.length + wrongShape.length === 0 };
+  return {
+    unexpected,
+    missing,
+    wrongShape,
+    rankMismatch,
+    ok: unexpected.length + missing.length + wrongShape.length === 0,
+  };
 }
 
 /** The refusal reason for a failed fit (empty string when it fits). */
@@ -56,17 +68,23 @@ export function describeAdapterFit(fit: AdapterFit, totalModules: number): strin
   }
   if (fit.missing.length > 0) {
     const modules = new Set(fit.missing.map((k) => k.replace(/\.lora_[AB]\..*$/, '')));
-    parts.push(`${modules.size} of the model's ${totalModules} wrapped modules get no LoRA weights from the file (missing ${list(fit.missing)})`);
+    parts.push(
+      `${modules.size} of the model's ${totalModules} wrapped modules get no LoRA weights from the file (missing ${list(fit.missing)})`,
+    );
   }
   if (fit.rankMismatch.length > 0) {
     const r = fit.rankMismatch[0]!;
-    parts.push(`rank mismatch in ${fit.rankMismatch.length} module(s): the config builds r=${r.modelRank} for ${r.module}, the adapter has r=${r.fileRank}`);
+    parts.push(
+      `rank mismatch in ${fit.rankMismatch.length} module(s): the config builds r=${r.modelRank} for ${r.module}, the adapter has r=${r.fileRank}`,
+    );
   }
   const rankModules = fit.rankMismatch.map((r) => `${PEFT_PREFIX}${r.module}.lora_`);
   const shapeOnly = fit.wrongShape.filter((w) => !rankModules.some((m) => w.key.startsWith(m)));
   if (shapeOnly.length > 0) {
     const w = shapeOnly[0]!;
-    parts.push(`${shapeOnly.length} tensor(s) with the wrong shape (e.g. ${w.key}: model [${w.model.join(', ')}], file [${w.file.join(', ')}])`);
+    parts.push(
+      `${shapeOnly.length} tensor(s) with the wrong shape (e.g. ${w.key}: model [${w.model.join(', ')}], file [${w.file.join(', ')}])`,
+    );
   }
   return parts.join('; ');
 }

@@ -4,16 +4,49 @@ import { ServeUsageError } from './errors.js';
 
 describe('parseServeArgs', () => {
   it('parses the serve flags with openpi-like defaults', () => {
-    const p = parseServeArgs(['--config', 'pi0_libero_lora_tiny', '--base-weights', 'b', '--adapter', 'a', '--merge', '--port', '0', '--max-frame-bytes', '4096', '--seed', '9']);
+    const p = parseServeArgs([
+      '--config',
+      'pi0_libero_lora_tiny',
+      '--base-weights',
+      'b',
+      '--adapter',
+      'a',
+      '--merge',
+      '--port',
+      '0',
+      '--max-frame-bytes',
+      '4096',
+      '--seed',
+      '9',
+    ]);
     expect(p).toEqual({
       kind: 'serve',
       args: {
-        config: 'pi0_libero_lora_tiny', baseWeights: 'b', seededBase: false, adapter: 'a', trainable: null, normStats: null, dataRoot: 'data',
-        merge: true, host: '0.0.0.0', port: 0, maxFrameBytes: 4096, backend: null, seed: 9, allowUntrained: false, verbose: false,
+        config: 'pi0_libero_lora_tiny',
+        baseWeights: 'b',
+        seededBase: false,
+        adapter: 'a',
+        trainable: null,
+        normStats: null,
+        dataRoot: 'data',
+        merge: true,
+        host: '0.0.0.0',
+        port: 0,
+        maxFrameBytes: 4096,
+        backend: null,
+        seed: 9,
+        allowUntrained: false,
+        verbose: false,
       },
     });
     const d = parseServeArgs(['--config', 'c', '--adapter', 'a', '--seeded-base', '--backend', 'cpu']);
-    expect(d.kind === 'serve' && d.args).toMatchObject({ port: 8000, maxFrameBytes: 64 * 1024 * 1024, seededBase: true, backend: 'cpu', merge: false });
+    expect(d.kind === 'serve' && d.args).toMatchObject({
+      port: 8000,
+      maxFrameBytes: 64 * 1024 * 1024,
+      seededBase: true,
+      backend: 'cpu',
+      merge: false,
+    });
   });
 
   it('help and list-configs', () => {

@@ -20,31 +20,52 @@ export interface ServeArgs {
   verbose: boolean;
 }
 
-export type ParsedServeArgs = { kind: 'serve'; args: ServeArgs } | { kind: 'help'; text: string } | { kind: 'list-configs' };
+export type ParsedServeArgs =
+  | { kind: 'serve'; args: ServeArgs }
+  | { kind: 'help'; text: string }
+  | { kind: 'list-configs' };
 
 function intIn(name: string, lo: number, hi: number): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`${name} must be an integer in [${lo}, ${hi}]`);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < lo || n > hi)
+      throw new InvalidArgumentError(`${name} must be an integer in [${lo}, ${hi}]`);
     return n;
   };
 }
 
 function program(): Command {
   return new Command('vla-serve')
-    .description('Serve a pi0 LoRA policy over openpi\'s WebSocket protocol; refuses adapters it cannot verify.')
+    .description("Serve a pi0 LoRA policy over openpi's WebSocket protocol; refuses adapters it cannot verify.")
     .option('--config <name>', 'train config name (the registry vla-train uses), e.g. pi0_libero_lora_tiny')
     .option('--base-weights <dir>', 'openpi PyTorch-layout base weights (model.safetensors or its directory)')
-    .option('--seeded-base', 'the base is the config\'s seeded init (a run trained without --base-weights)', false)
+    .option('--seeded-base', "the base is the config's seeded init (a run trained without --base-weights)", false)
     .option('--adapter <dir>', 'PEFT adapter directory, e.g. <run>/adapter')
     .option('--trainable <file>', 'trained non-LoRA weights (default: trainable.safetensors beside the adapter)')
-    .option('--norm-stats <file>', 'openpi norm_stats.json (default: beside the adapter, the run dir, then the dataset)')
+    .option(
+      '--norm-stats <file>',
+      'openpi norm_stats.json (default: beside the adapter, the run dir, then the dataset)',
+    )
     .option('--data-root <dir>', 'data root used by vla-train, to find the norm stats', 'data')
     .option('--merge', 'serve merged weights (B·A folded into the base)', false)
     .option('--host <host>', 'listen address (openpi serves on 0.0.0.0)', '0.0.0.0')
     .option('--port <n>', 'listen port (0 picks a free one)', intIn('--port', 0, 65535), 8000)
-    .option('--max-frame-bytes <n>', 'largest request frame; larger ones close that connection with 1009', intIn('--max-frame-bytes', 1024, 2 ** 31), 64 * 1024 * 1024)
-    .addOption(new Option('--backend <name>', 'tfjs backend (default: the config\'s)').choices(['auto', 'wasm', 'cpu', 'webgpu', 'tfjs-node', 'tfjs-node-gpu']))
+    .option(
+      '--max-frame-bytes <n>',
+      'largest request frame; larger ones close that connection with 1009',
+      intIn('--max-frame-bytes', 1024, 2 ** 31),
+      64 * 1024 * 1024,
+    )
+    .addOption(
+      new Option('--backend <name>', "tfjs backend (default: the config's)").choices([
+        'auto',
+        'wasm',
+        'cpu',
+        'webgpu',
+        'tfjs-node',
+        'tfjs-node-gpu',
+      ]),
+    )
     .option('--seed <n>', 'key of the per-request sampling noise', intIn('--seed', 0, 0xffffffff), 0)
     .option('--allow-untrained-adapter', 'serve an adapter whose lora_B are all zero', false)
     .option('--list-configs', 'print the config names and exit', false)
@@ -60,14 +81,29 @@ export function parseServeArgs(argv: string[]): ParsedServeArgs {
     cmd.parse(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return { kind: 'help', text: cmd.helpInformation() };
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help')
+        return { kind: 'help', text: cmd.helpInformation() };
       throw new ServeUsageError(`${err.message.replace(/^error: /, '')} (see vla-serve --help)`);
     }
     throw err;
   }
   const o = cmd.opts<{
-    config?: string; baseWeights?: string; seededBase: boolean; adapter?: string; trainable?: string; normStats?: string; dataRoot: string;
-    merge: boolean; host: string; port: number; maxFrameBytes: number; backend?: string; seed: number; allowUntrainedAdapter: boolean; listConfigs: boolean; verbose: boolean;
+    config?: string;
+    baseWeights?: string;
+    seededBase: boolean;
+    adapter?: string;
+    trainable?: string;
+    normStats?: string;
+    dataRoot: string;
+    merge: boolean;
+    host: string;
+    port: number;
+    maxFrameBytes: number;
+    backend?: string;
+    seed: number;
+    allowUntrainedAdapter: boolean;
+    listConfigs: boolean;
+    verbose: boolean;
   }>();
   if (o.listConfigs) return { kind: 'list-configs' };
   if (!o.config) throw new ServeUsageError('--config <name> is required (vla-serve --list-configs shows the names)');

@@ -19,7 +19,8 @@ import { makeTinyRun, tinyObservation, type TinyRun } from './testing/tiny-run.j
 
 const execFileAsync = promisify(execFile);
 const PY_CLIENT = fileURLToPath(new URL('./testing/libero_client.py', import.meta.url));
-const pythonOk = spawnSync('/usr/bin/python3', ['-c', 'import msgpack, websockets, numpy'], { stdio: 'ignore' }).status === 0;
+const pythonOk =
+  spawnSync('/usr/bin/python3', ['-c', 'import msgpack, websockets, numpy'], { stdio: 'ignore' }).status === 0;
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 let run: TinyRun;
@@ -36,11 +37,33 @@ afterAll(async () => {
   await tmp?.remove();
 });
 
-const serveArgs = (extra: string[] = []): string[] => ['--config', run.config, '--base-weights', run.baseDir, '--adapter', run.adapterDir, '--host', '127.0.0.1', '--port', '0', '--backend', 'wasm', ...extra];
+const serveArgs = (extra: string[] = []): string[] => [
+  '--config',
+  run.config,
+  '--base-weights',
+  run.baseDir,
+  '--adapter',
+  run.adapterDir,
+  '--host',
+  '127.0.0.1',
+  '--port',
+  '0',
+  '--backend',
+  'wasm',
+  ...extra,
+];
 
 /** The in-process answer: a fresh ServedPi0 on the reference policy, fed the same requests in order. */
-function inProcess(reqs: Array<{ seed: number; noise_seed?: number; drop?: string }>, serverSeed = 0): Array<Float32Array | string> {
-  const served = new ServedPi0({ policy: reference.policy, trainConfig: reference.trainConfig, normStats: reference.normStats, seed: serverSeed });
+function inProcess(
+  reqs: Array<{ seed: number; noise_seed?: number; drop?: string }>,
+  serverSeed = 0,
+): Array<Float32Array | string> {
+  const served = new ServedPi0({
+    policy: reference.policy,
+    trainConfig: reference.trainConfig,
+    normStats: reference.normStats,
+    seed: serverSeed,
+  });
   return reqs.map((r) => {
     const o = tinyObservation(r.seed);
     const obs: Record<string, unknown> = {
@@ -71,16 +94,39 @@ describe.skipIf(!pythonOk)('vla-serve with an openpi-style Python client', () =>
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
       const meta = (await (await fetch(`http://127.0.0.1:${port}/metadata`)).json()) as Record<string, unknown>;
-      expect(meta).toMatchObject({ config: run.config, action_horizon: 10, action_dim: 7, state_dim: 8, image_size: 32, lora: { tensors: 56, values: 25088, merged: false } });
+      expect(meta).toMatchObject({
+        config: run.config,
+        action_horizon: 10,
+        action_dim: 7,
+        state_dim: 8,
+        image_size: 32,
+        lora: { tensors: 56, values: 25088, merged: false },
+      });
 
-      const plan = [{ seed: 1 }, { seed: 2, drop: 'observation/wrist_image' }, { seed: 2, noise_seed: 123 }, { seed: 3 }, { seed: 1 }];
+      const plan = [
+        { seed: 1 },
+        { seed: 2, drop: 'observation/wrist_image' },
+        { seed: 2, noise_seed: 123 },
+        { seed: 3 },
+        { seed: 1 },
+      ];
       const payload = plan.map((r) => {
         const o = tinyObservation(r.seed);
-        return { image: Array.from(o.image), wrist_image: Array.from(o.wristImage), state: Array.from(o.state), prompt: o.prompt, size: 32, ...r };
+        return {
+          image: Array.from(o.image),
+          wrist_image: Array.from(o.wristImage),
+          state: Array.from(o.state),
+          prompt: o.prompt,
+          size: 32,
+          ...r,
+        };
       });
       const child = execFileAsync('/usr/bin/python3', [PY_CLIENT, `ws://127.0.0.1:${port}`], { encoding: 'utf8' });
       child.child.stdin!.end(JSON.stringify(payload));
-      const lines = (await child).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = (await child).stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines[0]).toMatchObject({ event: 'metadata', metadata: { action_horizon: 10, action_dim: 7 } });
       const want = inProcess(plan);
       const replies = lines.slice(1);
@@ -111,7 +157,12 @@ const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
 const K = (s: string): Buffer => Buffer.from(s);
 const nd = (dtype: string, shape: number[], bytes: Uint8Array): Map<Buffer, unknown> =>
-  new Map<Buffer, unknown>([[K('__ndarray__'), true], [K('data'), Buffer.from(bytes)], [K('dtype'), dtype], [K('shape'), shape]]);
+  new Map<Buffer, unknown>([
+    [K('__ndarray__'), true],
+    [K('data'), Buffer.from(bytes)],
+    [K('dtype'), dtype],
+    [K('shape'), shape],
+  ]);
 
 class JsClient {
   readonly ws: WebSocket;
@@ -207,10 +258,32 @@ describe('vla-serve on a run the trainer wrote', () => {
     const runDir = join(tmp.path, 'runs', 'smoke');
     await ensureDataset(cfg, dataRoot, logger);
     await computeNormStatsForConfig(cfg, dataRoot, logger);
-    const trained = await trainPi0({ config: cfg, runDir, dataRoot, resume: false, overwrite: true, logger, handleSignals: false });
+    const trained = await trainPi0({
+      config: cfg,
+      runDir,
+      dataRoot,
+      resume: false,
+      overwrite: true,
+      logger,
+      handleSignals: false,
+    });
     expect(trained.loop.stoppedBy).toBe('completed');
     const adapter = join(runDir, 'adapter');
-    const p = spawnServe(['--config', cfg.name, '--seeded-base', '--adapter', adapter, '--data-root', dataRoot, '--host', '127.0.0.1', '--port', '0', '--backend', 'wasm']);
+    const p = spawnServe([
+      '--config',
+      cfg.name,
+      '--seeded-base',
+      '--adapter',
+      adapter,
+      '--data-root',
+      dataRoot,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--backend',
+      'wasm',
+    ]);
     const local = await loadPolicy({ config: cfg.name, seededBase: true, adapter, dataRoot });
     try {
       const port = await p.listening;
@@ -220,7 +293,11 @@ describe('vla-serve on a run the trainer wrote', () => {
       await c.open();
       c.send(4, 77);
       const got = await c.actions();
-      const served = new ServedPi0({ policy: local.policy, trainConfig: local.trainConfig, normStats: local.normStats });
+      const served = new ServedPi0({
+        policy: local.policy,
+        trainConfig: local.trainConfig,
+        normStats: local.normStats,
+      });
       const o = tinyObservation(4);
       const want = served.infer({
         'observation/image': uint8NdArray(o.image, [32, 32, 3]),
@@ -249,13 +326,38 @@ describe('vla-serve refuses to start', () => {
   };
 
   it('on the ZeRO-3 40-byte placeholder adapter, an adapter for another model, and a different rank', async () => {
-    const placeholder = await copyDir(join(FIXTURES, 'zero/zero3-w4-bf16/checkpoint-5000'), join(tmp.path, 'placeholder'));
+    const placeholder = await copyDir(
+      join(FIXTURES, 'zero/zero3-w4-bf16/checkpoint-5000'),
+      join(tmp.path, 'placeholder'),
+    );
     const rank4 = await editedAdapter(run.adapterDir, join(tmp.path, 'rank4'), (a) => cutRank(a, 4));
-    const common = ['--config', run.config, '--base-weights', run.baseDir, '--trainable', run.trainablePath, '--norm-stats', run.normStatsPath, '--port', '0', '--backend', 'wasm'];
+    const common = [
+      '--config',
+      run.config,
+      '--base-weights',
+      run.baseDir,
+      '--trainable',
+      run.trainablePath,
+      '--norm-stats',
+      run.normStatsPath,
+      '--port',
+      '0',
+      '--backend',
+      'wasm',
+    ];
     await Promise.all([
-      refused([...common, '--adapter', placeholder], /^vla-serve: AdapterRefusedError: refusing adapter .*adapter_model\.safetensors \(40 bytes\) holds no tensors .*ZeRO/m),
-      refused([...common, '--adapter', join(FIXTURES, 'peft-tiny-gemma/adapter')], /AdapterRefusedError: .*28 adapter tensor\(s\) belong to no LoRA-wrapped module of this model .*another model or other target modules; 28 of the model's 28 wrapped modules get no LoRA weights/),
-      refused([...common, '--adapter', rank4], /AdapterRefusedError: .*rank mismatch in 28 module\(s\): the config builds r=8 for .*, the adapter has r=4/),
+      refused(
+        [...common, '--adapter', placeholder],
+        /^vla-serve: AdapterRefusedError: refusing adapter .*adapter_model\.safetensors \(40 bytes\) holds no tensors .*ZeRO/m,
+      ),
+      refused(
+        [...common, '--adapter', join(FIXTURES, 'peft-tiny-gemma/adapter')],
+        /AdapterRefusedError: .*28 adapter tensor\(s\) belong to no LoRA-wrapped module of this model .*another model or other target modules; 28 of the model's 28 wrapped modules get no LoRA weights/,
+      ),
+      refused(
+        [...common, '--adapter', rank4],
+        /AdapterRefusedError: .*rank mismatch in 28 module\(s\): the config builds r=8 for .*, the adapter has r=4/,
+      ),
     ]);
   }, 120_000);
 });

@@ -24,7 +24,12 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => tmp?.remove());
 
-const opts = (over: Partial<LoadPolicyOptions> = {}): LoadPolicyOptions => ({ config: run.config, baseWeights: run.baseDir, adapter: run.adapterDir, ...over });
+const opts = (over: Partial<LoadPolicyOptions> = {}): LoadPolicyOptions => ({
+  config: run.config,
+  baseWeights: run.baseDir,
+  adapter: run.adapterDir,
+  ...over,
+});
 
 function request(seed: number) {
   const o = tinyObservation(seed);
@@ -55,9 +60,16 @@ describe('loadPolicy', () => {
       const headsFile = await fileCounts(run.trainablePath);
       const layers = loraLayers(loaded.policy);
       expect(adapterFile.tensors).toBe(2 * layers.length);
-      expect(loaded.summary.lora).toMatchObject({ tensors: adapterFile.tensors, values: adapterFile.values, modules: layers.length, merged: false });
+      expect(loaded.summary.lora).toMatchObject({
+        tensors: adapterFile.tensors,
+        values: adapterFile.values,
+        modules: layers.length,
+        merged: false,
+      });
       expect(loaded.summary.heads).toMatchObject({ tensors: headsFile.tensors, values: headsFile.values });
-      expect(loaded.summary.loraLine).toBe(`LoRA: ${adapterFile.tensors} tensors, ${adapterFile.values.toLocaleString('en-US')} values, unmerged`);
+      expect(loaded.summary.loraLine).toBe(
+        `LoRA: ${adapterFile.tensors} tensors, ${adapterFile.values.toLocaleString('en-US')} values, unmerged`,
+      );
       expect(lines.some((l) => l.startsWith(loaded.summary.loraLine))).toBe(true);
       expect(lines.some((l) => /^trained heads: 10 tensors/.test(l))).toBe(true);
       expect(lines.some((l) => /^trainable params: /.test(l))).toBe(true);
@@ -100,7 +112,11 @@ describe('loadPolicy', () => {
   it('does not leak tensors per request', async () => {
     const loaded = await loadPolicy(opts());
     try {
-      const served = new ServedPi0({ policy: loaded.policy, trainConfig: loaded.trainConfig, normStats: loaded.normStats });
+      const served = new ServedPi0({
+        policy: loaded.policy,
+        trainConfig: loaded.trainConfig,
+        normStats: loaded.normStats,
+      });
       served.infer(request(1));
       const before = tf.memory().numTensors;
       for (let i = 0; i < 3; i++) served.infer(request(i));
@@ -112,12 +128,19 @@ describe('loadPolicy', () => {
 });
 
 describe('--seeded-base', () => {
-  it('loads an adapter trained on the config\'s seeded base (no base weights file)', async () => {
+  it("loads an adapter trained on the config's seeded base (no base weights file)", async () => {
     const dir = await editedAdapter(run.adapterDir, join(tmp.path, 'seeded', 'adapter'), (a) => {
       (a.config as unknown as Record<string, unknown>)['base_model_name_or_path'] = 'vla-lora:pi0_tiny_lora:seed42';
     });
     const lines: string[] = [];
-    const l = await loadPolicy({ config: run.config, seededBase: true, adapter: dir, trainable: run.trainablePath, normStats: run.normStatsPath, log: (x) => lines.push(x) });
+    const l = await loadPolicy({
+      config: run.config,
+      seededBase: true,
+      adapter: dir,
+      trainable: run.trainablePath,
+      normStats: run.normStatsPath,
+      log: (x) => lines.push(x),
+    });
     try {
       expect(lines.some((x) => /^base weights: no --base-weights: seeded random init \(seed 42\)/.test(x))).toBe(true);
       expect(l.summary.lora.tensors).toBe(56);
@@ -130,7 +153,10 @@ describe('--seeded-base', () => {
 describe('loadPolicy refuses', () => {
   const refuses = async (o: LoadPolicyOptions, type: new (...a: never[]) => Error, re: RegExp): Promise<void> => {
     const before = tf.memory().numTensors;
-    const err = await loadPolicy(o).then(() => null, (e: unknown) => e);
+    const err = await loadPolicy(o).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(type);
     expect((err as Error).message).toMatch(re);
     expect(tf.memory().numTensors).toBe(before); // nothing half-built is left behind
@@ -142,27 +168,42 @@ describe('loadPolicy refuses', () => {
   });
 
   it('an adapter for another model (PEFT tiny Gemma fixture)', async () => {
-    await refuses(opts({ adapter: join(FIXTURES, 'peft-tiny-gemma/adapter') }), AdapterRefusedError, /belong to no LoRA-wrapped module of this model .*another model or other target modules/);
+    await refuses(
+      opts({ adapter: join(FIXTURES, 'peft-tiny-gemma/adapter') }),
+      AdapterRefusedError,
+      /belong to no LoRA-wrapped module of this model .*another model or other target modules/,
+    );
   });
 
   it('an adapter with a different rank', async () => {
     const dir = await editedAdapter(run.adapterDir, join(tmp.path, 'rank4'), (a) => cutRank(a, 4));
-    await refuses(opts({ adapter: dir }), AdapterRefusedError, /rank mismatch in 28 module\(s\): the config builds r=8 .* the adapter has r=4/);
+    await refuses(
+      opts({ adapter: dir }),
+      AdapterRefusedError,
+      /rank mismatch in 28 module\(s\): the config builds r=8 .* the adapter has r=4/,
+    );
   });
 
   it('an adapter covering only some of the wrapped modules', async () => {
     const dir = await editedAdapter(run.adapterDir, join(tmp.path, 'partial'), (a) => {
       for (const k of [...a.tensors.keys()]) if (/gemma_expert/.test(k)) a.tensors.delete(k);
     });
-    await refuses(opts({ adapter: dir }), AdapterRefusedError, /14 of the model's 28 wrapped modules get no LoRA weights/);
+    await refuses(
+      opts({ adapter: dir }),
+      AdapterRefusedError,
+      /14 of the model's 28 wrapped modules get no LoRA weights/,
+    );
   });
 
   it('an untrained adapter (every lora_B zero) unless allowed', async () => {
     const dir = await editedAdapter(run.adapterDir, join(tmp.path, 'zeroB'), (a) => {
-      for (const [k, t] of a.tensors) if (/lora_B/.test(k)) a.tensors.set(k, fromFloat32(new Float32Array(toFloat32(t).length), t.shape, 'F32'));
+      for (const [k, t] of a.tensors)
+        if (/lora_B/.test(k)) a.tensors.set(k, fromFloat32(new Float32Array(toFloat32(t).length), t.shape, 'F32'));
     });
     await refuses(opts({ adapter: dir }), AdapterRefusedError, /every lora_B \(28 modules\) is all zero/);
-    const l = await loadPolicy(opts({ adapter: dir, allowUntrained: true, trainable: run.trainablePath, normStats: run.normStatsPath }));
+    const l = await loadPolicy(
+      opts({ adapter: dir, allowUntrained: true, trainable: run.trainablePath, normStats: run.normStatsPath }),
+    );
     l.dispose();
   });
 
@@ -173,12 +214,20 @@ describe('loadPolicy refuses', () => {
       v[0] = NaN;
       a.tensors.set(k, fromFloat32(v, t.shape, 'F32'));
     });
-    await refuses(opts({ adapter: dir, trainable: run.trainablePath, normStats: run.normStatsPath }), AdapterRefusedError, /NaN\/Inf/);
+    await refuses(
+      opts({ adapter: dir, trainable: run.trainablePath, normStats: run.normStatsPath }),
+      AdapterRefusedError,
+      /NaN\/Inf/,
+    );
   });
 
   it('no trained heads beside the adapter, or heads that do not fit', async () => {
     const dir = await copyDir(run.adapterDir, join(tmp.path, 'lonely', 'adapter'));
-    await refuses(opts({ adapter: dir, normStats: run.normStatsPath }), AdapterRefusedError, /trains 10 non-LoRA tensors .* no trained copy was found/);
+    await refuses(
+      opts({ adapter: dir, normStats: run.normStatsPath }),
+      AdapterRefusedError,
+      /trains 10 non-LoRA tensors .* no trained copy was found/,
+    );
     const bad = join(tmp.path, 'bad-heads.safetensors');
     await writeSafetensors(bad, [{ name: 'state_proj.weight', dtype: 'F32', shape: [2, 2], data: new Uint8Array(16) }]);
     await refuses(opts({ trainable: bad }), AdapterRefusedError, /refusing trained heads .*state_proj\.weight/);
@@ -187,16 +236,29 @@ describe('loadPolicy refuses', () => {
   it('missing norm stats', async () => {
     const dir = await copyDir(run.runDir, join(tmp.path, 'nostats'));
     await rm(join(dir, 'norm_stats.json'));
-    await refuses(opts({ adapter: join(dir, 'adapter'), dataRoot: join(tmp.path, 'nodata') }), NormStatsRefusedError, /no norm stats found/);
+    await refuses(
+      opts({ adapter: join(dir, 'adapter'), dataRoot: join(tmp.path, 'nodata') }),
+      NormStatsRefusedError,
+      /no norm stats found/,
+    );
     const wrong = join(tmp.path, 'wide.json');
-    await writeFile(wrong, JSON.stringify({ norm_stats: { state: { mean: Array(40).fill(0), std: Array(40).fill(1) }, actions: { mean: [0], std: [1] } } }));
+    await writeFile(
+      wrong,
+      JSON.stringify({
+        norm_stats: { state: { mean: Array(40).fill(0), std: Array(40).fill(1) }, actions: { mean: [0], std: [1] } },
+      }),
+    );
     await refuses(opts({ normStats: wrong }), NormStatsRefusedError, /40 dims but the model takes at most 32/);
   });
 
   it('a missing adapter dir, no base, or --seeded-base for an adapter trained on other weights', async () => {
     await refuses(opts({ adapter: join(tmp.path, 'nope') }), AdapterRefusedError, /does not exist/);
     await refuses(opts({ baseWeights: null }), ServeUsageError, /--base-weights DIR .* or --seeded-base/);
-    await refuses(opts({ baseWeights: null, seededBase: true }), AdapterRefusedError, /--seeded-base builds vla-lora:pi0_tiny_lora:seed42, but the adapter was trained on/);
+    await refuses(
+      opts({ baseWeights: null, seededBase: true }),
+      AdapterRefusedError,
+      /--seeded-base builds vla-lora:pi0_tiny_lora:seed42, but the adapter was trained on/,
+    );
     await refuses(opts({ config: 'pi0_nope' }), ServeUsageError, /unknown config "pi0_nope".*pi0_libero_lora_tiny/);
   });
 });

@@ -16,9 +16,23 @@
 import { access, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadPeftAdapter, openSafetensors, verifyAdapter, type AdapterReport, type F32Tensor } from '@vla-lora/checkpoint-io';
+import {
+  loadPeftAdapter,
+  openSafetensors,
+  verifyAdapter,
+  type AdapterReport,
+  type F32Tensor,
+} from '@vla-lora/checkpoint-io';
 import { loadNormStats, type LiberoNormStats } from '@vla-lora/lerobot-data';
-import { applyAdapter, disposeModule, loraLayers, mergeLora, namedParameters, PEFT_PREFIX, setTraining } from '@vla-lora/lora-core';
+import {
+  applyAdapter,
+  disposeModule,
+  loraLayers,
+  mergeLora,
+  namedParameters,
+  PEFT_PREFIX,
+  setTraining,
+} from '@vla-lora/lora-core';
 import type { Pi0Policy } from '@vla-lora/models';
 import {
   assignTrainedWeights,
@@ -83,7 +97,11 @@ export interface LoadedPolicy {
   dispose(): void;
 }
 
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 type Pi0Config = Pi0Policy['config'];
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -104,12 +122,21 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     throw new ServeUsageError(errText(err).replace(/^\w+: /, ''), { cause: err });
   }
   if (!o.baseWeights && !o.seededBase) {
-    throw new ServeUsageError('say which base model the adapter applies to: --base-weights DIR (openpi PyTorch-layout model.safetensors), or --seeded-base for a run trained without --base-weights');
+    throw new ServeUsageError(
+      'say which base model the adapter applies to: --base-weights DIR (openpi PyTorch-layout model.safetensors), or --seeded-base for a run trained without --base-weights',
+    );
   }
   if (o.baseWeights && o.seededBase) throw new ServeUsageError('--base-weights and --seeded-base exclude each other');
   const adapterDir = resolve(o.adapter);
-  if (!(await stat(adapterDir).then((s) => s.isDirectory(), () => false))) {
-    throw new AdapterRefusedError(`adapter directory ${adapterDir} does not exist (pass the PEFT adapter dir, e.g. <run>/adapter)`);
+  if (
+    !(await stat(adapterDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
+    throw new AdapterRefusedError(
+      `adapter directory ${adapterDir} does not exist (pass the PEFT adapter dir, e.g. <run>/adapter)`,
+    );
   }
 
   // 1. the adapter on its own
@@ -139,14 +166,18 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
   try {
     built = await buildPi0(cfg, o.baseWeights ? { baseWeights: resolve(o.baseWeights) } : {});
   } catch (err) {
-    throw new BaseWeightsRefusedError(`cannot build ${cfg.model.pi0} for config ${cfg.name}: ${errText(err)}`, { cause: err });
+    throw new BaseWeightsRefusedError(`cannot build ${cfg.model.pi0} for config ${cfg.name}: ${errText(err)}`, {
+      cause: err,
+    });
   }
   const policy = built.policy;
   try {
     log(`config ${cfg.name}: ${built.pi0.name}, ${built.inject.count} LoRA-wrapped linear layers`);
     log(`base weights: ${built.weightsFrom}`);
     if (o.baseWeights && typeof baseName === 'string' && baseName.startsWith('vla-lora:')) {
-      warnings.push(`the adapter was trained on the seeded base ${baseName} but --base-weights ${o.baseWeights} was given`);
+      warnings.push(
+        `the adapter was trained on the seeded base ${baseName} but --base-weights ${o.baseWeights} was given`,
+      );
     }
 
     // 3. the adapter against the model
@@ -157,12 +188,17 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
       const modelLayers = loraLayers(policy).filter(([, l]) => l.adapterName === adapterName);
       const fit = checkAdapterFit(adapter, modelLayers, adapterName);
       if (!fit.ok) {
-        throw new AdapterRefusedError(`refusing adapter ${adapterDir} for config ${cfg.name} (${built.pi0.name}): ${describeAdapterFit(fit, modelLayers.length)}`);
+        throw new AdapterRefusedError(
+          `refusing adapter ${adapterDir} for config ${cfg.name} (${built.pi0.name}): ${describeAdapterFit(fit, modelLayers.length)}`,
+        );
       }
       loaded = applyAdapter(adapter, policy, { inject: false, adapterName, source: adapterDir }).loaded;
     } catch (err) {
       if (err instanceof AdapterRefusedError) throw err;
-      throw new AdapterRefusedError(`refusing adapter ${adapterDir} for config ${cfg.name} (${built.pi0.name}): ${errText(err)}`, { cause: err });
+      throw new AdapterRefusedError(
+        `refusing adapter ${adapterDir} for config ${cfg.name} (${built.pi0.name}): ${errText(err)}`,
+        { cause: err },
+      );
     }
 
     // 4. coverage, counted from what was loaded
@@ -191,7 +227,9 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     const heads = new Map([...all].filter(([n, v]) => v.trainable && !isLoraParam(n)));
     let headsSummary: LoadSummary['heads'] = null;
     if (heads.size > 0) {
-      const candidates = o.trainable ? [resolve(o.trainable)] : [join(adapterDir, 'trainable.safetensors'), join(dirname(adapterDir), 'trainable.safetensors')];
+      const candidates = o.trainable
+        ? [resolve(o.trainable)]
+        : [join(adapterDir, 'trainable.safetensors'), join(dirname(adapterDir), 'trainable.safetensors')];
       const file = await firstExisting(candidates);
       if (file === null) {
         throw new AdapterRefusedError(
@@ -201,7 +239,8 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
       const tensors = new Map<string, F32Tensor>();
       const reader = await openSafetensors(file);
       try {
-        for (const t of reader.list()) tensors.set(t.name, { shape: [...t.shape], data: await reader.readFloat32(t.name) });
+        for (const t of reader.list())
+          tensors.set(t.name, { shape: [...t.shape], data: await reader.readFloat32(t.name) });
       } finally {
         await reader.close();
       }
@@ -219,7 +258,11 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     // 6. norm stats
     const nsCandidates = o.normStats
       ? [resolve(o.normStats)]
-      : [join(adapterDir, 'norm_stats.json'), join(dirname(adapterDir), 'norm_stats.json'), normStatsPath(cfg, o.dataRoot ?? 'data')];
+      : [
+          join(adapterDir, 'norm_stats.json'),
+          join(dirname(adapterDir), 'norm_stats.json'),
+          normStatsPath(cfg, o.dataRoot ?? 'data'),
+        ];
     const nsFile = await firstExisting(nsCandidates);
     if (nsFile === null) {
       throw new NormStatsRefusedError(
@@ -234,7 +277,9 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     }
     for (const k of ['state', 'actions'] as const) {
       if (normStats[k].mean.length > built.pi0.actionDim) {
-        throw new NormStatsRefusedError(`${nsFile}: norm_stats.${k} has ${normStats[k].mean.length} dims but the model takes at most ${built.pi0.actionDim}; these stats belong to another dataset`);
+        throw new NormStatsRefusedError(
+          `${nsFile}: norm_stats.${k} has ${normStats[k].mean.length} dims but the model takes at most ${built.pi0.actionDim}; these stats belong to another dataset`,
+        );
       }
     }
 
@@ -242,15 +287,27 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     let merged = false;
     if (o.merge) {
       const n = mergeLora(policy, { safe: true });
-      if (n !== layers.length) throw new AdapterRefusedError(`merged ${n} of ${layers.length} LoRA layers; refusing to serve a half-merged model`);
+      if (n !== layers.length)
+        throw new AdapterRefusedError(
+          `merged ${n} of ${layers.length} LoRA layers; refusing to serve a half-merged model`,
+        );
       merged = true;
     }
     const ranks: Record<number, number> = {};
     for (const [, l] of layers) ranks[l.r] = (ranks[l.r] ?? 0) + 1;
     const loraLine = `LoRA: ${fmt(loaded.length)} tensors, ${fmt(values)} values, ${merged ? 'merged' : 'unmerged'}`;
-    log(`${loraLine} (${layers.length} modules, ranks ${Object.entries(ranks).map(([r, c]) => `r=${r}×${c}`).join(', ')}; from ${report.weightsFile}, verified)`);
-    if (headsSummary) log(`trained heads: ${headsSummary.tensors} tensors, ${fmt(headsSummary.values)} values (from ${headsSummary.file}, strict)`);
-    log(`norm stats: ${nsFile} (state ${normStats.state.mean.length} dims, actions ${normStats.actions.mean.length} dims${cfg.data.useDeltaActions ? ', delta actions -> absolute' : ''})`);
+    log(
+      `${loraLine} (${layers.length} modules, ranks ${Object.entries(ranks)
+        .map(([r, c]) => `r=${r}×${c}`)
+        .join(', ')}; from ${report.weightsFile}, verified)`,
+    );
+    if (headsSummary)
+      log(
+        `trained heads: ${headsSummary.tensors} tensors, ${fmt(headsSummary.values)} values (from ${headsSummary.file}, strict)`,
+      );
+    log(
+      `norm stats: ${nsFile} (state ${normStats.state.mean.length} dims, actions ${normStats.actions.mean.length} dims${cfg.data.useDeltaActions ? ', delta actions -> absolute' : ''})`,
+    );
     for (const w of warnings) log(`warning: ${w}`);
 
     return {

@@ -39,7 +39,9 @@ function image(obs: WireMap, key: string, size: number): Uint8Array {
     throw new BadRequestError(`"${key}" must be ${want}, got dtype ${v.dtype} (convert with image.astype(np.uint8))`);
   }
   if (v.shape.length !== 3 || v.shape[0] !== size || v.shape[1] !== size || v.shape[2] !== 3) {
-    throw new BadRequestError(`"${key}" must be ${want}, got shape [${v.shape.join(', ')}] (resize to the size the model was trained on)`);
+    throw new BadRequestError(
+      `"${key}" must be ${want}, got shape [${v.shape.join(', ')}] (resize to the size the model was trained on)`,
+    );
   }
   return v.data;
 }
@@ -63,15 +65,18 @@ export function parseLiberoRequest(obs: WireMap, shape: RequestShape): LiberoReq
   const wantState = `a float array of shape [${shape.stateDim}]`;
   if (s === undefined) throw new BadRequestError(`missing "${sk}": ${wantState}`);
   if (!(s instanceof NdArray)) throw new BadRequestError(`"${sk}" must be ${wantState}, got ${describe(s)}`);
-  if (!/^[<>=|]f[248]$/.test(s.dtype)) throw new BadRequestError(`"${sk}" must be ${wantState} (float16/32/64), got dtype ${s.dtype}`);
-  if (s.shape.length !== 1 || s.shape[0] !== shape.stateDim) throw new BadRequestError(`"${sk}" must be ${wantState}, got shape [${s.shape.join(', ')}]`);
+  if (!/^[<>=|]f[248]$/.test(s.dtype))
+    throw new BadRequestError(`"${sk}" must be ${wantState} (float16/32/64), got dtype ${s.dtype}`);
+  if (s.shape.length !== 1 || s.shape[0] !== shape.stateDim)
+    throw new BadRequestError(`"${sk}" must be ${wantState}, got shape [${s.shape.join(', ')}]`);
   const state = Float32Array.from(ndArrayToFloat64(s));
   const bad = state.findIndex((x) => !Number.isFinite(x));
   if (bad >= 0) throw new BadRequestError(`"${sk}"[${bad}] is ${state[bad]}; the state must be finite`);
 
   const pk = LIBERO_REQUEST_KEYS.prompt;
   let prompt = obs[pk];
-  if (prompt instanceof Uint8Array) prompt = Buffer.from(prompt.buffer, prompt.byteOffset, prompt.byteLength).toString('utf8');
+  if (prompt instanceof Uint8Array)
+    prompt = Buffer.from(prompt.buffer, prompt.byteOffset, prompt.byteLength).toString('utf8');
   if (prompt === undefined) throw new BadRequestError(`missing "${pk}": the task instruction as a string`);
   if (typeof prompt !== 'string') throw new BadRequestError(`"${pk}" must be a string, got ${describe(prompt)}`);
 
@@ -82,7 +87,9 @@ export function parseLiberoRequest(obs: WireMap, shape: RequestShape): LiberoReq
     const raw = n instanceof NpGeneric ? n.value : n;
     const num = typeof raw === 'bigint' ? Number(raw) : raw;
     if (typeof num !== 'number' || !Number.isInteger(num) || num < 0 || num > 0xffffffff) {
-      throw new BadRequestError(`"${nk}" must be an integer in [0, 2^32), got ${describe(n)}${typeof num === 'number' ? ` ${num}` : ''}`);
+      throw new BadRequestError(
+        `"${nk}" must be an integer in [0, 2^32), got ${describe(n)}${typeof num === 'number' ? ` ${num}` : ''}`,
+      );
     }
     noiseSeed = num;
   }

@@ -40,7 +40,13 @@ export async function startServe(a: ServeArgs, log: (line: string) => void): Pro
   let served: ServedPi0;
   let server: RunningPolicyServer;
   try {
-    served = new ServedPi0({ policy: loaded.policy, trainConfig: loaded.trainConfig, normStats: loaded.normStats, seed: a.seed, summary: loaded.summary });
+    served = new ServedPi0({
+      policy: loaded.policy,
+      trainConfig: loaded.trainConfig,
+      normStats: loaded.normStats,
+      seed: a.seed,
+      summary: loaded.summary,
+    });
     server = await startPolicyServer({
       policy: served,
       host: a.host,
@@ -53,7 +59,9 @@ export async function startServe(a: ServeArgs, log: (line: string) => void): Pro
     throw err;
   }
   const shown = a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host;
-  log(`serving ${loaded.summary.config} (${loaded.summary.loraLine}) on ws://${a.host.includes(':') ? `[${a.host}]` : a.host}:${server.port} — health: http://${shown}:${server.port}/healthz`);
+  log(
+    `serving ${loaded.summary.config} (${loaded.summary.loraLine}) on ws://${a.host.includes(':') ? `[${a.host}]` : a.host}:${server.port} — health: http://${shown}:${server.port}/healthz`,
+  );
   log(`listening on port ${server.port}`);
   let closing: Promise<void> | null = null;
   return {

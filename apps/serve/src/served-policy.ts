@@ -66,7 +66,8 @@ export class ServedPi0 implements ServedPolicy {
     this.modelDim = cfg.actionDim;
     this.tokenizer = new WordHashTokenizer(cfg.vocabSize, cfg.maxTokenLen);
     this.seed = o.seed ?? 0;
-    if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32), got ${this.seed}`);
+    if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff)
+      throw new RangeError(`seed must be an integer in [0, 2^32), got ${this.seed}`);
     this.numSteps = o.numSteps ?? 10;
     this.delta = o.trainConfig.data.useDeltaActions;
     const s = o.summary;
@@ -83,7 +84,12 @@ export class ServedPi0 implements ServedPolicy {
       delta_actions: this.delta,
       num_steps: this.numSteps,
       noise: `philox4x32-10 key (seed=${this.seed}, request index); a request's "noise_seed" k uses key (k, 0)`,
-      ...(s ? { lora: { tensors: s.lora.tensors, values: s.lora.values, modules: s.lora.modules, merged: s.lora.merged }, heads: s.heads ? { tensors: s.heads.tensors, values: s.heads.values } : null } : {}),
+      ...(s
+        ? {
+            lora: { tensors: s.lora.tensors, values: s.lora.values, modules: s.lora.modules, merged: s.lora.merged },
+            heads: s.heads ? { tensors: s.heads.tensors, values: s.heads.values } : null,
+          }
+        : {}),
     };
   }
 
@@ -138,7 +144,8 @@ export class ServedPi0 implements ServedPolicy {
     }
     const dims = this.actionDims;
     const chunk = new Float32Array(this.horizon * dims);
-    for (let t = 0; t < this.horizon; t++) for (let d = 0; d < dims; d++) chunk[t * dims + d] = pred[t * this.modelDim + d]!;
+    for (let t = 0; t < this.horizon; t++)
+      for (let d = 0; d < dims; d++) chunk[t * dims + d] = pred[t * this.modelDim + d]!;
     unnormalize(chunk, dims, stats.actions);
     if (this.delta) absoluteActions(chunk, dims, req.state, LIBERO_DELTA_MASK);
     return chunk;

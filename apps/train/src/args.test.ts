@@ -4,11 +4,30 @@ import { UsageError } from './errors.js';
 
 describe('vla-train argument parsing', () => {
   it('train is the default command', () => {
-    const inv = parseArgs(['pi0_libero_lora_tiny', '--exp-name', 'run1', '--set', 'trainer.numTrainSteps=10', '--set', 'data.batchSize=4']);
-    expect(inv).toMatchObject({ kind: 'train', config: 'pi0_libero_lora_tiny', expName: 'run1', resume: false, overwrite: false, set: ['trainer.numTrainSteps=10', 'data.batchSize=4'], runsRoot: 'runs', dataRoot: 'data' });
+    const inv = parseArgs([
+      'pi0_libero_lora_tiny',
+      '--exp-name',
+      'run1',
+      '--set',
+      'trainer.numTrainSteps=10',
+      '--set',
+      'data.batchSize=4',
+    ]);
+    expect(inv).toMatchObject({
+      kind: 'train',
+      config: 'pi0_libero_lora_tiny',
+      expName: 'run1',
+      resume: false,
+      overwrite: false,
+      set: ['trainer.numTrainSteps=10', 'data.batchSize=4'],
+      runsRoot: 'runs',
+      dataRoot: 'data',
+    });
   });
   it('--resume and --overwrite exclude each other', () => {
-    expect(() => parseArgs(['pi0_libero_lora_tiny', '--exp-name', 'a', '--resume', '--overwrite'])).toThrow(/exclude each other/);
+    expect(() => parseArgs(['pi0_libero_lora_tiny', '--exp-name', 'a', '--resume', '--overwrite'])).toThrow(
+      /exclude each other/,
+    );
   });
   it('--exp-name is required and sane', () => {
     expect(() => parseArgs(['pi0_libero_lora_tiny'])).toThrow(UsageError);
@@ -29,13 +48,23 @@ describe('vla-train argument parsing', () => {
     expect((inv as { text: string }).text).toMatch(/pi0_libero_lora_tiny/);
   });
   it('plan, compute-norm-stats, demo', () => {
-    expect(parseArgs(['plan', 'pi0_libero_lora', '--json'])).toMatchObject({ kind: 'plan', config: 'pi0_libero_lora', json: true });
-    expect(parseArgs(['compute-norm-stats', 'pi0_libero_lora_tiny', '--data-root', '/tmp/d'])).toMatchObject({ kind: 'compute-norm-stats', dataRoot: '/tmp/d' });
+    expect(parseArgs(['plan', 'pi0_libero_lora', '--json'])).toMatchObject({
+      kind: 'plan',
+      config: 'pi0_libero_lora',
+      json: true,
+    });
+    expect(parseArgs(['compute-norm-stats', 'pi0_libero_lora_tiny', '--data-root', '/tmp/d'])).toMatchObject({
+      kind: 'compute-norm-stats',
+      dataRoot: '/tmp/d',
+    });
     expect(parseArgs(['demo'])).toMatchObject({ kind: 'demo', config: 'pi0_libero_lora_tiny', expName: 'demo' });
     expect(parseArgs(['demo', '--backend', 'cpu'])).toMatchObject({ kind: 'demo', backend: 'cpu' });
     expect(() => parseArgs(['demo', '--backend', 'tpu'])).toThrow(UsageError);
   });
   it('resume with base weights', () => {
-    expect(parseArgs(['pi0_libero_lora', '--exp-name', 'x', '--resume', '--base-weights', '/w'])).toMatchObject({ resume: true, baseWeights: '/w' });
+    expect(parseArgs(['pi0_libero_lora', '--exp-name', 'x', '--resume', '--base-weights', '/w'])).toMatchObject({
+      resume: true,
+      baseWeights: '/w',
+    });
   });
 });

@@ -11,7 +11,15 @@ export interface CommonOptions {
 }
 
 export type Invocation =
-  | ({ kind: 'train'; config: string; expName: string; resume: boolean; overwrite: boolean; baseWeights?: string; allowConfigChange: boolean } & CommonOptions)
+  | ({
+      kind: 'train';
+      config: string;
+      expName: string;
+      resume: boolean;
+      overwrite: boolean;
+      baseWeights?: string;
+      allowConfigChange: boolean;
+    } & CommonOptions)
   | ({ kind: 'plan'; config: string; json: boolean } & CommonOptions)
   | ({ kind: 'compute-norm-stats'; config: string } & CommonOptions)
   | ({ kind: 'demo'; config: string; expName: string } & CommonOptions)
@@ -34,8 +42,22 @@ function addCommon(c: Command): Command {
   return c
     .option('--runs-root <dir>', 'where runs go: <runs-root>/<config>/<exp-name>', 'runs')
     .option('--data-root <dir>', 'where datasets are found / generated', 'data')
-    .addOption(new Option('--backend <name>', 'tfjs backend (default: the config\'s, then VLA_BACKEND, then auto)').choices(['auto', 'wasm', 'cpu', 'webgpu', 'tfjs-node', 'tfjs-node-gpu']))
-    .option('--set <key=value>', 'override a config value (repeatable), e.g. --set trainer.numTrainSteps=200', collect, [] as string[]);
+    .addOption(
+      new Option('--backend <name>', "tfjs backend (default: the config's, then VLA_BACKEND, then auto)").choices([
+        'auto',
+        'wasm',
+        'cpu',
+        'webgpu',
+        'tfjs-node',
+        'tfjs-node-gpu',
+      ]),
+    )
+    .option(
+      '--set <key=value>',
+      'override a config value (repeatable), e.g. --set trainer.numTrainSteps=200',
+      collect,
+      [] as string[],
+    );
 }
 
 /** Parses argv (without `node` and the script). Throws UsageError with a helpful message. */
@@ -56,28 +78,61 @@ export function parseArgs(argv: readonly string[]): Invocation {
       .requiredOption('--exp-name <name>', 'experiment name (the run directory)')
       .option('--resume', 'continue the run from its latest checkpoint', false)
       .option('--overwrite', 'delete an existing run directory and start again', false)
-      .option('--allow-config-change', 'resume even though the config hash differs from the checkpoint\'s', false)
+      .option('--allow-config-change', "resume even though the config hash differs from the checkpoint's", false)
       .option('--base-weights <dir>', 'openpi PyTorch-layout model.safetensors (file or dir) to start from'),
-  ).action((config: string, o: { expName: string; resume: boolean; overwrite: boolean; allowConfigChange: boolean; baseWeights?: string } & CommonOptions) => {
-    if (o.resume && o.overwrite) throw new UsageError('--resume and --overwrite exclude each other: --resume continues the run, --overwrite deletes it');
-    if (!/^[A-Za-z0-9._-]+$/.test(o.expName) || o.expName.startsWith('.')) throw new UsageError(`--exp-name "${o.expName}": use letters, digits, '.', '_' and '-' only`);
-    result = { kind: 'train', config: checkConfig(config), expName: o.expName, resume: o.resume, overwrite: o.overwrite, allowConfigChange: o.allowConfigChange, ...(o.baseWeights ? { baseWeights: o.baseWeights } : {}), ...common(o) };
-  });
-
-  addCommon(program.command('plan <config>').description('parameter accounting and the memory bill, without training').option('--json', 'machine-readable', false)).action(
-    (config: string, o: { json: boolean } & CommonOptions) => {
-      result = { kind: 'plan', config: checkConfig(config), json: o.json, ...common(o) };
+  ).action(
+    (
+      config: string,
+      o: {
+        expName: string;
+        resume: boolean;
+        overwrite: boolean;
+        allowConfigChange: boolean;
+        baseWeights?: string;
+      } & CommonOptions,
+    ) => {
+      if (o.resume && o.overwrite)
+        throw new UsageError(
+          '--resume and --overwrite exclude each other: --resume continues the run, --overwrite deletes it',
+        );
+      if (!/^[A-Za-z0-9._-]+$/.test(o.expName) || o.expName.startsWith('.'))
+        throw new UsageError(`--exp-name "${o.expName}": use letters, digits, '.', '_' and '-' only`);
+      result = {
+        kind: 'train',
+        config: checkConfig(config),
+        expName: o.expName,
+        resume: o.resume,
+        overwrite: o.overwrite,
+        allowConfigChange: o.allowConfigChange,
+        ...(o.baseWeights ? { baseWeights: o.baseWeights } : {}),
+        ...common(o),
+      };
     },
   );
 
-  addCommon(program.command('compute-norm-stats <config>').description('compute the dataset\'s normalisation statistics (<dataset>/norm_stats.json)')).action((config: string, o: CommonOptions) => {
+  addCommon(
+    program
+      .command('plan <config>')
+      .description('parameter accounting and the memory bill, without training')
+      .option('--json', 'machine-readable', false),
+  ).action((config: string, o: { json: boolean } & CommonOptions) => {
+    result = { kind: 'plan', config: checkConfig(config), json: o.json, ...common(o) };
+  });
+
+  addCommon(
+    program
+      .command('compute-norm-stats <config>')
+      .description("compute the dataset's normalisation statistics (<dataset>/norm_stats.json)"),
+  ).action((config: string, o: CommonOptions) => {
     result = { kind: 'compute-norm-stats', config: checkConfig(config), ...common(o) };
   });
 
   addCommon(
     program
       .command('demo')
-      .description('the main job: generate the synthetic LIBERO data, train pi0_libero_lora_tiny, verify the adapter, evaluate base vs fine-tuned')
+      .description(
+        'the main job: generate the synthetic LIBERO data, train pi0_libero_lora_tiny, verify the adapter, evaluate base vs fine-tuned',
+      )
       .option('--config <name>', 'config to run', 'pi0_libero_lora_tiny')
       .option('--exp-name <name>', 'experiment name', 'demo'),
   ).action((o: { config: string; expName: string } & CommonOptions) => {
@@ -89,7 +144,8 @@ export function parseArgs(argv: readonly string[]): Invocation {
     program.parse(argv as string[], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return { kind: 'help', text: help.join('') };
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')
+        return { kind: 'help', text: help.join('') };
       throw new UsageError(help.join('').trim() || err.message);
     }
     throw err;

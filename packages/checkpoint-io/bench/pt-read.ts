@@ -16,7 +16,9 @@ const PYTHON = '/usr/bin/python3';
 
 const mbps = (bytes: number, ms: number): string => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
 const line = (what: string, ms: number, bytes: number, extra = ''): void =>
-  console.log(`${what.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${mbps(bytes, ms).padStart(10)}${extra ? `  ${extra}` : ''}`);
+  console.log(
+    `${what.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${mbps(bytes, ms).padStart(10)}${extra ? `  ${extra}` : ''}`,
+  );
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(DIR, 'vla-pt-bench-'));
@@ -31,10 +33,14 @@ async function main(): Promise<void> {
       const bf16 = i % 4 === 3;
       entries.push([
         `model.layers.${i}.mlp.weight`,
-        new PtTensorData(bf16 ? 'bfloat16' : 'float32', bf16 ? [perTensor / 2 / 4096, 4096] : [perTensor / 4 / 4096, 4096], async () => {
-          for (let j = 0; j < buf.length; j += 1021) buf[j] = (i + j) * 1e-3;
-          return new Uint8Array(buf.buffer);
-        }),
+        new PtTensorData(
+          bf16 ? 'bfloat16' : 'float32',
+          bf16 ? [perTensor / 2 / 4096, 4096] : [perTensor / 4 / 4096, 4096],
+          async () => {
+            for (let j = 0; j < buf.length; j += 1021) buf[j] = (i + j) * 1e-3;
+            return new Uint8Array(buf.buffer);
+          },
+        ),
       ]);
     }
     let t = performance.now();
@@ -80,12 +86,20 @@ async function main(): Promise<void> {
     if (probe.status === 0) {
       const py = spawnSync(
         PYTHON,
-        ['-c', `import time, torch\nt = time.time()\nsd = torch.load('${file}', map_location='cpu')\nn = sum(v.numel() * v.element_size() for v in sd.values())\nprint(time.time() - t, n)`],
+        [
+          '-c',
+          `import time, torch\nt = time.time()\nsd = torch.load('${file}', map_location='cpu')\nn = sum(v.numel() * v.element_size() for v in sd.values())\nprint(time.time() - t, n)`,
+        ],
         { encoding: 'utf8', maxBuffer: 1 << 20 },
       );
       if (py.status !== 0) throw new Error(py.stderr);
       const [secs, n] = py.stdout.trim().split(/\s+/).map(Number) as [number, number];
-      line(`python torch ${probe.stdout.trim()} torch.load (after import)`, secs * 1000, n, `(${((secs * 1000) / catMs).toFixed(1)}× cat)`);
+      line(
+        `python torch ${probe.stdout.trim()} torch.load (after import)`,
+        secs * 1000,
+        n,
+        `(${((secs * 1000) / catMs).toFixed(1)}× cat)`,
+      );
     } else {
       console.log(`torch.load: skipped (${PYTHON} cannot import torch)`);
     }

@@ -65,7 +65,8 @@ async function main(): Promise<void> {
     const buf = new Uint8Array(1 << 20);
     let read2 = 0;
     for (const t of r2.list()) {
-      for (let off = 0; off < t.byteLength; off += buf.byteLength) read2 += (await r2.readBytes(t.name, off, Math.min(buf.byteLength, t.byteLength - off), buf)).byteLength;
+      for (let off = 0; off < t.byteLength; off += buf.byteLength)
+        read2 += (await r2.readBytes(t.name, off, Math.min(buf.byteLength, t.byteLength - off), buf)).byteLength;
     }
     await r2.close();
     const chunkMs = performance.now() - t0;
@@ -79,7 +80,9 @@ async function main(): Promise<void> {
 
     // streaming convert F32 -> BF16 through the CLI, peak RSS from /proc (VmHWM)
     t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, 'convert', file, out, '--dtype', 'bf16'], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const child = spawn(process.execPath, [BIN, 'convert', file, out, '--dtype', 'bf16'], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
     let hwmKb = 0;
     const poll = setInterval(() => {
       try {
@@ -96,12 +99,22 @@ async function main(): Promise<void> {
     const outSize = statSync(out).size;
 
     console.log(`file: ${file} — ${(size / 1e9).toFixed(2)} GB, ${count} F32 tensors of ${TENSOR_MB} MiB`);
-    console.log(`write (writeSafetensors, atomic, incl. fsync): ${(writeMs / 1000).toFixed(2)} s, ${mbps(size, writeMs)}`);
+    console.log(
+      `write (writeSafetensors, atomic, incl. fsync): ${(writeMs / 1000).toFixed(2)} s, ${mbps(size, writeMs)}`,
+    );
     console.log(`cat FILE > /dev/null (warm page cache):        ${(catMs / 1000).toFixed(2)} s, ${mbps(size, catMs)}`);
-    console.log(`cat FILE > COPY && sync:                       ${(catWriteMs / 1000).toFixed(2)} s, ${mbps(size, catWriteMs)}`);
-    console.log(`read all tensors (tensors(), 64 MiB each):     ${(readMs / 1000).toFixed(2)} s, ${mbps(read, readMs)}`);
-    console.log(`read all bytes (readBytes, 1 MiB reused buf):  ${(chunkMs / 1000).toFixed(2)} s, ${mbps(read2, chunkMs)}`);
-    console.log(`convert --dtype bf16 (CLI, streaming):         ${(convertMs / 1000).toFixed(2)} s, ${mbps(size, convertMs)} in; output ${(outSize / 1e9).toFixed(2)} GB; peak RSS ${(hwmKb / 1024).toFixed(0)} MB (goal <= 256 MB)`);
+    console.log(
+      `cat FILE > COPY && sync:                       ${(catWriteMs / 1000).toFixed(2)} s, ${mbps(size, catWriteMs)}`,
+    );
+    console.log(
+      `read all tensors (tensors(), 64 MiB each):     ${(readMs / 1000).toFixed(2)} s, ${mbps(read, readMs)}`,
+    );
+    console.log(
+      `read all bytes (readBytes, 1 MiB reused buf):  ${(chunkMs / 1000).toFixed(2)} s, ${mbps(read2, chunkMs)}`,
+    );
+    console.log(
+      `convert --dtype bf16 (CLI, streaming):         ${(convertMs / 1000).toFixed(2)} s, ${mbps(size, convertMs)} in; output ${(outSize / 1e9).toFixed(2)} GB; peak RSS ${(hwmKb / 1024).toFixed(0)} MB (goal <= 256 MB)`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -26,7 +26,9 @@ it('every README example runs', async () => {
   );
   try {
     const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', runner], { cwd: ROOT }, (err, out) => resolve({ code: err ? 1 : 0, stdout: out }));
+      execFile(process.execPath, ['--import', 'tsx', runner], { cwd: ROOT }, (err, out) =>
+        resolve({ code: err ? 1 : 0, stdout: out }),
+      );
     });
     const failed = stdout.split('\n').filter((l) => l.startsWith('EXAMPLE') && !l.endsWith('OK'));
     expect(failed, stdout).toEqual([]);

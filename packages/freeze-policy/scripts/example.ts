@@ -2,7 +2,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@vla-lora/tfjs-backend';
 import { getPi0Config, pi0ParamSpecs } from '@vla-lora/gemma-config';
-import { applyFreezePolicy, FreezePolicy, freezeReport, pi0LoraPolicy, preflightGradientFlow, train } from '../src/index.js';
+import {
+  applyFreezePolicy,
+  FreezePolicy,
+  freezeReport,
+  pi0LoraPolicy,
+  preflightGradientFlow,
+  train,
+} from '../src/index.js';
 
 // 1. On specs (nothing allocated): pi0 with gemma_2b_lora + gemma_300m_lora.
 const plan = pi0LoraPolicy().plan(pi0ParamSpecs(getPi0Config('pi0_lora')));
@@ -21,7 +28,10 @@ applyFreezePolicy(new FreezePolicy([train('lora_A'), train('lora_B'), train('^he
 const x = tf.randomNormal([8, 4]);
 const w = (k: string): tf.Tensor2D => vars.get(k) as tf.Variable as tf.Tensor2D;
 const loss = (): tf.Scalar => {
-  const h = tf.add(tf.matMul(x, w('proj.base_layer.weight'), false, true), tf.matMul(tf.matMul(x, w('proj.lora_A.default.weight'), false, true), w('proj.lora_B.default.weight'), false, true));
+  const h = tf.add(
+    tf.matMul(x, w('proj.base_layer.weight'), false, true),
+    tf.matMul(tf.matMul(x, w('proj.lora_A.default.weight'), false, true), w('proj.lora_B.default.weight'), false, true),
+  );
   return tf.mean(tf.square(tf.matMul(h, w('head.weight'), false, true)));
 };
 for (const line of preflightGradientFlow({ params: vars, loss }).lines) console.log(line);

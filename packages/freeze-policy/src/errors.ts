@@ -9,41 +9,54 @@ export class FreezePolicyError extends Error {
 /** A rule's pattern cannot be parsed. */
 export class InvalidPatternError extends FreezePolicyError {
   constructor(pattern: string, why: string) {
-    super(`Invalid parameter-path pattern "${pattern}": ${why}. Patterns are dotted segments; a segment is a name, a glob within the segment (lora_*), "*" (one segment) or "**" (any number); "^" anchors at the root, "$" at the end.`);
+    super(
+      `Invalid parameter-path pattern "${pattern}": ${why}. Patterns are dotted segments; a segment is a name, a glob within the segment (lora_*), "*" (one segment) or "**" (any number); "^" anchors at the root, "$" at the end.`,
+    );
   }
 }
 
 /** Rules that matched no parameter: almost always a typo or the wrong model. */
 export class RuleMatchedNothingError extends FreezePolicyError {
   constructor(readonly patterns: string[]) {
-    super(`Freeze rule(s) matched no parameter: ${patterns.map((p) => `"${p}"`).join(', ')}. Check the spelling against the model's parameter names (a rule matches whole path segments, never substrings), or build the policy with strict: false.`);
+    super(
+      `Freeze rule(s) matched no parameter: ${patterns.map((p) => `"${p}"`).join(', ')}. Check the spelling against the model's parameter names (a rule matches whole path segments, never substrings), or build the policy with strict: false.`,
+    );
   }
 }
 
 /** The policy leaves nothing trainable: a run would train nothing. */
 export class NothingTrainableError extends FreezePolicyError {
   constructor(total: number) {
-    super(`Every one of the ${total.toLocaleString('en-US')} parameters is frozen: training would change nothing. Add a train rule (e.g. the LoRA tensors "lora_A", "lora_B") or check that LoRA was injected before the policy was applied.`);
+    super(
+      `Every one of the ${total.toLocaleString('en-US')} parameters is frozen: training would change nothing. Add a train rule (e.g. the LoRA tensors "lora_A", "lora_B") or check that LoRA was injected before the policy was applied.`,
+    );
   }
 }
 
 /** A report was asked for a model without parameters. */
 export class NoParametersError extends FreezePolicyError {
   constructor() {
-    super('The parameter list is empty: there is nothing to count. Pass the model\'s named parameters (or its ParamSpec list).');
+    super(
+      "The parameter list is empty: there is nothing to count. Pass the model's named parameters (or its ParamSpec list).",
+    );
   }
 }
 
 /** Preflight: no trainable variable was given (everything frozen). */
 export class NoTrainableParametersError extends FreezePolicyError {
   constructor(total: number) {
-    super(`Preflight: none of the ${total} parameters is trainable, so no gradient can flow. Apply a freeze policy that trains something (LoRA tensors, heads) before step 0.`);
+    super(
+      `Preflight: none of the ${total} parameters is trainable, so no gradient can flow. Apply a freeze policy that trains something (LoRA tensors, heads) before step 0.`,
+    );
   }
 }
 
 /** Preflight: trainable parameters exist but none of them reaches the loss. */
 export class NothingReachesLossError extends FreezePolicyError {
-  constructor(readonly parameters: string[], options?: { cause?: unknown }) {
+  constructor(
+    readonly parameters: string[],
+    options?: { cause?: unknown },
+  ) {
     super(
       `Preflight: the loss does not depend on any of the ${parameters.length} trainable parameters (${preview(parameters)}). ` +
         'The forward pass bypasses them (LoRA layers not in the call path, heads not wired in, or the loss computed from constants); fix the model wiring before training.',
@@ -65,7 +78,9 @@ export class DisconnectedParametersError extends FreezePolicyError {
 /** Preflight: a gradient is NaN or infinite on the first batch. */
 export class NonFiniteGradientError extends FreezePolicyError {
   constructor(readonly parameters: string[]) {
-    super(`Preflight: non-finite (NaN/Inf) gradients on the first batch for ${preview(parameters)}. Check the inputs, the loss and the initialisation before training.`);
+    super(
+      `Preflight: non-finite (NaN/Inf) gradients on the first batch for ${preview(parameters)}. Check the inputs, the loss and the initialisation before training.`,
+    );
   }
 }
 

@@ -15,7 +15,15 @@ export { compilePattern } from './pattern.js';
 export type { SegmentPattern } from './pattern.js';
 export { FreezePolicy, train, freeze } from './policy.js';
 export { parseRules } from './parse-rules.js';
-export type { FreezeRule, RuleAction, NamedShape, Decision, PlanEntry, FreezePlan, FreezePolicyOptions } from './policy.js';
+export type {
+  FreezeRule,
+  RuleAction,
+  NamedShape,
+  Decision,
+  PlanEntry,
+  FreezePlan,
+  FreezePolicyOptions,
+} from './policy.js';
 export {
   PI0_HEAD_RULES,
   LORA_RULES,

@@ -19,8 +19,13 @@ describe('parseRules', () => {
       { action: 'freeze', pattern: '^action_out_proj', optional: true },
     ]);
     const p = new FreezePolicy(rules);
-    expect(p.decide('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.lora_B.default.weight').trainable).toBe(false);
-    expect(p.decide('paligemma_with_expert.paligemma.model.language_model.layers.0.mlp.up_proj.lora_B.default.weight').trainable).toBe(true);
+    expect(
+      p.decide('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.lora_B.default.weight').trainable,
+    ).toBe(false);
+    expect(
+      p.decide('paligemma_with_expert.paligemma.model.language_model.layers.0.mlp.up_proj.lora_B.default.weight')
+        .trainable,
+    ).toBe(true);
     expect(parseRules(['+a', '-b'])).toHaveLength(2);
   });
   it('rejects lines without an action and malformed patterns', () => {

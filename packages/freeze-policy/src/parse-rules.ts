@@ -25,7 +25,8 @@ export function parseRules(text: string | readonly string[]): FreezeRule[] {
     else if (line.startsWith('-')) [action, pattern] = ['freeze', line.slice(1)];
     else if (line.startsWith('train:')) [action, pattern] = ['train', line.slice(6)];
     else if (line.startsWith('freeze:')) [action, pattern] = ['freeze', line.slice(7)];
-    else throw new InvalidPatternError(line, 'a rule starts with "+" / "train:" (trainable) or "-" / "freeze:" (frozen)');
+    else
+      throw new InvalidPatternError(line, 'a rule starts with "+" / "train:" (trainable) or "-" / "freeze:" (frozen)');
     pattern = pattern.trim();
     compilePattern(pattern);
     out.push(optional ? { action, pattern, optional } : { action, pattern });

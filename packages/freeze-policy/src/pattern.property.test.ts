@@ -3,7 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { compilePattern } from './pattern.js';
 import { FreezePolicy, type FreezeRule } from './policy.js';
 
-const seg = fc.constantFrom('paligemma', 'gemma_expert', 'gemma', 'paligemma_with_expert', 'model', 'layers', '0', '1', '17', 'q_proj', 'lora_A', 'lora_B', 'default', 'weight', 'base_layer', 'mlp');
+const seg = fc.constantFrom(
+  'paligemma',
+  'gemma_expert',
+  'gemma',
+  'paligemma_with_expert',
+  'model',
+  'layers',
+  '0',
+  '1',
+  '17',
+  'q_proj',
+  'lora_A',
+  'lora_B',
+  'default',
+  'weight',
+  'base_layer',
+  'mlp',
+);
 const path = fc.array(seg, { minLength: 1, maxLength: 10 });
 
 describe('segment matching properties', () => {
@@ -31,7 +48,15 @@ describe('segment matching properties', () => {
   it('no rule without a literal base_layer segment makes a base_layer path trainable', () => {
     const rule = fc.record({
       action: fc.constantFrom<'train' | 'freeze'>('train', 'freeze'),
-      pattern: fc.array(fc.oneof(seg.filter((s) => s !== 'base_layer'), fc.constantFrom('*', '**', 'base_*', '*_layer')), { minLength: 1, maxLength: 4 }).map((x) => x.join('.')),
+      pattern: fc
+        .array(
+          fc.oneof(
+            seg.filter((s) => s !== 'base_layer'),
+            fc.constantFrom('*', '**', 'base_*', '*_layer'),
+          ),
+          { minLength: 1, maxLength: 4 },
+        )
+        .map((x) => x.join('.')),
     });
     fc.assert(
       fc.property(fc.array(rule, { maxLength: 6 }), path, (rules: FreezeRule[], parts) => {

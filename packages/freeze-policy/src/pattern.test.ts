@@ -43,6 +43,7 @@ describe('segment patterns', () => {
   });
 
   it('rejects malformed patterns with a typed error', () => {
-    for (const bad of ['', 'a..b', '.a', 'a.', 'lora_**', '^$']) expect(() => compilePattern(bad), bad).toThrow(InvalidPatternError);
+    for (const bad of ['', 'a..b', '.a', 'a.', 'lora_**', '^$'])
+      expect(() => compilePattern(bad), bad).toThrow(InvalidPatternError);
   });
 });

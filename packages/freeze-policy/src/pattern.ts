@@ -26,7 +26,10 @@ function compileSegment(pattern: string, seg: string): Seg {
   if (seg === '') throw new InvalidPatternError(pattern, 'empty segment (".." or a leading/trailing dot)');
   if (seg.includes('**')) throw new InvalidPatternError(pattern, `"**" must be a whole segment, not part of "${seg}"`);
   if (!/[*?]/.test(seg)) return { kind: 'one', re: null, literal: seg };
-  const body = seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = seg
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return { kind: 'one', re: new RegExp(`^${body}$`), literal: null };
 }
 

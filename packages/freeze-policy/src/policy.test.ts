@@ -18,9 +18,18 @@ const hf = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../../fixtures/peft-tiny-gemma/base/config.json', import.meta.url)), 'utf8'),
 ) as HfGemmaConfig;
 const adapterConfig = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../../fixtures/peft-tiny-gemma/adapter/adapter_config.json', import.meta.url)), 'utf8'),
-) as { r: number; target_modules: Array<'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj'> };
-const peftTiny = gemmaCausalLmSpecs(hf, { prefix: 'base_model.model.', lora: { rank: adapterConfig.r, targets: adapterConfig.target_modules } });
+  readFileSync(
+    fileURLToPath(new URL('../../../fixtures/peft-tiny-gemma/adapter/adapter_config.json', import.meta.url)),
+    'utf8',
+  ),
+) as {
+  r: number;
+  target_modules: Array<'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj'>;
+};
+const peftTiny = gemmaCausalLmSpecs(hf, {
+  prefix: 'base_model.model.',
+  lora: { rank: adapterConfig.r, targets: adapterConfig.target_modules },
+});
 const pi0Lora = pi0ParamSpecs(getPi0Config('pi0_lora'));
 
 describe('FreezePolicy precedence and the LoRA base-weight guard', () => {
@@ -32,7 +41,9 @@ describe('FreezePolicy precedence and the LoRA base-weight guard', () => {
     expect(b.decide(p).trainable).toBe(true);
     expect(a.decide('model.layers.0.mlp.up_proj.weight')).toMatchObject({ trainable: true, ruleIndex: 0 });
     expect(a.decide('model.norm.weight')).toMatchObject({ trainable: false, ruleIndex: -1, reason: 'default: freeze' });
-    expect(new FreezePolicy([freeze('norm')], { default: 'train' }).decide('model.embed_tokens.weight').trainable).toBe(true);
+    expect(new FreezePolicy([freeze('norm')], { default: 'train' }).decide('model.embed_tokens.weight').trainable).toBe(
+      true,
+    );
   });
 
   it('bug: base_layer accidentally unfrozen — broad train rules never unfreeze base_layer; only a rule naming it does', () => {
@@ -41,7 +52,9 @@ describe('FreezePolicy precedence and the LoRA base-weight guard', () => {
       expect(new FreezePolicy([train(rule)]).decide(base), rule).toMatchObject({ trainable: false, ruleIndex: -1 });
     }
     expect(new FreezePolicy([train('q_proj.base_layer')]).decide(base).trainable).toBe(true);
-    expect(new FreezePolicy([train('base_layer'), freeze('layers.0.**.base_layer')]).decide(base).trainable).toBe(false);
+    expect(new FreezePolicy([train('base_layer'), freeze('layers.0.**.base_layer')]).decide(base).trainable).toBe(
+      false,
+    );
     const plan = new FreezePolicy([train('**')]).plan(peftTiny);
     expect(plan.entries.filter((e) => e.path.includes('.base_layer.')).every((e) => !e.trainable)).toBe(true);
     expect(plan.entries.filter((e) => e.path.includes('.base_layer.')).length).toBe(14);
@@ -49,12 +62,19 @@ describe('FreezePolicy precedence and the LoRA base-weight guard', () => {
 
   it('bug: "paligemma" in name matched gemma_expert — a paligemma rule touches no expert parameter', () => {
     const plan = new FreezePolicy([train('paligemma')], { strict: true }).plan(pi0Lora);
-    const expertTrainable = plan.entries.filter((e) => e.path.startsWith('paligemma_with_expert.gemma_expert.') && e.trainable);
+    const expertTrainable = plan.entries.filter(
+      (e) => e.path.startsWith('paligemma_with_expert.gemma_expert.') && e.trainable,
+    );
     expect(expertTrainable).toEqual([]);
     // substring matching (the bug) would have picked up every expert parameter:
-    expect(pi0Lora.filter((s) => s.path.includes('paligemma') && s.path.includes('gemma_expert')).length).toBeGreaterThan(0);
+    expect(
+      pi0Lora.filter((s) => s.path.includes('paligemma') && s.path.includes('gemma_expert')).length,
+    ).toBeGreaterThan(0);
     const paligemmaTrainable = plan.entries.filter((e) => e.trainable).length;
-    expect(paligemmaTrainable).toBe(pi0Lora.filter((s) => s.path.startsWith('paligemma_with_expert.paligemma.') && !s.path.includes('.base_layer.')).length);
+    expect(paligemmaTrainable).toBe(
+      pi0Lora.filter((s) => s.path.startsWith('paligemma_with_expert.paligemma.') && !s.path.includes('.base_layer.'))
+        .length,
+    );
   });
 
   it('bug: everything frozen — the plan refuses to succeed', () => {
@@ -82,8 +102,16 @@ describe('reports and PEFT counts', () => {
     expect(report.loraTensors).toBe(28);
     expect(report.lines[0]).toBe('LoRA detected: 28 LoRA tensors, 15,872 parameters');
     const layers = report.groups.find((g) => g.module === 'base_model.model.model.layers');
-    expect(layers).toMatchObject({ tensors: 2 * (7 * 3 + 2), trainableParams: 15_872, status: 'partial', loraTensors: 28 });
-    expect(report.groups.find((g) => g.module === 'base_model.model.model.embed_tokens')).toMatchObject({ status: 'frozen', params: 16_384 });
+    expect(layers).toMatchObject({
+      tensors: 2 * (7 * 3 + 2),
+      trainableParams: 15_872,
+      status: 'partial',
+      loraTensors: 28,
+    });
+    expect(report.groups.find((g) => g.module === 'base_model.model.model.embed_tokens')).toMatchObject({
+      status: 'frozen',
+      params: 16_384,
+    });
   });
 
   it('pi0 LoRA preset: LoRA + five heads = 36,720,672 of 3,534,844,688, grouped by module', () => {
@@ -93,17 +121,30 @@ describe('reports and PEFT counts', () => {
     expect(report.loraTensors).toBe(504);
     expect(report.peftLine).toBe('trainable params: 36,720,672 || all params: 3,534,844,688 || trainable%: 1.0388');
     const g = Object.fromEntries(report.groups.map((x) => [x.module, x]));
-    expect(g['paligemma_with_expert.paligemma.model.language_model.layers']).toMatchObject({ trainableParams: 19_611_648, status: 'partial' });
-    expect(g['paligemma_with_expert.gemma_expert.model.layers']).toMatchObject({ trainableParams: 13_860_864, status: 'partial' });
-    expect(g['paligemma_with_expert.paligemma.model.vision_tower.vision_model.encoder.layers']).toMatchObject({ status: 'frozen' });
-    expect(g['paligemma_with_expert.gemma_expert.lm_head']).toMatchObject({ status: 'frozen', params: 263_323_648, decidedBy: { 'default: freeze': 1 } });
+    expect(g['paligemma_with_expert.paligemma.model.language_model.layers']).toMatchObject({
+      trainableParams: 19_611_648,
+      status: 'partial',
+    });
+    expect(g['paligemma_with_expert.gemma_expert.model.layers']).toMatchObject({
+      trainableParams: 13_860_864,
+      status: 'partial',
+    });
+    expect(g['paligemma_with_expert.paligemma.model.vision_tower.vision_model.encoder.layers']).toMatchObject({
+      status: 'frozen',
+    });
+    expect(g['paligemma_with_expert.gemma_expert.lm_head']).toMatchObject({
+      status: 'frozen',
+      params: 263_323_648,
+      decidedBy: { 'default: freeze': 1 },
+    });
     expect(g['paligemma_with_expert.gemma_expert.model.layers']?.decidedBy).toEqual({
       'train "lora_A" (LoRA)': 126,
       'train "lora_B" (LoRA)': 126,
       'LoRA base weight: frozen unless a rule names base_layer': 126,
       'default: freeze': 36,
     });
-    for (const h of ['action_in_proj', 'action_out_proj', 'state_proj', 'action_time_mlp_in', 'action_time_mlp_out']) expect(g[h]?.status).toBe('trainable');
+    for (const h of ['action_in_proj', 'action_out_proj', 'state_proj', 'action_time_mlp_in', 'action_time_mlp_out'])
+      expect(g[h]?.status).toBe('trainable');
   });
 
   it('full PaliGemma + expert LoRA: 2,940,444,432; pi0 full fine-tuning keeps the unused expert lm_head frozen', () => {

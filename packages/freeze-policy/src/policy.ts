@@ -49,8 +49,16 @@ export interface FreezePolicyOptions {
 }
 
 /** Shorthand rule constructors. */
-export const train = (pattern: string, reason?: string): FreezeRule => ({ action: 'train', pattern, ...(reason ? { reason } : {}) });
-export const freeze = (pattern: string, reason?: string): FreezeRule => ({ action: 'freeze', pattern, ...(reason ? { reason } : {}) });
+export const train = (pattern: string, reason?: string): FreezeRule => ({
+  action: 'train',
+  pattern,
+  ...(reason ? { reason } : {}),
+});
+export const freeze = (pattern: string, reason?: string): FreezeRule => ({
+  action: 'freeze',
+  pattern,
+  ...(reason ? { reason } : {}),
+});
 
 const BASE_LAYER = 'base_layer';
 
@@ -73,7 +81,11 @@ export class FreezePolicy {
   constructor(rules: readonly FreezeRule[], options: FreezePolicyOptions = {}) {
     this.rules = rules.map((r) => ({ ...r }));
     this.compiled = rules.map((r) => compilePattern(r.pattern));
-    this.options = { default: options.default ?? 'freeze', strict: options.strict ?? true, requireTrainable: options.requireTrainable ?? true };
+    this.options = {
+      default: options.default ?? 'freeze',
+      strict: options.strict ?? true,
+      requireTrainable: options.requireTrainable ?? true,
+    };
   }
 
   /** A new policy with more rules appended (they take precedence over the existing ones). */
@@ -89,11 +101,27 @@ export class FreezePolicy {
       const rule = this.rules[i] as FreezeRule;
       if (isBase && !c.literals.has(BASE_LAYER)) continue;
       if (c.matches(path)) {
-        return { path, trainable: rule.action === 'train', ruleIndex: i, reason: `${rule.action} "${rule.pattern}"${rule.reason ? ` (${rule.reason})` : ''}` };
+        return {
+          path,
+          trainable: rule.action === 'train',
+          ruleIndex: i,
+          reason: `${rule.action} "${rule.pattern}"${rule.reason ? ` (${rule.reason})` : ''}`,
+        };
       }
     }
-    if (isBase) return { path, trainable: false, ruleIndex: -1, reason: 'LoRA base weight: frozen unless a rule names base_layer' };
-    return { path, trainable: this.options.default === 'train', ruleIndex: -1, reason: `default: ${this.options.default}` };
+    if (isBase)
+      return {
+        path,
+        trainable: false,
+        ruleIndex: -1,
+        reason: 'LoRA base weight: frozen unless a rule names base_layer',
+      };
+    return {
+      path,
+      trainable: this.options.default === 'train',
+      ruleIndex: -1,
+      reason: `default: ${this.options.default}`,
+    };
   }
 
   /** Trainable? — usable directly as gemma-config's `countParams` predicate. */

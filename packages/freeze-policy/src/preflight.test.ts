@@ -30,8 +30,14 @@ function makeModel(opts: { bZero?: boolean } = {}) {
   const r = 2;
   const vars = new Map<string, tf.Variable>([
     ['model.layers.0.mlp.up_proj.base_layer.weight', tf.variable(tf.randomNormal([d, d], 0, 0.5, 'float32', 1))],
-    ['model.layers.0.mlp.up_proj.lora_A.default.weight', tf.variable(tf.randomUniform([r, d], -0.5, 0.5, 'float32', 2))],
-    ['model.layers.0.mlp.up_proj.lora_B.default.weight', tf.variable(opts.bZero === false ? tf.randomNormal([d, r], 0, 0.5, 'float32', 3) : tf.zeros([d, r]))],
+    [
+      'model.layers.0.mlp.up_proj.lora_A.default.weight',
+      tf.variable(tf.randomUniform([r, d], -0.5, 0.5, 'float32', 2)),
+    ],
+    [
+      'model.layers.0.mlp.up_proj.lora_B.default.weight',
+      tf.variable(opts.bZero === false ? tf.randomNormal([d, r], 0, 0.5, 'float32', 3) : tf.zeros([d, r])),
+    ],
     ['action_out_proj.weight', tf.variable(tf.randomNormal([3, d], 0, 0.5, 'float32', 4))],
     ['action_out_proj.bias', tf.variable(tf.zeros([3]))],
     ['state_proj.weight', tf.variable(tf.randomNormal([d, 3], 0, 0.5, 'float32', 5))],
@@ -43,9 +49,16 @@ function makeModel(opts: { bZero?: boolean } = {}) {
   };
   const x = tf.randomNormal([4, d], 0, 1, 'float32', 6);
   const t = tf.randomNormal([4, 3], 0, 1, 'float32', 7);
-  const lin = (inp: tf.Tensor, w: tf.Tensor): tf.Tensor2D => tf.matMul(inp as tf.Tensor2D, w as tf.Tensor2D, false, true);
+  const lin = (inp: tf.Tensor, w: tf.Tensor): tf.Tensor2D =>
+    tf.matMul(inp as tf.Tensor2D, w as tf.Tensor2D, false, true);
   const loraUp = (inp: tf.Tensor): tf.Tensor2D =>
-    tf.add(lin(inp, v('model.layers.0.mlp.up_proj.base_layer.weight')), lin(lin(inp, v('model.layers.0.mlp.up_proj.lora_A.default.weight')), v('model.layers.0.mlp.up_proj.lora_B.default.weight')));
+    tf.add(
+      lin(inp, v('model.layers.0.mlp.up_proj.base_layer.weight')),
+      lin(
+        lin(inp, v('model.layers.0.mlp.up_proj.lora_A.default.weight')),
+        v('model.layers.0.mlp.up_proj.lora_B.default.weight'),
+      ),
+    );
   const head = (h: tf.Tensor): tf.Tensor2D => tf.add(lin(h, v('action_out_proj.weight')), v('action_out_proj.bias'));
   const mse = (y: tf.Tensor): tf.Scalar => tf.mean(tf.square(tf.sub(y, t)));
   const state = tf.randomNormal([4, 3], 0, 1, 'float32', 8);
@@ -53,17 +66,17 @@ function makeModel(opts: { bZero?: boolean } = {}) {
   return {
     vars,
     /** everything wired */
-    good: () => mse(head(tf.add(loraUp(x), statePath()) )),
+    good: () => mse(head(tf.add(loraUp(x), statePath()))),
     /** the head state_proj never used */
     headDisconnected: () => mse(head(loraUp(x))),
     /** the forward calls the base weight directly: LoRA bypassed */
-    loraBypassed: () => mse(head(tf.add(lin(x, v('model.layers.0.mlp.up_proj.base_layer.weight')), statePath()) )),
+    loraBypassed: () => mse(head(tf.add(lin(x, v('model.layers.0.mlp.up_proj.base_layer.weight')), statePath()))),
     /** only frozen weights reach the loss */
     onlyFrozen: () => mse(tf.slice(lin(x, v('model.layers.0.mlp.up_proj.base_layer.weight')), [0, 0], [4, 3])),
     /** a NaN in the path */
     nan: () => mse(tf.mul(head(tf.add(loraUp(x), statePath()) as tf.Tensor2D), tf.scalar(Number.NaN))),
     /** state_proj connected but multiplied by zero */
-    deadPath: () => mse(head(tf.add(loraUp(x), tf.mul(statePath(), 0)) )),
+    deadPath: () => mse(head(tf.add(loraUp(x), tf.mul(statePath(), 0)))),
     dispose: () => {
       for (const w of vars.values()) w.dispose();
       x.dispose();
@@ -107,9 +120,16 @@ describe('preflightGradientFlow', () => {
       expect(r.disconnected).toEqual([]);
       expect(r.checked).toBe(5);
       expect(r.frozen).toBe(1);
-      expect(r.zero).toEqual([expect.objectContaining({ name: 'model.layers.0.mlp.up_proj.lora_A.default.weight', expected: true })]);
+      expect(r.zero).toEqual([
+        expect.objectContaining({ name: 'model.layers.0.mlp.up_proj.lora_A.default.weight', expected: true }),
+      ]);
       expect(r.connected.map((c) => c.name).sort()).toEqual(
-        ['action_out_proj.bias', 'action_out_proj.weight', 'model.layers.0.mlp.up_proj.lora_B.default.weight', 'state_proj.weight'].sort(),
+        [
+          'action_out_proj.bias',
+          'action_out_proj.weight',
+          'model.layers.0.mlp.up_proj.lora_B.default.weight',
+          'state_proj.weight',
+        ].sort(),
       );
       expect(r.connected.every((c) => c.norm > 0)).toBe(true);
       expect(r.lines.some((l) => l.startsWith('INFO') && l.includes('LoRA B = 0'))).toBe(true);
@@ -128,7 +148,9 @@ describe('preflightGradientFlow', () => {
 
   it('bug: a head not wired into the loss is named as disconnected', () =>
     withModel((m) => {
-      expect(() => preflightGradientFlow({ params: m.vars, loss: m.headDisconnected })).toThrow(DisconnectedParametersError);
+      expect(() => preflightGradientFlow({ params: m.vars, loss: m.headDisconnected })).toThrow(
+        DisconnectedParametersError,
+      );
       try {
         preflightGradientFlow({ params: m.vars, loss: m.headDisconnected });
       } catch (e) {
@@ -143,9 +165,14 @@ describe('preflightGradientFlow', () => {
   it('bug: a LoRA layer bypassed by the forward pass — lora_A and lora_B are disconnected (not "zero at init")', () =>
     withModel((m) => {
       const r = preflightGradientFlow({ params: m.vars, loss: m.loraBypassed, onDisconnected: 'report' });
-      expect(r.disconnected).toEqual(['model.layers.0.mlp.up_proj.lora_A.default.weight', 'model.layers.0.mlp.up_proj.lora_B.default.weight']);
+      expect(r.disconnected).toEqual([
+        'model.layers.0.mlp.up_proj.lora_A.default.weight',
+        'model.layers.0.mlp.up_proj.lora_B.default.weight',
+      ]);
       expect(r.zero).toEqual([]);
-      expect(() => preflightGradientFlow({ params: m.vars, loss: m.loraBypassed })).toThrow(/lora_A\.default\.weight, model\.layers\.0\.mlp\.up_proj\.lora_B/);
+      expect(() => preflightGradientFlow({ params: m.vars, loss: m.loraBypassed })).toThrow(
+        /lora_A\.default\.weight, model\.layers\.0\.mlp\.up_proj\.lora_B/,
+      );
     }));
 
   it('nothing trainable reaches the loss: a typed error naming the trainable parameters, no leaked tensors', () =>
@@ -180,7 +207,9 @@ describe('preflightGradientFlow', () => {
       const r = preflightGradientFlow({ params: m.vars, loss: m.good });
       expect(r.frozenLora).toEqual(['model.layers.0.mlp.up_proj.lora_A.default.weight']);
       expect(r.trainableBaseLayers).toEqual(['model.layers.0.mlp.up_proj.base_layer.weight']);
-      expect(r.lines).toContain('WARN LoRA tensor is frozen and will not learn: model.layers.0.mlp.up_proj.lora_A.default.weight');
+      expect(r.lines).toContain(
+        'WARN LoRA tensor is frozen and will not learn: model.layers.0.mlp.up_proj.lora_A.default.weight',
+      );
     }));
 
   it('connected but exactly zero (not explained by LoRA init) is a warning', () =>

@@ -79,7 +79,10 @@ function loraBOf(name: string): string | null {
  * whole trainable list is what tells the cases apart per variable in one backward pass.
  */
 export function preflightGradientFlow(opts: PreflightOptions): PreflightReport {
-  const all = opts.params instanceof Map ? [...opts.params.entries()] : [...(opts.params as Iterable<readonly [string, tf.Variable]>)];
+  const all =
+    opts.params instanceof Map
+      ? [...opts.params.entries()]
+      : [...(opts.params as Iterable<readonly [string, tf.Variable]>)];
   const trainable = all.filter(([, v]) => v.trainable);
   if (trainable.length === 0) throw new NoTrainableParametersError(all.length);
   const pathOf = new Map<string, string>(trainable.map(([p, v]) => [v.name, p]));
@@ -117,7 +120,10 @@ export function preflightGradientFlow(opts: PreflightOptions): PreflightReport {
       const path = pathOf.get(vname);
       if (path === undefined) continue;
       got.add(path);
-      const [maxAbs, sumSq] = tf.tidy(() => [tf.max(tf.abs(g)).dataSync()[0] as number, tf.sum(tf.square(g)).dataSync()[0] as number]);
+      const [maxAbs, sumSq] = tf.tidy(() => [
+        tf.max(tf.abs(g)).dataSync()[0] as number,
+        tf.sum(tf.square(g)).dataSync()[0] as number,
+      ]);
       if (!Number.isFinite(maxAbs) || !Number.isFinite(sumSq)) {
         nonFinite.push(path);
         continue;
@@ -128,14 +134,24 @@ export function preflightGradientFlow(opts: PreflightOptions): PreflightReport {
         const bZero = bVar ? tf.tidy(() => (tf.max(tf.abs(bVar)).dataSync()[0] as number) === 0) : false;
         zero.push(
           bZero
-            ? { name: path, expected: true, note: `zero gradient at init: ${b} is all zeros (LoRA B = 0), so A's first gradient is exactly zero — expected` }
-            : { name: path, expected: false, note: 'connected to the loss but its gradient is exactly zero on this batch (dead path, saturated activation, or zero input?)' },
+            ? {
+                name: path,
+                expected: true,
+                note: `zero gradient at init: ${b} is all zeros (LoRA B = 0), so A's first gradient is exactly zero — expected`,
+              }
+            : {
+                name: path,
+                expected: false,
+                note: 'connected to the loss but its gradient is exactly zero on this batch (dead path, saturated activation, or zero input?)',
+              },
         );
       } else connected.push({ name: path, norm: Math.sqrt(sumSq), maxAbs });
     }
     const disconnected = trainable.map(([p]) => p).filter((p) => !got.has(p));
     const segs = (p: string): string[] => p.split('.');
-    const frozenLora = all.filter(([p, v]) => !v.trainable && segs(p).some((x) => x === 'lora_A' || x === 'lora_B')).map(([p]) => p);
+    const frozenLora = all
+      .filter(([p, v]) => !v.trainable && segs(p).some((x) => x === 'lora_A' || x === 'lora_B'))
+      .map(([p]) => p);
     const trainableBaseLayers = trainable.filter(([p]) => segs(p).includes('base_layer')).map(([p]) => p);
     const lines = [
       ...disconnected.map((p) => `ERROR disconnected from the loss (no gradient): ${p}`),
@@ -159,7 +175,8 @@ export function preflightGradientFlow(opts: PreflightOptions): PreflightReport {
       lines,
     };
     if (nonFinite.length > 0) throw new NonFiniteGradientError(nonFinite);
-    if (disconnected.length > 0 && (opts.onDisconnected ?? 'throw') === 'throw') throw new DisconnectedParametersError(disconnected);
+    if (disconnected.length > 0 && (opts.onDisconnected ?? 'throw') === 'throw')
+      throw new DisconnectedParametersError(disconnected);
     return report;
   } finally {
     result.value.dispose();

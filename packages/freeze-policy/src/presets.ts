@@ -1,9 +1,13 @@
 import { FreezePolicy, freeze, train, type FreezePolicyOptions, type FreezeRule } from './policy.js';
 
 /** The five pi0 projection heads (openpi PI0Pytorch), anchored at the root. */
-export const PI0_HEAD_RULES: readonly FreezeRule[] = ['action_in_proj', 'action_out_proj', 'state_proj', 'action_time_mlp_in', 'action_time_mlp_out'].map(
-  (h) => train(`^${h}`, 'pi0 projection head'),
-);
+export const PI0_HEAD_RULES: readonly FreezeRule[] = [
+  'action_in_proj',
+  'action_out_proj',
+  'state_proj',
+  'action_time_mlp_in',
+  'action_time_mlp_out',
+].map((h) => train(`^${h}`, 'pi0 projection head'));
 
 /** PEFT's LoRA tensors. */
 export const LORA_RULES: readonly FreezeRule[] = [train('lora_A', 'LoRA'), train('lora_B', 'LoRA')];
@@ -24,12 +28,21 @@ export function pi0LoraPolicy(options?: FreezePolicyOptions): FreezePolicy {
  * (pi0 never uses it; leaving it trainable is how 2.94B becomes "about 3.2B").
  */
 export function pi0FullPaligemmaExpertLoraPolicy(options?: FreezePolicyOptions): FreezePolicy {
-  return new FreezePolicy([train('^paligemma_with_expert.paligemma', 'full PaliGemma'), ...LORA_RULES, ...PI0_HEAD_RULES], options);
+  return new FreezePolicy(
+    [train('^paligemma_with_expert.paligemma', 'full PaliGemma'), ...LORA_RULES, ...PI0_HEAD_RULES],
+    options,
+  );
 }
 
 /** Full fine-tuning: every parameter trains, LoRA base weights included (named explicitly). */
 export function fullFinetunePolicy(options?: FreezePolicyOptions): FreezePolicy {
-  return new FreezePolicy([train('**', 'full fine-tuning'), { ...train('base_layer', 'full fine-tuning includes LoRA base weights'), optional: true }], options);
+  return new FreezePolicy(
+    [
+      train('**', 'full fine-tuning'),
+      { ...train('base_layer', 'full fine-tuning includes LoRA base weights'), optional: true },
+    ],
+    options,
+  );
 }
 
 /**

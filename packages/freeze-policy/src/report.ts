@@ -27,7 +27,8 @@ export interface FreezeReport {
   lines: string[];
 }
 
-const isLora = (path: string): boolean => path.split('.').some((s) => s === 'lora_A' || s === 'lora_B' || s === 'lora_embedding_A' || s === 'lora_embedding_B');
+const isLora = (path: string): boolean =>
+  path.split('.').some((s) => s === 'lora_A' || s === 'lora_B' || s === 'lora_embedding_A' || s === 'lora_embedding_B');
 
 /**
  * Default grouping: the path up to its first numeric segment (all layers of a stack together), or
@@ -50,7 +51,20 @@ export function freezeReport(plan: FreezePlan, opts: { moduleOf?: (path: string)
   const add = (e: PlanEntry): void => {
     const m = moduleOf(e.path);
     let g = groups.get(m);
-    if (!g) groups.set(m, (g = { module: m, tensors: 0, params: 0, trainableTensors: 0, trainableParams: 0, loraTensors: 0, status: 'frozen', decidedBy: {} }));
+    if (!g)
+      groups.set(
+        m,
+        (g = {
+          module: m,
+          tensors: 0,
+          params: 0,
+          trainableTensors: 0,
+          trainableParams: 0,
+          loraTensors: 0,
+          status: 'frozen',
+          decidedBy: {},
+        }),
+      );
     g.decidedBy[e.reason] = (g.decidedBy[e.reason] ?? 0) + 1;
     g.tensors += 1;
     g.params += e.numel;
@@ -65,11 +79,14 @@ export function freezeReport(plan: FreezePlan, opts: { moduleOf?: (path: string)
     }
   };
   plan.entries.forEach(add);
-  for (const g of groups.values()) g.status = g.trainableTensors === 0 ? 'frozen' : g.trainableTensors === g.tensors ? 'trainable' : 'partial';
+  for (const g of groups.values())
+    g.status = g.trainableTensors === 0 ? 'frozen' : g.trainableTensors === g.tensors ? 'trainable' : 'partial';
   const peftLine = peftTrainableLine(plan.trainable, plan.total);
   const width = Math.max(6, ...[...groups.keys()].map((k) => k.length));
   const lines = [
-    loraTensors > 0 ? `LoRA detected: ${formatThousands(loraTensors)} LoRA tensors, ${formatThousands(loraParams)} parameters` : 'LoRA: none (no lora_A / lora_B tensors)',
+    loraTensors > 0
+      ? `LoRA detected: ${formatThousands(loraTensors)} LoRA tensors, ${formatThousands(loraParams)} parameters`
+      : 'LoRA: none (no lora_A / lora_B tensors)',
     `${'module'.padEnd(width)}  ${'status'.padEnd(9)}  ${'tensors'.padStart(8)}  ${'trainable'.padStart(15)}  ${'params'.padStart(15)}`,
     ...[...groups.values()].map(
       (g) =>

@@ -18,7 +18,17 @@ const trainable = (s: ParamSpec): boolean => isLoraPath(s.path) || PI0_HEADS.som
 
 const c = countParams(specs, trainable);
 console.log(`LoRA tensors: ${c.loraTensors}`);
-console.log(`trainable ${c.trainable.toLocaleString('en-US')} of ${c.total.toLocaleString('en-US')} (${c.trainablePercent.toFixed(2)}%)`);
+console.log(
+  `trainable ${c.trainable.toLocaleString('en-US')} of ${c.total.toLocaleString('en-US')} (${c.trainablePercent.toFixed(2)}%)`,
+);
 
-const bill = memoryBill({ specs, trainable, batchSize: 8, dtype: 'bfloat16', optimizer: 'adamw', devices: 1, stacks: pi0ActivationStacks(cfg) });
+const bill = memoryBill({
+  specs,
+  trainable,
+  batchSize: 8,
+  dtype: 'bfloat16',
+  optimizer: 'adamw',
+  devices: 1,
+  stacks: pi0ActivationStacks(cfg),
+});
 console.log(bill.table);

@@ -35,7 +35,10 @@ export function assertUniquePaths(specs: readonly ParamSpec[]): void {
  * Count parameters from specs. Default `isTrainable`: PEFT's default after wrapping (only LoRA
  * tensors trainable); pass a freeze policy's predicate for anything else.
  */
-export function countParams(specs: readonly ParamSpec[], isTrainable: TrainablePredicate = (s) => isLoraPath(s.path)): ParamCounts {
+export function countParams(
+  specs: readonly ParamSpec[],
+  isTrainable: TrainablePredicate = (s) => isLoraPath(s.path),
+): ParamCounts {
   assertUniquePaths(specs);
   let total = 0;
   let trainable = 0;

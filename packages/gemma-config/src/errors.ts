@@ -19,6 +19,8 @@ export class InvalidConfigError extends GemmaConfigError {}
 /** Two specs claim the same parameter path. */
 export class DuplicateParamError extends GemmaConfigError {
   constructor(path: string) {
-    super(`Parameter "${path}" is declared twice; every ParamSpec path must be unique. Fix the spec generator or the LoRA targets.`);
+    super(
+      `Parameter "${path}" is declared twice; every ParamSpec path must be unique. Fix the spec generator or the LoRA targets.`,
+    );
   }
 }

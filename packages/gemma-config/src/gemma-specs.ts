@@ -51,7 +51,9 @@ function check(d: GemmaDims): void {
     }
   }
   if (d.numHeads % d.numKvHeads !== 0) {
-    throw new InvalidConfigError(`numHeads ${d.numHeads} is not a multiple of numKvHeads ${d.numKvHeads}; grouped-query attention needs it.`);
+    throw new InvalidConfigError(
+      `numHeads ${d.numHeads} is not a multiple of numKvHeads ${d.numKvHeads}; grouped-query attention needs it.`,
+    );
   }
 }
 
@@ -125,7 +127,12 @@ export interface GemmaCausalLmSpecOptions {
 export function gemmaCausalLmSpecs(hf: HfGemmaConfig, opts: GemmaCausalLmSpecOptions = {}): ParamSpec[] {
   const prefix = opts.prefix ?? '';
   const dims = hfGemmaDims(hf);
-  const specs = gemmaModelSpecs(dims, { prefix: `${prefix}model.`, vocabSize: hf.vocab_size, lora: opts.lora, dtype: opts.dtype ?? 'float32' });
+  const specs = gemmaModelSpecs(dims, {
+    prefix: `${prefix}model.`,
+    vocabSize: hf.vocab_size,
+    lora: opts.lora,
+    dtype: opts.dtype ?? 'float32',
+  });
   const head = `${prefix}lm_head.weight`;
   if (hf.tie_word_embeddings ?? true) {
     const embed = specs[0];

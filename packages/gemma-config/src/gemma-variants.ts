@@ -72,7 +72,7 @@ export const GEMMA_VARIANT_NAMES = Object.keys(VARIANTS) as GemmaVariantName[];
 
 /** The variant as typed data (a fresh copy; mutate freely). Throws UnknownVariantError. */
 export function getGemmaVariant(name: GemmaVariantName | string): GemmaVariant {
-  if (!Object.prototype.hasOwnProperty.call(VARIANTS, name)) {
+  if (!Object.hasOwn(VARIANTS, name)) {
     throw new UnknownVariantError('Gemma', name, GEMMA_VARIANT_NAMES);
   }
   const v = VARIANTS[name as GemmaVariantName];

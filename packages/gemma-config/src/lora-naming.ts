@@ -11,7 +11,9 @@ export function peftToOpenpiLoraPath(path: string): string {
   const i = parts.findIndex((p) => p === 'lora_A' || p === 'lora_B');
   if (i >= 0) {
     if (parts.length !== i + 3 || parts[i + 2] !== 'weight') {
-      throw new InvalidConfigError(`"${path}" is not a PEFT LoRA weight path (expected <module>.lora_A|lora_B.<adapter>.weight).`);
+      throw new InvalidConfigError(
+        `"${path}" is not a PEFT LoRA weight path (expected <module>.lora_A|lora_B.<adapter>.weight).`,
+      );
     }
     return [...parts.slice(0, i), parts[i] === 'lora_A' ? 'lora_a' : 'lora_b'].join('.');
   }

@@ -18,7 +18,15 @@ const seven = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', '
 describe('memoryBill', () => {
   it('tiny Gemma + LoRA: weights, LoRA-only gradients, AdamW moments and the documented activation formula', () => {
     const specs = gemmaCausalLmSpecs(hf, { lora: { rank: 8, targets: seven } });
-    const bill = memoryBill({ specs, trainable: (s) => isLoraPath(s.path), batchSize: 2, seqLen: 12, dtype: 'float32', optimizer: 'adamw', numHeads: 4 });
+    const bill = memoryBill({
+      specs,
+      trainable: (s) => isLoraPath(s.path),
+      batchSize: 2,
+      seqLen: 12,
+      dtype: 'float32',
+      optimizer: 'adamw',
+      numHeads: 4,
+    });
     const row = (k: string) => bill.rows.find((r) => r.item === k)?.bytesPerDevice;
     expect(row('weights')).toBe(102_208 * 4);
     expect(row('gradients')).toBe(15_872 * 4);
@@ -36,9 +44,18 @@ describe('memoryBill', () => {
     const specs = pi0ParamSpecs(getPi0Config('pi0_lora'));
     const trainable = (s: ParamSpec) => isLoraPath(s.path) || PI0_HEADS.some((h) => isUnder(s.path, h));
     const stacks = pi0ActivationStacks(getPi0Config('pi0_lora'));
-    const base = { specs, trainable, batchSize: 4, dtype: 'bfloat16' as const, optimizer: 'adamw' as const, devices: 4, stacks };
+    const base = {
+      specs,
+      trainable,
+      batchSize: 4,
+      dtype: 'bfloat16' as const,
+      optimizer: 'adamw' as const,
+      devices: 4,
+      stacks,
+    };
     const weights = specs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * (s.dtype === 'float32' ? 4 : 2), 0);
-    const by = (stage: 0 | 1 | 2 | 3) => Object.fromEntries(memoryBill({ ...base, zeroStage: stage }).rows.map((r) => [r.item, r.bytesPerDevice]));
+    const by = (stage: 0 | 1 | 2 | 3) =>
+      Object.fromEntries(memoryBill({ ...base, zeroStage: stage }).rows.map((r) => [r.item, r.bytesPerDevice]));
     expect(by(0)).toMatchObject({ weights, gradients: 36_720_672 * 4, optimizer: 36_720_672 * 8 });
     expect(by(1)).toMatchObject({ weights, gradients: 36_720_672 * 4, optimizer: (36_720_672 * 8) / 4 });
     expect(by(2)).toMatchObject({ weights, gradients: 36_720_672, optimizer: (36_720_672 * 8) / 4 });
@@ -48,7 +65,15 @@ describe('memoryBill', () => {
 
   it('pi0 stacks: SigLIP per camera, PaliGemma on the prefix, the expert attending to prefix + suffix; checkpointing keeps layer inputs', () => {
     const [siglip, pg, ex] = pi0ActivationStacks(getPi0Config('pi0'));
-    expect(siglip).toMatchObject({ layers: 27, tokens: 256, sequences: 3, hidden: 1152, mlpDim: 4304, mlp: 'plain', numHeads: 16 });
+    expect(siglip).toMatchObject({
+      layers: 27,
+      tokens: 256,
+      sequences: 3,
+      hidden: 1152,
+      mlpDim: 4304,
+      mlp: 'plain',
+      numHeads: 16,
+    });
     expect(pg).toMatchObject({ layers: 18, tokens: 816, hidden: 2048, qDim: 2048, kvDim: 256, mlpDim: 16_384 });
     expect(ex).toMatchObject({ layers: 18, tokens: 51, keys: 867, hidden: 1024 });
     if (!pg) throw new Error('no stack');
@@ -61,7 +86,9 @@ describe('memoryBill', () => {
   });
 
   it('refuses to guess without a sequence length, and formats bytes', () => {
-    expect(() => memoryBill({ specs: [], trainable: () => true, batchSize: 1, dtype: 'float32', optimizer: 'adamw' })).toThrow(InvalidConfigError);
+    expect(() =>
+      memoryBill({ specs: [], trainable: () => true, batchSize: 1, dtype: 'float32', optimizer: 'adamw' }),
+    ).toThrow(InvalidConfigError);
     expect(formatBytes(3 * 1024 ** 3)).toBe('3.00 GiB');
     expect(formatBytes(1536)).toBe('1.5 KiB');
   });

@@ -62,11 +62,16 @@ export function formatBytes(n: number): string {
 export function memoryBill(opts: MemoryBillOptions): MemoryBill {
   const devices = opts.devices ?? 1;
   const stage = opts.zeroStage ?? 0;
-  if (!Number.isInteger(devices) || devices < 1) throw new InvalidConfigError(`devices=${devices} must be a positive integer.`);
-  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new InvalidConfigError(`batchSize=${opts.batchSize} must be a positive integer.`);
+  if (!Number.isInteger(devices) || devices < 1)
+    throw new InvalidConfigError(`devices=${devices} must be a positive integer.`);
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+    throw new InvalidConfigError(`batchSize=${opts.batchSize} must be a positive integer.`);
   let stacks = opts.stacks;
   if (!stacks) {
-    if (opts.seqLen === undefined) throw new InvalidConfigError('memoryBill needs seqLen (tokens per example) or explicit stacks to estimate activations.');
+    if (opts.seqLen === undefined)
+      throw new InvalidConfigError(
+        'memoryBill needs seqLen (tokens per example) or explicit stacks to estimate activations.',
+      );
     stacks = inferActivationStacks(opts.specs, opts.seqLen, opts.numHeads);
   }
   let weights = 0;
@@ -91,8 +96,16 @@ export function memoryBill(opts: MemoryBillOptions): MemoryBill {
   const activations = perExample * opts.batchSize;
   const shard = (bytes: number, from: ShardStage): number => (stage >= from ? Math.ceil(bytes / devices) : bytes);
   const rows: MemoryBillRow[] = [
-    { item: 'weights', bytesPerDevice: shard(weights, 3), note: `${total.toLocaleString('en-US')} params at their dtypes${stage >= 3 ? `, /${devices} (ZeRO-3)` : ''}` },
-    { item: 'gradients', bytesPerDevice: shard(grads, 2), note: `${trainable.toLocaleString('en-US')} trainable${stage >= 2 ? `, /${devices} (ZeRO-2)` : ''}` },
+    {
+      item: 'weights',
+      bytesPerDevice: shard(weights, 3),
+      note: `${total.toLocaleString('en-US')} params at their dtypes${stage >= 3 ? `, /${devices} (ZeRO-3)` : ''}`,
+    },
+    {
+      item: 'gradients',
+      bytesPerDevice: shard(grads, 2),
+      note: `${trainable.toLocaleString('en-US')} trainable${stage >= 2 ? `, /${devices} (ZeRO-2)` : ''}`,
+    },
     {
       item: 'optimizer',
       bytesPerDevice: shard(optim, 1),

@@ -5,7 +5,9 @@ export function pathSegments(path: string): string[] {
 
 /** True when the path is a LoRA tensor in PEFT naming (a `lora_A` / `lora_B` segment, or `lora_embedding_A/B`). */
 export function isLoraPath(path: string): boolean {
-  return pathSegments(path).some((s) => s === 'lora_A' || s === 'lora_B' || s === 'lora_embedding_A' || s === 'lora_embedding_B');
+  return pathSegments(path).some(
+    (s) => s === 'lora_A' || s === 'lora_B' || s === 'lora_embedding_A' || s === 'lora_embedding_B',
+  );
 }
 
 /** True when `path` lies under module `prefix` on segment boundaries (`a.b` contains `a.b.c`, not `a.bc`). */

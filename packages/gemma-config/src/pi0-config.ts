@@ -104,7 +104,7 @@ export const PI0_PRESET_NAMES = Object.keys(PRESETS) as Pi0PresetName[];
 
 /** A pi0 preset (fresh copy), optionally with fields overridden. */
 export function getPi0Config(name: Pi0PresetName | string, overrides: Partial<Pi0Config> = {}): Pi0Config {
-  if (!Object.prototype.hasOwnProperty.call(PRESETS, name)) throw new UnknownVariantError('pi0', name, PI0_PRESET_NAMES);
+  if (!Object.hasOwn(PRESETS, name)) throw new UnknownVariantError('pi0', name, PI0_PRESET_NAMES);
   const cfg = { ...structuredClone(PRESETS[name as Pi0PresetName]), ...structuredClone(overrides) };
   validatePi0Config(cfg);
   return cfg;
@@ -129,13 +129,19 @@ export function validatePi0Config(cfg: Pi0Config): void {
   pi0Variants(cfg);
   siglipNumTokens(cfg.siglip);
   for (const k of ['vocabSize', 'actionDim', 'actionHorizon', 'maxTokenLen'] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0) throw new InvalidConfigError(`pi0 ${k}=${cfg[k]} must be a positive integer.`);
+    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0)
+      throw new InvalidConfigError(`pi0 ${k}=${cfg[k]} must be a positive integer.`);
   }
   if (cfg.imageKeys.length === 0) throw new InvalidConfigError('pi0 needs at least one image key (camera).');
 }
 
 /** Token counts of one training example: prefix (images + prompt) and suffix (state + actions). */
-export function pi0SequenceLengths(cfg: Pi0Config): { imageTokens: number; prefix: number; suffix: number; total: number } {
+export function pi0SequenceLengths(cfg: Pi0Config): {
+  imageTokens: number;
+  prefix: number;
+  suffix: number;
+  total: number;
+} {
   const imageTokens = siglipNumTokens(cfg.siglip) * cfg.imageKeys.length;
   const prefix = imageTokens + cfg.maxTokenLen;
   const suffix = 1 + cfg.actionHorizon;

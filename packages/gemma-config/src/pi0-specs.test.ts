@@ -12,12 +12,35 @@ const isHead = (s: ParamSpec) => PI0_HEADS.some((h) => isUnder(s.path, h));
 
 describe('openpi Gemma variants', () => {
   it('match openpi gemma.get_config', () => {
-    expect(getGemmaVariant('gemma_2b')).toMatchObject({ width: 2048, depth: 18, mlpDim: 16_384, numHeads: 8, numKvHeads: 1, headDim: 256 });
-    expect(getGemmaVariant('gemma_300m')).toMatchObject({ width: 1024, depth: 18, mlpDim: 4096, numHeads: 8, numKvHeads: 1, headDim: 256 });
-    expect(getGemmaVariant('dummy')).toMatchObject({ width: 64, depth: 4, mlpDim: 128, numHeads: 8, numKvHeads: 1, headDim: 16 });
+    expect(getGemmaVariant('gemma_2b')).toMatchObject({
+      width: 2048,
+      depth: 18,
+      mlpDim: 16_384,
+      numHeads: 8,
+      numKvHeads: 1,
+      headDim: 256,
+    });
+    expect(getGemmaVariant('gemma_300m')).toMatchObject({
+      width: 1024,
+      depth: 18,
+      mlpDim: 4096,
+      numHeads: 8,
+      numKvHeads: 1,
+      headDim: 256,
+    });
+    expect(getGemmaVariant('dummy')).toMatchObject({
+      width: 64,
+      depth: 4,
+      mlpDim: 128,
+      numHeads: 8,
+      numKvHeads: 1,
+      headDim: 16,
+    });
     expect(getGemmaVariant('gemma_2b_lora').lora).toEqual({ rank: 16, alpha: 16, targets: ['attn', 'ffn'] });
     expect(getGemmaVariant('gemma_300m_lora').lora).toEqual({ rank: 32, alpha: 32, targets: ['attn', 'ffn'] });
-    expect(GEMMA_VARIANT_NAMES).toEqual(expect.arrayContaining(['dummy', 'gemma_300m', 'gemma_2b', 'gemma_2b_lora', 'gemma_300m_lora']));
+    expect(GEMMA_VARIANT_NAMES).toEqual(
+      expect.arrayContaining(['dummy', 'gemma_300m', 'gemma_2b', 'gemma_2b_lora', 'gemma_300m_lora']),
+    );
   });
   it('returns copies and rejects unknown names', () => {
     getGemmaVariant('gemma_2b').width = 1;
@@ -66,16 +89,37 @@ describe('pi0 parameter specs (openpi PyTorch layout), computed without allocati
     const byPath = new Map(lora.map((s) => [s.path, s]));
     const want: Array<[string, number[]]> = [
       ['paligemma_with_expert.paligemma.model.language_model.embed_tokens.weight', [257_152, 2048]],
-      ['paligemma_with_expert.paligemma.model.language_model.layers.0.self_attn.q_proj.base_layer.weight', [2048, 2048]],
-      ['paligemma_with_expert.paligemma.model.language_model.layers.0.self_attn.q_proj.lora_A.default.weight', [16, 2048]],
-      ['paligemma_with_expert.paligemma.model.language_model.layers.0.self_attn.k_proj.lora_B.default.weight', [256, 16]],
-      ['paligemma_with_expert.paligemma.model.language_model.layers.17.mlp.down_proj.lora_A.default.weight', [16, 16_384]],
+      [
+        'paligemma_with_expert.paligemma.model.language_model.layers.0.self_attn.q_proj.base_layer.weight',
+        [2048, 2048],
+      ],
+      [
+        'paligemma_with_expert.paligemma.model.language_model.layers.0.self_attn.q_proj.lora_A.default.weight',
+        [16, 2048],
+      ],
+      [
+        'paligemma_with_expert.paligemma.model.language_model.layers.0.self_attn.k_proj.lora_B.default.weight',
+        [256, 16],
+      ],
+      [
+        'paligemma_with_expert.paligemma.model.language_model.layers.17.mlp.down_proj.lora_A.default.weight',
+        [16, 16_384],
+      ],
       ['paligemma_with_expert.gemma_expert.model.layers.0.self_attn.o_proj.lora_A.default.weight', [32, 2048]],
       ['paligemma_with_expert.gemma_expert.model.layers.0.self_attn.o_proj.lora_B.default.weight', [1024, 32]],
       ['paligemma_with_expert.gemma_expert.lm_head.weight', [257_152, 1024]],
-      ['paligemma_with_expert.paligemma.model.vision_tower.vision_model.embeddings.patch_embedding.weight', [1152, 3, 14, 14]],
-      ['paligemma_with_expert.paligemma.model.vision_tower.vision_model.embeddings.position_embedding.weight', [256, 1152]],
-      ['paligemma_with_expert.paligemma.model.vision_tower.vision_model.encoder.layers.26.mlp.fc1.weight', [4304, 1152]],
+      [
+        'paligemma_with_expert.paligemma.model.vision_tower.vision_model.embeddings.patch_embedding.weight',
+        [1152, 3, 14, 14],
+      ],
+      [
+        'paligemma_with_expert.paligemma.model.vision_tower.vision_model.embeddings.position_embedding.weight',
+        [256, 1152],
+      ],
+      [
+        'paligemma_with_expert.paligemma.model.vision_tower.vision_model.encoder.layers.26.mlp.fc1.weight',
+        [4304, 1152],
+      ],
       ['paligemma_with_expert.paligemma.model.multi_modal_projector.linear.weight', [2048, 1152]],
       ['paligemma_with_expert.paligemma.model.multi_modal_projector.linear.bias', [2048]],
       ['action_in_proj.weight', [1024, 32]],
@@ -85,20 +129,34 @@ describe('pi0 parameter specs (openpi PyTorch layout), computed without allocati
       ['action_time_mlp_out.bias', [1024]],
     ];
     for (const [path, shape] of want) expect(byPath.get(path)?.shape, path).toEqual(shape);
-    expect([...byPath.keys()].some((p) => p.startsWith('paligemma_with_expert.gemma_expert.model.embed_tokens'))).toBe(false);
-    expect(byPath.get('paligemma_with_expert.paligemma.model.language_model.embed_tokens.weight')?.aliases).toEqual(['paligemma_with_expert.paligemma.lm_head.weight']);
+    expect([...byPath.keys()].some((p) => p.startsWith('paligemma_with_expert.gemma_expert.model.embed_tokens'))).toBe(
+      false,
+    );
+    expect(byPath.get('paligemma_with_expert.paligemma.model.language_model.embed_tokens.weight')?.aliases).toEqual([
+      'paligemma_with_expert.paligemma.lm_head.weight',
+    ]);
     expect([...byPath.keys()].some((p) => p.includes('vision_model.head'))).toBe(false);
   });
 
   it("follows openpi's bf16 precision: norms, patch and position embeddings float32, heads and LoRA float32", () => {
     const dt = new Map(lora.map((s) => [s.path, s.dtype]));
-    expect(dt.get('paligemma_with_expert.paligemma.model.language_model.layers.0.input_layernorm.weight')).toBe('float32');
+    expect(dt.get('paligemma_with_expert.paligemma.model.language_model.layers.0.input_layernorm.weight')).toBe(
+      'float32',
+    );
     expect(dt.get('paligemma_with_expert.gemma_expert.model.norm.weight')).toBe('float32');
     expect(dt.get('paligemma_with_expert.paligemma.model.language_model.norm.weight')).toBe('float32');
-    expect(dt.get('paligemma_with_expert.paligemma.model.vision_tower.vision_model.embeddings.patch_embedding.bias')).toBe('float32');
-    expect(dt.get('paligemma_with_expert.paligemma.model.vision_tower.vision_model.encoder.layers.0.layer_norm1.weight')).toBe('bfloat16');
-    expect(dt.get('paligemma_with_expert.paligemma.model.language_model.layers.0.mlp.up_proj.base_layer.weight')).toBe('bfloat16');
-    expect(dt.get('paligemma_with_expert.paligemma.model.language_model.layers.0.mlp.up_proj.lora_B.default.weight')).toBe('float32');
+    expect(
+      dt.get('paligemma_with_expert.paligemma.model.vision_tower.vision_model.embeddings.patch_embedding.bias'),
+    ).toBe('float32');
+    expect(
+      dt.get('paligemma_with_expert.paligemma.model.vision_tower.vision_model.encoder.layers.0.layer_norm1.weight'),
+    ).toBe('bfloat16');
+    expect(dt.get('paligemma_with_expert.paligemma.model.language_model.layers.0.mlp.up_proj.base_layer.weight')).toBe(
+      'bfloat16',
+    );
+    expect(
+      dt.get('paligemma_with_expert.paligemma.model.language_model.layers.0.mlp.up_proj.lora_B.default.weight'),
+    ).toBe('float32');
     expect(dt.get('action_time_mlp_in.weight')).toBe('float32');
     expect(pi0ParamSpecs(getPi0Config('pi0_tiny')).every((s) => s.dtype === 'float32')).toBe(true);
   });
@@ -115,7 +173,12 @@ describe('pi0 parameter specs (openpi PyTorch layout), computed without allocati
     expect(c.loraTensors).toBe(2 * 7 * 2 * 2);
     // the tiny PaliGemma LM has the fixture Gemma's shapes: its LoRA (r 8, all seven) is the fixture's 15,872
     expect(sumParams(tiny, (s) => isLoraPath(s.path) && isUnder(s.path, PI0_PATHS.languageModel))).toBe(15_872);
-    expect(pi0SequenceLengths(getPi0Config('pi0_tiny'))).toEqual({ imageTokens: 48, prefix: 64, suffix: 11, total: 75 });
+    expect(pi0SequenceLengths(getPi0Config('pi0_tiny'))).toEqual({
+      imageTokens: 48,
+      prefix: 64,
+      suffix: 11,
+      total: 75,
+    });
     expect(pi0SequenceLengths(getPi0Config('pi0'))).toEqual({ imageTokens: 768, prefix: 816, suffix: 51, total: 867 });
   });
 

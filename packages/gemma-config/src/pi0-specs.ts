@@ -18,7 +18,13 @@ export const PI0_PATHS = Object.freeze({
 });
 
 /** The five pi0 projection heads, in PI0Pytorch's registration order. */
-export const PI0_HEADS = ['action_in_proj', 'action_out_proj', 'state_proj', 'action_time_mlp_in', 'action_time_mlp_out'] as const;
+export const PI0_HEADS = [
+  'action_in_proj',
+  'action_out_proj',
+  'state_proj',
+  'action_time_mlp_in',
+  'action_time_mlp_out',
+] as const;
 export type Pi0HeadName = (typeof PI0_HEADS)[number];
 
 /**
@@ -44,7 +50,11 @@ function openpiDtype(precision: Pi0Config['precision']): (path: string, fallback
 }
 
 /** Specs of transformers' SiglipVisionModel (PaliGemma: no pooling head) under `prefix` (with trailing dot). */
-export function siglipVisionSpecs(cfg: SiglipConfig, prefix: string, dtypeOf: (path: string) => ParamDtype = () => 'float32'): ParamSpec[] {
+export function siglipVisionSpecs(
+  cfg: SiglipConfig,
+  prefix: string,
+  dtypeOf: (path: string) => ParamDtype = () => 'float32',
+): ParamSpec[] {
   const h = cfg.hiddenSize;
   const tokens = siglipNumTokens(cfg);
   const out: ParamSpec[] = [];
@@ -79,7 +89,9 @@ export function siglipVisionSpecs(cfg: SiglipConfig, prefix: string, dtypeOf: (p
 }
 
 function gemmaLora(v: GemmaVariant, cfg: Pi0Config) {
-  return v.lora ? { rank: v.lora.rank, targets: loraLinearsOf(v.lora), adapterName: cfg.loraAdapterName, dtype: 'float32' as const } : undefined;
+  return v.lora
+    ? { rank: v.lora.rank, targets: loraLinearsOf(v.lora), adapterName: cfg.loraAdapterName, dtype: 'float32' as const }
+    : undefined;
 }
 
 /**
@@ -99,7 +111,10 @@ export function pi0ParamSpecs(cfg: Pi0Config): ParamSpec[] {
   const specs: ParamSpec[] = [];
   specs.push(...siglipVisionSpecs(cfg.siglip, `${PI0_PATHS.visionTower}.`, (p) => dtypeOf(p, 'bfloat16')));
   specs.push(
-    ...linearSpecs(`${PI0_PATHS.projector}.linear`, cfg.siglip.hiddenSize, paligemma.width, { bias: true, dtype: dtypeOf(`${PI0_PATHS.projector}.linear.weight`, 'bfloat16') }),
+    ...linearSpecs(`${PI0_PATHS.projector}.linear`, cfg.siglip.hiddenSize, paligemma.width, {
+      bias: true,
+      dtype: dtypeOf(`${PI0_PATHS.projector}.linear.weight`, 'bfloat16'),
+    }),
   );
   const lm = gemmaModelSpecs(paligemma, {
     prefix: `${PI0_PATHS.languageModel}.`,
@@ -121,7 +136,8 @@ export function pi0ParamSpecs(cfg: Pi0Config): ParamSpec[] {
   const expertHead = `${PI0_PATHS.expertLmHead}.weight`;
   specs.push({ path: expertHead, shape: [cfg.vocabSize, expert.width], dtype: dtypeOf(expertHead, 'bfloat16') });
   const w = expert.width;
-  const head = (name: Pi0HeadName, inF: number, outF: number): ParamSpec[] => linearSpecs(name, inF, outF, { bias: true, dtype: 'float32' });
+  const head = (name: Pi0HeadName, inF: number, outF: number): ParamSpec[] =>
+    linearSpecs(name, inF, outF, { bias: true, dtype: 'float32' });
   specs.push(...head('action_in_proj', cfg.actionDim, w));
   specs.push(...head('action_out_proj', w, cfg.actionDim));
   specs.push(...head('state_proj', cfg.actionDim, w));

@@ -39,7 +39,9 @@ export const SIGLIP_TINY: Readonly<SiglipConfig> = Object.freeze({
 /** Image tokens per image: (imageSize / patchSize)^2. */
 export function siglipNumTokens(cfg: SiglipConfig): number {
   if (cfg.imageSize % cfg.patchSize !== 0) {
-    throw new InvalidConfigError(`SigLIP imageSize ${cfg.imageSize} is not a multiple of patchSize ${cfg.patchSize}; pick sizes that tile the image.`);
+    throw new InvalidConfigError(
+      `SigLIP imageSize ${cfg.imageSize} is not a multiple of patchSize ${cfg.patchSize}; pick sizes that tile the image.`,
+    );
   }
   const side = cfg.imageSize / cfg.patchSize;
   return side * side;

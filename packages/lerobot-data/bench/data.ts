@@ -15,7 +15,9 @@ const time = async <T>(f: () => Promise<T> | T): Promise<[T, number, number]> =>
 };
 try {
   for (const imageSize of [32, 48]) {
-    const [, genS, genCpu] = await time(() => generateLiberoDataset(root, { episodes: 50, heldOut: 10, steps: 40, imageSize, seed: 0, overwrite: true }));
+    const [, genS, genCpu] = await time(() =>
+      generateLiberoDataset(root, { episodes: 50, heldOut: 10, steps: 40, imageSize, seed: 0, overwrite: true }),
+    );
     const [train, openS] = await time(() => LeRobotDataset.open(root, { episodes: 'train' }));
     const [stats, statsS] = await time(() => computeNormStats(train, { actionHorizon: 50 }));
     const view = new LiberoView(train, { actionHorizon: 50, normStats: stats });

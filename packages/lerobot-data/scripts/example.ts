@@ -2,7 +2,14 @@
 // Run: npx tsx scripts/example.ts [dir]
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchSampler, LeRobotDataset, LiberoView, computeNormStats, generateLiberoDataset, writeNormStats } from '../src/index.js';
+import {
+  BatchSampler,
+  LeRobotDataset,
+  LiberoView,
+  computeNormStats,
+  generateLiberoDataset,
+  writeNormStats,
+} from '../src/index.js';
 
 const root = process.argv[2] ?? join(tmpdir(), 'vla-libero-demo');
 await generateLiberoDataset(root, { episodes: 50, steps: 40, imageSize: 32, seed: 0, overwrite: true });

@@ -10,8 +10,15 @@ export interface ActionChunk {
 }
 
 /** Slices a chunk of `horizon` rows starting at `row` from an episode's flat [length × dim] values. */
-export function actionChunk(values: Float32Array, dim: number, length: number, row: number, horizon: number): ActionChunk {
-  if (!(horizon >= 1) || !Number.isInteger(horizon)) throw new RangeError(`action horizon must be a positive integer (got ${horizon})`);
+export function actionChunk(
+  values: Float32Array,
+  dim: number,
+  length: number,
+  row: number,
+  horizon: number,
+): ActionChunk {
+  if (!(horizon >= 1) || !Number.isInteger(horizon))
+    throw new RangeError(`action horizon must be a positive integer (got ${horizon})`);
   if (row < 0 || row >= length) throw new RangeError(`row ${row} is outside the episode (length ${length})`);
   const actions = new Float32Array(horizon * dim);
   const isPad = new Uint8Array(horizon);

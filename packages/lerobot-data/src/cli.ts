@@ -24,7 +24,8 @@ export async function runCli(
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
   showProgress = true,
 ): Promise<number> {
-  const progress = (label: string): ((done: number, total: number) => void) | undefined => (showProgress ? progressReporter(label) : undefined);
+  const progress = (label: string): ((done: number, total: number) => void) | undefined =>
+    showProgress ? progressReporter(label) : undefined;
   const [cmd, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -71,7 +72,17 @@ export async function runCli(
         overwrite: values.overwrite ?? false,
       });
       const ds = await LeRobotDataset.open(target);
-      out(JSON.stringify({ event: 'generated', root: r.root, episodes: ds.episodeIndices.length, frames: ds.length, train: r.trainEpisodes.length, heldOut: r.heldOutEpisodes.length, seconds: (Date.now() - t0) / 1000 }));
+      out(
+        JSON.stringify({
+          event: 'generated',
+          root: r.root,
+          episodes: ds.episodeIndices.length,
+          frames: ds.length,
+          train: r.trainEpisodes.length,
+          heldOut: r.heldOutEpisodes.length,
+          seconds: (Date.now() - t0) / 1000,
+        }),
+      );
       return 0;
     }
     case 'compute-norm-stats': {
@@ -88,7 +99,10 @@ export async function runCli(
       return 0;
     }
     case 'inspect': {
-      const ds = await LeRobotDataset.open(target, values.split ? { episodes: values.split } : { onProgress: progress('episodes') });
+      const ds = await LeRobotDataset.open(
+        target,
+        values.split ? { episodes: values.split } : { onProgress: progress('episodes') },
+      );
       const images = values['check-images'] ? await ds.validateImages(progress('images')) : null;
       const info = ds.meta.info;
       out(

@@ -2,8 +2,20 @@
 // loaded and checked at open; PNG images are read per episode on demand (small LRU) and decoded per frame.
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { classifyFeatures, readEpisodeColumns, readEpisodeImageBytes, type EpisodeColumns, type FeatureKinds } from './episode-file.js';
-import { BadImageError, FrameIndexError, InvalidOptionError, MissingDataFileError, ShapeMismatchError } from './errors.js';
+import {
+  classifyFeatures,
+  readEpisodeColumns,
+  readEpisodeImageBytes,
+  type EpisodeColumns,
+  type FeatureKinds,
+} from './episode-file.js';
+import {
+  BadImageError,
+  FrameIndexError,
+  InvalidOptionError,
+  MissingDataFileError,
+  ShapeMismatchError,
+} from './errors.js';
 import { parseSplit, readMeta, type LeRobotMeta } from './meta.js';
 import { decodePng, type RgbImage } from './png.js';
 import { formatTemplate } from './template.js';
@@ -67,10 +79,12 @@ export class LeRobotDataset {
     const all = meta.episodes;
     let selected: number[];
     if (opts.episodes === undefined) selected = all.map((e) => e.episode_index);
-    else if (typeof opts.episodes === 'string') selected = parseSplit(meta.info, opts.episodes, join(root, 'meta', 'info.json'));
+    else if (typeof opts.episodes === 'string')
+      selected = parseSplit(meta.info, opts.episodes, join(root, 'meta', 'info.json'));
     else selected = [...opts.episodes];
     for (const e of selected) {
-      if (!Number.isInteger(e) || e < 0 || e >= all.length) throw new InvalidOptionError(`episode ${e} is not in ${root} (it has episodes 0..${all.length - 1})`);
+      if (!Number.isInteger(e) || e < 0 || e >= all.length)
+        throw new InvalidOptionError(`episode ${e} is not in ${root} (it has episodes 0..${all.length - 1})`);
     }
     const firstIndex: number[] = [];
     let acc = 0;
@@ -136,7 +150,9 @@ export class LeRobotDataset {
   vector(episode: EpisodeColumns, key: string, row: number): Float32Array {
     const v = episode.vectors.get(key);
     if (v === undefined) {
-      throw new InvalidOptionError(`feature "${key}" is not a numeric feature of this dataset (numeric features: ${this.kinds.vectors.map((x) => x.key).join(', ')})`);
+      throw new InvalidOptionError(
+        `feature "${key}" is not a numeric feature of this dataset (numeric features: ${this.kinds.vectors.map((x) => x.key).join(', ')})`,
+      );
     }
     return v.data.subarray(row * v.dim, (row + 1) * v.dim);
   }
@@ -146,7 +162,8 @@ export class LeRobotDataset {
     const { episode, row } = this.locate(position);
     const values: Record<string, Float32Array> = {};
     for (const { key } of this.kinds.vectors) values[key] = this.vector(episode, key, row);
-    const wanted = opts.images === true ? this.kinds.images.map((i) => i.key) : Array.isArray(opts.images) ? opts.images : [];
+    const wanted =
+      opts.images === true ? this.kinds.images.map((i) => i.key) : Array.isArray(opts.images) ? opts.images : [];
     const images: Record<string, RgbImage> = {};
     for (const key of wanted) images[key] = await this.image(episode, key, row);
     const taskIndex = episode.taskIndex[row]!;
@@ -166,7 +183,10 @@ export class LeRobotDataset {
   /** Decodes image `key` at a row of an episode, checking its size against info.json. */
   async image(episode: EpisodeColumns, key: string, row: number): Promise<RgbImage> {
     const spec = this.kinds.images.find((i) => i.key === key);
-    if (spec === undefined) throw new InvalidOptionError(`"${key}" is not an image feature (image features: ${this.kinds.images.map((i) => i.key).join(', ') || 'none'})`);
+    if (spec === undefined)
+      throw new InvalidOptionError(
+        `"${key}" is not an image feature (image features: ${this.kinds.images.map((i) => i.key).join(', ') || 'none'})`,
+      );
     const bytes = (await this.imageBytes(episode))?.get(key)?.[row];
     if (bytes === undefined) throw new BadImageError(episode.path, key, row, 'is missing');
     let img: RgbImage;
@@ -176,7 +196,11 @@ export class LeRobotDataset {
       throw new BadImageError(episode.path, key, row, `is not a valid PNG (${(err as Error).message})`, { cause: err });
     }
     if (img.height !== spec.height || img.width !== spec.width) {
-      throw new ShapeMismatchError(episode.path, key, `row ${row} decodes to ${img.height}x${img.width} but meta/info.json declares ${spec.height}x${spec.width}`);
+      throw new ShapeMismatchError(
+        episode.path,
+        key,
+        `row ${row} decodes to ${img.height}x${img.width} but meta/info.json declares ${spec.height}x${spec.width}`,
+      );
     }
     return img;
   }
@@ -210,10 +234,11 @@ export class LeRobotDataset {
   async validateImages(onProgress?: (done: number, total: number) => void): Promise<number> {
     let n = 0;
     for (const [i, ep] of this.episodesData.entries()) {
-      for (let r = 0; r < ep.length; r++) for (const { key } of this.kinds.images) {
-        await this.image(ep, key, r);
-        n++;
-      }
+      for (let r = 0; r < ep.length; r++)
+        for (const { key } of this.kinds.images) {
+          await this.image(ep, key, r);
+          n++;
+        }
       onProgress?.(i + 1, this.episodesData.length);
     }
     return n;

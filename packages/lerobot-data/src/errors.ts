@@ -50,7 +50,9 @@ export class EpisodeIndexGapError extends LeRobotDataError {
     readonly path: string,
     detail: string,
   ) {
-    super(`${path}: ${detail}; LeRobot v2.x needs episodes numbered 0..N-1 without gaps: re-export the dataset or renumber episodes.jsonl and the parquet files together`);
+    super(
+      `${path}: ${detail}; LeRobot v2.x needs episodes numbered 0..N-1 without gaps: re-export the dataset or renumber episodes.jsonl and the parquet files together`,
+    );
   }
 }
 
@@ -60,7 +62,9 @@ export class MissingDataFileError extends LeRobotDataError {
     readonly path: string,
     readonly episodeIndex: number,
   ) {
-    super(`${path} (episode ${episodeIndex}) is missing; episodes.jsonl lists it, so the download/copy is incomplete: fetch the data folder again`);
+    super(
+      `${path} (episode ${episodeIndex}) is missing; episodes.jsonl lists it, so the download/copy is incomplete: fetch the data folder again`,
+    );
   }
 }
 
@@ -85,7 +89,9 @@ export class ShapeMismatchError extends LeRobotDataError {
     readonly column: string,
     detail: string,
   ) {
-    super(`${path}: column "${column}" ${detail}; the file does not match meta/info.json: re-export the episode or fix the feature's shape`);
+    super(
+      `${path}: column "${column}" ${detail}; the file does not match meta/info.json: re-export the episode or fix the feature's shape`,
+    );
   }
 }
 
@@ -108,7 +114,10 @@ export class BadImageError extends LeRobotDataError {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`${path}: image "${column}" at row ${row} ${detail}; re-encode the frame as PNG (LeRobot's "image" dtype stores PNG bytes in struct<bytes, path>)`, options);
+    super(
+      `${path}: image "${column}" at row ${row} ${detail}; re-encode the frame as PNG (LeRobot's "image" dtype stores PNG bytes in struct<bytes, path>)`,
+      options,
+    );
   }
 }
 
@@ -132,7 +141,9 @@ export class NormStatsError extends LeRobotDataError {
 /** A sampler cursor does not belong to this dataset / sampler configuration. */
 export class SamplerCursorError extends LeRobotDataError {
   constructor(detail: string) {
-    super(`cannot restore the data order: ${detail}; resume with the same dataset and batch settings, or start a fresh run`);
+    super(
+      `cannot restore the data order: ${detail}; resume with the same dataset and batch settings, or start a fresh run`,
+    );
   }
 }
 

@@ -66,7 +66,13 @@ export function imageStats(): StatsAccumulator {
       const mean = sum.map((s) => s / pixels / 255);
       const std = sq.map((q, c) => Math.sqrt(Math.max(0, q / pixels / 65025 - mean[c]! ** 2)));
       const wrap = (a: number[]): number[][][] => a.map((x) => [[x]]);
-      return { min: wrap(min.map((x) => x / 255)), max: wrap(max.map((x) => x / 255)), mean: wrap(mean), std: wrap(std), count: [images] };
+      return {
+        min: wrap(min.map((x) => x / 255)),
+        max: wrap(max.map((x) => x / 255)),
+        mean: wrap(mean),
+        std: wrap(std),
+        count: [images],
+      };
     },
   };
 }

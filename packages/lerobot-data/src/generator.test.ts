@@ -15,7 +15,13 @@ async function treeHash(root: string): Promise<Map<string, string>> {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else out.set(relative(root, p), createHash('sha256').update(await readFile(p)).digest('hex'));
+      else
+        out.set(
+          relative(root, p),
+          createHash('sha256')
+            .update(await readFile(p))
+            .digest('hex'),
+        );
     }
   }
   await walk(root);
@@ -29,9 +35,16 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 describe('generateLiberoDataset', () => {
-  it('writes exactly the LeRobot v2.1 layout openpi\'s LIBERO conversion produces', async () => {
+  it("writes exactly the LeRobot v2.1 layout openpi's LIBERO conversion produces", async () => {
     const root = join(tmp.dir, 'a');
-    const r = await generateLiberoDataset(root, { episodes: 5, heldOut: 2, steps: 12, imageSize: 16, seed: 7, chunksSize: 4 });
+    const r = await generateLiberoDataset(root, {
+      episodes: 5,
+      heldOut: 2,
+      steps: 12,
+      imageSize: 16,
+      seed: 7,
+      chunksSize: 4,
+    });
     expect(r.trainEpisodes).toEqual([0, 1, 2, 3, 4]);
     expect(r.heldOutEpisodes).toEqual([5, 6]);
     const files = [...(await treeHash(root)).keys()].sort();
@@ -75,7 +88,10 @@ describe('generateLiberoDataset', () => {
       index: { dtype: 'int64', shape: [1], names: null },
       task_index: { dtype: 'int64', shape: [1], names: null },
     });
-    const tasks = (await readFile(join(root, 'meta/tasks.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    const tasks = (await readFile(join(root, 'meta/tasks.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     expect(tasks).toEqual(SIM_TASKS.map((task, task_index) => ({ task_index, task })));
     const ep5 = (await readFile(join(root, 'meta/episodes.jsonl'), 'utf8')).trim().split('\n')[5]!;
     expect(JSON.parse(ep5)).toEqual({ episode_index: 5, tasks: [expect.any(String)], length: 12 });
@@ -83,7 +99,17 @@ describe('generateLiberoDataset', () => {
     const rows = await readRows(join(root, 'data/chunk-001/episode_000005.parquet'));
     expect(rows).toHaveLength(12);
     const row = rows[3]!;
-    expect(Object.keys(row)).toEqual(['image', 'wrist_image', 'state', 'actions', 'timestamp', 'frame_index', 'episode_index', 'index', 'task_index']);
+    expect(Object.keys(row)).toEqual([
+      'image',
+      'wrist_image',
+      'state',
+      'actions',
+      'timestamp',
+      'frame_index',
+      'episode_index',
+      'index',
+      'task_index',
+    ]);
     const img = row['image'] as { bytes: Uint8Array; path: string };
     expect(Array.from(img.bytes.subarray(1, 4))).toEqual([0x50, 0x4e, 0x47]); // "PNG"
     expect(img.path).toBe('frame_000003.png');
@@ -96,25 +122,58 @@ describe('generateLiberoDataset', () => {
     // HF datasets' feature metadata, so that LeRobot's load_dataset("parquet") restores Image features
     const file = await readFile(join(root, 'data/chunk-001/episode_000005.parquet'));
     const md = parquetMetadata(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength));
-    const hf = JSON.parse(md.key_value_metadata!.find((kv) => kv.key === 'huggingface')!.value!) as { info: { features: Record<string, unknown> } };
+    const hf = JSON.parse(md.key_value_metadata!.find((kv) => kv.key === 'huggingface')!.value!) as {
+      info: { features: Record<string, unknown> };
+    };
     expect(hf.info.features['image']).toEqual({ _type: 'Image' });
-    expect(hf.info.features['state']).toEqual({ feature: { dtype: 'float32', _type: 'Value' }, length: 8, _type: 'Sequence' });
+    expect(hf.info.features['state']).toEqual({
+      feature: { dtype: 'float32', _type: 'Value' },
+      length: 8,
+      _type: 'Sequence',
+    });
     expect(hf.info.features['frame_index']).toEqual({ dtype: 'int64', _type: 'Value' });
-    const stats = JSON.parse(await readFile(join(root, 'meta/stats.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    const stats = JSON.parse(await readFile(join(root, 'meta/stats.json'), 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
     expect(Object.keys(stats['state']!).sort()).toEqual(['count', 'max', 'mean', 'min', 'std']);
     expect(stats['image']!['mean']).toHaveLength(3);
   });
 
   it('is deterministic for a seed, different across seeds, and held-out episodes do not move with the train count', async () => {
-    const a = await generateLiberoDataset(join(tmp.dir, 's1'), { episodes: 3, heldOut: 2, steps: 8, imageSize: 16, seed: 11 });
-    const b = await generateLiberoDataset(join(tmp.dir, 's2'), { episodes: 3, heldOut: 2, steps: 8, imageSize: 16, seed: 11 });
-    const c = await generateLiberoDataset(join(tmp.dir, 's3'), { episodes: 3, heldOut: 2, steps: 8, imageSize: 16, seed: 12 });
+    const a = await generateLiberoDataset(join(tmp.dir, 's1'), {
+      episodes: 3,
+      heldOut: 2,
+      steps: 8,
+      imageSize: 16,
+      seed: 11,
+    });
+    const b = await generateLiberoDataset(join(tmp.dir, 's2'), {
+      episodes: 3,
+      heldOut: 2,
+      steps: 8,
+      imageSize: 16,
+      seed: 11,
+    });
+    const c = await generateLiberoDataset(join(tmp.dir, 's3'), {
+      episodes: 3,
+      heldOut: 2,
+      steps: 8,
+      imageSize: 16,
+      seed: 12,
+    });
     const ha = await treeHash(a.root);
     expect(await treeHash(b.root)).toEqual(ha);
     const hc = await treeHash(c.root);
     expect(hc.get('data/chunk-000/episode_000000.parquet')).not.toBe(ha.get('data/chunk-000/episode_000000.parquet'));
     // 5 train episodes instead of 3: the first held-out episode has the same content (state/actions)
-    const d = await generateLiberoDataset(join(tmp.dir, 's4'), { episodes: 5, heldOut: 2, steps: 8, imageSize: 16, seed: 11 });
+    const d = await generateLiberoDataset(join(tmp.dir, 's4'), {
+      episodes: 5,
+      heldOut: 2,
+      steps: 8,
+      imageSize: 16,
+      seed: 11,
+    });
     const held3 = await LeRobotDataset.open(a.root, { episodes: 'test' });
     const held5 = await LeRobotDataset.open(d.root, { episodes: 'test' });
     const e3 = held3.episodes()[0]!;
@@ -124,7 +183,14 @@ describe('generateLiberoDataset', () => {
 
   it('stores exactly the simulated values; v2.0 writes stats.json without episodes_stats.jsonl', async () => {
     const root = join(tmp.dir, 'v20');
-    await generateLiberoDataset(root, { episodes: 2, heldOut: 0, steps: 6, imageSize: 16, seed: 5, codebaseVersion: 'v2.0' });
+    await generateLiberoDataset(root, {
+      episodes: 2,
+      heldOut: 0,
+      steps: 6,
+      imageSize: 16,
+      seed: 5,
+      codebaseVersion: 'v2.0',
+    });
     await expect(stat(join(root, 'meta/episodes_stats.jsonl'))).rejects.toThrow();
     const ds = await LeRobotDataset.open(root);
     expect(ds.meta.info.codebase_version).toBe('v2.0');
@@ -142,7 +208,9 @@ describe('generateLiberoDataset', () => {
   it('refuses to overwrite an existing folder unless asked', async () => {
     const root = join(tmp.dir, 'ow');
     await generateLiberoDataset(root, { episodes: 1, heldOut: 0, steps: 4, imageSize: 8 });
-    await expect(generateLiberoDataset(root, { episodes: 1, heldOut: 0, steps: 4, imageSize: 8 })).rejects.toThrow(/already exists/);
+    await expect(generateLiberoDataset(root, { episodes: 1, heldOut: 0, steps: 4, imageSize: 8 })).rejects.toThrow(
+      /already exists/,
+    );
     await generateLiberoDataset(root, { episodes: 2, heldOut: 0, steps: 4, imageSize: 8, overwrite: true });
     expect((await LeRobotDataset.open(root)).episodeIndices).toEqual([0, 1]);
     const leftovers = (await readdir(tmp.dir)).filter((n) => n.startsWith('.ow'));

@@ -125,83 +125,91 @@ export async function generateLiberoDataset(dir: string, opts: GenerateLiberoOpt
     throw new InvalidOptionError(`${dir} already exists; pass overwrite: true (--overwrite) to replace it`);
   }
 
-  await withAtomicDir(dir, async (tmp) => {
-    const episodeLines: string[] = [];
-    const episodeStatsLines: string[] = [];
-    const global = newAccumulators();
-    for (let ep = 0; ep < total; ep++) {
-      const stream = ep < episodes ? ep : HELD_OUT_STREAM + (ep - episodes);
-      const rng = new Rng(seed, stream);
-      const { scene, frames } = simulateEpisode(rng, steps, size, opts.actionNoise ?? 0.02);
-      const first = ep * steps;
-      const local = newAccumulators();
-      const rows = frames.map((f, t) => {
-        const ts = Math.fround(t / FPS);
-        for (const acc of [local, global]) {
-          acc['image']!.add(f.image.data);
-          acc['wrist_image']!.add(f.wrist.data);
-          acc['state']!.add(f.state);
-          acc['actions']!.add(f.action);
-          acc['timestamp']!.add([ts]);
-          acc['frame_index']!.add([t]);
-          acc['episode_index']!.add([ep]);
-          acc['index']!.add([first + t]);
-          acc['task_index']!.add([scene.taskIndex]);
-        }
-        return {
-          image: { bytes: encodePng(f.image), path: `frame_${String(t).padStart(6, '0')}.png` },
-          wrist_image: { bytes: encodePng(f.wrist), path: `frame_${String(t).padStart(6, '0')}.png` },
-          state: Array.from(f.state),
-          actions: Array.from(f.action),
-          timestamp: ts,
-          t,
-        };
-      });
-      const buf = parquetWriteBuffer({
-        columnData: [
-          { name: 'image', data: rows.map((r) => r.image) },
-          { name: 'wrist_image', data: rows.map((r) => r.wrist_image) },
-          { name: 'state', data: rows.map((r) => r.state) },
-          { name: 'actions', data: rows.map((r) => r.actions) },
-          { name: 'timestamp', data: rows.map((r) => r.timestamp) },
-          { name: 'frame_index', data: rows.map((r) => BigInt(r.t)) },
-          { name: 'episode_index', data: rows.map(() => BigInt(ep)) },
-          { name: 'index', data: rows.map((r) => BigInt(first + r.t)) },
-          { name: 'task_index', data: rows.map(() => BigInt(scene.taskIndex)) },
-        ],
-        schema,
-        kvMetadata,
-      });
-      const file = join(tmp, formatTemplate(dataPath, { episode_chunk: Math.floor(ep / chunksSize), episode_index: ep }));
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, new Uint8Array(buf));
-      episodeLines.push(JSON.stringify({ episode_index: ep, tasks: [SIM_TASKS[scene.taskIndex]], length: steps }));
-      episodeStatsLines.push(JSON.stringify({ episode_index: ep, stats: results(local) }));
-    }
-    // tasks.jsonl lists every task of the task family so that task_index is stable across seeds.
-    const tasks = SIM_TASKS.map((task, task_index) => JSON.stringify({ task_index, task }));
-    const info: LeRobotInfo = {
-      codebase_version: version,
-      robot_type: 'panda',
-      total_episodes: total,
-      total_frames: total * steps,
-      total_tasks: SIM_TASKS.length,
-      total_videos: 0,
-      total_chunks: Math.ceil(total / chunksSize),
-      chunks_size: chunksSize,
-      fps: FPS,
-      splits: heldOut > 0 ? { train: `0:${episodes}`, test: `${episodes}:${total}` } : { train: `0:${episodes}` },
-      data_path: dataPath,
-      video_path: null,
-      features,
-    };
-    await mkdir(join(tmp, 'meta'), { recursive: true });
-    await writeFile(join(tmp, 'meta', 'info.json'), `${JSON.stringify(info, null, 4)}\n`);
-    await writeFile(join(tmp, 'meta', 'episodes.jsonl'), `${episodeLines.join('\n')}\n`);
-    await writeFile(join(tmp, 'meta', 'tasks.jsonl'), `${tasks.join('\n')}\n`);
-    await writeFile(join(tmp, 'meta', 'stats.json'), `${JSON.stringify(results(global), null, 4)}\n`);
-    if (version === 'v2.1') await writeFile(join(tmp, 'meta', 'episodes_stats.jsonl'), `${episodeStatsLines.join('\n')}\n`);
-  }, { replace: opts.overwrite ?? false });
+  await withAtomicDir(
+    dir,
+    async (tmp) => {
+      const episodeLines: string[] = [];
+      const episodeStatsLines: string[] = [];
+      const global = newAccumulators();
+      for (let ep = 0; ep < total; ep++) {
+        const stream = ep < episodes ? ep : HELD_OUT_STREAM + (ep - episodes);
+        const rng = new Rng(seed, stream);
+        const { scene, frames } = simulateEpisode(rng, steps, size, opts.actionNoise ?? 0.02);
+        const first = ep * steps;
+        const local = newAccumulators();
+        const rows = frames.map((f, t) => {
+          const ts = Math.fround(t / FPS);
+          for (const acc of [local, global]) {
+            acc['image']!.add(f.image.data);
+            acc['wrist_image']!.add(f.wrist.data);
+            acc['state']!.add(f.state);
+            acc['actions']!.add(f.action);
+            acc['timestamp']!.add([ts]);
+            acc['frame_index']!.add([t]);
+            acc['episode_index']!.add([ep]);
+            acc['index']!.add([first + t]);
+            acc['task_index']!.add([scene.taskIndex]);
+          }
+          return {
+            image: { bytes: encodePng(f.image), path: `frame_${String(t).padStart(6, '0')}.png` },
+            wrist_image: { bytes: encodePng(f.wrist), path: `frame_${String(t).padStart(6, '0')}.png` },
+            state: Array.from(f.state),
+            actions: Array.from(f.action),
+            timestamp: ts,
+            t,
+          };
+        });
+        const buf = parquetWriteBuffer({
+          columnData: [
+            { name: 'image', data: rows.map((r) => r.image) },
+            { name: 'wrist_image', data: rows.map((r) => r.wrist_image) },
+            { name: 'state', data: rows.map((r) => r.state) },
+            { name: 'actions', data: rows.map((r) => r.actions) },
+            { name: 'timestamp', data: rows.map((r) => r.timestamp) },
+            { name: 'frame_index', data: rows.map((r) => BigInt(r.t)) },
+            { name: 'episode_index', data: rows.map(() => BigInt(ep)) },
+            { name: 'index', data: rows.map((r) => BigInt(first + r.t)) },
+            { name: 'task_index', data: rows.map(() => BigInt(scene.taskIndex)) },
+          ],
+          schema,
+          kvMetadata,
+        });
+        const file = join(
+          tmp,
+          formatTemplate(dataPath, { episode_chunk: Math.floor(ep / chunksSize), episode_index: ep }),
+        );
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, new Uint8Array(buf));
+        episodeLines.push(JSON.stringify({ episode_index: ep, tasks: [SIM_TASKS[scene.taskIndex]], length: steps }));
+        episodeStatsLines.push(JSON.stringify({ episode_index: ep, stats: results(local) }));
+      }
+      // tasks.jsonl lists every task of the task family so that task_index is stable across seeds.
+      const tasks = SIM_TASKS.map((task, task_index) => JSON.stringify({ task_index, task }));
+      const info: LeRobotInfo = {
+        codebase_version: version,
+        robot_type: 'panda',
+        total_episodes: total,
+        total_frames: total * steps,
+        total_tasks: SIM_TASKS.length,
+        total_videos: 0,
+        total_chunks: Math.ceil(total / chunksSize),
+        chunks_size: chunksSize,
+        fps: FPS,
+        splits: heldOut > 0 ? { train: `0:${episodes}`, test: `${episodes}:${total}` } : { train: `0:${episodes}` },
+        data_path: dataPath,
+        video_path: null,
+        features,
+      };
+      await mkdir(join(tmp, 'meta'), { recursive: true });
+      await writeFile(join(tmp, 'meta', 'info.json'), `${JSON.stringify(info, null, 4)}\n`);
+      await writeFile(join(tmp, 'meta', 'episodes.jsonl'), `${episodeLines.join('\n')}\n`);
+      await writeFile(join(tmp, 'meta', 'tasks.jsonl'), `${tasks.join('\n')}\n`);
+      await writeFile(join(tmp, 'meta', 'stats.json'), `${JSON.stringify(results(global), null, 4)}\n`);
+      if (version === 'v2.1')
+        await writeFile(join(tmp, 'meta', 'episodes_stats.jsonl'), `${episodeStatsLines.join('\n')}\n`);
+    },
+    { replace: opts.overwrite ?? false },
+  );
   return {
     root: dir,
     trainEpisodes: Array.from({ length: episodes }, (_, i) => i),

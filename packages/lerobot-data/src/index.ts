@@ -1,6 +1,16 @@
 // Public API of @vla-lora/lerobot-data.
 export { LeRobotDataset, episodePath, type Frame, type OpenDatasetOptions } from './dataset.js';
-export { readMeta, parseSplit, type LeRobotInfo, type LeRobotMeta, type FeatureSpec, type EpisodeMeta, type TaskMeta, type FeatureStats, type EpisodeStats } from './meta.js';
+export {
+  readMeta,
+  parseSplit,
+  type LeRobotInfo,
+  type LeRobotMeta,
+  type FeatureSpec,
+  type EpisodeMeta,
+  type TaskMeta,
+  type FeatureStats,
+  type EpisodeStats,
+} from './meta.js';
 export { BOOKKEEPING, classifyFeatures, type EpisodeColumns, type FeatureKinds } from './episode-file.js';
 export { actionChunk, type ActionChunk } from './action-chunk.js';
 export {
@@ -19,7 +29,17 @@ export {
   type LiberoInputsOptions,
   type LiberoObservation,
 } from './libero.js';
-export { LIBERO_DELTA_MASK, makeBoolMask, deltaActions, absoluteActions, normalize, unnormalize, padToDim, type NormStats, type NormMode } from './transforms.js';
+export {
+  LIBERO_DELTA_MASK,
+  makeBoolMask,
+  deltaActions,
+  absoluteActions,
+  normalize,
+  unnormalize,
+  padToDim,
+  type NormStats,
+  type NormMode,
+} from './transforms.js';
 export {
   RunningStats,
   computeNormStats,
@@ -30,7 +50,11 @@ export {
   type ComputeNormStatsOptions,
   type ComputedNormStats,
 } from './norm-stats.js';
-export { computeNormStatsCommand, type ComputeNormStatsCommandOptions, type ComputeNormStatsResult } from './commands.js';
+export {
+  computeNormStatsCommand,
+  type ComputeNormStatsCommandOptions,
+  type ComputeNormStatsResult,
+} from './commands.js';
 export { generateLiberoDataset, type GenerateLiberoOptions, type GeneratedDataset } from './generator.js';
 export {
   SIM_TASKS,

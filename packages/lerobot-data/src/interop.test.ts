@@ -23,7 +23,11 @@ describe('a LeRobot dataset written by arrow-rs', () => {
       const img = f.images['image']!;
       expect([img.height, img.width]).toEqual([8, 8]);
       for (const i of [0, 13, 63]) {
-        expect(Array.from(img.data.subarray(i * 3, i * 3 + 3))).toEqual([(p * 31 + i * 7) & 255, (p * 17 + i * 3) & 255, (p * 5 + i) & 255]);
+        expect(Array.from(img.data.subarray(i * 3, i * 3 + 3))).toEqual([
+          (p * 31 + i * 7) & 255,
+          (p * 17 + i * 3) & 255,
+          (p * 5 + i) & 255,
+        ]);
       }
       expect(f.images['wrist_image']!.data[0]).toBe(((100 + p) * 31) & 255);
     }

@@ -29,7 +29,9 @@ describe('LiberoView (openpi LeRobotLiberoDataConfig + LiberoInputs for pi0)', (
     expect(s.actions).toHaveLength(5 * 32);
     const ep = ds.episodes()[1]!;
     for (let k = 0; k < 5; k++) {
-      expect(Array.from(s.actions.subarray(k * 32, k * 32 + 7))).toEqual(Array.from(ep.vectors.get('actions')!.data.subarray((2 + k) * 7, (3 + k) * 7)));
+      expect(Array.from(s.actions.subarray(k * 32, k * 32 + 7))).toEqual(
+        Array.from(ep.vectors.get('actions')!.data.subarray((2 + k) * 7, (3 + k) * 7)),
+      );
       expect(Array.from(s.actions.subarray(k * 32 + 7, (k + 1) * 32))).toEqual(new Array(25).fill(0));
     }
     expect(Buffer.from(s.images.base_0_rgb.data).equals(Buffer.from(f.images['image']!.data))).toBe(true);
@@ -43,7 +45,12 @@ describe('LiberoView (openpi LeRobotLiberoDataConfig + LiberoInputs for pi0)', (
     const s = await view.sample(10 + 7); // episode 1, frame 7 of 10
     expect(Array.from(s.actionIsPad.subarray(0, 4))).toEqual([0, 0, 0, 1]);
     expect(s.actionIsPad.subarray(3).every((v) => v === 1)).toBe(true);
-    const last = Array.from(ds.episodes()[1]!.vectors.get('actions')!.data.subarray(9 * 7, 10 * 7));
+    const last = Array.from(
+      ds
+        .episodes()[1]!
+        .vectors.get('actions')!
+        .data.subarray(9 * 7, 10 * 7),
+    );
     expect(Array.from(s.actions.subarray(49 * 32, 49 * 32 + 7))).toEqual(last);
     expect(Array.from(s.actions.subarray(2 * 32, 2 * 32 + 7))).toEqual(last);
   });

@@ -18,7 +18,12 @@ export interface LiberoKeys {
 }
 
 /** openpi's LIBERO dataset (physical-intelligence/libero): image, wrist_image, state, actions. */
-export const OPENPI_LIBERO_KEYS: LiberoKeys = { image: 'image', wristImage: 'wrist_image', state: 'state', actions: 'actions' };
+export const OPENPI_LIBERO_KEYS: LiberoKeys = {
+  image: 'image',
+  wristImage: 'wrist_image',
+  state: 'state',
+  actions: 'actions',
+};
 
 export interface LiberoNormStats {
   state: NormStats;
@@ -89,7 +94,10 @@ export interface LiberoInputsOptions {
  * and masked. Training (LiberoView.sample) and serving both call this, so they cannot drift apart.
  * The state is not modified.
  */
-export function liberoInputs(obs: LiberoObservation, opts: LiberoInputsOptions): Pick<LiberoSample, 'prompt' | 'state' | 'images' | 'imageMask'> {
+export function liberoInputs(
+  obs: LiberoObservation,
+  opts: LiberoInputsOptions,
+): Pick<LiberoSample, 'prompt' | 'state' | 'images' | 'imageMask'> {
   const normed: Float32Array = Float32Array.from(obs.state);
   if (opts.normStats) normalize(normed, opts.stateDim, opts.normStats.state, opts.normMode);
   const state = padToDim(normed, opts.stateDim, opts.modelActionDim);
@@ -97,7 +105,11 @@ export function liberoInputs(obs: LiberoObservation, opts: LiberoInputsOptions):
   return {
     prompt: obs.prompt,
     state,
-    images: { base_0_rgb: base, left_wrist_0_rgb: obs.wristImage, right_wrist_0_rgb: { height: base.height, width: base.width, data: new Uint8Array(base.data.length) } },
+    images: {
+      base_0_rgb: base,
+      left_wrist_0_rgb: obs.wristImage,
+      right_wrist_0_rgb: { height: base.height, width: base.width, data: new Uint8Array(base.data.length) },
+    },
     imageMask: { base_0_rgb: true, left_wrist_0_rgb: true, right_wrist_0_rgb: false },
   };
 }
@@ -118,7 +130,8 @@ export class LiberoView {
     this.keys = { ...OPENPI_LIBERO_KEYS, ...opts.keys };
     this.actionHorizon = opts.actionHorizon ?? 50;
     this.modelActionDim = opts.modelActionDim ?? 32;
-    if (!Number.isInteger(this.actionHorizon) || this.actionHorizon < 1) throw new InvalidOptionError(`actionHorizon must be a positive integer (got ${this.actionHorizon})`);
+    if (!Number.isInteger(this.actionHorizon) || this.actionHorizon < 1)
+      throw new InvalidOptionError(`actionHorizon must be a positive integer (got ${this.actionHorizon})`);
     const infoPath = join(dataset.meta.root, 'meta', 'info.json');
     const features = Object.keys(dataset.meta.info.features);
     const vec = (key: string): number => {
@@ -132,12 +145,21 @@ export class LiberoView {
     this.stateDim = vec(this.keys.state);
     this.actionDim = vec(this.keys.actions);
     if (this.stateDim > this.modelActionDim || this.actionDim > this.modelActionDim) {
-      throw new InvalidOptionError(`state (${this.stateDim}) and actions (${this.actionDim}) must fit modelActionDim=${this.modelActionDim}`);
+      throw new InvalidOptionError(
+        `state (${this.stateDim}) and actions (${this.actionDim}) must fit modelActionDim=${this.modelActionDim}`,
+      );
     }
-    this.deltaMask = opts.deltaActions === true ? LIBERO_DELTA_MASK : Array.isArray(opts.deltaActions) ? opts.deltaActions : null;
+    this.deltaMask =
+      opts.deltaActions === true ? LIBERO_DELTA_MASK : Array.isArray(opts.deltaActions) ? opts.deltaActions : null;
     if (opts.normStats) {
-      for (const [name, s, dim] of [['state', opts.normStats.state, this.stateDim], ['actions', opts.normStats.actions, this.actionDim]] as const) {
-        if (s.mean.length < dim || s.std.length < dim) throw new InvalidOptionError(`norm stats "${name}" have ${s.mean.length} dims; the data has ${dim}: recompute them for this dataset`);
+      for (const [name, s, dim] of [
+        ['state', opts.normStats.state, this.stateDim],
+        ['actions', opts.normStats.actions, this.actionDim],
+      ] as const) {
+        if (s.mean.length < dim || s.std.length < dim)
+          throw new InvalidOptionError(
+            `norm stats "${name}" have ${s.mean.length} dims; the data has ${dim}: recompute them for this dataset`,
+          );
       }
     }
   }
@@ -171,9 +193,21 @@ export class LiberoView {
         wristImage: await this.dataset.image(episode, this.keys.wristImage, row),
         prompt: this.dataset.task(episode.taskIndex[row]!),
       },
-      { stateDim: this.stateDim, modelActionDim: this.modelActionDim, ...(ns ? { normStats: ns } : {}), ...(this.opts.normMode ? { normMode: this.opts.normMode } : {}) },
+      {
+        stateDim: this.stateDim,
+        modelActionDim: this.modelActionDim,
+        ...(ns ? { normStats: ns } : {}),
+        ...(this.opts.normMode ? { normMode: this.opts.normMode } : {}),
+      },
     );
-    return { position, episodeIndex: episode.episodeIndex, frameIndex: row, ...inputs, actions, actionIsPad: raw.actionIsPad };
+    return {
+      position,
+      episodeIndex: episode.episodeIndex,
+      frameIndex: row,
+      ...inputs,
+      actions,
+      actionIsPad: raw.actionIsPad,
+    };
   }
 
   /** Samples at `positions`, stacked. */
@@ -218,8 +252,16 @@ export function collateLibero(samples: readonly LiberoSample[]): LiberoBatch {
     actionIsPad: new Uint8Array(b * first.actionIsPad.length),
     height,
     width,
-    images: { base_0_rgb: new Uint8Array(b * px), left_wrist_0_rgb: new Uint8Array(b * px), right_wrist_0_rgb: new Uint8Array(b * px) },
-    imageMask: { base_0_rgb: new Uint8Array(b), left_wrist_0_rgb: new Uint8Array(b), right_wrist_0_rgb: new Uint8Array(b) },
+    images: {
+      base_0_rgb: new Uint8Array(b * px),
+      left_wrist_0_rgb: new Uint8Array(b * px),
+      right_wrist_0_rgb: new Uint8Array(b * px),
+    },
+    imageMask: {
+      base_0_rgb: new Uint8Array(b),
+      left_wrist_0_rgb: new Uint8Array(b),
+      right_wrist_0_rgb: new Uint8Array(b),
+    },
   };
   samples.forEach((s, i) => {
     out.state.set(s.state, i * first.state.length);
@@ -227,7 +269,10 @@ export function collateLibero(samples: readonly LiberoSample[]): LiberoBatch {
     out.actionIsPad.set(s.actionIsPad, i * first.actionIsPad.length);
     for (const cam of CAMERAS) {
       const img = s.images[cam];
-      if (img.height !== height || img.width !== width) throw new InvalidOptionError(`image ${cam} of sample ${i} is ${img.height}x${img.width}, batch is ${height}x${width}`);
+      if (img.height !== height || img.width !== width)
+        throw new InvalidOptionError(
+          `image ${cam} of sample ${i} is ${img.height}x${img.width}, batch is ${height}x${width}`,
+        );
       out.images[cam].set(img.data, i * px);
       out.imageMask[cam][i] = s.imageMask[cam] ? 1 : 0;
     }

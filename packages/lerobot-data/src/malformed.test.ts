@@ -178,7 +178,9 @@ describe('malformed datasets', () => {
       (v['features'] as Record<string, { shape: number[] }>)['image']!.shape = [32, 32, 3];
     });
     const ds2 = await LeRobotDataset.open(d2);
-    await expect(ds2.frame(0, { images: true })).rejects.toThrow(/decodes to 16x16 but meta\/info\.json declares 32x32/);
+    await expect(ds2.frame(0, { images: true })).rejects.toThrow(
+      /decodes to 16x16 but meta\/info\.json declares 32x32/,
+    );
   });
 
   it('images stored by path only, and video features', async () => {
@@ -187,7 +189,9 @@ describe('malformed datasets', () => {
       rows[0]!['wrist_image'] = { bytes: null, path: '/elsewhere/frame_000000.png' };
     });
     const ds = await LeRobotDataset.open(d);
-    await expect(ds.frame(6, { images: true })).rejects.toThrow(/has no embedded bytes \(only a path: \/elsewhere\/frame_000000\.png\)/);
+    await expect(ds.frame(6, { images: true })).rejects.toThrow(
+      /has no embedded bytes \(only a path: \/elsewhere\/frame_000000\.png\)/,
+    );
     const d2 = await copy();
     await editJson(join(d2, 'meta/info.json'), (v) => {
       (v['features'] as Record<string, { dtype: string }>)['image']!.dtype = 'video';
@@ -200,6 +204,8 @@ describe('malformed datasets', () => {
   it('a LIBERO view over a dataset without the openpi keys says which is missing', async () => {
     const ds = await LeRobotDataset.open(pristine);
     expect(() => new LiberoView(ds, { keys: { state: 'observation.state' } })).toThrow(MissingColumnError);
-    expect(() => new LiberoView(ds, { keys: { state: 'observation.state' } })).toThrow(/"observation\.state" is missing/);
+    expect(() => new LiberoView(ds, { keys: { state: 'observation.state' } })).toThrow(
+      /"observation\.state" is missing/,
+    );
   });
 });

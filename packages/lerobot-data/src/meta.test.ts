@@ -21,7 +21,9 @@ const INFO = {
 
 describe('meta', () => {
   it('formats LeRobot path templates like Python str.format', () => {
-    expect(formatTemplate(INFO.data_path, { episode_chunk: 2, episode_index: 2047 })).toBe('data/chunk-002/episode_002047.parquet');
+    expect(formatTemplate(INFO.data_path, { episode_chunk: 2, episode_index: 2047 })).toBe(
+      'data/chunk-002/episode_002047.parquet',
+    );
     expect(formatTemplate('{a}-{b:4d}', { a: 'x', b: 7 })).toBe('x-   7');
     expect(() => formatTemplate('{video_key}', { episode_index: 1 })).toThrow(/video_key/);
   });
@@ -37,6 +39,8 @@ describe('meta', () => {
     expect(() => parseInfo('info.json', { ...INFO, codebase_version: 'v1.6' })).toThrow(/convert_dataset_v1_to_v2/);
     expect(() => parseInfo('info.json', { ...INFO, fps: 0 })).toThrow(InvalidMetaError);
     expect(() => parseInfo('info.json', { ...INFO, data_path: 'data/x.parquet' })).toThrow(/data_path/);
-    expect(() => parseInfo('info.json', { ...INFO, features: { state: { dtype: 'float32', shape: [0] } } })).toThrow(/shape/);
+    expect(() => parseInfo('info.json', { ...INFO, features: { state: { dtype: 'float32', shape: [0] } } })).toThrow(
+      /shape/,
+    );
   });
 });

@@ -4,7 +4,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EpisodeIndexGapError, InvalidMetaError, MissingMetaFileError, UnsupportedVersionError } from './errors.js';
 
-export type FeatureDtype = 'float32' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool' | 'image' | 'video' | 'string';
+export type FeatureDtype =
+  | 'float32'
+  | 'float64'
+  | 'int64'
+  | 'int32'
+  | 'int16'
+  | 'int8'
+  | 'uint8'
+  | 'bool'
+  | 'image'
+  | 'video'
+  | 'string';
 
 export interface FeatureSpec {
   dtype: FeatureDtype | string;
@@ -42,7 +53,10 @@ export interface TaskMeta {
 }
 
 /** Per-feature statistics as LeRobot stores them (arrays nested like the feature's shape). */
-export type FeatureStats = Record<string, { mean?: unknown; std?: unknown; min?: unknown; max?: unknown; count?: unknown }>;
+export type FeatureStats = Record<
+  string,
+  { mean?: unknown; std?: unknown; min?: unknown; max?: unknown; count?: unknown }
+>;
 
 export interface EpisodeStats {
   episode_index: number;
@@ -82,7 +96,11 @@ function parseJson(path: string, text: string, line?: number): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new InvalidMetaError(path, `${line !== undefined ? `line ${line}: ` : ''}invalid JSON (${(err as Error).message})`, { cause: err });
+    throw new InvalidMetaError(
+      path,
+      `${line !== undefined ? `line ${line}: ` : ''}invalid JSON (${(err as Error).message})`,
+      { cause: err },
+    );
   }
 }
 
@@ -114,14 +132,19 @@ export function parseInfo(path: string, raw: unknown): LeRobotInfo {
   if (version !== 'v2.0' && version !== 'v2.1') throw new UnsupportedVersionError(path, version);
   for (const k of ['total_episodes', 'total_frames', 'total_tasks', 'chunks_size'] as const) nonNegInt(path, raw, k);
   const fps = raw['fps'];
-  if (typeof fps !== 'number' || !(fps > 0)) throw new InvalidMetaError(path, `"fps" must be a positive number (got ${JSON.stringify(fps)})`);
+  if (typeof fps !== 'number' || !(fps > 0))
+    throw new InvalidMetaError(path, `"fps" must be a positive number (got ${JSON.stringify(fps)})`);
   if (raw['chunks_size'] === 0) throw new InvalidMetaError(path, '"chunks_size" must be positive');
   const dataPath = raw['data_path'];
   if (typeof dataPath !== 'string' || !dataPath.includes('{episode_index')) {
-    throw new InvalidMetaError(path, `"data_path" must be a template with {episode_index...} (got ${JSON.stringify(dataPath)})`);
+    throw new InvalidMetaError(
+      path,
+      `"data_path" must be a template with {episode_index...} (got ${JSON.stringify(dataPath)})`,
+    );
   }
   const features = raw['features'];
-  if (!isRecord(features) || Object.keys(features).length === 0) throw new InvalidMetaError(path, '"features" must be a non-empty object');
+  if (!isRecord(features) || Object.keys(features).length === 0)
+    throw new InvalidMetaError(path, '"features" must be a non-empty object');
   const parsed: Record<string, FeatureSpec> = {};
   for (const [name, f] of Object.entries(features)) {
     if (!isRecord(f)) throw new InvalidMetaError(path, `feature "${name}" must be an object`);
@@ -129,7 +152,10 @@ export function parseInfo(path: string, raw: unknown): LeRobotInfo {
     const shape = f['shape'];
     if (typeof dtype !== 'string') throw new InvalidMetaError(path, `feature "${name}" has no "dtype"`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) > 0)) {
-      throw new InvalidMetaError(path, `feature "${name}" must have a "shape" of positive integers (got ${JSON.stringify(shape)})`);
+      throw new InvalidMetaError(
+        path,
+        `feature "${name}" must have a "shape" of positive integers (got ${JSON.stringify(shape)})`,
+      );
     }
     const names = f['names'];
     const spec: FeatureSpec = { dtype, shape: shape as number[], names: (names ?? null) as FeatureSpec['names'] };
@@ -159,8 +185,13 @@ function parseEpisodes(path: string, rows: unknown[], info: LeRobotInfo): Episod
     if (!isRecord(r)) throw new InvalidMetaError(path, `line ${i + 1} must be a JSON object`);
     const where = `line ${i + 1}: `;
     const tasks = r['tasks'];
-    if (!Array.isArray(tasks) || !tasks.every((t) => typeof t === 'string')) throw new InvalidMetaError(path, `${where}"tasks" must be a list of strings`);
-    return { episode_index: nonNegInt(path, r, 'episode_index', where), tasks: tasks as string[], length: nonNegInt(path, r, 'length', where) };
+    if (!Array.isArray(tasks) || !tasks.every((t) => typeof t === 'string'))
+      throw new InvalidMetaError(path, `${where}"tasks" must be a list of strings`);
+    return {
+      episode_index: nonNegInt(path, r, 'episode_index', where),
+      tasks: tasks as string[],
+      length: nonNegInt(path, r, 'length', where),
+    };
   });
   eps.sort((a, b) => a.episode_index - b.episode_index);
   const seen = new Set<number>();
@@ -173,20 +204,31 @@ function parseEpisodes(path: string, rows: unknown[], info: LeRobotInfo): Episod
   const max = eps.length ? eps[eps.length - 1]!.episode_index : -1;
   const missing: number[] = [];
   for (let i = 0; i <= max && missing.length < 20; i++) if (!seen.has(i)) missing.push(i);
-  if (missing.length) throw new EpisodeIndexGapError(path, `episode_index ${missing.join(', ')}${missing.length === 20 ? ', …' : ''} missing (highest listed: ${max})`);
+  if (missing.length)
+    throw new EpisodeIndexGapError(
+      path,
+      `episode_index ${missing.join(', ')}${missing.length === 20 ? ', …' : ''} missing (highest listed: ${max})`,
+    );
   if (eps.length !== info.total_episodes) {
-    throw new EpisodeIndexGapError(path, `lists ${eps.length} episodes but meta/info.json says total_episodes=${info.total_episodes}`);
+    throw new EpisodeIndexGapError(
+      path,
+      `lists ${eps.length} episodes but meta/info.json says total_episodes=${info.total_episodes}`,
+    );
   }
   const frames = eps.reduce((s, e) => s + e.length, 0);
   if (frames !== info.total_frames) {
-    throw new InvalidMetaError(path, `episode lengths sum to ${frames} frames but meta/info.json says total_frames=${info.total_frames}`);
+    throw new InvalidMetaError(
+      path,
+      `episode lengths sum to ${frames} frames but meta/info.json says total_frames=${info.total_frames}`,
+    );
   }
   return eps;
 }
 
 function parseTasks(path: string, rows: unknown[]): TaskMeta[] {
   const tasks = rows.map((r, i) => {
-    if (!isRecord(r) || typeof r['task'] !== 'string') throw new InvalidMetaError(path, `line ${i + 1} must be {"task_index": n, "task": "..."}`);
+    if (!isRecord(r) || typeof r['task'] !== 'string')
+      throw new InvalidMetaError(path, `line ${i + 1} must be {"task_index": n, "task": "..."}`);
     return { task_index: nonNegInt(path, r, 'task_index', `line ${i + 1}: `), task: r['task'] };
   });
   const seen = new Set<number>();
@@ -203,26 +245,53 @@ export async function readMeta(root: string): Promise<LeRobotMeta> {
   const infoPath = join(metaDir, 'info.json');
   const info = parseInfo(
     infoPath,
-    parseJson(infoPath, await readText(infoPath, `is ${root} the root of a LeRobot v2.x dataset (it should hold meta/ and data/)?`)),
+    parseJson(
+      infoPath,
+      await readText(infoPath, `is ${root} the root of a LeRobot v2.x dataset (it should hold meta/ and data/)?`),
+    ),
   );
   const epPath = join(metaDir, 'episodes.jsonl');
-  const episodes = parseEpisodes(epPath, parseJsonl(epPath, await readText(epPath, 'LeRobot v2.x lists every episode there: copy the whole meta/ folder')), info);
+  const episodes = parseEpisodes(
+    epPath,
+    parseJsonl(epPath, await readText(epPath, 'LeRobot v2.x lists every episode there: copy the whole meta/ folder')),
+    info,
+  );
   const taskPath = join(metaDir, 'tasks.jsonl');
-  const tasks = parseTasks(taskPath, parseJsonl(taskPath, await readText(taskPath, 'LeRobot v2.x lists the task prompts there: copy the whole meta/ folder')));
-  if (tasks.length !== info.total_tasks) throw new InvalidMetaError(taskPath, `lists ${tasks.length} tasks but meta/info.json says total_tasks=${info.total_tasks}`);
+  const tasks = parseTasks(
+    taskPath,
+    parseJsonl(
+      taskPath,
+      await readText(taskPath, 'LeRobot v2.x lists the task prompts there: copy the whole meta/ folder'),
+    ),
+  );
+  if (tasks.length !== info.total_tasks)
+    throw new InvalidMetaError(
+      taskPath,
+      `lists ${tasks.length} tasks but meta/info.json says total_tasks=${info.total_tasks}`,
+    );
   const statsPath = join(metaDir, 'stats.json');
   const epStatsPath = join(metaDir, 'episodes_stats.jsonl');
   let stats: FeatureStats | null = null;
   let episodesStats: EpisodeStats[] | null = null;
   if (info.codebase_version === 'v2.0') {
-    const raw = parseJson(statsPath, await readText(statsPath, 'a v2.0 dataset keeps its feature statistics there: copy the whole meta/ folder'));
+    const raw = parseJson(
+      statsPath,
+      await readText(statsPath, 'a v2.0 dataset keeps its feature statistics there: copy the whole meta/ folder'),
+    );
     if (!isRecord(raw)) throw new InvalidMetaError(statsPath, 'must be a JSON object of per-feature statistics');
     stats = raw as FeatureStats;
   } else {
-    const text = await readText(epStatsPath, 'a v2.1 dataset keeps per-episode statistics there: copy the whole meta/ folder');
+    const text = await readText(
+      epStatsPath,
+      'a v2.1 dataset keeps per-episode statistics there: copy the whole meta/ folder',
+    );
     episodesStats = parseJsonl(epStatsPath, text).map((r, i) => {
-      if (!isRecord(r) || !isRecord(r['stats'])) throw new InvalidMetaError(epStatsPath, `line ${i + 1} must be {"episode_index": n, "stats": {...}}`);
-      return { episode_index: nonNegInt(epStatsPath, r, 'episode_index', `line ${i + 1}: `), stats: r['stats'] as FeatureStats };
+      if (!isRecord(r) || !isRecord(r['stats']))
+        throw new InvalidMetaError(epStatsPath, `line ${i + 1} must be {"episode_index": n, "stats": {...}}`);
+      return {
+        episode_index: nonNegInt(epStatsPath, r, 'episode_index', `line ${i + 1}: `),
+        stats: r['stats'] as FeatureStats,
+      };
     });
     const statsText = await readOptionalText(statsPath);
     if (statsText !== null) {
@@ -237,14 +306,20 @@ export async function readMeta(root: string): Promise<LeRobotMeta> {
 /** Episode indices of a split given as LeRobot writes it in info.json ("0:40", or "0:10,20:30"). */
 export function parseSplit(info: LeRobotInfo, name: string, infoPath = 'meta/info.json'): number[] {
   const spec = info.splits[name];
-  if (spec === undefined) throw new InvalidMetaError(infoPath, `no split "${name}" (splits: ${Object.keys(info.splits).join(', ') || 'none'})`);
+  if (spec === undefined)
+    throw new InvalidMetaError(
+      infoPath,
+      `no split "${name}" (splits: ${Object.keys(info.splits).join(', ') || 'none'})`,
+    );
   const out: number[] = [];
   for (const part of String(spec).split(',')) {
     const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(part);
-    if (!m) throw new InvalidMetaError(infoPath, `split "${name}" must be "start:end" ranges (got ${JSON.stringify(spec)})`);
+    if (!m)
+      throw new InvalidMetaError(infoPath, `split "${name}" must be "start:end" ranges (got ${JSON.stringify(spec)})`);
     const a = Number(m[1]);
     const b = Number(m[2]);
-    if (b > info.total_episodes || a > b) throw new InvalidMetaError(infoPath, `split "${name}" range ${a}:${b} is outside 0:${info.total_episodes}`);
+    if (b > info.total_episodes || a > b)
+      throw new InvalidMetaError(infoPath, `split "${name}" range ${a}:${b} is outside 0:${info.total_episodes}`);
     for (let i = a; i < b; i++) out.push(i);
   }
   return out;

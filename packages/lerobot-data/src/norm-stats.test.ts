@@ -91,7 +91,7 @@ describe('computeNormStats', () => {
     expect(delta.actions.mean[6]).toBeCloseTo(plain.actions.mean[6]!, 12); // gripper stays absolute
   });
 
-  it('writes openpi\'s norm_stats.json atomically and reads it back', async () => {
+  it("writes openpi's norm_stats.json atomically and reads it back", async () => {
     const stats = computeNormStats(ds, { actionHorizon: 10 });
     const dir = join(tmp.dir, 'assets');
     const path = await writeNormStats(dir, stats);
@@ -121,7 +121,9 @@ describe('computeNormStats', () => {
   it('rejects malformed norm_stats.json with NormStatsError', async () => {
     expect(() => parseNormStats('{')).toThrow(NormStatsError);
     expect(() => parseNormStats('{"norm_stats": {"state": {"mean": [1], "std": [1]}}}')).toThrow(/norm_stats\.actions/);
-    expect(() => parseNormStats('{"norm_stats": {"state": {"mean": [1, 2], "std": [1]}, "actions": {"mean": [1], "std": [1]}}}')).toThrow(/differ in length/);
+    expect(() =>
+      parseNormStats('{"norm_stats": {"state": {"mean": [1, 2], "std": [1]}, "actions": {"mean": [1], "std": [1]}}}'),
+    ).toThrow(/differ in length/);
     const p = join(tmp.dir, 'bad.json');
     await writeFile(p, '{"norm_stats": {"state": {"mean": ["x"], "std": [1]}, "actions": {"mean": [1], "std": [1]}}}');
     await expect(loadNormStats(p)).rejects.toThrow(/finite numbers/);

@@ -26,7 +26,8 @@ export class RunningStats {
   /** Adds `rows` vectors of `dim` values (row-major). */
   update(values: ArrayLike<number>, dim: number): void {
     const rows = values.length / dim;
-    if (!Number.isInteger(rows) || rows === 0) throw new RangeError(`update needs a non-empty [rows × ${dim}] batch (got ${values.length} values)`);
+    if (!Number.isInteger(rows) || rows === 0)
+      throw new RangeError(`update needs a non-empty [rows × ${dim}] batch (got ${values.length} values)`);
     const bMin = new Float64Array(dim).fill(Infinity);
     const bMax = new Float64Array(dim).fill(-Infinity);
     const bSum = new Float64Array(dim);
@@ -113,7 +114,8 @@ export class RunningStats {
 
   /** mean, std (population), q01, q99 — as openpi's get_statistics. */
   statistics(): { mean: number[]; std: number[]; q01: number[]; q99: number[] } {
-    if (this.count < 2) throw new NormStatsError(`cannot compute statistics from ${this.count} vector(s); need at least 2`);
+    if (this.count < 2)
+      throw new NormStatsError(`cannot compute statistics from ${this.count} vector(s); need at least 2`);
     const std = Array.from(this.meanSq, (m2, d) => Math.sqrt(Math.max(0, m2 - this.mean[d]! ** 2)));
     return { mean: Array.from(this.mean), std, q01: this.quantile(0.01), q99: this.quantile(0.99) };
   }
@@ -221,12 +223,17 @@ export function parseNormStats(text: string, source = 'norm_stats.json'): Libero
   const one = (key: 'state' | 'actions'): NormStats => {
     const s = (ns as Record<string, unknown>)[key] as Record<string, unknown> | undefined;
     if (!s) throw new NormStatsError(`${source} has no norm_stats.${key}`);
-    const out: NormStats = { mean: numbers(s['mean'], `${source}: norm_stats.${key}.mean`), std: numbers(s['std'], `${source}: norm_stats.${key}.std`) };
-    if (out.mean.length !== out.std.length) throw new NormStatsError(`${source}: norm_stats.${key} mean and std differ in length`);
+    const out: NormStats = {
+      mean: numbers(s['mean'], `${source}: norm_stats.${key}.mean`),
+      std: numbers(s['std'], `${source}: norm_stats.${key}.std`),
+    };
+    if (out.mean.length !== out.std.length)
+      throw new NormStatsError(`${source}: norm_stats.${key} mean and std differ in length`);
     for (const q of ['q01', 'q99'] as const) {
       if (s[q] !== undefined && s[q] !== null) {
         out[q] = numbers(s[q], `${source}: norm_stats.${key}.${q}`);
-        if (out[q].length !== out.mean.length) throw new NormStatsError(`${source}: norm_stats.${key}.${q} differs in length from mean`);
+        if (out[q].length !== out.mean.length)
+          throw new NormStatsError(`${source}: norm_stats.${key}.${q} differs in length from mean`);
       }
     }
     return out;

@@ -13,7 +13,9 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
     if (stream.isTTY) {
       const width = 30;
       const fill = Math.round((pct / 100) * width);
-      stream.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total}${done === total ? '\n' : ''}`);
+      stream.write(
+        `\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total}${done === total ? '\n' : ''}`,
+      );
     } else if (crossed || done === total) {
       stream.write(`${JSON.stringify({ event: 'progress', task: label, done, total })}\n`);
     }

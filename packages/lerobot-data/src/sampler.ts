@@ -41,15 +41,19 @@ export class BatchSampler {
   private perm: Uint32Array;
 
   constructor(opts: BatchSamplerOptions) {
-    if (!Number.isInteger(opts.size) || opts.size < 1) throw new InvalidOptionError(`sampler size must be a positive integer (got ${opts.size})`);
-    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new InvalidOptionError(`batchSize must be a positive integer (got ${opts.batchSize})`);
+    if (!Number.isInteger(opts.size) || opts.size < 1)
+      throw new InvalidOptionError(`sampler size must be a positive integer (got ${opts.size})`);
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+      throw new InvalidOptionError(`batchSize must be a positive integer (got ${opts.batchSize})`);
     if (!Number.isInteger(opts.seed)) throw new InvalidOptionError(`seed must be an integer (got ${opts.seed})`);
     this.size = opts.size;
     this.batchSize = opts.batchSize;
     this.seed = opts.seed;
     this.dropLast = opts.dropLast ?? true;
     if (this.dropLast && this.batchSize > this.size) {
-      throw new InvalidOptionError(`batchSize ${this.batchSize} exceeds the ${this.size} items with dropLast: no batch would ever be drawn`);
+      throw new InvalidOptionError(
+        `batchSize ${this.batchSize} exceeds the ${this.size} items with dropLast: no batch would ever be drawn`,
+      );
     }
     this.epochNo = 0;
     this.pos = 0;
@@ -65,7 +69,13 @@ export class BatchSampler {
     if (c.size !== this.size) bad.push(`dataset size ${c.size} ≠ ${this.size}`);
     if (c.batchSize !== this.batchSize) bad.push(`batch size ${c.batchSize} ≠ ${this.batchSize}`);
     if (c.dropLast !== this.dropLast) bad.push(`dropLast ${c.dropLast} ≠ ${this.dropLast}`);
-    if (!Number.isInteger(c.epoch) || c.epoch < 0 || !Number.isInteger(c.position) || c.position < 0 || c.position > this.size) {
+    if (
+      !Number.isInteger(c.epoch) ||
+      c.epoch < 0 ||
+      !Number.isInteger(c.position) ||
+      c.position < 0 ||
+      c.position > this.size
+    ) {
       bad.push(`epoch/position ${c.epoch}/${c.position} out of range`);
     }
     if (bad.length) throw new SamplerCursorError(`the saved cursor does not match (${bad.join('; ')})`);
@@ -101,7 +111,14 @@ export class BatchSampler {
 
   /** A plain JSON-safe record of where the sampler stands. */
   cursor(): SamplerCursor {
-    return { epoch: this.epochNo, position: this.pos, seed: this.seed, size: this.size, batchSize: this.batchSize, dropLast: this.dropLast };
+    return {
+      epoch: this.epochNo,
+      position: this.pos,
+      seed: this.seed,
+      size: this.size,
+      batchSize: this.batchSize,
+      dropLast: this.dropLast,
+    };
   }
 }
 
@@ -109,8 +126,20 @@ export class BatchSampler {
 export function parseSamplerCursor(v: unknown): SamplerCursor {
   const o = v as Record<string, unknown> | null;
   const ints = ['epoch', 'position', 'seed', 'size', 'batchSize'] as const;
-  if (typeof o !== 'object' || o === null || !ints.every((k) => Number.isInteger(o[k])) || typeof o['dropLast'] !== 'boolean') {
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    !ints.every((k) => Number.isInteger(o[k])) ||
+    typeof o['dropLast'] !== 'boolean'
+  ) {
     throw new SamplerCursorError(`not a sampler cursor: ${JSON.stringify(v)}`);
   }
-  return { epoch: o['epoch'] as number, position: o['position'] as number, seed: o['seed'] as number, size: o['size'] as number, batchSize: o['batchSize'] as number, dropLast: o['dropLast'] };
+  return {
+    epoch: o['epoch'] as number,
+    position: o['position'] as number,
+    seed: o['seed'] as number,
+    size: o['size'] as number,
+    batchSize: o['batchSize'] as number,
+    dropLast: o['dropLast'],
+  };
 }

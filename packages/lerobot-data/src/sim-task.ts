@@ -6,7 +6,12 @@
 import type { RgbImage } from './png.js';
 import type { Rng } from './rng.js';
 
-export const SIM_TASKS = ['pick up the red block', 'pick up the blue block', 'touch the red block', 'touch the blue block'] as const;
+export const SIM_TASKS = [
+  'pick up the red block',
+  'pick up the blue block',
+  'touch the red block',
+  'touch the blue block',
+] as const;
 
 export interface SimScene {
   /** Block positions on the table, x/y in [-1, 1]. */
@@ -131,7 +136,7 @@ export function renderWrist(scene: SimScene, s: SimState, size: number): RgbImag
   const half = Math.max(1, (size / 10) * zoom);
   square(img, px(scene.red[0] - s[0]!), px(scene.red[1] - s[1]!), half, RED);
   square(img, px(scene.blue[0] - s[0]!), px(scene.blue[1] - s[1]!), half, BLUE);
-  const gap = Math.round((s[6]! - s[7]!) / (2 * FINGER_OPEN) * (size / 4));
+  const gap = Math.round(((s[6]! - s[7]!) / (2 * FINGER_OPEN)) * (size / 4));
   const c = Math.floor(size / 2);
   square(img, c - gap - 1, size - 2, 1, [40, 40, 40]);
   square(img, c + gap + 1, size - 2, 1, [40, 40, 40]);
@@ -146,14 +151,24 @@ export interface SimStep {
 }
 
 /** Rolls out the (slightly noisy) demonstrator for `steps` frames. */
-export function simulateEpisode(rng: Rng, steps: number, imageSize: number, actionNoise = 0.02): { scene: SimScene; frames: SimStep[] } {
+export function simulateEpisode(
+  rng: Rng,
+  steps: number,
+  imageSize: number,
+  actionNoise = 0.02,
+): { scene: SimScene; frames: SimStep[] } {
   const scene = randomScene(rng);
   let s = initialState(rng);
   const frames: SimStep[] = [];
   for (let t = 0; t < steps; t++) {
     const a = expertAction(scene, s);
     for (let i = 0; i < 6; i++) a[i] = clip(a[i]! + actionNoise * rng.normal());
-    frames.push({ state: s, action: a, image: renderMain(scene, s, imageSize), wrist: renderWrist(scene, s, imageSize) });
+    frames.push({
+      state: s,
+      action: a,
+      image: renderMain(scene, s, imageSize),
+      wrist: renderWrist(scene, s, imageSize),
+    });
     s = stepState(s, a);
   }
   return { scene, frames };

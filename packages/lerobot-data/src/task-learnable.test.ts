@@ -36,7 +36,7 @@ function locate(img: RgbImage, rgb: [number, number, number]): [number, number] 
     }
   }
   if (n === 0) return [0, 0];
-  return [((sx / n) / (img.width - 1)) * 2 - 1, ((sy / n) / (img.height - 1)) * 2 - 1];
+  return [(sx / n / (img.width - 1)) * 2 - 1, (sy / n / (img.height - 1)) * 2 - 1];
 }
 
 function mse(a: ArrayLike<number>, b: ArrayLike<number>, dims = a.length): number {
@@ -92,7 +92,11 @@ describe('the synthetic LIBERO task', () => {
       const img = f.images['image']!;
       const state = f.values['state']!;
       const truth = f.values['actions']!;
-      const scene: SimScene = { red: locate(img, [210, 40, 40]), blue: locate(img, [40, 70, 215]), taskIndex: f.taskIndex };
+      const scene: SimScene = {
+        red: locate(img, [210, 40, 40]),
+        blue: locate(img, [40, 70, 215]),
+        taskIndex: f.taskIndex,
+      };
       oracle += mse(expertAction(scene, state), truth);
       const swapped = f.taskIndex ^ 1; // red <-> blue
       wrongPrompt += mse(expertAction({ ...scene, taskIndex: swapped }, state), truth);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { actionChunk } from './action-chunk.js';
-import { LIBERO_DELTA_MASK, absoluteActions, deltaActions, makeBoolMask, normalize, padToDim, unnormalize } from './transforms.js';
+import {
+  LIBERO_DELTA_MASK,
+  absoluteActions,
+  deltaActions,
+  makeBoolMask,
+  normalize,
+  padToDim,
+  unnormalize,
+} from './transforms.js';
 
 describe('action chunks (LeRobot delta_timestamps semantics)', () => {
   // episode of 4 frames, 2-d actions: row r = [10r, 10r+1]
@@ -27,10 +35,12 @@ describe('openpi transforms', () => {
   });
   it('DeltaActions subtracts the state on masked dims of every row; AbsoluteActions inverts it', () => {
     const state = Float32Array.from([1, 2, 3, 4, 5, 6, 0.04, -0.04]);
-    const a = Float32Array.from([
-      [2, 2, 2, 2, 2, 2, 1],
-      [3, 3, 3, 3, 3, 3, -1],
-    ].flat());
+    const a = Float32Array.from(
+      [
+        [2, 2, 2, 2, 2, 2, 1],
+        [3, 3, 3, 3, 3, 3, -1],
+      ].flat(),
+    );
     deltaActions(a, 7, state, LIBERO_DELTA_MASK);
     expect(Array.from(a)).toEqual([1, 0, -1, -2, -3, -4, 1, 2, 1, 0, -1, -2, -3, -1]);
     absoluteActions(a, 7, state, LIBERO_DELTA_MASK);

@@ -12,18 +12,34 @@ export function makeBoolMask(...dims: number[]): boolean[] {
 export const LIBERO_DELTA_MASK: readonly boolean[] = makeBoolMask(6, -1);
 
 /** actions[k, d] -= state[d] where mask[d] (in place; rows of `dim`). */
-export function deltaActions(actions: Float32Array, dim: number, state: Float32Array, mask: readonly boolean[]): Float32Array {
+export function deltaActions(
+  actions: Float32Array,
+  dim: number,
+  state: Float32Array,
+  mask: readonly boolean[],
+): Float32Array {
   applyMasked(actions, dim, state, mask, -1);
   return actions;
 }
 
 /** actions[k, d] += state[d] where mask[d] (in place): the inverse of deltaActions. */
-export function absoluteActions(actions: Float32Array, dim: number, state: Float32Array, mask: readonly boolean[]): Float32Array {
+export function absoluteActions(
+  actions: Float32Array,
+  dim: number,
+  state: Float32Array,
+  mask: readonly boolean[],
+): Float32Array {
   applyMasked(actions, dim, state, mask, 1);
   return actions;
 }
 
-function applyMasked(actions: Float32Array, dim: number, state: Float32Array, mask: readonly boolean[], sign: 1 | -1): void {
+function applyMasked(
+  actions: Float32Array,
+  dim: number,
+  state: Float32Array,
+  mask: readonly boolean[],
+  sign: 1 | -1,
+): void {
   const n = Math.min(mask.length, dim);
   if (state.length < n) throw new RangeError(`delta mask covers ${n} dims but the state has ${state.length}`);
   for (let r = 0; r < actions.length / dim; r++) {
@@ -47,7 +63,8 @@ export type NormMode = 'zscore' | 'quantile';
  */
 export function normalize(x: Float32Array, dim: number, stats: NormStats, mode: NormMode = 'zscore'): Float32Array {
   const n = Math.min(dim, stats.mean.length);
-  if (stats.mean.length < dim) throw new RangeError(`norm stats have ${stats.mean.length} dims but the data has ${dim}`);
+  if (stats.mean.length < dim)
+    throw new RangeError(`norm stats have ${stats.mean.length} dims but the data has ${dim}`);
   if (mode === 'quantile') {
     const { q01, q99 } = stats;
     if (!q01 || !q99) throw new RangeError('quantile normalisation needs q01 and q99 in the norm stats');

@@ -40,7 +40,10 @@ export async function rewriteEpisode(path: string, mutate: (rows: Row[]) => void
     i += span;
   }
   schema.unshift({ name: 'schema', num_children: kept.length });
-  const buf = parquetWriteBuffer({ columnData: kept.map((name) => ({ name, data: rows.map((r) => r[name]) })), schema });
+  const buf = parquetWriteBuffer({
+    columnData: kept.map((name) => ({ name, data: rows.map((r) => r[name]) })),
+    schema,
+  });
   await writeFile(path, new Uint8Array(buf));
 }
 

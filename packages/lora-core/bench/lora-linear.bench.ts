@@ -7,7 +7,7 @@ import { initBackend } from '@vla-lora/tfjs-backend';
 import { Linear, LoraLinear } from '../src/index.js';
 
 const backend = process.env['BENCH_BACKEND'] ?? 'wasm';
-const iters = Number(process.env["BENCH_ITERS"] ?? 7);
+const iters = Number(process.env['BENCH_ITERS'] ?? 7);
 
 interface Case {
   label: string;
@@ -49,7 +49,11 @@ async function timeInterleaved(fns: Array<() => tf.Tensor[]>, rounds: number): P
 async function main(): Promise<void> {
   await initBackend({ backend: backend as 'wasm' | 'cpu' }); // also registers tfjs-core's gradients
   const { loadavg, cpus } = await import('node:os');
-  console.log(`backend ${tf.getBackend()} (tfjs-core ${tf.version_core}), node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; medians of interleaved rounds after 2 warm-ups`);
+  console.log(
+    `backend ${tf.getBackend()} (tfjs-core ${tf.version_core}), node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; medians of interleaved rounds after 2 warm-ups`,
+  );
   for (const c of CASES) {
     const n = c.batch * c.seq;
     const base = new Linear(c.din, c.dout, { seed: 1 });
@@ -62,21 +66,39 @@ async function main(): Promise<void> {
     const B = lora.loraB;
 
     // ours: LoraLinear.apply (customGrad, plain 2-D matMuls); grads for x, A, B (base frozen)
-    const fast = (): tf.Tensor[] => tf.grads((x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
-      void a; void b; // A and B are the layer's own variables (customGrad inputs)
-      return tf.sum(tf.mul(lora.apply(x), cot));
-    })([x3, A, B]);
+    const fast = (): tf.Tensor[] =>
+      tf.grads((x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
+        void a;
+        void b; // A and B are the layer's own variables (customGrad inputs)
+        return tf.sum(tf.mul(lora.apply(x), cot));
+      })([x3, A, B]);
     // naive 2-D: reshape, tf.matMul(..., transposeB) forward, tfjs's own matMul gradients backward
-    const naive2d = (): tf.Tensor[] => tf.grads((x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
-      const x2 = tf.reshape(x, [n, c.din]) as tf.Tensor2D;
-      const y = tf.add(tf.matMul(x2, W as tf.Tensor2D, false, true), tf.mul(tf.matMul(tf.matMul(x2, a as tf.Tensor2D, false, true), b as tf.Tensor2D, false, true), s));
-      return tf.sum(tf.mul(tf.reshape(y, [c.batch, c.seq, c.dout]), cot));
-    })([x3, A, B]);
+    const naive2d = (): tf.Tensor[] =>
+      tf.grads((x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
+        const x2 = tf.reshape(x, [n, c.din]) as tf.Tensor2D;
+        const y = tf.add(
+          tf.matMul(x2, W as tf.Tensor2D, false, true),
+          tf.mul(tf.matMul(tf.matMul(x2, a as tf.Tensor2D, false, true), b as tf.Tensor2D, false, true), s),
+        );
+        return tf.sum(tf.mul(tf.reshape(y, [c.batch, c.seq, c.dout]), cot));
+      })([x3, A, B]);
     // naive 3-D: batched matMul against the broadcast weights, as a direct port of x @ W.T would do
-    const naive3d = (): tf.Tensor[] => tf.grads((x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
-      const y = tf.add(tf.matMul(x as tf.Tensor3D, W as unknown as tf.Tensor3D, false, true), tf.mul(tf.matMul(tf.matMul(x as tf.Tensor3D, a as unknown as tf.Tensor3D, false, true), b as unknown as tf.Tensor3D, false, true), s));
-      return tf.sum(tf.mul(y, cot));
-    })([x3, A, B]);
+    const naive3d = (): tf.Tensor[] =>
+      tf.grads((x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
+        const y = tf.add(
+          tf.matMul(x as tf.Tensor3D, W as unknown as tf.Tensor3D, false, true),
+          tf.mul(
+            tf.matMul(
+              tf.matMul(x as tf.Tensor3D, a as unknown as tf.Tensor3D, false, true),
+              b as unknown as tf.Tensor3D,
+              false,
+              true,
+            ),
+            s,
+          ),
+        );
+        return tf.sum(tf.mul(y, cot));
+      })([x3, A, B]);
 
     // correctness first: the three agree
     const [g1, g2] = [fast(), naive2d()];
@@ -88,7 +110,9 @@ async function main(): Promise<void> {
     }
     tf.dispose([...g1, ...g2]);
 
-    const flops = 2 * n * c.din * c.dout * 2 /* fwd base + dx base */ + 2 * n * c.r * (c.din + c.dout) * 3; /* lora fwd, dx, dA/dB */
+    const flops =
+      2 * n * c.din * c.dout * 2 /* fwd base + dx base */ +
+      2 * n * c.r * (c.din + c.dout) * 3; /* lora fwd, dx, dA/dB */
     let t3: number | null = null;
     let naive3dError = '';
     try {
@@ -101,10 +125,17 @@ async function main(): Promise<void> {
     const [tFast, t2] = [times[0]!, times[1]!];
     if (naive3dError === '') t3 = times[2]!;
     const gf = (ms: number): string => `${(flops / ms / 1e6).toFixed(2)} GFLOP/s`;
-    console.log(`\n${c.label}: x [${c.batch}, ${c.seq}, ${c.din}] -> ${c.dout}, r ${c.r}; forward+backward (dx, dA, dB), max rel diff fast vs naive ${d.toExponential(2)}`);
+    console.log(
+      `\n${c.label}: x [${c.batch}, ${c.seq}, ${c.din}] -> ${c.dout}, r ${c.r}; forward+backward (dx, dA, dB), max rel diff fast vs naive ${d.toExponential(2)}`,
+    );
     console.log(`  fast (LoraLinear, plain 2-D matMuls)  ${tFast.toFixed(1).padStart(9)} ms  ${gf(tFast)}`);
-    console.log(`  naive 2-D (transposeB + tfjs grads)   ${t2.toFixed(1).padStart(9)} ms  ${gf(t2)}   ratio naive/fast ${(t2 / tFast).toFixed(2)}x`);
-    if (t3 !== null) console.log(`  naive 3-D (batched matMul + grads)    ${t3.toFixed(1).padStart(9)} ms  ${gf(t3)}   ratio naive/fast ${(t3 / tFast).toFixed(2)}x`);
+    console.log(
+      `  naive 2-D (transposeB + tfjs grads)   ${t2.toFixed(1).padStart(9)} ms  ${gf(t2)}   ratio naive/fast ${(t2 / tFast).toFixed(2)}x`,
+    );
+    if (t3 !== null)
+      console.log(
+        `  naive 3-D (batched matMul + grads)    ${t3.toFixed(1).padStart(9)} ms  ${gf(t3)}   ratio naive/fast ${(t3 / tFast).toFixed(2)}x`,
+      );
     else console.log(`  naive 3-D (batched matMul + grads)    does not run: tfjs ${naive3dError}`);
     tf.dispose([x3, cot]);
   }

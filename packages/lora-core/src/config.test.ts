@@ -4,15 +4,25 @@ import { fileURLToPath } from 'node:url';
 import { loraConfigFromPeft, loraConfigToPeft, makeLoraConfig, loraScaling } from './config.js';
 import { LoraConfigError } from './errors.js';
 
-const fixture = (p: string): string => fileURLToPath(new URL(`../../../fixtures/peft-tiny-gemma/${p}`, import.meta.url));
-const readJson = (p: string): Record<string, unknown> => JSON.parse(readFileSync(fixture(p), 'utf8')) as Record<string, unknown>;
+const fixture = (p: string): string =>
+  fileURLToPath(new URL(`../../../fixtures/peft-tiny-gemma/${p}`, import.meta.url));
+const readJson = (p: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(fixture(p), 'utf8')) as Record<string, unknown>;
 
 describe('LoraConfig ↔ PEFT adapter_config.json', () => {
   it("parses PEFT 0.21's own adapter_config.json", () => {
     const { config, extra } = loraConfigFromPeft(readJson('adapter/adapter_config.json'));
     expect(config.r).toBe(8);
     expect(config.loraAlpha).toBe(16);
-    expect([...(config.targetModules as string[])].sort()).toEqual(['down_proj', 'gate_proj', 'k_proj', 'o_proj', 'q_proj', 'up_proj', 'v_proj']);
+    expect([...(config.targetModules as string[])].sort()).toEqual([
+      'down_proj',
+      'gate_proj',
+      'k_proj',
+      'o_proj',
+      'q_proj',
+      'up_proj',
+      'v_proj',
+    ]);
     expect(config.useRslora).toBe(false);
     expect(config.initLoraWeights).toBe(true);
     expect(extra['peft_version']).toBe('0.21.0');
@@ -31,8 +41,18 @@ describe('LoraConfig ↔ PEFT adapter_config.json', () => {
   });
 
   it('emits a complete PEFT config from a fresh LoraConfig', () => {
-    const out = loraConfigToPeft(makeLoraConfig({ targetModules: ['q_proj'], r: 16, loraAlpha: 16, initLoraWeights: 'openpi' }));
-    expect(out).toMatchObject({ peft_type: 'LORA', r: 16, lora_alpha: 16, target_modules: ['q_proj'], bias: 'none', use_dora: false, init_lora_weights: false });
+    const out = loraConfigToPeft(
+      makeLoraConfig({ targetModules: ['q_proj'], r: 16, loraAlpha: 16, initLoraWeights: 'openpi' }),
+    );
+    expect(out).toMatchObject({
+      peft_type: 'LORA',
+      r: 16,
+      lora_alpha: 16,
+      target_modules: ['q_proj'],
+      bias: 'none',
+      use_dora: false,
+      init_lora_weights: false,
+    });
   });
 
   it('refuses what it would compute differently from PEFT, naming the field', () => {
@@ -53,6 +73,12 @@ describe('LoraConfig ↔ PEFT adapter_config.json', () => {
     expect(() => makeLoraConfig({ targetModules: ['q'], r: 0 })).toThrow(/positive/);
     expect(() => makeLoraConfig({ targetModules: ['q'], loraDropout: 1 })).toThrow(/dropout/);
     expect(() => makeLoraConfig({ targetModules: '(' })).toThrow(/regular expression/);
-    expect(makeLoraConfig({ targetModules: ['q'] })).toMatchObject({ r: 8, loraAlpha: 8, loraDropout: 0, bias: 'none', initLoraWeights: true });
+    expect(makeLoraConfig({ targetModules: ['q'] })).toMatchObject({
+      r: 8,
+      loraAlpha: 8,
+      loraDropout: 0,
+      bias: 'none',
+      initLoraWeights: true,
+    });
   });
 });

@@ -72,14 +72,23 @@ function isPosInt(n: unknown): n is number {
 export function makeLoraConfig(input: LoraConfigInput): LoraConfig {
   const c: LoraConfig = { ...LORA_DEFAULTS, ...input };
   if (!isPosInt(c.r)) throw new LoraConfigError(`r must be a positive integer, got ${String(c.r)}`);
-  if (typeof c.loraAlpha !== 'number' || !Number.isFinite(c.loraAlpha)) throw new LoraConfigError(`lora_alpha must be a finite number, got ${String(c.loraAlpha)}`);
-  if (!(c.loraDropout >= 0 && c.loraDropout < 1)) throw new LoraConfigError(`lora_dropout must be in [0, 1), got ${c.loraDropout}`);
+  if (typeof c.loraAlpha !== 'number' || !Number.isFinite(c.loraAlpha))
+    throw new LoraConfigError(`lora_alpha must be a finite number, got ${String(c.loraAlpha)}`);
+  if (!(c.loraDropout >= 0 && c.loraDropout < 1))
+    throw new LoraConfigError(`lora_dropout must be in [0, 1), got ${c.loraDropout}`);
   if ((c.bias as string) !== 'none') {
-    throw new LoraConfigError(`bias='${String(c.bias)}' is not supported; use bias='none' and make biases trainable with a freeze-policy rule`);
+    throw new LoraConfigError(
+      `bias='${String(c.bias)}' is not supported; use bias='none' and make biases trainable with a freeze-policy rule`,
+    );
   }
   if (Array.isArray(c.targetModules)) {
-    if (c.targetModules.length === 0) throw new LoraConfigError('target_modules is an empty list: name the modules to adapt, e.g. ["q_proj", "v_proj"]');
-    for (const t of c.targetModules) if (typeof t !== 'string' || t === '') throw new LoraConfigError(`target_modules entries must be non-empty strings, got ${JSON.stringify(t)}`);
+    if (c.targetModules.length === 0)
+      throw new LoraConfigError(
+        'target_modules is an empty list: name the modules to adapt, e.g. ["q_proj", "v_proj"]',
+      );
+    for (const t of c.targetModules)
+      if (typeof t !== 'string' || t === '')
+        throw new LoraConfigError(`target_modules entries must be non-empty strings, got ${JSON.stringify(t)}`);
   } else if (typeof c.targetModules !== 'string' || c.targetModules === '') {
     throw new LoraConfigError('target_modules must be a list of names or a regex string');
   } else {
@@ -92,7 +101,10 @@ export function makeLoraConfig(input: LoraConfigInput): LoraConfig {
   if (typeof c.targetModules === 'string' && c.layersPattern !== null) {
     throw new LoraConfigError('`layers_pattern` cannot be used when `target_modules` is a str.');
   }
-  if (c.layersPattern !== null && (c.layersToTransform === null || (Array.isArray(c.layersToTransform) && c.layersToTransform.length === 0))) {
+  if (
+    c.layersPattern !== null &&
+    (c.layersToTransform === null || (Array.isArray(c.layersToTransform) && c.layersToTransform.length === 0))
+  ) {
     throw new LoraConfigError('When `layers_pattern` is specified, `layers_to_transform` must also be specified.');
   }
   for (const [k, v] of Object.entries(c.rankPattern)) {
@@ -101,11 +113,14 @@ export function makeLoraConfig(input: LoraConfigInput): LoraConfig {
   }
   for (const [k, v] of Object.entries(c.alphaPattern)) {
     checkRegex(k, 'alpha_pattern key');
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new LoraConfigError(`alpha_pattern['${k}'] must be a number, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new LoraConfigError(`alpha_pattern['${k}'] must be a number, got ${String(v)}`);
   }
   const init = c.initLoraWeights;
   if (!(init === true || init === false || init === 'gaussian' || init === 'openpi')) {
-    throw new LoraConfigError(`init_lora_weights=${JSON.stringify(init)} is not supported; use true, false, 'gaussian' or 'openpi'`);
+    throw new LoraConfigError(
+      `init_lora_weights=${JSON.stringify(init)} is not supported; use true, false, 'gaussian' or 'openpi'`,
+    );
   }
   return c;
 }
@@ -114,7 +129,9 @@ function checkRegex(src: string, what: string): void {
   try {
     new RegExp(src);
   } catch (e) {
-    throw new LoraConfigError(`${what} ${JSON.stringify(src)} is not a valid regular expression: ${(e as Error).message}`);
+    throw new LoraConfigError(
+      `${what} ${JSON.stringify(src)} is not a valid regular expression: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -133,25 +150,49 @@ export type PeftConfigJson = Record<string, unknown>;
  */
 export function loraConfigFromPeft(json: PeftConfigJson): { config: LoraConfig; extra: PeftConfigJson } {
   const known = new Set([
-    'r', 'lora_alpha', 'target_modules', 'exclude_modules', 'lora_dropout', 'use_rslora', 'bias', 'modules_to_save',
-    'init_lora_weights', 'rank_pattern', 'alpha_pattern', 'layers_to_transform', 'layers_pattern',
+    'r',
+    'lora_alpha',
+    'target_modules',
+    'exclude_modules',
+    'lora_dropout',
+    'use_rslora',
+    'bias',
+    'modules_to_save',
+    'init_lora_weights',
+    'rank_pattern',
+    'alpha_pattern',
+    'layers_to_transform',
+    'layers_pattern',
   ]);
   const pt = json['peft_type'];
-  if (pt !== undefined && pt !== 'LORA') throw new LoraConfigError(`peft_type is ${JSON.stringify(pt)}; only LORA adapters are supported`);
+  if (pt !== undefined && pt !== 'LORA')
+    throw new LoraConfigError(`peft_type is ${JSON.stringify(pt)}; only LORA adapters are supported`);
   const refuse = (field: string, ok: (v: unknown) => boolean, why: string): void => {
     const v = json[field];
-    if (v !== undefined && v !== null && !ok(v)) throw new LoraConfigError(`adapter_config.json ${field}=${JSON.stringify(v)}: ${why}`);
+    if (v !== undefined && v !== null && !ok(v))
+      throw new LoraConfigError(`adapter_config.json ${field}=${JSON.stringify(v)}: ${why}`);
   };
   refuse('use_dora', (v) => v === false, 'DoRA is not supported; the forward would differ from PEFT');
   refuse('lora_bias', (v) => v === false, 'lora_bias (a bias on lora_B) is not supported');
-  refuse('fan_in_fan_out', (v) => v === false, 'fan_in_fan_out (Conv1D layouts) is not supported; weights must be nn.Linear [out, in]');
+  refuse(
+    'fan_in_fan_out',
+    (v) => v === false,
+    'fan_in_fan_out (Conv1D layouts) is not supported; weights must be nn.Linear [out, in]',
+  );
   refuse('use_qalora', (v) => v === false, 'QALoRA is not supported');
   refuse('layer_replication', (v) => Array.isArray(v) && v.length === 0, 'layer_replication is not supported');
-  refuse('target_parameters', (v) => Array.isArray(v) && v.length === 0, 'target_parameters (LoRA on raw parameters) is not supported');
+  refuse(
+    'target_parameters',
+    (v) => Array.isArray(v) && v.length === 0,
+    'target_parameters (LoRA on raw parameters) is not supported',
+  );
   refuse('trainable_token_indices', () => false, 'trainable_token_indices is not supported');
 
   const tm = json['target_modules'];
-  if (tm === undefined || tm === null) throw new LoraConfigError('adapter_config.json has no target_modules; PEFT architecture defaults are not supported, name the targets');
+  if (tm === undefined || tm === null)
+    throw new LoraConfigError(
+      'adapter_config.json has no target_modules; PEFT architecture defaults are not supported, name the targets',
+    );
   if (!(typeof tm === 'string' || (Array.isArray(tm) && tm.every((x) => typeof x === 'string')))) {
     throw new LoraConfigError(`target_modules must be a string or a list of strings, got ${JSON.stringify(tm)}`);
   }
@@ -170,7 +211,8 @@ export function loraConfigFromPeft(json: PeftConfigJson): { config: LoraConfig; 
   const record = (k: string): Record<string, number> => {
     const v = json[k];
     if (v === undefined || v === null) return {};
-    if (typeof v !== 'object' || Array.isArray(v)) throw new LoraConfigError(`${k} must be an object, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'object' || Array.isArray(v))
+      throw new LoraConfigError(`${k} must be an object, got ${JSON.stringify(v)}`);
     return { ...(v as Record<string, number>) };
   };
   const config = makeLoraConfig({
@@ -232,7 +274,12 @@ export function loraConfigToPeft(config: LoraConfig, extra: PeftConfigJson = {})
     r: config.r,
     lora_alpha: config.loraAlpha,
     target_modules: Array.isArray(config.targetModules) ? [...config.targetModules] : config.targetModules,
-    exclude_modules: config.excludeModules === null ? null : Array.isArray(config.excludeModules) ? [...config.excludeModules] : config.excludeModules,
+    exclude_modules:
+      config.excludeModules === null
+        ? null
+        : Array.isArray(config.excludeModules)
+          ? [...config.excludeModules]
+          : config.excludeModules,
     lora_dropout: config.loraDropout,
     use_rslora: config.useRslora,
     bias: config.bias,

@@ -14,7 +14,14 @@ export {
   ModuleDict,
   ModuleList,
 } from './module.js';
-export { type LinearLike, type LinearOptions, Linear, linearApply, tensorFromPytorch, assignFromPytorch } from './linear.js';
+export {
+  type LinearLike,
+  type LinearOptions,
+  Linear,
+  linearApply,
+  tensorFromPytorch,
+  assignFromPytorch,
+} from './linear.js';
 export { flattenLeading, linear2d, loraDelta2d, loraLinear2d } from './matmul.js';
 export {
   type LoraConfig,
@@ -53,4 +60,9 @@ export {
   loadAdapter,
   applyAdapter,
 } from './save-load.js';
-export { type MergeFileOptions, type MergeFileReport, mergeAdapterIntoSafetensors, addLoraDelta } from './merge-file.js';
+export {
+  type MergeFileOptions,
+  type MergeFileReport,
+  mergeAdapterIntoSafetensors,
+  addLoraDelta,
+} from './merge-file.js';

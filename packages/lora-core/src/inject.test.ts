@@ -2,9 +2,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../test/backend.js';
 import { Linear, type LinearLike } from './linear.js';
-import { LoraLinear } from './lora-linear.js';
+import type { LoraLinear } from './lora-linear.js';
 import { ModuleBase, ModuleList, namedParameters, getModule, parameterMap } from './module.js';
-import { injectLora, unloadLora, mergeLora, unmergeLora, loraLayers, dropoutState, restoreDropoutState } from './inject.js';
+import {
+  injectLora,
+  unloadLora,
+  mergeLora,
+  unmergeLora,
+  loraLayers,
+  dropoutState,
+  restoreDropoutState,
+} from './inject.js';
 import { setTraining } from './module.js';
 import { TargetNotFoundError, UnsupportedTargetError, LoraConfigError } from './errors.js';
 
@@ -15,7 +23,8 @@ beforeAll(async () => {
 class Attn extends ModuleBase {
   constructor(d: number, seed: number) {
     super();
-    for (const [i, n] of ['q_proj', 'k_proj', 'v_proj', 'o_proj'].entries()) this.registerChild(n, new Linear(d, d, { seed: seed + i }));
+    for (const [i, n] of ['q_proj', 'k_proj', 'v_proj', 'o_proj'].entries())
+      this.registerChild(n, new Linear(d, d, { seed: seed + i }));
   }
   apply(x: tf.Tensor): tf.Tensor {
     // looks children up at call time, so wrapped layers are used
@@ -51,7 +60,11 @@ describe('injectLora', () => {
     const m = new Toy();
     const rep = injectLora(m, { targetModules: ['q_proj', 'v_proj'], r: 2, loraAlpha: 4, seed: 1 });
     expect(rep.count).toBe(6);
-    expect(rep.byTarget['q_proj']).toEqual(['model.layers.0.self_attn.q_proj', 'model.layers.1.self_attn.q_proj', 'model.layers.2.self_attn.q_proj']);
+    expect(rep.byTarget['q_proj']).toEqual([
+      'model.layers.0.self_attn.q_proj',
+      'model.layers.1.self_attn.q_proj',
+      'model.layers.2.self_attn.q_proj',
+    ]);
     expect(rep.wrapped[0]).toMatchObject({ name: 'model.layers.0.self_attn.q_proj', r: 2, alpha: 4, scaling: 2 });
     const names = namedParameters(m).map(([n]) => n);
     expect(names).toContain('model.layers.1.self_attn.v_proj.lora_A.default.weight');
@@ -67,7 +80,10 @@ describe('injectLora', () => {
 
   it('the wrapped model computes the same output before training (B = 0) and uses the adapters', () => {
     const m = new Toy();
-    const x = tf.tensor(Array.from({ length: 16 }, (_, i) => Math.sin(i)), [2, 8]);
+    const x = tf.tensor(
+      Array.from({ length: 16 }, (_, i) => Math.sin(i)),
+      [2, 8],
+    );
     const y0 = Float32Array.from(m.apply(x).dataSync());
     injectLora(m, { targetModules: '.*\\.(q|k|v|o)_proj', r: 2, loraAlpha: 2, seed: 5 });
     expect(Array.from(m.apply(x).dataSync())).toEqual(Array.from(y0));
@@ -127,7 +143,10 @@ describe('injectLora', () => {
     expect(byName['model.layers.1.self_attn.q_proj']).toBeUndefined();
     expect(rep.skipped).toEqual([{ name: 'model.layers.1.self_attn.q_proj', reason: 'excluded' }]);
     expect(rep.unmatchedExcludes).toEqual([]);
-    expect(injectLora(new Toy(), { targetModules: ['q_proj'], excludeModules: ['layers.9.self_attn.q_proj'] }).unmatchedExcludes).toEqual(['layers.9.self_attn.q_proj']);
+    expect(
+      injectLora(new Toy(), { targetModules: ['q_proj'], excludeModules: ['layers.9.self_attn.q_proj'] })
+        .unmatchedExcludes,
+    ).toEqual(['layers.9.self_attn.q_proj']);
     expect(byName['model.layers.0.mlp.0']).toMatchObject({ inFeatures: 8, outFeatures: 16 });
     const l = injectLora(new Toy(), { targetModules: ['o_proj'], layersToTransform: [1] });
     expect(l.wrapped.map((w) => w.name)).toEqual(['model.layers.1.self_attn.o_proj']);
@@ -150,7 +169,10 @@ describe('injectLora', () => {
   it('merge / unmerge / unload over the tree', () => {
     const m = new Toy();
     injectLora(m, { targetModules: ['q_proj', 'o_proj'], initLoraWeights: 'openpi', seed: 3 });
-    const x = tf.tensor(Array.from({ length: 16 }, (_, i) => Math.cos(i)), [2, 8]);
+    const x = tf.tensor(
+      Array.from({ length: 16 }, (_, i) => Math.cos(i)),
+      [2, 8],
+    );
     const y = Float32Array.from(m.apply(x).dataSync());
     expect(mergeLora(m)).toBe(6);
     const ym = m.apply(x).dataSync();

@@ -68,7 +68,11 @@ function loraPaths(root: Module): { layers: Set<string>; inside: (name: string) 
  * Wraps every module whose dotted name matches `config` (PEFT's rules, see `matchTarget`) in a
  * LoraLinear. Validates everything before changing the tree: on error nothing is wrapped.
  */
-export function injectLora(root: Module, configInput: LoraConfig | LoraConfigInput, opts: InjectOptions = {}): InjectReport {
+export function injectLora(
+  root: Module,
+  configInput: LoraConfig | LoraConfigInput,
+  opts: InjectOptions = {},
+): InjectReport {
   const config = makeLoraConfig(configInput);
   const adapterName = opts.adapterName ?? 'default';
   const { inside } = loraPaths(root);
@@ -77,8 +81,13 @@ export function injectLora(root: Module, configInput: LoraConfig | LoraConfigInp
   let matchCfg: LoraConfig = config;
   if (typeof config.targetModules === 'string' && config.targetModules.toLowerCase() === 'all-linear') {
     const heads = new Set(opts.outputLayerNames ?? ['lm_head']);
-    const names = modules.filter(([n, m]) => m instanceof Linear && !heads.has(n.slice(n.lastIndexOf('.') + 1))).map(([n]) => n);
-    if (names.length === 0) throw new TargetNotFoundError("target_modules='all-linear' found no Linear module (besides the output head)", ['all-linear']);
+    const names = modules
+      .filter(([n, m]) => m instanceof Linear && !heads.has(n.slice(n.lastIndexOf('.') + 1)))
+      .map(([n]) => n);
+    if (names.length === 0)
+      throw new TargetNotFoundError("target_modules='all-linear' found no Linear module (besides the output head)", [
+        'all-linear',
+      ]);
     matchCfg = { ...config, targetModules: names };
   }
 
@@ -101,7 +110,9 @@ export function injectLora(root: Module, configInput: LoraConfig | LoraConfigInp
       continue;
     }
     if (mod instanceof LoraLinear) {
-      throw new LoraConfigError(`'${name}' already has a LoRA adapter ('${mod.adapterName}'); unload it first (only one adapter per layer is supported)`);
+      throw new LoraConfigError(
+        `'${name}' already has a LoRA adapter ('${mod.adapterName}'); unload it first (only one adapter per layer is supported)`,
+      );
     }
     if (!(mod instanceof Linear)) {
       throw new UnsupportedTargetError(
@@ -115,7 +126,13 @@ export function injectLora(root: Module, configInput: LoraConfig | LoraConfigInp
   const shown = (a: string[]): string => a.map((s) => JSON.stringify(s)).join(', ');
   const unmatched = [...hits].filter(([, n]) => n === 0).map(([k]) => k);
   if (plan.length === 0) {
-    const why = skipped.length > 0 ? ` (${skipped.length} matching module(s) were excluded: ${skipped.slice(0, 5).map((s) => `${s.name} [${s.reason}]`).join(', ')})` : '';
+    const why =
+      skipped.length > 0
+        ? ` (${skipped.length} matching module(s) were excluded: ${skipped
+            .slice(0, 5)
+            .map((s) => `${s.name} [${s.reason}]`)
+            .join(', ')})`
+        : '';
     throw new TargetNotFoundError(
       `No modules were targeted for adaptation: target_modules ${shown(keys)} matched no Linear in the model${why}. ` +
         `Module names look like ${shown(modules.slice(0, 4).map(([n]) => n))}; list targets match a full name or a dotted suffix, a string target must match the whole name (re.fullmatch).`,
@@ -144,7 +161,15 @@ export function injectLora(root: Module, configInput: LoraConfig | LoraConfigInp
       ...(config.seed === undefined ? {} : { seed: mixSeed(config.seed, i) }),
     });
     replaceModule(root, name, lora);
-    wrapped.push({ name, matchedBy, r, alpha, scaling: loraScaling(alpha, r, config.useRslora), inFeatures: target.inFeatures, outFeatures: target.outFeatures });
+    wrapped.push({
+      name,
+      matchedBy,
+      r,
+      alpha,
+      scaling: loraScaling(alpha, r, config.useRslora),
+      inFeatures: target.inFeatures,
+      outFeatures: target.outFeatures,
+    });
     (byTarget[matchedBy] ??= []).push(name);
   });
 
@@ -153,7 +178,13 @@ export function injectLora(root: Module, configInput: LoraConfig | LoraConfigInp
   const ex = config.excludeModules;
   const allNames = modules.map(([n]) => n);
   const unmatchedExcludes =
-    ex === null ? [] : typeof ex === 'string' ? (allNames.some((n) => new RegExp(`^(?:${ex})$`).test(n)) ? [] : [ex]) : ex.filter((k) => !allNames.some((n) => n === k || n.endsWith(`.${k}`)));
+    ex === null
+      ? []
+      : typeof ex === 'string'
+        ? allNames.some((n) => new RegExp(`^(?:${ex})$`).test(n))
+          ? []
+          : [ex]
+        : ex.filter((k) => !allNames.some((n) => n === k || n.endsWith(`.${k}`)));
 
   const params = namedParameters(root);
   const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -213,12 +244,12 @@ export function unloadLora(root: Module, opts: { merge?: boolean; safe?: boolean
 /** Merges (or unmerges) every LoRA layer in place. */
 export function mergeLora(root: Module, opts: { safe?: boolean } = {}): number {
   let n = 0;
-  for (const [, l] of loraLayers(root)) if (!l.merged) (l.merge(opts), n++);
+  for (const [, l] of loraLayers(root)) if (!l.merged) l.merge(opts), n++;
   return n;
 }
 export function unmergeLora(root: Module): number {
   let n = 0;
-  for (const [, l] of loraLayers(root)) if (l.merged) (l.unmerge(), n++);
+  for (const [, l] of loraLayers(root)) if (l.merged) l.unmerge(), n++;
   return n;
 }
 
@@ -233,11 +264,14 @@ export function restoreDropoutState(root: Module, state: Record<string, number>)
   const unknown = Object.keys(state).filter((n) => !layers.has(n));
   const missing = [...layers.keys()].filter((n) => !(n in state));
   if (unknown.length + missing.length > 0) {
-    throw new LoraConfigError(`dropout state does not fit the model: missing [${missing.join(', ')}], unknown [${unknown.join(', ')}]`);
+    throw new LoraConfigError(
+      `dropout state does not fit the model: missing [${missing.join(', ')}], unknown [${unknown.join(', ')}]`,
+    );
   }
   for (const [n, l] of layers) {
     const v = state[n]!;
-    if (!(Number.isInteger(v) && v >= 0)) throw new LoraConfigError(`dropout state for '${n}' must be an integer >= 0, got ${v}`);
+    if (!(Number.isInteger(v) && v >= 0))
+      throw new LoraConfigError(`dropout state for '${n}' must be an integer >= 0, got ${v}`);
     l.dropoutCalls = v;
   }
 }

@@ -2,7 +2,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../test/backend.js';
 import { Linear, linearApply } from './linear.js';
-import { ModuleBase, ModuleList, namedModules, namedParameters, getModule, replaceModule, type Module } from './module.js';
+import {
+  ModuleBase,
+  ModuleList,
+  namedModules,
+  namedParameters,
+  getModule,
+  replaceModule,
+  type Module,
+} from './module.js';
 import { ShapeMismatchError, ModulePathError } from './errors.js';
 
 beforeAll(async () => {
@@ -21,7 +29,14 @@ function rand(n: number, seed: number): Float32Array {
 }
 
 /** Reference: y[n,o] = sum_i x[n,i] W[o,i] + b[o], in float64. */
-function refLinear(x: Float32Array, n: number, inF: number, w: Float32Array, outF: number, b?: Float32Array): Float64Array {
+function refLinear(
+  x: Float32Array,
+  n: number,
+  inF: number,
+  w: Float32Array,
+  outF: number,
+  b?: Float32Array,
+): Float64Array {
   const y = new Float64Array(n * outF);
   for (let r = 0; r < n; r++)
     for (let o = 0; o < outF; o++) {
@@ -60,9 +75,23 @@ describe('Linear', () => {
     const lin = Linear.fromPytorch(w, [outF, inF], b);
     const x = tf.tensor(rand(2 * 3 * inF, 6), [2, 3, inF]);
     const cot = tf.tensor(rand(n * outF, 7), [2, 3, outF]);
-    const ours = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(linearApply(xx, ww, bb, inF), cot)));
+    const ours = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(tf.mul(linearApply(xx, ww, bb, inF), cot)),
+    );
     const naive = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-      tf.sum(tf.mul(tf.add(tf.reshape(tf.matMul(tf.reshape(xx, [-1, inF]) as tf.Tensor2D, ww as tf.Tensor2D, false, true), [2, 3, outF]), bb), cot)),
+      tf.sum(
+        tf.mul(
+          tf.add(
+            tf.reshape(tf.matMul(tf.reshape(xx, [-1, inF]) as tf.Tensor2D, ww as tf.Tensor2D, false, true), [
+              2,
+              3,
+              outF,
+            ]),
+            bb,
+          ),
+          cot,
+        ),
+      ),
     );
     const g1 = ours([x, lin.weight, lin.bias!]);
     const g2 = naive([x, lin.weight, lin.bias!]);
@@ -161,7 +190,11 @@ describe('module tree', () => {
     const repl: Module = new Linear(4, 4);
     replaceModule(m, 'layers.1.q_proj', repl);
     expect(getModule(m, 'layers.1.q_proj')).toBe(repl);
-    expect(namedModules(m).map(([n]) => n).indexOf('layers.1.q_proj')).toBe(7);
+    expect(
+      namedModules(m)
+        .map(([n]) => n)
+        .indexOf('layers.1.q_proj'),
+    ).toBe(7);
     expect(() => getModule(m, 'layers.2.q_proj')).toThrow(ModulePathError);
     expect(() => replaceModule(m, 'layers.0.k_proj', repl)).toThrow(/no child 'k_proj'/);
   });

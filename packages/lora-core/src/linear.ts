@@ -39,10 +39,16 @@ export interface LinearOptions {
 }
 
 /** Checks a PyTorch-layout buffer against a shape and makes a tensor of it. */
-export function tensorFromPytorch<R extends tf.Rank>(data: Float32Array, shape: number[], what = 'tensor'): tf.Tensor<R> {
+export function tensorFromPytorch<R extends tf.Rank>(
+  data: Float32Array,
+  shape: number[],
+  what = 'tensor',
+): tf.Tensor<R> {
   const n = shape.reduce((a, b) => a * b, 1);
   if (data.length !== n) {
-    throw new ShapeMismatchError(`${what}: got ${data.length} values, shape [${shape.join(', ')}] needs ${n}; check the file's shape (PyTorch Linear weights are [out, in])`);
+    throw new ShapeMismatchError(
+      `${what}: got ${data.length} values, shape [${shape.join(', ')}] needs ${n}; check the file's shape (PyTorch Linear weights are [out, in])`,
+    );
   }
   return tf.tensor(data, shape, 'float32') as unknown as tf.Tensor<R>;
 }
@@ -53,7 +59,9 @@ export function tensorFromPytorch<R extends tf.Rank>(data: Float32Array, shape: 
  */
 export function assignFromPytorch(v: tf.Variable, data: Float32Array, shape?: number[], name = 'parameter'): void {
   if (shape !== undefined && (shape.length !== v.shape.length || shape.some((d, i) => d !== v.shape[i]))) {
-    throw new ShapeMismatchError(`${name}: file shape [${shape.join(', ')}] != parameter shape [${v.shape.join(', ')}]`);
+    throw new ShapeMismatchError(
+      `${name}: file shape [${shape.join(', ')}] != parameter shape [${v.shape.join(', ')}]`,
+    );
   }
   const t = tensorFromPytorch(data, v.shape, name);
   v.assign(t);
@@ -81,14 +89,25 @@ export class Linear extends ModuleBase implements LinearLike {
     if (opts.bias ?? false) {
       const b = opts.biasData
         ? tensorFromPytorch<tf.Rank.R1>(opts.biasData, [outFeatures], 'Linear bias')
-        : tf.randomUniform([outFeatures], -bound, bound, 'float32', opts.seed === undefined ? undefined : opts.seed + 1);
+        : tf.randomUniform(
+            [outFeatures],
+            -bound,
+            bound,
+            'float32',
+            opts.seed === undefined ? undefined : opts.seed + 1,
+          );
       this.registerParameter('bias', tf.variable(b, trainable));
       b.dispose();
     }
   }
 
   /** A Linear from PyTorch-layout buffers: weight [out, in], optional bias [out]. */
-  static fromPytorch(weight: Float32Array, shape: [number, number], bias?: Float32Array, opts: { trainable?: boolean } = {}): Linear {
+  static fromPytorch(
+    weight: Float32Array,
+    shape: [number, number],
+    bias?: Float32Array,
+    opts: { trainable?: boolean } = {},
+  ): Linear {
     const [out, inF] = shape;
     return new Linear(inF, out, {
       weight,
@@ -110,7 +129,8 @@ export class Linear extends ModuleBase implements LinearLike {
     assignFromPytorch(this.weight, weight, undefined, 'Linear weight');
     if (bias !== undefined) {
       const b = this.bias;
-      if (b === null) throw new ShapeMismatchError('Linear has no bias but a bias was given; construct it with { bias: true }');
+      if (b === null)
+        throw new ShapeMismatchError('Linear has no bias but a bias was given; construct it with { bias: true }');
       assignFromPytorch(b, bias, undefined, 'Linear bias');
     }
   }
@@ -130,9 +150,16 @@ export class Linear extends ModuleBase implements LinearLike {
 }
 
 /** y = x W^T + b over the last axis of x, with the plain-matMul gradients (see matmul.ts). */
-export function linearApply(x: tf.Tensor, weight: tf.Variable | tf.Tensor, bias: tf.Variable | tf.Tensor | null, inFeatures: number): tf.Tensor {
+export function linearApply(
+  x: tf.Tensor,
+  weight: tf.Variable | tf.Tensor,
+  bias: tf.Variable | tf.Tensor | null,
+  inFeatures: number,
+): tf.Tensor {
   if (x.shape[x.rank - 1] !== inFeatures) {
-    throw new ShapeMismatchError(`linear: input last dim ${x.shape[x.rank - 1]} != in_features ${inFeatures} (input shape [${x.shape.join(', ')}])`);
+    throw new ShapeMismatchError(
+      `linear: input last dim ${x.shape[x.rank - 1]} != in_features ${inFeatures} (input shape [${x.shape.join(', ')}])`,
+    );
   }
   return tf.tidy(() => {
     const outF = weight.shape[0]!;

@@ -43,7 +43,13 @@ function stats(a: ArrayLike<number>): { mean: number; std: number; maxAbs: numbe
 }
 
 /** A LoraLinear with known, non-zero A and B. */
-function makeLayer(inF: number, outF: number, r: number, alpha: number, opts: { bias?: boolean; rslora?: boolean } = {}): LoraLinear {
+function makeLayer(
+  inF: number,
+  outF: number,
+  r: number,
+  alpha: number,
+  opts: { bias?: boolean; rslora?: boolean } = {},
+): LoraLinear {
   const base = Linear.fromPytorch(rand(outF * inF, 11), [outF, inF], opts.bias ? rand(outF, 12) : undefined);
   const l = new LoraLinear(base, { r, alpha, useRslora: opts.rslora ?? false });
   l.loraA.assign(tf.tensor(rand(r * inF, 13), [r, inF]));
@@ -124,10 +130,18 @@ describe('LoraLinear', () => {
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(l.apply(x), cot)) as tf.Scalar);
     expect(Object.keys(grads)).toHaveLength(4);
     const naive = tf.grads((w: tf.Tensor, b: tf.Tensor, a: tf.Tensor, bb: tf.Tensor) => {
-      const y = tf.add(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true), b), tf.mul(tf.matMul(tf.matMul(x as tf.Tensor2D, a as tf.Tensor2D, false, true), bb as tf.Tensor2D, false, true), l.scaling));
+      const y = tf.add(
+        tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true), b),
+        tf.mul(
+          tf.matMul(tf.matMul(x as tf.Tensor2D, a as tf.Tensor2D, false, true), bb as tf.Tensor2D, false, true),
+          l.scaling,
+        ),
+      );
       return tf.sum(tf.mul(y, cot));
     })([l.weight, l.bias!, l.loraA, l.loraB]);
-    [l.weight, l.bias!, l.loraA, l.loraB].forEach((v, i) => expect(maxAbs(grads[v.name]!.dataSync(), naive[i]!.dataSync())).toBeLessThan(1e-4));
+    [l.weight, l.bias!, l.loraA, l.loraB].forEach((v, i) =>
+      expect(maxAbs(grads[v.name]!.dataSync(), naive[i]!.dataSync())).toBeLessThan(1e-4),
+    );
   });
 
   it('B = 0 at PEFT init: output equals the base layer and dA is exactly zero', () => {
@@ -141,7 +155,10 @@ describe('LoraLinear', () => {
   });
 
   it('answers every question a Linear does, so Linear code works unchanged', () => {
-    const describeLayer = (m: LinearLike, x: tf.Tensor): { io: [number, number]; shape: number[]; biasShape: number[] | null; out: number[] } => ({
+    const describeLayer = (
+      m: LinearLike,
+      x: tf.Tensor,
+    ): { io: [number, number]; shape: number[]; biasShape: number[] | null; out: number[] } => ({
       io: [m.inFeatures, m.outFeatures],
       shape: m.weight.shape,
       biasShape: m.bias?.shape ?? null,
@@ -189,7 +206,12 @@ describe('LoraLinear', () => {
   it('dropout acts on the LoRA input in training only, seeded and fresh per call', () => {
     const base = Linear.fromPytorch(rand(16 * 8, 1), [8, 16]);
     const mk = (): LoraLinear => {
-      const l = new LoraLinear(Linear.fromPytorch(base.weight.dataSync() as Float32Array, [8, 16]), { r: 4, alpha: 4, dropout: 0.5, seed: 7 });
+      const l = new LoraLinear(Linear.fromPytorch(base.weight.dataSync() as Float32Array, [8, 16]), {
+        r: 4,
+        alpha: 4,
+        dropout: 0.5,
+        seed: 7,
+      });
       l.loraB.assign(tf.tensor(rand(32, 9), [8, 4]));
       return l;
     };
@@ -252,9 +274,15 @@ describe('LoraLinear', () => {
 // PEFT lora.Linear.forward: result = base_layer(x) + lora_B(lora_A(dropout(x))) * scaling;
 // get_delta_weight: (B @ A) * scaling. The tensors are PEFT's trained adapter and the base q_proj/down_proj.
 const PY = '/usr/bin/python3';
-const probe = spawnSync(PY, ['-c', "import importlib.util as u, sys; sys.exit(0 if u.find_spec('torch') else 1)"], { encoding: 'utf8', timeout: 60_000 }) // finds torch without importing it (seconds);
+const probe = spawnSync(PY, ['-c', "import importlib.util as u, sys; sys.exit(0 if u.find_spec('torch') else 1)"], {
+  encoding: 'utf8',
+  timeout: 60_000,
+}); // finds torch without importing it (seconds);
 const noTorch = probe.status !== 0;
-if (noTorch) console.warn(`[lora-linear] torch oracle SKIPPED: ${PY} finds no torch module (apt python3-torch): ${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()}`);
+if (noTorch)
+  console.warn(
+    `[lora-linear] torch oracle SKIPPED: ${PY} finds no torch module (apt python3-torch): ${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()}`,
+  );
 const FIX = fileURLToPath(new URL('../../../fixtures/peft-tiny-gemma/', import.meta.url));
 
 const PEFT_SCRIPT = String.raw`
@@ -285,22 +313,51 @@ describe.skipIf(noTorch)('LoraLinear vs PEFT formulas in torch, on the PEFT fixt
         ['rslora', 'model.layers.1.self_attn.v_proj', 4],
       ] as const) {
         const ad = await openSafetensors(join(FIX, dir, 'adapter_model.safetensors'));
-        const [wInfo, A, B, W] = [base.info(`${mod}.weight`), await ad.readFloat32(`base_model.model.${mod}.lora_A.weight`), await ad.readFloat32(`base_model.model.${mod}.lora_B.weight`), await base.readFloat32(`${mod}.weight`)];
+        const [wInfo, A, B, W] = [
+          base.info(`${mod}.weight`),
+          await ad.readFloat32(`base_model.model.${mod}.lora_A.weight`),
+          await ad.readFloat32(`base_model.model.${mod}.lora_B.weight`),
+          await base.readFloat32(`${mod}.weight`),
+        ];
         await ad.close();
         const [outF, inF] = wInfo.shape as [number, number];
         const r = A.length / inF;
-        const layer = new LoraLinear(Linear.fromPytorch(W, [outF, inF]), { r, alpha: dir === 'rslora' ? 8 : 16, useRslora: dir === 'rslora' });
+        const layer = new LoraLinear(Linear.fromPytorch(W, [outF, inF]), {
+          r,
+          alpha: dir === 'rslora' ? 8 : 16,
+          useRslora: dir === 'rslora',
+        });
         expect(layer.scaling).toBe(scaling);
         layer.loraA.assign(tf.tensor(A, [r, inF]));
         layer.loraB.assign(tf.tensor(B, [outF, r]));
         const x = rand(2 * 12 * inF, 70 + cases.length);
         const cot = rand(2 * 12 * outF, 90 + cases.length);
-        cases.push({ layer, x, cot, req: { W: Array.from(W), A: Array.from(A), B: Array.from(B), x: Array.from(x), cot: Array.from(cot), in: inF, out: outF, r, scaling } });
+        cases.push({
+          layer,
+          x,
+          cot,
+          req: {
+            W: Array.from(W),
+            A: Array.from(A),
+            B: Array.from(B),
+            x: Array.from(x),
+            cot: Array.from(cot),
+            in: inF,
+            out: outF,
+            r,
+            scaling,
+          },
+        });
       }
     } finally {
       await base.close();
     }
-    const r = spawnSync(PY, ['-c', PEFT_SCRIPT], { input: JSON.stringify(cases.map((c) => c.req)), encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+    const r = spawnSync(PY, ['-c', PEFT_SCRIPT], {
+      input: JSON.stringify(cases.map((c) => c.req)),
+      encoding: 'utf8',
+      timeout: 120_000,
+      maxBuffer: 64 << 20,
+    });
     if (r.status !== 0) throw new Error(`torch oracle failed: ${r.stderr}`);
     const want = JSON.parse(r.stdout) as Array<Record<'y' | 'dx' | 'dA' | 'dB' | 'merged', number[]>>;
     cases.forEach(({ layer, x, cot }, i) => {

@@ -53,11 +53,13 @@ export class LoraLinear extends ModuleBase implements LinearLike {
 
   constructor(base: Linear, opts: LoraLinearOptions) {
     super();
-    if (!Number.isInteger(opts.r) || opts.r <= 0) throw new LoraConfigError(`LoRA rank must be a positive integer, got ${opts.r}`);
+    if (!Number.isInteger(opts.r) || opts.r <= 0)
+      throw new LoraConfigError(`LoRA rank must be a positive integer, got ${opts.r}`);
     const dropout = opts.dropout ?? 0;
     if (!(dropout >= 0 && dropout < 1)) throw new LoraConfigError(`lora_dropout must be in [0, 1), got ${dropout}`);
     const adapterName = opts.adapterName ?? 'default';
-    if (adapterName === '' || adapterName.includes('.')) throw new LoraConfigError(`adapter name '${adapterName}' must be non-empty and contain no '.'`);
+    if (adapterName === '' || adapterName.includes('.'))
+      throw new LoraConfigError(`adapter name '${adapterName}' must be non-empty and contain no '.'`);
     this.inFeatures = base.inFeatures;
     this.outFeatures = base.outFeatures;
     this.r = opts.r;
@@ -102,7 +104,9 @@ export class LoraLinear extends ModuleBase implements LinearLike {
 
   /** scaling * B A, [out, in] (PEFT's get_delta_weight). */
   deltaWeight(): tf.Tensor2D {
-    return tf.tidy(() => tf.mul(tf.matMul(this.loraB as tf.Tensor2D, this.loraA as tf.Tensor2D), this.scaling) as tf.Tensor2D);
+    return tf.tidy(
+      () => tf.mul(tf.matMul(this.loraB as tf.Tensor2D, this.loraA as tf.Tensor2D), this.scaling) as tf.Tensor2D,
+    );
   }
 
   /** W + scaling B A when not merged (W already holds it when merged). */
@@ -121,23 +125,40 @@ export class LoraLinear extends ModuleBase implements LinearLike {
       return tf.tidy(() => {
         const y = linearApply(x, base.weight, base.bias, this.inFeatures);
         const { x2d, lead } = flattenLeading(x);
-        const d = loraDelta2d(this.applyDropout(x2d), a as tf.Tensor2D, b as tf.Tensor2D, this.scaling, a.trainable, b.trainable);
+        const d = loraDelta2d(
+          this.applyDropout(x2d),
+          a as tf.Tensor2D,
+          b as tf.Tensor2D,
+          this.scaling,
+          a.trainable,
+          b.trainable,
+        );
         return tf.add(y, x.rank === 2 ? d : tf.reshape(d, [...lead, this.outFeatures]));
       });
     }
     if (x.shape[x.rank - 1] !== this.inFeatures) {
-      throw new ShapeMismatchError(`LoraLinear: input last dim ${x.shape[x.rank - 1]} != in_features ${this.inFeatures} (input shape [${x.shape.join(', ')}])`);
+      throw new ShapeMismatchError(
+        `LoraLinear: input last dim ${x.shape[x.rank - 1]} != in_features ${this.inFeatures} (input shape [${x.shape.join(', ')}])`,
+      );
     }
     return tf.tidy(() => {
       const { x2d, lead } = flattenLeading(x);
       const w = base.weight;
       const bias = base.bias;
-      const y = loraLinear2d(x2d, w as tf.Tensor2D, bias as tf.Tensor1D | null, a as tf.Tensor2D, b as tf.Tensor2D, this.scaling, {
-        weight: w.trainable,
-        bias: bias?.trainable ?? false,
-        a: a.trainable,
-        b: b.trainable,
-      });
+      const y = loraLinear2d(
+        x2d,
+        w as tf.Tensor2D,
+        bias as tf.Tensor1D | null,
+        a as tf.Tensor2D,
+        b as tf.Tensor2D,
+        this.scaling,
+        {
+          weight: w.trainable,
+          bias: bias?.trainable ?? false,
+          a: a.trainable,
+          b: b.trainable,
+        },
+      );
       return x.rank === 2 ? y : tf.reshape(y, [...lead, this.outFeatures]);
     });
   }
@@ -181,7 +202,13 @@ export class LoraLinear extends ModuleBase implements LinearLike {
 }
 
 /** PEFT's reset_lora_parameters for Linear, plus openpi's N(0, 0.01) for both. Row-major [r,in] and [out,r]. */
-export function initLoraWeights(inF: number, outF: number, r: number, init: LoraInit, seed?: number): { a: Float32Array; b: Float32Array } {
+export function initLoraWeights(
+  inF: number,
+  outF: number,
+  r: number,
+  init: LoraInit,
+  seed?: number,
+): { a: Float32Array; b: Float32Array } {
   return tf.tidy(() => {
     const sA = seed === undefined ? undefined : mix(seed, 1);
     const sB = seed === undefined ? undefined : mix(seed, 2);
@@ -198,7 +225,10 @@ export function initLoraWeights(inF: number, outF: number, r: number, init: Lora
       const bound = 1 / Math.sqrt(inF);
       a = tf.randomUniform([r, inF], -bound, bound, 'float32', sA);
       // init False keeps nn.Linear(r, out)'s default on B: U(±1/sqrt(r)); True zeroes it
-      b = init === false ? tf.randomUniform([outF, r], -1 / Math.sqrt(r), 1 / Math.sqrt(r), 'float32', sB) : tf.zeros([outF, r]);
+      b =
+        init === false
+          ? tf.randomUniform([outF, r], -1 / Math.sqrt(r), 1 / Math.sqrt(r), 'float32', sB)
+          : tf.zeros([outF, r]);
     }
     return { a: Float32Array.from(a.dataSync()), b: Float32Array.from(b.dataSync()) };
   });

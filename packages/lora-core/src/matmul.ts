@@ -21,7 +21,13 @@ export function flattenLeading(x: tf.Tensor): { x2d: tf.Tensor2D; lead: number[]
  * Only the tensors passed in `inputs` get gradients: pass `weight` / `bias` only when trainable
  * (a frozen weight is closed over as a constant, and its gradient is never computed).
  */
-export function linear2d(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null, wantWeightGrad: boolean, wantBiasGrad: boolean): tf.Tensor2D {
+export function linear2d(
+  x: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | null,
+  wantWeightGrad: boolean,
+  wantBiasGrad: boolean,
+): tf.Tensor2D {
   const inputs: tf.Tensor[] = [x];
   if (wantWeightGrad) inputs.push(weight);
   if (bias !== null && wantBiasGrad) inputs.push(bias);
@@ -52,7 +58,14 @@ export function linear2d(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D 
  *   dB = s * dy^T h,  dh = s * dy B,  dA = dh^T x,  dx = dh A.
  * `wantA` / `wantB` say which of A and B get gradients (both unless frozen).
  */
-export function loraDelta2d(x: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, scaling: number, wantA: boolean, wantB: boolean): tf.Tensor2D {
+export function loraDelta2d(
+  x: tf.Tensor2D,
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  scaling: number,
+  wantA: boolean,
+  wantB: boolean,
+): tf.Tensor2D {
   const inputs: tf.Tensor[] = [x];
   if (wantA) inputs.push(a);
   if (wantB) inputs.push(b);
@@ -102,7 +115,10 @@ export function loraLinear2d(
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const xi = args[0] as tf.Tensor2D;
     const h = tf.matMul(xi, tf.transpose(a) as tf.Tensor2D); // [n, r]
-    let y = tf.add(tf.matMul(xi, tf.transpose(weight) as tf.Tensor2D), tf.mul(tf.matMul(h, tf.transpose(b) as tf.Tensor2D), scaling));
+    let y = tf.add(
+      tf.matMul(xi, tf.transpose(weight) as tf.Tensor2D),
+      tf.mul(tf.matMul(h, tf.transpose(b) as tf.Tensor2D), scaling),
+    );
     if (bias !== null) y = tf.add(y, bias);
     save([xi, h]);
     return {

@@ -3,7 +3,15 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bf16ToF32, castFloat, f32ToBf16, loadPeftAdapter, openSafetensors, writeSafetensors, type SafetensorsEntry } from '@vla-lora/checkpoint-io';
+import {
+  bf16ToF32,
+  castFloat,
+  f32ToBf16,
+  loadPeftAdapter,
+  openSafetensors,
+  writeSafetensors,
+  type SafetensorsEntry,
+} from '@vla-lora/checkpoint-io';
 import { useBackend } from '../test/backend.js';
 import { treeFromSafetensors } from '../test/state-dict-tree.js';
 import { mergeAdapterIntoSafetensors, addLoraDelta } from './merge-file.js';
@@ -35,7 +43,9 @@ describe('streamed merge of an adapter into a base safetensors file', () => {
     it(`fp32 base + ${which}/: merged weights equal W + scaling·B·A, everything else byte-identical`, async () => {
       const out = join(tmp, `${which}-merged.safetensors`);
       const seen: string[] = [];
-      const rep = await mergeAdapterIntoSafetensors(BASE, join(FIX, which), out, { onTensor: (p) => seen.push(p.action) });
+      const rep = await mergeAdapterIntoSafetensors(BASE, join(FIX, which), out, {
+        onTensor: (p) => seen.push(p.action),
+      });
       const want = await expectedMerged(join(FIX, which));
       expect(rep.merged.map((m) => m.name).sort()).toEqual([...want.keys()].sort());
       expect(rep.copied).toBe(20 - want.size);
@@ -44,7 +54,9 @@ describe('streamed merge of an adapter into a base safetensors file', () => {
       const [o, b] = [await openSafetensors(out), await openSafetensors(BASE)];
       try {
         expect(o.metadata).toEqual({ format: 'pt' });
-        expect(o.list().map((i) => [i.name, i.dtype, i.shape])).toEqual(b.list().map((i) => [i.name, i.dtype, i.shape]));
+        expect(o.list().map((i) => [i.name, i.dtype, i.shape])).toEqual(
+          b.list().map((i) => [i.name, i.dtype, i.shape]),
+        );
         for (const info of b.list()) {
           const got = await o.readFloat32(info.name);
           const w = want.get(info.name);
@@ -82,13 +94,23 @@ describe('streamed merge of an adapter into a base safetensors file', () => {
       expect(new Set(o.list().map((i) => i.dtype))).toEqual(new Set(['BF16']));
       const name = 'model.layers.1.mlp.down_proj.weight';
       const w = await b.readFloat32(name);
-      const A = new Float32Array(new Uint8Array(adapter.tensors.get(`base_model.model.model.layers.1.mlp.down_proj.lora_A.default.weight`)!.bytes).buffer);
-      const B = new Float32Array(new Uint8Array(adapter.tensors.get(`base_model.model.model.layers.1.mlp.down_proj.lora_B.default.weight`)!.bytes).buffer);
+      const A = new Float32Array(
+        new Uint8Array(
+          adapter.tensors.get(`base_model.model.model.layers.1.mlp.down_proj.lora_A.default.weight`)!.bytes,
+        ).buffer,
+      );
+      const B = new Float32Array(
+        new Uint8Array(
+          adapter.tensors.get(`base_model.model.model.layers.1.mlp.down_proj.lora_B.default.weight`)!.bytes,
+        ).buffer,
+      );
       addLoraDelta(w, A, B, 64, 128, 8, 2);
       const want = bf16ToF32(f32ToBf16(w));
       const got = await o.readFloat32(name);
       expect(Array.from(got)).toEqual(Array.from(want));
-      expect(Buffer.compare((await o.read('model.norm.weight')).bytes, (await b.read('model.norm.weight')).bytes)).toBe(0);
+      expect(Buffer.compare((await o.read('model.norm.weight')).bytes, (await b.read('model.norm.weight')).bytes)).toBe(
+        0,
+      );
     } finally {
       await o.close();
       await b.close();
@@ -100,11 +122,14 @@ describe('streamed merge of an adapter into a base safetensors file', () => {
     const part = join(tmp, 'base-layer0.safetensors');
     const src = await openSafetensors(BASE);
     const entries: SafetensorsEntry[] = [];
-    for await (const [name, t] of src.tensors()) if (!name.startsWith('model.layers.1.')) entries.push({ name, dtype: t.dtype, shape: t.shape, data: t.bytes });
+    for await (const [name, t] of src.tensors())
+      if (!name.startsWith('model.layers.1.')) entries.push({ name, dtype: t.dtype, shape: t.shape, data: t.bytes });
     await src.close();
     await writeSafetensors(part, entries, { metadata: { format: 'pt' } });
     const out = join(tmp, 'never.safetensors');
-    const err = (await mergeAdapterIntoSafetensors(part, join(FIX, 'adapter'), out).catch((e: unknown) => e)) as AdapterMismatchError;
+    const err = (await mergeAdapterIntoSafetensors(part, join(FIX, 'adapter'), out).catch(
+      (e: unknown) => e,
+    )) as AdapterMismatchError;
     expect(err).toBeInstanceOf(AdapterMismatchError);
     expect(err.unexpected).toHaveLength(7);
     expect(err.message).toMatch(/base_model\.model\.model\.layers\.1\.mlp\.down_proj has no base tensor/);

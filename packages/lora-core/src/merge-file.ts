@@ -43,10 +43,19 @@ export interface MergeFileReport {
 }
 
 const FLOAT = new Set(['F32', 'F16', 'BF16', 'F64']);
-const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const same = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** W (row-major [out, in]) += scaling * B [out, r] · A [r, in], accumulated in float64 per row. */
-export function addLoraDelta(w: Float32Array, a: Float32Array, b: Float32Array, out: number, inF: number, r: number, scaling: number): void {
+export function addLoraDelta(
+  w: Float32Array,
+  a: Float32Array,
+  b: Float32Array,
+  out: number,
+  inF: number,
+  r: number,
+  scaling: number,
+): void {
   const row = new Float64Array(inF);
   for (let o = 0; o < out; o++) {
     row.fill(0);
@@ -67,8 +76,14 @@ export function addLoraDelta(w: Float32Array, a: Float32Array, b: Float32Array, 
  * atomically. Every adapter tensor must land on a base tensor of the right shape, or nothing is
  * written (AdapterMismatchError lists the names).
  */
-export async function mergeAdapterIntoSafetensors(basePath: string, adapter: string | PeftAdapter, outPath: string, opts: MergeFileOptions = {}): Promise<MergeFileReport> {
-  const adapterName = opts.adapterName ?? (typeof adapter === 'string' ? 'default' : adapter.adapterName ?? 'default');
+export async function mergeAdapterIntoSafetensors(
+  basePath: string,
+  adapter: string | PeftAdapter,
+  outPath: string,
+  opts: MergeFileOptions = {},
+): Promise<MergeFileReport> {
+  const adapterName =
+    opts.adapterName ?? (typeof adapter === 'string' ? 'default' : (adapter.adapterName ?? 'default'));
   const ad = typeof adapter === 'string' ? await loadPeftAdapter(adapter, { adapterName }) : adapter;
   const { config } = loraConfigFromPeft(ad.config as PeftConfigJson);
   const strip = (k: string): string => (k.startsWith(PEFT_PREFIX) ? k.slice(PEFT_PREFIX.length) : k);
@@ -86,7 +101,12 @@ export async function mergeAdapterIntoSafetensors(basePath: string, adapter: str
       else p.b = t;
       pairs.set(mod, p);
     } else if (/\.lora_[A-Za-z_]+\./.test(k)) {
-      throw new AdapterMismatchError(`adapter tensor '${k}' is a LoRA tensor this merge cannot apply (only lora_A/lora_B weights of adapter '${adapterName}')`, [], [k], []);
+      throw new AdapterMismatchError(
+        `adapter tensor '${k}' is a LoRA tensor this merge cannot apply (only lora_A/lora_B weights of adapter '${adapterName}')`,
+        [],
+        [k],
+        [],
+      );
     } else {
       replacements.set(strip(k), t);
     }
@@ -114,10 +134,13 @@ export async function mergeAdapterIntoSafetensors(basePath: string, adapter: str
       if (!FLOAT.has(w.dtype)) problems.push(`${wName} is ${w.dtype}; only float weights can be merged`);
       const [out, inF] = w.shape as [number, number];
       const r = a.shape[0]!;
-      if (w.shape.length !== 2 || !same(a.shape, [r, inF])) shapeMismatches.push({ name: `${mod}.lora_A`, expected: [r, inF ?? -1], got: [...a.shape] });
-      if (!same(b.shape, [out, r])) shapeMismatches.push({ name: `${mod}.lora_B`, expected: [out, r], got: [...b.shape] });
+      if (w.shape.length !== 2 || !same(a.shape, [r, inF]))
+        shapeMismatches.push({ name: `${mod}.lora_A`, expected: [r, inF ?? -1], got: [...a.shape] });
+      if (!same(b.shape, [out, r]))
+        shapeMismatches.push({ name: `${mod}.lora_B`, expected: [out, r], got: [...b.shape] });
       const cfg = rankAndAlphaFor(config, mod);
-      if (cfg.r !== r) problems.push(`${mod}: adapter tensors have rank ${r}, adapter_config.json says r=${cfg.r} (rank_pattern?)`);
+      if (cfg.r !== r)
+        problems.push(`${mod}: adapter tensors have rank ${r}, adapter_config.json says r=${cfg.r} (rank_pattern?)`);
       plan.set(wName, { r, scaling: loraScaling(cfg.alpha, cfg.r, config.useRslora), a, b });
     }
     for (const [name, t] of replacements) {
@@ -151,7 +174,12 @@ export async function mergeAdapterIntoSafetensors(basePath: string, adapter: str
             const w = await base.readFloat32(info.name);
             const [out, inF] = info.shape as [number, number];
             addLoraDelta(w, toFloat32(p.a), toFloat32(p.b), out, inF, p.r, p.scaling);
-            if (safe) for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) throw new MergeError(`merging into ${info.name} produced ${w[i]} at element ${i}; the adapter is broken — nothing written`);
+            if (safe)
+              for (let i = 0; i < w.length; i++)
+                if (!Number.isFinite(w[i]!))
+                  throw new MergeError(
+                    `merging into ${info.name} produced ${w[i]} at element ${i}; the adapter is broken — nothing written`,
+                  );
             opts.onTensor?.({ name: info.name, action: 'merged', index, total });
             return fromFloat32(w, info.shape, info.dtype as 'F32' | 'F16' | 'BF16' | 'F64').bytes;
           },
@@ -165,7 +193,8 @@ export async function mergeAdapterIntoSafetensors(basePath: string, adapter: str
           shape: info.shape,
           data: async (): Promise<Uint8Array> => {
             opts.onTensor?.({ name: info.name, action: 'replaced', index, total });
-            return (rep.dtype === info.dtype ? rep : castFloat(rep, info.dtype as 'F32' | 'F16' | 'BF16' | 'F64')).bytes;
+            return (rep.dtype === info.dtype ? rep : castFloat(rep, info.dtype as 'F32' | 'F16' | 'BF16' | 'F64'))
+              .bytes;
           },
         };
       }
@@ -181,7 +210,8 @@ export async function mergeAdapterIntoSafetensors(basePath: string, adapter: str
       };
     });
     const metadata = base.metadata ?? { format: 'pt' };
-    if (opts.maxShardSize !== undefined) await writeSafetensorsSharded(outPath, entries, { maxShardSize: opts.maxShardSize, metadata });
+    if (opts.maxShardSize !== undefined)
+      await writeSafetensorsSharded(outPath, entries, { maxShardSize: opts.maxShardSize, metadata });
     else await writeSafetensors(outPath, entries, { metadata });
     return report;
   } finally {

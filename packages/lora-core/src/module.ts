@@ -75,7 +75,9 @@ export function getModule(root: Module, path: string): Module {
     if (next === undefined) {
       const at = segs.slice(0, i).join('.') || '<root>';
       const have = cur.namedChildren().map(([n]) => n);
-      throw new ModulePathError(`no child '${seg}' under '${at}' (path '${path}'); its children are [${have.join(', ')}]`);
+      throw new ModulePathError(
+        `no child '${seg}' under '${at}' (path '${path}'); its children are [${have.join(', ')}]`,
+      );
     }
     cur = next;
   }
@@ -123,12 +125,14 @@ export abstract class ModuleBase implements Module {
     return [...this.params];
   }
   protected registerChild<M extends Module>(name: string, child: M): M {
-    if (name.includes('.') || name === '') throw new ModulePathError(`child name '${name}' must be non-empty and contain no '.'`);
+    if (name.includes('.') || name === '')
+      throw new ModulePathError(`child name '${name}' must be non-empty and contain no '.'`);
     this.children.set(name, child);
     return child;
   }
   protected registerParameter(name: string, v: tf.Variable): tf.Variable {
-    if (name.includes('.') || name === '') throw new ModulePathError(`parameter name '${name}' must be non-empty and contain no '.'`);
+    if (name.includes('.') || name === '')
+      throw new ModulePathError(`parameter name '${name}' must be non-empty and contain no '.'`);
     this.params.set(name, v);
     return v;
   }

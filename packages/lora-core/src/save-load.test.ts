@@ -38,7 +38,9 @@ describe('adapters through checkpoint-io (PEFT format)', () => {
       const q = getModule(model, 'model.layers.1.self_attn.q_proj') as LoraLinear;
       expect(q).toBeInstanceOf(LoraLinear);
       expect(q.scaling).toBe(2);
-      expect(Array.from(q.loraB.dataSync())).toEqual(Array.from(await file.readFloat32('base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight')));
+      expect(Array.from(q.loraB.dataSync())).toEqual(
+        Array.from(await file.readFloat32('base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight')),
+      );
     } finally {
       await file.close();
     }
@@ -48,20 +50,29 @@ describe('adapters through checkpoint-io (PEFT format)', () => {
     expect((getModule(rs, 'model.layers.0.self_attn.v_proj') as LoraLinear).scaling).toBe(4); // 8 / sqrt(4)
   });
 
-  it('our saved adapter is byte-identical to PEFT\'s file and its config equals PEFT\'s', async () => {
+  it("our saved adapter is byte-identical to PEFT's file and its config equals PEFT's", async () => {
     const model = await treeFromSafetensors(BASE);
     const rep = await loadAdapter(join(FIX, 'adapter'), model);
     const out = join(tmp, 'resaved');
     await saveAdapter(out, model, rep.config, { extra: rep.extra });
-    expect(Buffer.compare(await readFile(join(out, 'adapter_model.safetensors')), await readFile(join(FIX, 'adapter/adapter_model.safetensors')))).toBe(0);
+    expect(
+      Buffer.compare(
+        await readFile(join(out, 'adapter_model.safetensors')),
+        await readFile(join(FIX, 'adapter/adapter_model.safetensors')),
+      ),
+    ).toBe(0);
     const ours = JSON.parse(await readFile(join(out, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
-    const peft = JSON.parse(await readFile(join(FIX, 'adapter/adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    const peft = JSON.parse(await readFile(join(FIX, 'adapter/adapter_config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(ours).toEqual(peft);
     // and it loads back into a fresh model with identical values
     const again = await treeFromSafetensors(BASE);
     await loadAdapter(out, again);
     const a = new Map(namedParameters(model));
-    for (const [n, v] of namedParameters(again)) expect(Array.from(v.dataSync())).toEqual(Array.from(a.get(n)!.dataSync()));
+    for (const [n, v] of namedParameters(again))
+      expect(Array.from(v.dataSync())).toEqual(Array.from(a.get(n)!.dataSync()));
   });
 
   it('a freshly injected model saves PEFT names (base_model.model. + name, adapter name stripped on disk)', async () => {
@@ -69,12 +80,23 @@ describe('adapters through checkpoint-io (PEFT format)', () => {
     const rep = injectLora(model, { targetModules: ['q_proj', 'v_proj'], r: 4, loraAlpha: 8, seed: 1 });
     expect(rep.count).toBe(4);
     const dir = join(tmp, 'fresh');
-    const names = await saveAdapter(dir, model, makeLoraConfig({ targetModules: ['q_proj', 'v_proj'], r: 4, loraAlpha: 8 }));
+    const names = await saveAdapter(
+      dir,
+      model,
+      makeLoraConfig({ targetModules: ['q_proj', 'v_proj'], r: 4, loraAlpha: 8 }),
+    );
     expect(names).toContain(`${PEFT_PREFIX}model.layers.0.self_attn.q_proj.lora_A.default.weight`);
     const f = await openSafetensors(join(dir, 'adapter_model.safetensors'));
     try {
-      expect(f.list().map((i) => i.name).sort()).toEqual(
-        ['0.self_attn.q_proj', '0.self_attn.v_proj', '1.self_attn.q_proj', '1.self_attn.v_proj'].flatMap((m) => ['A', 'B'].map((ab) => `base_model.model.model.layers.${m}.lora_${ab}.weight`)).sort(),
+      expect(
+        f
+          .list()
+          .map((i) => i.name)
+          .sort(),
+      ).toEqual(
+        ['0.self_attn.q_proj', '0.self_attn.v_proj', '1.self_attn.q_proj', '1.self_attn.v_proj']
+          .flatMap((m) => ['A', 'B'].map((ab) => `base_model.model.model.layers.${m}.lora_${ab}.weight`))
+          .sort(),
       );
     } finally {
       await f.close();
@@ -90,7 +112,13 @@ describe('adapters through checkpoint-io (PEFT format)', () => {
     injectLora(m2, { targetModules: ['q_proj', 'v_proj', 'k_proj'], r: 4, loraAlpha: 8, useRslora: true });
     const e2 = (await loadAdapter(join(FIX, 'rslora'), m2).catch((e: unknown) => e)) as AdapterMismatchError;
     expect(e2).toBeInstanceOf(AdapterMismatchError);
-    expect(e2.missing.sort()).toEqual([0, 1].flatMap((l) => ['A', 'B'].map((ab) => `${PEFT_PREFIX}model.layers.${l}.self_attn.k_proj.lora_${ab}.default.weight`)).sort());
+    expect(e2.missing.sort()).toEqual(
+      [0, 1]
+        .flatMap((l) =>
+          ['A', 'B'].map((ab) => `${PEFT_PREFIX}model.layers.${l}.self_attn.k_proj.lora_${ab}.default.weight`),
+        )
+        .sort(),
+    );
     expect(e2.message).toMatch(/missing in the file \(4\)/);
   });
 
@@ -103,7 +131,16 @@ describe('adapters through checkpoint-io (PEFT format)', () => {
     const before = namedParameters(model).map(([n, v]) => [n, v.trainable]);
     const err = (() => {
       try {
-        applyAdapter({ ...adapter, config: { ...adapter.config, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } }, model);
+        applyAdapter(
+          {
+            ...adapter,
+            config: {
+              ...adapter.config,
+              target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+            },
+          },
+          model,
+        );
       } catch (e) {
         return e;
       }
@@ -121,15 +158,25 @@ describe('adapters through checkpoint-io (PEFT format)', () => {
     const t = bad.get(key)!;
     bad.set(key, { dtype: 'F32', shape: [4, 64], bytes: t.bytes.slice(0, 4 * 64 * 4) });
     const m3 = await treeFromSafetensors(BASE);
-    expect(() => applyAdapter({ ...adapter, tensors: bad }, m3)).toThrow(/shape mismatches \(1\).*q_proj\.lora_A\.default\.weight model \[8, 64\] file \[4, 64\]/);
+    expect(() => applyAdapter({ ...adapter, tensors: bad }, m3)).toThrow(
+      /shape mismatches \(1\).*q_proj\.lora_A\.default\.weight model \[8, 64\] file \[4, 64\]/,
+    );
   });
 
   it('refuses to load into existing layers whose rank/alpha differ from the adapter config', async () => {
     const model = await treeFromSafetensors(BASE);
-    injectLora(model, { targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], r: 8, loraAlpha: 8 });
+    injectLora(model, {
+      targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+      r: 8,
+      loraAlpha: 8,
+    });
     await expect(loadAdapter(join(FIX, 'adapter'), model)).rejects.toThrow(/alpha=8.*adapter r=8 alpha=16/);
     const ok = await treeFromSafetensors(BASE);
-    injectLora(ok, { targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], r: 8, loraAlpha: 16 });
+    injectLora(ok, {
+      targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+      r: 8,
+      loraAlpha: 16,
+    });
     const rep = await loadAdapter(join(FIX, 'adapter'), ok, { inject: false });
     expect(rep.injected).toBeNull();
     expect(rep.loaded).toHaveLength(28);

@@ -10,7 +10,15 @@
 // belong to the model, shapes must agree, and the layers' rank/alpha/rsLoRA must equal the config.
 // Anything else throws AdapterMismatchError listing the names: never a silent strict=False.
 import * as tf from '@tensorflow/tfjs-core';
-import { fromFloat32, loadPeftAdapter, savePeftAdapter, toFloat32, type PeftAdapter, type PeftLoraConfig, type RawTensor } from '@vla-lora/checkpoint-io';
+import {
+  fromFloat32,
+  loadPeftAdapter,
+  savePeftAdapter,
+  toFloat32,
+  type PeftAdapter,
+  type PeftLoraConfig,
+  type RawTensor,
+} from '@vla-lora/checkpoint-io';
 import { namedModules, namedParameters, type Module } from './module.js';
 import { loraConfigFromPeft, loraConfigToPeft, loraScaling, type LoraConfig, type PeftConfigJson } from './config.js';
 import { injectLora, loraLayers, type InjectReport } from './inject.js';
@@ -21,7 +29,8 @@ import { AdapterMismatchError, LoraConfigError } from './errors.js';
 export const PEFT_PREFIX = 'base_model.model.';
 
 const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const same = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 function modulesToSaveRegexes(config: LoraConfig): RegExp[] {
   return (config.modulesToSave ?? []).map((m) => new RegExp(`^(?:^|.*\\.)${m}(?:$|\\..*)`));
@@ -56,16 +65,27 @@ export interface SaveAdapterOptions {
  * Saves the model's adapter as PEFT's save_pretrained does (adapter_model.safetensors +
  * adapter_config.json), through checkpoint-io. Returns the PeftModel names written.
  */
-export async function saveAdapter(dir: string, root: Module, config: LoraConfig, opts: SaveAdapterOptions = {}): Promise<string[]> {
+export async function saveAdapter(
+  dir: string,
+  root: Module,
+  config: LoraConfig,
+  opts: SaveAdapterOptions = {},
+): Promise<string[]> {
   const adapterName = opts.adapterName ?? 'default';
   const params = adapterParameters(root, config, adapterName);
   const lora = [...params.keys()].filter((k) => /\.lora_[AB]\./.test(k));
   if (lora.length === 0) {
-    throw new LoraConfigError(`the model has no LoRA parameters for adapter '${adapterName}'; call injectLora first (or pass the adapter name it used)`);
+    throw new LoraConfigError(
+      `the model has no LoRA parameters for adapter '${adapterName}'; call injectLora first (or pass the adapter name it used)`,
+    );
   }
   const tensors = new Map<string, RawTensor>();
-  for (const [k, v] of params) tensors.set(k, fromFloat32(Float32Array.from(v.dataSync() as Float32Array), [...v.shape], opts.dtype ?? 'F32'));
-  const json = loraConfigToPeft(config, { ...(opts.extra ?? {}), ...(opts.baseModelNameOrPath !== undefined ? { base_model_name_or_path: opts.baseModelNameOrPath } : {}) });
+  for (const [k, v] of params)
+    tensors.set(k, fromFloat32(Float32Array.from(v.dataSync() as Float32Array), [...v.shape], opts.dtype ?? 'F32'));
+  const json = loraConfigToPeft(config, {
+    ...(opts.extra ?? {}),
+    ...(opts.baseModelNameOrPath !== undefined ? { base_model_name_or_path: opts.baseModelNameOrPath } : {}),
+  });
   const adapter: PeftAdapter = { config: json as PeftLoraConfig, tensors, adapterName };
   await savePeftAdapter(dir, adapter, { adapterName });
   return [...tensors.keys()];
@@ -94,14 +114,22 @@ export interface LoadAdapterReport {
  * Loads a PEFT adapter directory into the model: injects LoRA layers per its config (unless
  * present), checks missing / unexpected keys and shapes both ways, then assigns the values.
  */
-export async function loadAdapter(dir: string, root: Module, opts: LoadAdapterOptions = {}): Promise<LoadAdapterReport> {
+export async function loadAdapter(
+  dir: string,
+  root: Module,
+  opts: LoadAdapterOptions = {},
+): Promise<LoadAdapterReport> {
   const adapterName = opts.adapterName ?? 'default';
   const adapter = await loadPeftAdapter(dir, { adapterName });
   return applyAdapter(adapter, root, { ...opts, adapterName, source: dir });
 }
 
 /** `loadAdapter` for an adapter already in memory (e.g. from zero-merge). */
-export function applyAdapter(adapter: PeftAdapter, root: Module, opts: LoadAdapterOptions & { source?: string } = {}): LoadAdapterReport {
+export function applyAdapter(
+  adapter: PeftAdapter,
+  root: Module,
+  opts: LoadAdapterOptions & { source?: string } = {},
+): LoadAdapterReport {
   const adapterName = opts.adapterName ?? adapter.adapterName ?? 'default';
   const where = opts.source ?? 'the adapter';
   const { config, extra } = loraConfigFromPeft(adapter.config as PeftConfigJson);
@@ -110,7 +138,13 @@ export function applyAdapter(adapter: PeftAdapter, root: Module, opts: LoadAdapt
   // trainable flags before any injection, restored if the file turns out not to fit
   const flags = namedParameters(root, { removeDuplicate: false }).map(([, v]) => [v, v.trainable] as const);
   if (present.length === 0) {
-    if (opts.inject === false) throw new AdapterMismatchError(`the model has no LoRA layers for adapter '${adapterName}' and inject is false`, [], [], []);
+    if (opts.inject === false)
+      throw new AdapterMismatchError(
+        `the model has no LoRA layers for adapter '${adapterName}' and inject is false`,
+        [],
+        [],
+        [],
+      );
     injected = injectLora(root, config, { adapterName });
   } else {
     // Layers exist: their rank / alpha / rsLoRA must be the adapter's, or the numbers silently differ.
@@ -118,10 +152,18 @@ export function applyAdapter(adapter: PeftAdapter, root: Module, opts: LoadAdapt
     for (const [name, l] of present) {
       const { r, alpha } = rankAndAlphaFor(config, name);
       if (l.r !== r || l.alpha !== alpha || l.useRslora !== config.useRslora) {
-        bad.push(`${name}: layer r=${l.r} alpha=${l.alpha} rslora=${l.useRslora}, adapter r=${r} alpha=${alpha} rslora=${config.useRslora} (scaling ${loraScaling(alpha, r, config.useRslora)})`);
+        bad.push(
+          `${name}: layer r=${l.r} alpha=${l.alpha} rslora=${l.useRslora}, adapter r=${r} alpha=${alpha} rslora=${config.useRslora} (scaling ${loraScaling(alpha, r, config.useRslora)})`,
+        );
       }
     }
-    if (bad.length > 0) throw new AdapterMismatchError(`${where}: the model's LoRA layers do not match the adapter config: ${bad.join('; ')}`, [], [], []);
+    if (bad.length > 0)
+      throw new AdapterMismatchError(
+        `${where}: the model's LoRA layers do not match the adapter config: ${bad.join('; ')}`,
+        [],
+        [],
+        [],
+      );
   }
 
   const expected = adapterParameters(root, config, adapterName);
@@ -130,14 +172,22 @@ export function applyAdapter(adapter: PeftAdapter, root: Module, opts: LoadAdapt
   const shapeMismatches: AdapterMismatchError['shapeMismatches'] = [];
   for (const [k, t] of adapter.tensors) {
     const v = expected.get(k);
-    if (v !== undefined && !same(v.shape, t.shape)) shapeMismatches.push({ name: k, expected: [...v.shape], got: [...t.shape] });
+    if (v !== undefined && !same(v.shape, t.shape))
+      shapeMismatches.push({ name: k, expected: [...v.shape], got: [...t.shape] });
   }
   if (missing.length + unexpected.length + shapeMismatches.length > 0) {
-    const list = (a: string[]): string => `${a.slice(0, 12).join(', ')}${a.length > 12 ? ` … (${a.length} in all)` : ''}`;
+    const list = (a: string[]): string =>
+      `${a.slice(0, 12).join(', ')}${a.length > 12 ? ` … (${a.length} in all)` : ''}`;
     const parts: string[] = [];
     if (missing.length) parts.push(`missing in the file (${missing.length}): ${list(missing)}`);
     if (unexpected.length) parts.push(`not in the model (${unexpected.length}): ${list(unexpected)}`);
-    if (shapeMismatches.length) parts.push(`shape mismatches (${shapeMismatches.length}): ${shapeMismatches.slice(0, 12).map((s) => `${s.name} model [${s.expected.join(', ')}] file [${s.got.join(', ')}]`).join(', ')}`);
+    if (shapeMismatches.length)
+      parts.push(
+        `shape mismatches (${shapeMismatches.length}): ${shapeMismatches
+          .slice(0, 12)
+          .map((s) => `${s.name} model [${s.expected.join(', ')}] file [${s.got.join(', ')}]`)
+          .join(', ')}`,
+      );
     // undo an injection we made so the model is left as it was
     if (injected !== null) {
       undoInjection(root, injected);
@@ -154,7 +204,8 @@ export function applyAdapter(adapter: PeftAdapter, root: Module, opts: LoadAdapt
   for (const [k, t] of adapter.tensors) {
     const v = expected.get(k)!;
     const data = toFloat32(t);
-    if (data.length !== size(v.shape)) throw new AdapterMismatchError(`${k}: ${data.length} values for shape [${v.shape.join(', ')}]`, [], [], []);
+    if (data.length !== size(v.shape))
+      throw new AdapterMismatchError(`${k}: ${data.length} values for shape [${v.shape.join(', ')}]`, [], [], []);
     const tt = tf.tensor(data, v.shape, 'float32');
     v.assign(tt);
     tt.dispose();

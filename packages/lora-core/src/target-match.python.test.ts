@@ -71,15 +71,48 @@ function lcg(seed: number): () => number {
     return s / 2 ** 32;
   };
 }
-const SEGS = ['model', 'layers', '0', '1', '2', '12', 'self_attn', 'q_proj', 'k_proj', 'v_proj', 'o_proj', 'mlp', 'down_proj', 'gate_proj', 'paligemma', 'gemma_expert', 'language_model', 'lm_head', 'proj', 'q', 'h', 'score'];
-const REGEXES = [String.raw`.*\.(q|v)_proj`, 'q_proj', String.raw`.*layers\.1\..*`, String.raw`model\.layers\.\d+\.self_attn\.[qk]_proj`, '.*proj', String.raw`(paligemma|gemma_expert)\..*\.o_proj`, 'q_proj|v_proj', String.raw`.*\.\d\..*`];
+const SEGS = [
+  'model',
+  'layers',
+  '0',
+  '1',
+  '2',
+  '12',
+  'self_attn',
+  'q_proj',
+  'k_proj',
+  'v_proj',
+  'o_proj',
+  'mlp',
+  'down_proj',
+  'gate_proj',
+  'paligemma',
+  'gemma_expert',
+  'language_model',
+  'lm_head',
+  'proj',
+  'q',
+  'h',
+  'score',
+];
+const REGEXES = [
+  String.raw`.*\.(q|v)_proj`,
+  'q_proj',
+  String.raw`.*layers\.1\..*`,
+  String.raw`model\.layers\.\d+\.self_attn\.[qk]_proj`,
+  '.*proj',
+  String.raw`(paligemma|gemma_expert)\..*\.o_proj`,
+  'q_proj|v_proj',
+  String.raw`.*\.\d\..*`,
+];
 
 function corpus(): { names: string[]; configs: LoraConfigInput[] } {
   const rnd = lcg(2024);
-  const pick = <T,>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
   const names = new Set<string>();
   while (names.size < 400) names.add(Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => pick(SEGS)).join('.'));
-  const list = (): string[] => Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => (rnd() < 0.3 ? `${pick(SEGS)}.${pick(SEGS)}` : pick(SEGS)));
+  const list = (): string[] =>
+    Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => (rnd() < 0.3 ? `${pick(SEGS)}.${pick(SEGS)}` : pick(SEGS)));
   const configs: LoraConfigInput[] = [];
   for (let i = 0; i < 60; i++) {
     const c: LoraConfigInput = { targetModules: rnd() < 0.35 ? pick(REGEXES) : list() };
@@ -97,7 +130,14 @@ function corpus(): { names: string[]; configs: LoraConfigInput[] } {
 describe.skipIf(!hasPython)("target matching vs PEFT's rules in Python's re", () => {
   it('agrees on every (config, name) pair and every pattern key', () => {
     const { names, configs } = corpus();
-    const patternKeys = ['q_proj', String.raw`layers\.1\.self_attn\.q_proj`, '_proj', String.raw`\d\.mlp`, 'model.layers.0.self_attn.k_proj', '^model.layers.2.*'];
+    const patternKeys = [
+      'q_proj',
+      String.raw`layers\.1\.self_attn\.q_proj`,
+      '_proj',
+      String.raw`\d\.mlp`,
+      'model.layers.0.self_attn.k_proj',
+      '^model.layers.2.*',
+    ];
     const toPy = (c: LoraConfigInput): Record<string, unknown> => ({
       target_modules: c.targetModules,
       exclude_modules: c.excludeModules ?? null,
@@ -105,7 +145,12 @@ describe.skipIf(!hasPython)("target matching vs PEFT's rules in Python's re", ()
       layers_to_transform: c.layersToTransform ?? null,
       layers_pattern: c.layersPattern ?? null,
     });
-    const r = spawnSync(PY, ['-c', ORACLE], { input: JSON.stringify({ names, configs: configs.map(toPy), pattern_keys: patternKeys }), encoding: 'utf8', timeout: 60_000, maxBuffer: 32 << 20 });
+    const r = spawnSync(PY, ['-c', ORACLE], {
+      input: JSON.stringify({ names, configs: configs.map(toPy), pattern_keys: patternKeys }),
+      encoding: 'utf8',
+      timeout: 60_000,
+      maxBuffer: 32 << 20,
+    });
     if (r.status !== 0) throw new Error(`python oracle failed: ${r.stderr}`);
     const want = JSON.parse(r.stdout) as { match: boolean[][]; pattern: Array<string | null> };
     const disagreements: string[] = [];
@@ -115,11 +160,13 @@ describe.skipIf(!hasPython)("target matching vs PEFT's rules in Python's re", ()
       names.forEach((n, ni) => {
         const ours = matchTarget(cfg, n).matched;
         if (ours) positives++;
-        if (ours !== want.match[ci]![ni]) disagreements.push(`${JSON.stringify(toPy(c))} ${n}: ours ${ours}, python ${want.match[ci]![ni]}`);
+        if (ours !== want.match[ci]![ni])
+          disagreements.push(`${JSON.stringify(toPy(c))} ${n}: ours ${ours}, python ${want.match[ci]![ni]}`);
       });
     });
     names.forEach((n, ni) => {
-      if (patternKey(patternKeys, n) !== want.pattern[ni]) disagreements.push(`pattern ${n}: ours ${patternKey(patternKeys, n)}, python ${want.pattern[ni]}`);
+      if (patternKey(patternKeys, n) !== want.pattern[ni])
+        disagreements.push(`pattern ${n}: ours ${patternKey(patternKeys, n)}, python ${want.pattern[ni]}`);
     });
     expect(disagreements.slice(0, 10)).toEqual([]);
     expect(positives).toBeGreaterThan(200); // the corpus exercises matches, not only misses

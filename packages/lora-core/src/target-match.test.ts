@@ -58,7 +58,10 @@ describe('matchTarget — exclude_modules, modules_to_save, layers_to_transform'
   it('exclude_modules (list) wins over targets, by exact name or dotted suffix', () => {
     const c = { targetModules: ['q_proj'], excludeModules: ['layers.1.self_attn.q_proj'] };
     expect(m(c, 'model.layers.0.self_attn.q_proj')).toBe(true);
-    expect(matchTarget(makeLoraConfig(c), 'model.layers.1.self_attn.q_proj')).toEqual({ matched: false, reason: 'excluded' });
+    expect(matchTarget(makeLoraConfig(c), 'model.layers.1.self_attn.q_proj')).toEqual({
+      matched: false,
+      reason: 'excluded',
+    });
   });
 
   it('exclude_modules (string) is a full regex match', () => {
@@ -81,7 +84,12 @@ describe('matchTarget — exclude_modules, modules_to_save, layers_to_transform'
     expect(m(c, 'transformer.h.1.attn.q_proj')).toBe(true);
     expect(m(c, 'model.layers.1.self_attn.q_proj')).toBe(false);
     // an exact-name target is not subject to the layer filter (PEFT)
-    expect(m({ targetModules: ['model.layers.1.self_attn.q_proj'], layersToTransform: [0] }, 'model.layers.1.self_attn.q_proj')).toBe(true);
+    expect(
+      m(
+        { targetModules: ['model.layers.1.self_attn.q_proj'], layersToTransform: [0] },
+        'model.layers.1.self_attn.q_proj',
+      ),
+    ).toBe(true);
   });
 });
 
@@ -89,17 +97,27 @@ describe('rank_pattern / alpha_pattern (PEFT get_pattern_key)', () => {
   it('matches keys against the end of the name at a dot boundary, first key wins', () => {
     expect(patternKey(['q_proj'], 'model.layers.0.self_attn.q_proj')).toBe('q_proj');
     expect(patternKey(['_proj'], 'model.layers.0.self_attn.q_proj')).toBeNull(); // must start after a dot
-    expect(patternKey(['layers.0.self_attn.q_proj'], 'model.layers.0.self_attn.q_proj')).toBe('layers.0.self_attn.q_proj');
+    expect(patternKey(['layers.0.self_attn.q_proj'], 'model.layers.0.self_attn.q_proj')).toBe(
+      'layers.0.self_attn.q_proj',
+    );
     expect(patternKey([String.raw`layers\.\d\.self_attn\.q_proj`], 'model.layers.7.self_attn.q_proj')).not.toBeNull();
     expect(patternKey(['q_proj'], 'q_proj')).toBe('q_proj'); // top-level names too
     // PEFT docs' '^model...' form: the inner '^' still matches at position 0 when the name starts there
-    expect(patternKey(['^model.layers.0.self_attn.q_proj'], 'model.layers.0.self_attn.q_proj')).toBe('^model.layers.0.self_attn.q_proj');
+    expect(patternKey(['^model.layers.0.self_attn.q_proj'], 'model.layers.0.self_attn.q_proj')).toBe(
+      '^model.layers.0.self_attn.q_proj',
+    );
     expect(patternKey(['^layers.0.self_attn.q_proj'], 'model.layers.0.self_attn.q_proj')).toBeNull();
     expect(patternKey(['x', 'q_proj', 'self_attn.q_proj'], 'a.self_attn.q_proj')).toBe('q_proj');
   });
 
   it('rankAndAlphaFor falls back to r / lora_alpha', () => {
-    const c = makeLoraConfig({ targetModules: ['q_proj', 'v_proj'], r: 8, loraAlpha: 16, rankPattern: { v_proj: 4 }, alphaPattern: { [String.raw`layers\.1\.self_attn\.q_proj`]: 2 } });
+    const c = makeLoraConfig({
+      targetModules: ['q_proj', 'v_proj'],
+      r: 8,
+      loraAlpha: 16,
+      rankPattern: { v_proj: 4 },
+      alphaPattern: { [String.raw`layers\.1\.self_attn\.q_proj`]: 2 },
+    });
     expect(rankAndAlphaFor(c, 'model.layers.0.self_attn.q_proj')).toEqual({ r: 8, alpha: 16 });
     expect(rankAndAlphaFor(c, 'model.layers.0.self_attn.v_proj')).toEqual({ r: 4, alpha: 16 });
     expect(rankAndAlphaFor(c, 'model.layers.1.self_attn.q_proj')).toEqual({ r: 8, alpha: 2 });

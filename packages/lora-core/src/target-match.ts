@@ -10,7 +10,10 @@ export type TargetMatch =
   | { matched: true; key: string }
   | { matched: false; reason: 'excluded' | 'modules_to_save' | 'no-target' | 'layer-index' };
 
-type MatchConfig = Pick<LoraConfig, 'targetModules' | 'excludeModules' | 'modulesToSave' | 'layersToTransform' | 'layersPattern'>;
+type MatchConfig = Pick<
+  LoraConfig,
+  'targetModules' | 'excludeModules' | 'modulesToSave' | 'layersToTransform' | 'layersPattern'
+>;
 
 const fullmatch = (pattern: string, s: string): boolean => new RegExp(`^(?:${pattern})$`).test(s);
 
@@ -29,7 +32,11 @@ function listMatch(keys: readonly string[], name: string): string | null {
 export function matchTarget(config: MatchConfig, name: string): TargetMatch {
   if (name === '') return { matched: false, reason: 'no-target' };
   const ex = config.excludeModules;
-  if (ex !== null && ex !== undefined && (typeof ex === 'string' ? fullmatch(ex, name) : listMatch(ex, name) !== null)) {
+  if (
+    ex !== null &&
+    ex !== undefined &&
+    (typeof ex === 'string' ? fullmatch(ex, name) : listMatch(ex, name) !== null)
+  ) {
     return { matched: false, reason: 'excluded' };
   }
   const mts = config.modulesToSave;
@@ -73,7 +80,10 @@ export function patternKey(patternKeys: Iterable<string>, name: string): string 
 }
 
 /** Rank and alpha for a module, honouring rank_pattern / alpha_pattern as PEFT does. */
-export function rankAndAlphaFor(config: Pick<LoraConfig, 'r' | 'loraAlpha' | 'rankPattern' | 'alphaPattern'>, name: string): { r: number; alpha: number } {
+export function rankAndAlphaFor(
+  config: Pick<LoraConfig, 'r' | 'loraAlpha' | 'rankPattern' | 'alphaPattern'>,
+  name: string,
+): { r: number; alpha: number } {
   const rk = patternKey(Object.keys(config.rankPattern), name);
   const ak = patternKey(Object.keys(config.alphaPattern), name);
   return {

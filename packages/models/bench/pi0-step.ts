@@ -20,12 +20,18 @@ const px = cfg.siglip.imageSize;
 const batch: Pi0Batch = {
   images: cfg.imageKeys.map(() => tf.tensor4d(u(B * px * px * 3), [B, px, px, 3])),
   imageMasks: cfg.imageKeys.map(() => Array.from({ length: B }, () => true)),
-  tokens: tf.tensor2d(Int32Array.from({ length: B * cfg.maxTokenLen }, () => Math.floor(rng.uniform() * cfg.vocabSize)), [B, cfg.maxTokenLen], 'int32'),
+  tokens: tf.tensor2d(
+    Int32Array.from({ length: B * cfg.maxTokenLen }, () => Math.floor(rng.uniform() * cfg.vocabSize)),
+    [B, cfg.maxTokenLen],
+    'int32',
+  ),
   tokenMasks: Array.from({ length: B }, () => Array.from({ length: cfg.maxTokenLen }, () => true)),
   state: tf.tensor2d(u(B * cfg.actionDim), [B, cfg.actionDim]),
   actions: tf.tensor3d(u(B * cfg.actionHorizon * cfg.actionDim), [B, cfg.actionHorizon, cfg.actionDim]),
 };
-const vars = namedParameters(policy).filter(([, v]) => v.trainable).map(([, v]) => v);
+const vars = namedParameters(policy)
+  .filter(([, v]) => v.trainable)
+  .map(([, v]) => v);
 const times: number[] = [];
 const cpu: number[] = [];
 for (let s = 0; s < Number(stepsArg); s++) {
@@ -40,4 +46,15 @@ for (let s = 0; s < Number(stepsArg); s++) {
   cpu.push((c.user + c.system) / 1000);
 }
 const sorted = [...times].sort((a, b) => a - b);
-console.log(JSON.stringify({ config: name, batch: B, backend: info.name, msPerStep: times.map((t) => Math.round(t)), medianMs: Math.round(sorted[Math.floor(sorted.length / 2)]!), cpuMsPerStep: cpu.map((t) => Math.round(t)), loadavg: (await import('node:os')).loadavg().map((x) => Number(x.toFixed(1))), tensors: tf.memory().numTensors }));
+console.log(
+  JSON.stringify({
+    config: name,
+    batch: B,
+    backend: info.name,
+    msPerStep: times.map((t) => Math.round(t)),
+    medianMs: Math.round(sorted[Math.floor(sorted.length / 2)]!),
+    cpuMsPerStep: cpu.map((t) => Math.round(t)),
+    loadavg: (await import('node:os')).loadavg().map((x) => Number(x.toFixed(1))),
+    tensors: tf.memory().numTensors,
+  }),
+);

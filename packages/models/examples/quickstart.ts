@@ -16,11 +16,20 @@ const { model, report } = await loadGemmaForCausalLM(dir);
 console.log(`loaded ${report.loaded} tensors (${report.values} values) from ${dir}`);
 const ids = [[2, 17, 99, 4, 250, 31]];
 const lossBefore = model.loss(ids, ids).dataSync()[0]!;
-const wrap = injectLora(model, { r: 8, loraAlpha: 16, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] });
+const wrap = injectLora(model, {
+  r: 8,
+  loraAlpha: 16,
+  targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+});
 console.log(`LoRA on ${wrap.count} layers: trainable ${wrap.trainableParameters} of ${wrap.totalParameters}`);
 const trainable = namedParameters(model).filter(([, v]) => v.trainable);
-const { value, grads } = tf.variableGrads(() => model.loss(ids, ids), trainable.map(([, v]) => v));
-console.log(`loss ${lossBefore.toFixed(4)} (base) = ${value.dataSync()[0]!.toFixed(4)} (LoRA B = 0); ${Object.keys(grads).length} gradients`);
+const { value, grads } = tf.variableGrads(
+  () => model.loss(ids, ids),
+  trainable.map(([, v]) => v),
+);
+console.log(
+  `loss ${lossBefore.toFixed(4)} (base) = ${value.dataSync()[0]!.toFixed(4)} (LoRA B = 0); ${Object.keys(grads).length} gradients`,
+);
 
 // 2. A tiny pi0 (openpi PyTorch layout) with LoRA: flow-matching loss and 10-step Euler sampling.
 const cfg = getPi0Config('pi0_tiny_lora');

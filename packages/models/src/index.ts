@@ -1,11 +1,25 @@
 // Public API of @vla-lora/models.
 export * from './errors.js';
-export { type RandomSource, type SeededRandomState, SeededRandom, normalArray, uniformArray } from './rng/random-source.js';
+export {
+  type RandomSource,
+  type SeededRandomState,
+  SeededRandom,
+  normalArray,
+  uniformArray,
+} from './rng/random-source.js';
 export { geluTanh, silu, activationByName } from './ops/activations.js';
 export { gemmaRmsNorm, layerNorm } from './ops/norms.js';
 export { type RopeTables, ropeInvFreq, ropeTables, rotateHalf, applyRope } from './ops/rope.js';
 export { type AttentionDims, groupedQueryAttention } from './ops/attention.js';
-export { type BoolMask2d, MASK_NEG, makeAtt2dMasks, causalMask, concatKeys, additiveMask, positionsFromPadding } from './ops/masks.js';
+export {
+  type BoolMask2d,
+  MASK_NEG,
+  makeAtt2dMasks,
+  causalMask,
+  concatKeys,
+  additiveMask,
+  positionsFromPadding,
+} from './ops/masks.js';
 export { IGNORE_INDEX, crossEntropyMean, causalLmLoss, oneHotFloat } from './ops/cross-entropy.js';
 export { Embedding, embeddingLookup } from './layers/embedding.js';
 export { GemmaRMSNorm } from './layers/rms-norm.js';
@@ -18,11 +32,23 @@ export { type Qkv, GemmaAttention } from './gemma/attention.js';
 export { GemmaMLP } from './gemma/mlp.js';
 export { GemmaDecoderLayer } from './gemma/decoder-layer.js';
 export { type GemmaStackConfig, GemmaModel } from './gemma/gemma-model.js';
-export { type TokenIds, type CausalLmForwardOptions, type LoadedCausalLm, GemmaForCausalLM, loadGemmaForCausalLM } from './gemma/causal-lm.js';
+export {
+  type TokenIds,
+  type CausalLmForwardOptions,
+  type LoadedCausalLm,
+  GemmaForCausalLM,
+  loadGemmaForCausalLM,
+} from './gemma/causal-lm.js';
 export { PatchEmbedding, SiglipVisionModel } from './siglip/siglip.js';
 export { linspace64, sincosTimeEmbedding } from './pi0/time-embedding.js';
 export { sampleFlowTime, sampleNoise, flowMatchingPair, flowMatchingLoss, eulerSample } from './pi0/flow-matching.js';
 export { type PrefixCache, PaliGemmaWithExpert } from './pi0/paligemma-with-expert.js';
-export { type Pi0Observation, type Pi0Batch, type Pi0CreateOptions, type Pi0SampleOptions, Pi0Policy } from './pi0/policy.js';
+export {
+  type Pi0Observation,
+  type Pi0Batch,
+  type Pi0CreateOptions,
+  type Pi0SampleOptions,
+  Pi0Policy,
+} from './pi0/policy.js';
 export { pi0LoraConfig } from './pi0/lora.js';
 export { type LoadPi0Options, loadPi0Weights, savePi0Weights } from './pi0/load.js';

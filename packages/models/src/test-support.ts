@@ -1,7 +1,7 @@
 // Shared by this package's tests only (not exported from index.ts).
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@vla-lora/tfjs-backend';
 
 /** Initialises the backend the tests run on: VLA_BACKEND or wasm (the embedded default). */

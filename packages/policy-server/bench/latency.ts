@@ -35,7 +35,12 @@ const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
 const K = (s: string): Buffer => Buffer.from(s);
 const nd = (dtype: string, shape: number[], bytes: Uint8Array): Map<Buffer, unknown> =>
-  new Map<Buffer, unknown>([[K('__ndarray__'), true], [K('data'), Buffer.from(bytes)], [K('dtype'), dtype], [K('shape'), shape]]);
+  new Map<Buffer, unknown>([
+    [K('__ndarray__'), true],
+    [K('data'), Buffer.from(bytes)],
+    [K('dtype'), dtype],
+    [K('shape'), shape],
+  ]);
 const frame = packr.pack({
   'observation/image': nd('|u1', [IMAGE, IMAGE, 3], new Uint8Array(IMAGE * IMAGE * 3).fill(100)),
   'observation/wrist_image': nd('|u1', [IMAGE, IMAGE, 3], new Uint8Array(IMAGE * IMAGE * 3).fill(50)),
@@ -72,14 +77,17 @@ async function client(): Promise<{ call: () => Promise<number>; close: () => voi
   };
 }
 
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+const pct = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 const mb = (x: number): string => `${(x / 2 ** 20).toFixed(1)} MiB`;
 const mem = (): NodeJS.MemoryUsage => {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage();
 };
 
-console.log(`policy-server protocol bench: request frame ${frame.byteLength.toLocaleString('en-US')} bytes (two ${IMAGE}x${IMAGE}x3 uint8 images), fixed 10x7 reply; clients in the same process`);
+console.log(
+  `policy-server protocol bench: request frame ${frame.byteLength.toLocaleString('en-US')} bytes (two ${IMAGE}x${IMAGE}x3 uint8 images), fixed 10x7 reply; clients in the same process`,
+);
 const c0 = await client();
 for (let i = 0; i < 200; i++) await c0.call();
 c0.close();
@@ -89,10 +97,16 @@ for (const n of [1, 8, 32]) {
   const per = Math.max(20, Math.floor(PER_CLIENT / Math.sqrt(n)));
   const rtts: number[] = [];
   const t0 = performance.now();
-  await Promise.all(cs.map(async (c) => { for (let k = 0; k < per; k++) rtts.push(await c.call()); }));
+  await Promise.all(
+    cs.map(async (c) => {
+      for (let k = 0; k < per; k++) rtts.push(await c.call());
+    }),
+  );
   const wall = (performance.now() - t0) / 1000;
   cs.forEach((c) => c.close());
-  console.log(`${String(n).padStart(7)} ${String(rtts.length).padStart(9)} ${pct(rtts, 50).toFixed(3).padStart(8)} ${pct(rtts, 99).toFixed(3).padStart(8)} ${(rtts.length / wall).toFixed(0).padStart(8)}`);
+  console.log(
+    `${String(n).padStart(7)} ${String(rtts.length).padStart(9)} ${pct(rtts, 50).toFixed(3).padStart(8)} ${pct(rtts, 99).toFixed(3).padStart(8)} ${(rtts.length / wall).toFixed(0).padStart(8)}`,
+  );
 }
 const c = await client();
 const start = served;
@@ -102,5 +116,6 @@ while (served - start < TOTAL) await c.call();
 const m2 = mem();
 c.close();
 console.log(`memory (gc first when --expose-gc)  after ${WARM} requests  after ${TOTAL} requests`);
-for (const k of ['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers'] as const) console.log(`  ${k.padEnd(14)} ${mb(m1[k]).padStart(12)} ${mb(m2[k]).padStart(12)}`);
+for (const k of ['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers'] as const)
+  console.log(`  ${k.padEnd(14)} ${mb(m1[k]).padStart(12)} ${mb(m2[k]).padStart(12)}`);
 await server.close();

@@ -12,8 +12,12 @@ export class SerialQueue {
     this.pending++;
     const result = this.tail.then(job);
     this.tail = result.then(
-      () => { this.pending--; },
-      () => { this.pending--; },
+      () => {
+        this.pending--;
+      },
+      () => {
+        this.pending--;
+      },
     );
     return result;
   }

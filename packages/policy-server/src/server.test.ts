@@ -17,7 +17,12 @@ const clientPackr = new Packr({ useRecords: false });
 const clientUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
 const b = (s: string) => Buffer.from(s);
 function npArray(dtype: string, shape: number[], bytes: Uint8Array): Map<Buffer, unknown> {
-  return new Map<Buffer, unknown>([[b('__ndarray__'), true], [b('data'), Buffer.from(bytes)], [b('dtype'), dtype], [b('shape'), shape]]);
+  return new Map<Buffer, unknown>([
+    [b('__ndarray__'), true],
+    [b('data'), Buffer.from(bytes)],
+    [b('dtype'), dtype],
+    [b('shape'), shape],
+  ]);
 }
 function decodeNp(m: Map<unknown, unknown>): { dtype: string; shape: number[]; data: Buffer } {
   const get = (k: string) => [...m].find(([key]) => Buffer.isBuffer(key) && key.toString() === k)?.[1];
@@ -37,23 +42,32 @@ class Client {
       if (w) w({ data, binary });
       else this.inbox.push({ data, binary });
     });
-    this.ws.on('close', (code: number) => { this.closed = { code }; });
+    this.ws.on('close', (code: number) => {
+      this.closed = { code };
+    });
   }
   open(): Promise<void> {
-    return new Promise((resolve, reject) => { this.ws.once('open', () => resolve()); this.ws.once('error', reject); });
+    return new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
   }
   next(): Promise<{ data: Buffer; binary: boolean }> {
     const m = this.inbox.shift();
     if (m) return Promise.resolve(m);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
-  sendRaw(bytes: Uint8Array | string): void { this.ws.send(bytes); }
+  sendRaw(bytes: Uint8Array | string): void {
+    this.ws.send(bytes);
+  }
   async infer(obs: Record<string, unknown>): Promise<Map<unknown, unknown> | string> {
     this.ws.send(clientPackr.pack(obs));
     const m = await this.next();
     return m.binary ? (clientUnpackr.unpack(m.data) as Map<unknown, unknown>) : m.data.toString();
   }
-  close(): void { this.ws.close(); }
+  close(): void {
+    this.ws.close();
+  }
   closedPromise(): Promise<number> {
     if (this.closed) return Promise.resolve(this.closed.code);
     return new Promise((resolve) => this.ws.once('close', (code: number) => resolve(code)));
@@ -75,7 +89,8 @@ const policy: ServedPolicy = {
   infer(obs) {
     const state = obs['observation/state'];
     if (!(state instanceof NdArray)) throw new BadRequestError('missing "observation/state" (float array)');
-    if (state.shape.length !== 1 || state.shape[0] !== 8) throw new BadRequestError(`"observation/state" must have shape [8], got [${state.shape.join(', ')}]`);
+    if (state.shape.length !== 1 || state.shape[0] !== 8)
+      throw new BadRequestError(`"observation/state" must have shape [8], got [${state.shape.join(', ')}]`);
     if (obs['explode'] === true) throw new Error('policy exploded');
     const s = Float32Array.from(ndArrayToFloat64(state));
     return { actions: float32NdArray(refActions(s), [H, D]), policy_timing: { infer_ms: 0.1 } };
@@ -83,7 +98,10 @@ const policy: ServedPolicy = {
 };
 
 let server: RunningPolicyServer | null = null;
-afterEach(async () => { await server?.close(); server = null; });
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
 
 const state8 = () => new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]);
 const obsWith = (state: Float32Array) => ({
@@ -107,7 +125,9 @@ describe('policy server (openpi protocol)', () => {
     const actions = decodeNp(reply.get('actions') as Map<unknown, unknown>);
     expect(actions.dtype).toBe('<f4');
     expect(actions.shape).toEqual([H, D]);
-    const got = new Float32Array(actions.data.buffer.slice(actions.data.byteOffset, actions.data.byteOffset + actions.data.byteLength));
+    const got = new Float32Array(
+      actions.data.buffer.slice(actions.data.byteOffset, actions.data.byteOffset + actions.data.byteLength),
+    );
     expect(Array.from(got)).toEqual(Array.from(refActions(state8())));
     const timing1 = reply.get('server_timing') as Map<string, number>;
     expect(timing1.get('infer_ms')).toBeGreaterThanOrEqual(0);
@@ -179,7 +199,13 @@ describe('policy server (openpi protocol)', () => {
         const s = state8().map((v) => v * (i + 1));
         const r = (await c.infer(obsWith(s))) as Map<string, unknown>;
         const a = decodeNp(r.get('actions') as Map<unknown, unknown>);
-        return { i, got: Array.from(new Float32Array(a.data.buffer.slice(a.data.byteOffset, a.data.byteOffset + a.data.byteLength))), want: Array.from(refActions(s)) };
+        return {
+          i,
+          got: Array.from(
+            new Float32Array(a.data.buffer.slice(a.data.byteOffset, a.data.byteOffset + a.data.byteLength)),
+          ),
+          want: Array.from(refActions(s)),
+        };
       }),
     );
     for (const r of results) expect(r.got).toEqual(r.want);
@@ -207,7 +233,8 @@ describe('policy server (openpi protocol)', () => {
 
 // A second, fully independent client: Python's msgpack + websockets (Debian packages), the
 // libraries openpi's own client uses. Skipped, visibly, where they are not installed.
-const pythonHasDeps = spawnSync('/usr/bin/python3', ['-c', 'import msgpack, websockets'], { stdio: 'ignore' }).status === 0;
+const pythonHasDeps =
+  spawnSync('/usr/bin/python3', ['-c', 'import msgpack, websockets'], { stdio: 'ignore' }).status === 0;
 describe.skipIf(!pythonHasDeps)('policy server vs a Python msgpack/websockets client', () => {
   it('round-trips an openpi-style request', async () => {
     server = await startPolicyServer({ policy, port: 0 });
@@ -227,7 +254,9 @@ async def main():
         print(meta["action_horizon"], " ".join(repr(v) for v in vals), "infer_ms" in r["server_timing"])
 asyncio.run(main())
 `;
-    const out = (await execFileAsync('/usr/bin/python3', ['-c', script, server.url], { encoding: 'utf8' })).stdout.trim().split(' ');
+    const out = (await execFileAsync('/usr/bin/python3', ['-c', script, server.url], { encoding: 'utf8' })).stdout
+      .trim()
+      .split(' ');
     expect(out[0]).toBe(String(H));
     expect(out.slice(1, 1 + H * D).map(Number)).toEqual(Array.from(refActions(state8())));
     expect(out.at(-1)).toBe('True');

@@ -41,7 +41,8 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
   const maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   const log = options.log ?? (() => {});
-  if (!policy || typeof policy.infer !== 'function') throw new ServerConfigError('startPolicyServer needs a policy with an infer() method');
+  if (!policy || typeof policy.infer !== 'function')
+    throw new ServerConfigError('startPolicyServer needs a policy with an infer() method');
 
   const metadataFrame = packMessage(policy.metadata);
   const queue = new SerialQueue();
@@ -58,7 +59,9 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(policy.metadata, jsonReplacer));
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: connect with a WebSocket, or GET /healthz or /metadata\n');
+    res
+      .writeHead(404, { 'content-type': 'text/plain' })
+      .end('not found: connect with a WebSocket, or GET /healthz or /metadata\n');
   });
 
   const wss = new WebSocketServer({ server: http, maxPayload: maxFrameBytes, perMessageDeflate: false });

@@ -53,7 +53,16 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function runApp(cmd: string, args: string[]): Promise<{ info?: Record<string, unknown>; grad?: number[]; looseImported?: boolean; error?: string; message?: string }> {
+async function runApp(
+  cmd: string,
+  args: string[],
+): Promise<{
+  info?: Record<string, unknown>;
+  grad?: number[];
+  looseImported?: boolean;
+  error?: string;
+  message?: string;
+}> {
   const { stdout } = await run(cmd, args, { cwd: dir, env: { PATH: process.env['PATH'] ?? '' } });
   const last = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as { info?: Record<string, unknown>; grad?: number[] };
@@ -81,7 +90,7 @@ describe('outside the repo', () => {
     expect(out.grad).toEqual([7, 11, 9, 13]);
   });
 
-  it('plain Node (tsx) from another cwd: wasm found through the package; tfjs-core\'s loose gradient files load through the hook', async () => {
+  it("plain Node (tsx) from another cwd: wasm found through the package; tfjs-core's loose gradient files load through the hook", async () => {
     const loose = pathToFileURL(join(dirname(tfCoreMain), 'register_all_gradients.js')).href;
     const out = await runApp(process.execPath, [tsxCli, join(dir, 'entry-node.mjs'), 'auto', loose]);
     expect(out.looseImported).toBe(true);

@@ -7,6 +7,7 @@ export function describeBackend(info: Omit<BackendInfo, 'description'>): string 
   if (info.name === 'webgpu') details.push(info.adapter ?? 'GPU');
   else if (info.name === 'tfjs-node' || info.name === 'tfjs-node-gpu') details.push('native TensorFlow');
   else details.push(info.simd ? 'SIMD' : 'no SIMD');
-  if (info.threads !== null && info.name !== 'webgpu') details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  if (info.threads !== null && info.name !== 'webgpu')
+    details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   return `backend: ${info.name} (${details.join(', ')}) — ${info.reason}`;
 }

@@ -67,6 +67,9 @@ export class BackendInitError extends TfjsBackendError {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`tfjs backend "${backend}" failed to initialise: ${detail}; pick another backend with --backend or VLA_BACKEND (auto|wasm|cpu)`, options);
+    super(
+      `tfjs backend "${backend}" failed to initialise: ${detail}; pick another backend with --backend or VLA_BACKEND (auto|wasm|cpu)`,
+      options,
+    );
   }
 }

@@ -44,11 +44,16 @@ export function installTfjsCoreResolveHook(): void {
 export function registerAllGradients(): Promise<void> {
   registering ??= (async () => {
     installTfjsCoreResolveHook();
-    const [bundle, core] = await Promise.all([import('./vendor/tfjs-core-gradients.js'), import('@tensorflow/tfjs-core')]);
+    const [bundle, core] = await Promise.all([
+      import('./vendor/tfjs-core-gradients.js'),
+      import('@tensorflow/tfjs-core'),
+    ]);
     if (bundle.TFJS_CORE_VERSION !== core.version_core) {
       throw new TfjsBackendError(
         `the bundled tfjs-core gradients are from ${bundle.TFJS_CORE_VERSION} but @tensorflow/tfjs-core ${core.version_core} is installed; ` +
-          'install @tensorflow/tfjs-core@' + bundle.TFJS_CORE_VERSION + ' or regenerate them with `node scripts/bundle-gradients.mjs` in @vla-lora/tfjs-backend',
+          'install @tensorflow/tfjs-core@' +
+          bundle.TFJS_CORE_VERSION +
+          ' or regenerate them with `node scripts/bundle-gradients.mjs` in @vla-lora/tfjs-backend',
       );
     }
   })();

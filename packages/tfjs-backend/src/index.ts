@@ -4,7 +4,13 @@ export { describeBackend } from './describe.js';
 export { resolveBackendRequest, type ResolvedRequest } from './request.js';
 export { installTfjsCoreResolveHook, registerAllGradients } from './gradients.js';
 export { locateWasmDir, wasmDirCandidates } from './wasm-dir.js';
-export { BACKEND_REQUESTS, type BackendInfo, type BackendName, type BackendRequest, type InitBackendOptions } from './types.js';
+export {
+  BACKEND_REQUESTS,
+  type BackendInfo,
+  type BackendName,
+  type BackendRequest,
+  type InitBackendOptions,
+} from './types.js';
 export {
   BackendInitError,
   BackendNotInstalledError,

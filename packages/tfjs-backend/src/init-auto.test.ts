@@ -59,7 +59,9 @@ describe('gradient registration', () => {
     expect(TFJS_CORE_VERSION).toBe(tf.version_core);
     await initBackend({ backend: 'cpu', env: {} });
     // conv2d, gather, a reduction and an elementwise chain: d/dx sum(conv(x, 1s)) counts each pixel's uses
-    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, tf.ones([2, 2, 1, 1]) as tf.Tensor4D, 1, 'same')))(tf.ones([1, 3, 3, 1]));
+    const g = tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.conv2d(x as tf.Tensor4D, tf.ones([2, 2, 1, 1]) as tf.Tensor4D, 1, 'same')),
+    )(tf.ones([1, 3, 3, 1]));
     expect(Array.from(await g.data())).toEqual([1, 2, 2, 2, 4, 4, 2, 4, 4]);
     const gg = tf.grad((x: tf.Tensor) => tf.sum(tf.gather(x, [0, 0, 2])))(tf.tensor1d([5, 6, 7]));
     expect(Array.from(await gg.data())).toEqual([2, 0, 1]);

@@ -46,13 +46,21 @@ async function initNode(kind: 'tfjs-node' | 'tfjs-node-gpu', deps: InitDeps): Pr
     await deps.importOptional(pkg);
   } catch (err) {
     if (isPackageNotFound(err, pkg)) throw new BackendNotInstalledError(kind, [pkg], { cause: err });
-    throw new BackendInitError(kind, `${pkg} is installed but failed to load: ${String((err as Error).message ?? err)}`, { cause: err });
+    throw new BackendInitError(
+      kind,
+      `${pkg} is installed but failed to load: ${String((err as Error).message ?? err)}`,
+      { cause: err },
+    );
   }
   await activate(kind, 'tensorflow');
   return { name: kind, tfName: 'tensorflow', simd: null, threads: null };
 }
 
-async function initWasm(opts: InitBackendOptions, env: Record<string, string | undefined>, deps: InitDeps): Promise<Picked> {
+async function initWasm(
+  opts: InitBackendOptions,
+  env: Record<string, string | undefined>,
+  deps: InitDeps,
+): Promise<Picked> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const dir = locateWasmDir({ wasmDir: opts.wasmDir, env, moduleUrl: deps.moduleUrl });
   if (tf.findBackend('wasm') === null) {
@@ -87,7 +95,10 @@ async function initWebGpu(deps: InitDeps): Promise<Picked> {
     if (isPackageNotFound(err, '@tensorflow/tfjs-backend-webgpu')) {
       throw new BackendNotInstalledError('webgpu', ['@tensorflow/tfjs-backend-webgpu'], { cause: err });
     }
-    throw new WebGpuUnavailableError(`@tensorflow/tfjs-backend-webgpu failed to load (${String((err as Error).message ?? err)})`, { cause: err });
+    throw new WebGpuUnavailableError(
+      `@tensorflow/tfjs-backend-webgpu failed to load (${String((err as Error).message ?? err)})`,
+      { cause: err },
+    );
   }
   await activate('webgpu', 'webgpu');
   return { name: 'webgpu', tfName: 'webgpu', simd: false, threads: null, adapter: probe.description };
@@ -97,7 +108,11 @@ function explicitReason(req: ResolvedRequest): string {
   return req.source === 'env' ? `VLA_BACKEND=${req.requested}` : 'requested by --backend';
 }
 
-async function initAuto(opts: InitBackendOptions, env: Record<string, string | undefined>, deps: InitDeps): Promise<{ part: Picked; reason: string }> {
+async function initAuto(
+  opts: InitBackendOptions,
+  env: Record<string, string | undefined>,
+  deps: InitDeps,
+): Promise<{ part: Picked; reason: string }> {
   const skipped: string[] = [];
   const missing: string[] = [];
   for (const kind of ['tfjs-node-gpu', 'tfjs-node'] as const) {
@@ -165,7 +180,9 @@ export async function initBackendWith(opts: InitBackendOptions, deps: InitDeps):
  * Calls are serialised; a later call may switch backends.
  */
 export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
-  const run = (current ?? Promise.resolve()).catch(() => undefined).then(() => initBackendWith(opts, { importOptional }));
+  const run = (current ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(() => initBackendWith(opts, { importOptional }));
   current = run;
   return run;
 }

@@ -2,12 +2,20 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { BackendInitError, BackendNotInstalledError, WasmBinaryNotFoundError, WebGpuUnavailableError, initBackend } from './index.js';
+import {
+  BackendInitError,
+  BackendNotInstalledError,
+  WasmBinaryNotFoundError,
+  WebGpuUnavailableError,
+  initBackend,
+} from './index.js';
 import { initBackendWith } from './init-backend.js';
 import { importOptional } from './module-loading.js';
 
 function notFound(pkg: string): Error & { code: string } {
-  return Object.assign(new Error(`Cannot find package '${pkg}' imported from /somewhere/index.js`), { code: 'ERR_MODULE_NOT_FOUND' });
+  return Object.assign(new Error(`Cannot find package '${pkg}' imported from /somewhere/index.js`), {
+    code: 'ERR_MODULE_NOT_FOUND',
+  });
 }
 
 describe('explicit backends that are missing', () => {
@@ -18,7 +26,9 @@ describe('explicit backends that are missing', () => {
   });
 
   it('tfjs-node-gpu: not installed, with the npm command', async () => {
-    await expect(initBackend({ env: { VLA_BACKEND: 'tfjs-node-gpu' } })).rejects.toThrow(/npm i @tensorflow\/tfjs-node-gpu/);
+    await expect(initBackend({ env: { VLA_BACKEND: 'tfjs-node-gpu' } })).rejects.toThrow(
+      /npm i @tensorflow\/tfjs-node-gpu/,
+    );
   });
 
   it('webgpu without an adapter (this machine has no GPU): typed error that says what to do', async () => {
@@ -30,15 +40,18 @@ describe('explicit backends that are missing', () => {
   });
 
   it('webgpu without the webgpu package: not installed', async () => {
-    const err = await initBackendWith({ backend: 'webgpu', env: {} }, { importOptional, loadWebGpu: async () => Promise.reject(notFound('webgpu')) }).catch(
-      (e: unknown) => e,
-    );
+    const err = await initBackendWith(
+      { backend: 'webgpu', env: {} },
+      { importOptional, loadWebGpu: async () => Promise.reject(notFound('webgpu')) },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendNotInstalledError);
     expect((err as Error).message).toContain('npm i webgpu @tensorflow/tfjs-backend-webgpu');
   });
 
   it('wasm with a wasmDir that lacks the binaries', async () => {
-    await expect(initBackend({ backend: 'wasm', wasmDir: '/nonexistent/dir', env: {} })).rejects.toBeInstanceOf(WasmBinaryNotFoundError);
+    await expect(initBackend({ backend: 'wasm', wasmDir: '/nonexistent/dir', env: {} })).rejects.toBeInstanceOf(
+      WasmBinaryNotFoundError,
+    );
   });
 
   it('tfjs-node installed but broken: explicit request throws, auto falls back and says so', async () => {
@@ -46,7 +59,9 @@ describe('explicit backends that are missing', () => {
       if (spec === '@tensorflow/tfjs-node') throw new Error('libtensorflow.so.2: cannot open shared object file');
       throw notFound(spec);
     };
-    const err = await initBackendWith({ backend: 'tfjs-node', env: {} }, { importOptional: broken }).catch((e: unknown) => e);
+    const err = await initBackendWith({ backend: 'tfjs-node', env: {} }, { importOptional: broken }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(BackendInitError);
     expect((err as Error).message).toMatch(/installed but failed to load: libtensorflow/);
     const info = await initBackendWith({ env: {} }, { importOptional: broken });
@@ -64,7 +79,9 @@ describe('explicit backends that are missing', () => {
     expect(info.name).toBe('tfjs-node');
     expect(info.tfName).toBe('tensorflow');
     expect(tf.getBackend()).toBe('tensorflow');
-    expect(info.description).toBe('backend: tfjs-node (native TensorFlow) — auto: tfjs-node installed; tfjs-node-gpu not installed');
+    expect(info.description).toBe(
+      'backend: tfjs-node (native TensorFlow) — auto: tfjs-node installed; tfjs-node-gpu not installed',
+    );
   });
 
   it('a tfjs-node whose backend landed in another tfjs-core copy is reported, not ignored', async () => {
@@ -73,7 +90,9 @@ describe('explicit backends that are missing', () => {
       return {};
     };
     tf.removeBackend('tensorflow');
-    const err = await initBackendWith({ backend: 'tfjs-node-gpu', env: {} }, { importOptional: wrongCopy }).catch((e: unknown) => e);
+    const err = await initBackendWith({ backend: 'tfjs-node-gpu', env: {} }, { importOptional: wrongCopy }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(BackendInitError);
     expect((err as Error).message).toMatch(/no backend named "tensorflow" is registered/);
   });

@@ -6,9 +6,13 @@ export function isPackageNotFound(err: unknown, pkg: string): boolean {
   const code = (err as { code?: unknown }).code;
   const message = String((err as { message?: unknown }).message ?? '');
   const notFound =
-    code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)|Could not resolve|Failed to (load|resolve)/i.test(message);
+    code === 'ERR_MODULE_NOT_FOUND' ||
+    code === 'MODULE_NOT_FOUND' ||
+    /Cannot find (package|module)|Could not resolve|Failed to (load|resolve)/i.test(message);
   if (!notFound) return false;
-  return message.includes(`'${pkg}'`) || message.includes(`"${pkg}"`) || message.includes(`${pkg}/`) || message.endsWith(pkg);
+  return (
+    message.includes(`'${pkg}'`) || message.includes(`"${pkg}"`) || message.includes(`${pkg}/`) || message.endsWith(pkg)
+  );
 }
 
 /** Imports a package by a computed name so that bundlers leave optional peers (tfjs-node) alone. */

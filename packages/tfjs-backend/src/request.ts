@@ -12,7 +12,10 @@ function isRequest(v: string): v is BackendRequest {
 }
 
 /** Resolves the backend request; blank values count as unset; unknown names throw UnknownBackendError. */
-export function resolveBackendRequest(flag: string | undefined, env: Record<string, string | undefined>): ResolvedRequest {
+export function resolveBackendRequest(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+): ResolvedRequest {
   const fromFlag = flag?.trim().toLowerCase();
   if (fromFlag) {
     if (!isRequest(fromFlag)) throw new UnknownBackendError(flag ?? '', 'flag', BACKEND_REQUESTS);

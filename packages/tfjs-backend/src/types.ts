@@ -6,7 +6,14 @@ export type BackendName = 'wasm' | 'cpu' | 'webgpu' | 'tfjs-node' | 'tfjs-node-g
 /** What a caller may ask for: a concrete backend, or `auto`. */
 export type BackendRequest = 'auto' | BackendName;
 
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'wasm', 'cpu', 'webgpu', 'tfjs-node', 'tfjs-node-gpu'];
+export const BACKEND_REQUESTS: readonly BackendRequest[] = [
+  'auto',
+  'wasm',
+  'cpu',
+  'webgpu',
+  'tfjs-node',
+  'tfjs-node-gpu',
+];
 
 export interface InitBackendOptions {
   /** Wins over `VLA_BACKEND`; default `auto`. */

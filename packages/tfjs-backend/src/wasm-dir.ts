@@ -14,7 +14,11 @@ function holdsBinaries(dir: string): boolean {
 }
 
 /** Candidate folders, most specific first: option, VLA_WASM_DIR, the installed package, beside this module (bundles). */
-export function wasmDirCandidates(opts: { wasmDir?: string; env: Record<string, string | undefined>; moduleUrl?: string }): string[] {
+export function wasmDirCandidates(opts: {
+  wasmDir?: string;
+  env: Record<string, string | undefined>;
+  moduleUrl?: string;
+}): string[] {
   const out: string[] = [];
   if (opts.wasmDir) out.push(resolve(opts.wasmDir));
   const fromEnv = opts.env['VLA_WASM_DIR']?.trim();
@@ -37,7 +41,11 @@ export function wasmDirCandidates(opts: { wasmDir?: string; env: Record<string, 
  * The first candidate folder that holds the binaries. An explicit wasmDir / VLA_WASM_DIR that lacks
  * them is an error rather than silently skipped.
  */
-export function locateWasmDir(opts: { wasmDir?: string; env: Record<string, string | undefined>; moduleUrl?: string }): string {
+export function locateWasmDir(opts: {
+  wasmDir?: string;
+  env: Record<string, string | undefined>;
+  moduleUrl?: string;
+}): string {
   const candidates = wasmDirCandidates(opts);
   const explicit = opts.wasmDir ?? opts.env['VLA_WASM_DIR']?.trim();
   if (explicit) {

@@ -23,7 +23,9 @@ export interface WebGpuProbe {
 
 function describeAdapter(a: GpuAdapterLike): string {
   const i = a.info ?? {};
-  const parts = [i.vendor, i.architecture, i.device, i.description].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  const parts = [i.vendor, i.architecture, i.device, i.description].filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
   return (parts.join(' ') || 'unnamed adapter') + (a.isFallbackAdapter ? ' (software fallback)' : '');
 }
 
@@ -33,8 +35,11 @@ export async function probeWebGpu(loadWebGpu: () => Promise<unknown> = () => imp
   try {
     mod = (await loadWebGpu()) as WebGpuModule;
   } catch (err) {
-    if (isPackageNotFound(err, 'webgpu')) throw new BackendNotInstalledError('webgpu', ['webgpu', '@tensorflow/tfjs-backend-webgpu'], { cause: err });
-    throw new WebGpuUnavailableError(`the "webgpu" package failed to load (${String((err as Error).message ?? err)})`, { cause: err });
+    if (isPackageNotFound(err, 'webgpu'))
+      throw new BackendNotInstalledError('webgpu', ['webgpu', '@tensorflow/tfjs-backend-webgpu'], { cause: err });
+    throw new WebGpuUnavailableError(`the "webgpu" package failed to load (${String((err as Error).message ?? err)})`, {
+      cause: err,
+    });
   }
   let gpu: GpuLike;
   try {
@@ -43,7 +48,8 @@ export async function probeWebGpu(loadWebGpu: () => Promise<unknown> = () => imp
     throw new WebGpuUnavailableError(`Dawn could not start (${String((err as Error).message ?? err)})`, { cause: err });
   }
   const adapter = await gpu.requestAdapter();
-  if (adapter === null || adapter === undefined) throw new WebGpuUnavailableError('no WebGPU adapter was found (no GPU, or no Vulkan/Metal/D3D12 driver visible)');
+  if (adapter === null || adapter === undefined)
+    throw new WebGpuUnavailableError('no WebGPU adapter was found (no GPU, or no Vulkan/Metal/D3D12 driver visible)');
   Object.assign(globalThis, mod.globals);
   installNavigatorGpu(gpu);
   return { gpu, adapter, description: describeAdapter(adapter) };

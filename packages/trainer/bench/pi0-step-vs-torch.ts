@@ -51,7 +51,8 @@ const rng = new t.RngStreams(cfg.trainer.seed);
 const [, H, A] = batch.actions.shape as [number, number, number];
 const noise = sampleNoise(rng.get('noise'), [B, H, A]);
 const times = sampleFlowTime(rng.get('time'), B);
-const lossOf = (): Tensor => tf.tidy(() => tf.mean(built.policy.computeLoss(batch, rng.get('noise'), { noise, times })));
+const lossOf = (): Tensor =>
+  tf.tidy(() => tf.mean(built.policy.computeLoss(batch, rng.get('noise'), { noise, times })));
 
 // which trainable tensors get a gradient: the trainer optimises exactly those (its preflight drops
 // the rest, e.g. LoRA in the last PaliGemma layer, whose prefix output pi0 never reads)
@@ -65,7 +66,13 @@ for (const g of Object.values(probe.grads)) g.dispose();
 const optimized = new Map(optimizedNames.map((n) => [n, trainable.get(n)!]));
 const optVars = [...optimized.values()];
 const o1 = cfg.optim;
-const hyper = { lr: o1.peakLr, betas: [o1.b1, o1.b2] as [number, number], eps: o1.eps, weightDecay: o1.weightDecay, maxNorm: o1.clipGradientNorm };
+const hyper = {
+  lr: o1.peakLr,
+  betas: [o1.b1, o1.b2] as [number, number],
+  eps: o1.eps,
+  weightDecay: o1.weightDecay,
+  maxNorm: o1.clipGradientNorm,
+};
 
 // everything the torch side needs, written before any step changes the weights
 const tmp = await mkdtemp(join(tmpdir(), 'pi0-vs-torch-'));
@@ -81,15 +88,28 @@ batch.images.forEach((img, c) => {
   inputs.push(f32(`image${c}`, img), f32(`image_mask${c}`, Float32Array.from(batch.imageMasks[c]!, Number), [B]));
 });
 inputs.push(f32('tokens', tf.cast(batch.tokens, 'float32')));
-inputs.push(f32('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [B, built.pi0.maxTokenLen]));
+inputs.push(
+  f32('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [
+    B,
+    built.pi0.maxTokenLen,
+  ]),
+);
 inputs.push(f32('state', batch.state), f32('actions', batch.actions), f32('noise', noise), f32('time', times, [B]));
 await writeSafetensors(join(tmp, 'inputs.safetensors'), inputs);
 const { paligemma } = pi0Variants(built.pi0);
 await writeFile(
   join(tmp, 'config.json'),
   JSON.stringify({
-    heads: paligemma.numHeads, kv_heads: paligemma.numKvHeads, head_dim: paligemma.headDim, depth: paligemma.depth,
-    siglip_heads: built.pi0.siglip.numHeads, patch: built.pi0.siglip.patchSize, horizon: built.pi0.actionHorizon, num_steps: 10, eps: 1e-6, theta: 10000,
+    heads: paligemma.numHeads,
+    kv_heads: paligemma.numKvHeads,
+    head_dim: paligemma.headDim,
+    depth: paligemma.depth,
+    siglip_heads: built.pi0.siglip.numHeads,
+    patch: built.pi0.siglip.patchSize,
+    horizon: built.pi0.actionHorizon,
+    num_steps: 10,
+    eps: 1e-6,
+    theta: 10000,
     scalings: Object.fromEntries(built.inject.wrapped.map((w) => [w.name, w.scaling])),
     optimized: optimizedNames,
     optim: hyper,
@@ -97,7 +117,12 @@ await writeFile(
 );
 
 // our timed steps: exactly the trainer's step (variableGrads, loss read back, clip, AdamW)
-const adam = new t.AdamW(optimized, { lr: hyper.lr, betas: hyper.betas, eps: hyper.eps, weightDecay: hyper.weightDecay });
+const adam = new t.AdamW(optimized, {
+  lr: hyper.lr,
+  betas: hyper.betas,
+  eps: hyper.eps,
+  weightDecay: hyper.weightDecay,
+});
 const tsLosses: number[] = [];
 let ms = 0;
 for (let i = 0; i < warmup + steps; i++) {
@@ -126,7 +151,10 @@ interface TorchOut {
 }
 let out: TorchOut;
 try {
-  execFileSync(PY, [SCRIPT, tmp, String(steps), String(warmup), threads.join(',')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_800_000 });
+  execFileSync(PY, [SCRIPT, tmp, String(steps), String(warmup), threads.join(',')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 1_800_000,
+  });
   out = JSON.parse(await readFile(join(tmp, 'out.json'), 'utf8')) as TorchOut;
 } finally {
   await rm(tmp, { recursive: true, force: true });
@@ -134,27 +162,52 @@ try {
 
 const d0 = Math.abs(out.loss_init - loss0);
 const d1 = Math.abs(out.loss_trained - lossAfter);
-console.log(`pi0_libero_lora_tiny: batch ${B}, ${optimized.size} optimized tensors (${trainable.size} trainable by the freeze policy), ${warmup} warm-up + ${steps} timed steps of loss fwd+bwd + clip ${hyper.maxNorm} + AdamW(lr ${hyper.lr}, betas ${hyper.betas.join('/')}, wd ${hyper.weightDecay})`);
-console.log(`loss at init (lora_B = 0)        ours ${loss0.toFixed(8)}  torch ${out.loss_init.toFixed(8)}  |diff| ${d0.toExponential(2)}`);
-console.log(`loss after our ${warmup + steps} steps (LoRA on) ours ${lossAfter.toFixed(8)}  torch ${out.loss_trained.toFixed(8)}  |diff| ${d1.toExponential(2)}  (torch evaluates our trained weights)`);
+console.log(
+  `pi0_libero_lora_tiny: batch ${B}, ${optimized.size} optimized tensors (${trainable.size} trainable by the freeze policy), ${warmup} warm-up + ${steps} timed steps of loss fwd+bwd + clip ${hyper.maxNorm} + AdamW(lr ${hyper.lr}, betas ${hyper.betas.join('/')}, wd ${hyper.weightDecay})`,
+);
+console.log(
+  `loss at init (lora_B = 0)        ours ${loss0.toFixed(8)}  torch ${out.loss_init.toFixed(8)}  |diff| ${d0.toExponential(2)}`,
+);
+console.log(
+  `loss after our ${warmup + steps} steps (LoRA on) ours ${lossAfter.toFixed(8)}  torch ${out.loss_trained.toFixed(8)}  |diff| ${d1.toExponential(2)}  (torch evaluates our trained weights)`,
+);
 for (const r of out.runs) {
   const dTraj = Math.max(...r.losses.map((l, i) => Math.abs(l - tsLosses[i]!)));
-  console.log(`loss trajectory, torch ${r.threads} thread(s) vs ours, max |diff| over ${r.losses.length} steps: ${dTraj.toExponential(2)} (final: ours ${tsLosses.at(-1)!.toFixed(6)}, torch ${r.losses.at(-1)!.toFixed(6)})`);
+  console.log(
+    `loss trajectory, torch ${r.threads} thread(s) vs ours, max |diff| over ${r.losses.length} steps: ${dTraj.toExponential(2)} (final: ours ${tsLosses.at(-1)!.toFixed(6)}, torch ${r.losses.at(-1)!.toFixed(6)})`,
+  );
 }
 const agree = d0 < TOL && d1 < TOL;
-console.log(agree ? `same model: both losses agree to < ${TOL}` : `WARNING: losses differ by more than ${TOL}; the timings below do not compare the same model`);
+console.log(
+  agree
+    ? `same model: both losses agree to < ${TOL}`
+    : `WARNING: losses differ by more than ${TOL}; the timings below do not compare the same model`,
+);
 
 const rows: string[][] = [['backend', 'threads', 'ms/step', 'samples/s', 'ratio (ours / this)']];
 const sps = (m: number): number => (B * 1000) / m;
 const ourThreads = info.description.match(/(\d+)\s*thread/)?.[1] ?? '-';
 rows.push([`ours: ${info.name}`, ourThreads, tsMs.toFixed(1), sps(tsMs).toFixed(2), '1.00']);
-for (const r of out.runs) rows.push([`torch ${out.torch} (CPU)`, String(r.threads), r.ms_per_step.toFixed(1), sps(r.ms_per_step).toFixed(2), (sps(tsMs) / sps(r.ms_per_step)).toFixed(2)]);
+for (const r of out.runs)
+  rows.push([
+    `torch ${out.torch} (CPU)`,
+    String(r.threads),
+    r.ms_per_step.toFixed(1),
+    sps(r.ms_per_step).toFixed(2),
+    (sps(tsMs) / sps(r.ms_per_step)).toFixed(2),
+  ]);
 const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 console.log('');
 for (const r of rows) console.log(r.map((s, c) => (c === 0 ? s.padEnd(w[c]!) : s.padStart(w[c]!))).join('  '));
 console.log('');
 console.log(`ours: ${info.description}`);
-console.log(`load average (1/5/15 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
-console.log("torch: Debian's python3-torch, which is linked against the reference BLAS (no OpenBLAS/MKL): a correctness oracle more than a fair speed peer; a pip/conda torch with MKL or OpenBLAS would be faster.");
+console.log(
+  `load average (1/5/15 min) at the end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ')}`,
+);
+console.log(
+  "torch: Debian's python3-torch, which is linked against the reference BLAS (no OpenBLAS/MKL): a correctness oracle more than a fair speed peer; a pip/conda torch with MKL or OpenBLAS would be faster.",
+);
 data.disposeBatch(batch);
 if (!agree) process.exitCode = 1;

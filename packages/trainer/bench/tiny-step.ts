@@ -43,4 +43,13 @@ for (let i = 0; i < steps + 2; i++) {
     stepMs += t2 - t1;
   }
 }
-console.log(JSON.stringify({ backend: info.description, batch, steps, data_ms_per_batch: +(dataMs / steps).toFixed(1), fwd_bwd_ms_per_step: +(stepMs / steps).toFixed(1), samples_per_s: +((batch * steps * 1000) / (dataMs + stepMs)).toFixed(2) }));
+console.log(
+  JSON.stringify({
+    backend: info.description,
+    batch,
+    steps,
+    data_ms_per_batch: +(dataMs / steps).toFixed(1),
+    fwd_bwd_ms_per_step: +(stepMs / steps).toFixed(1),
+    samples_per_s: +((batch * steps * 1000) / (dataMs + stepMs)).toFixed(2),
+  }),
+);

@@ -5,7 +5,10 @@ import type { F32Tensor, OptimizerCheckpoint } from '@vla-lora/checkpoint-io';
 import { AdamW, type AdamWOptions, type AdamWParamStateData } from './optim/index.js';
 import type { LoopOptimizer } from './loop/index.js';
 
-export function createLoopOptimizer(params: Map<string, tf.Variable>, opts: AdamWOptions): LoopOptimizer & { adamw: AdamW } {
+export function createLoopOptimizer(
+  params: Map<string, tf.Variable>,
+  opts: AdamWOptions,
+): LoopOptimizer & { adamw: AdamW } {
   const adam = new AdamW(params, opts);
   return {
     adamw: adam,
@@ -20,12 +23,22 @@ export function createLoopOptimizer(params: Map<string, tf.Variable>, opts: Adam
         expAvgSq.set(name, { shape: st.shape, data: st.expAvgSq });
         steps.set(name, st.step);
       }
-      return { expAvg, expAvgSq, steps, hyper: { lr: opts.lr, betas: [...opts.betas], eps: opts.eps, weight_decay: opts.weightDecay } };
+      return {
+        expAvg,
+        expAvgSq,
+        steps,
+        hyper: { lr: opts.lr, betas: [...opts.betas], eps: opts.eps, weight_decay: opts.weightDecay },
+      };
     },
     importState(c: OptimizerCheckpoint): void {
       const params = new Map<string, AdamWParamStateData>();
       for (const [name, m] of c.expAvg) {
-        params.set(name, { step: c.steps.get(name) as number, shape: m.shape, expAvg: m.data, expAvgSq: (c.expAvgSq.get(name) as F32Tensor).data });
+        params.set(name, {
+          step: c.steps.get(name) as number,
+          shape: m.shape,
+          expAvg: m.data,
+          expAvgSq: (c.expAvgSq.get(name) as F32Tensor).data,
+        });
       }
       adam.load({ params });
     },

@@ -27,14 +27,22 @@ const spec: SynthOptions = {
   params: loraModelParams({ layers: LAYERS, hidden: 4096, mlp: 11008, vocab: 32000, rank: 64, head: [8192, 8192] }),
   buffers: [{ name: 'action_head.running_mean', shape: [1024] }],
   shared: [['base_model.model.lm_head.weight', 'base_model.model.model.embed_tokens.weight']],
-  adapterConfig: { peft_type: 'LORA', r: 64, lora_alpha: 128, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
+  adapterConfig: {
+    peft_type: 'LORA',
+    r: 64,
+    lora_alpha: 128,
+    target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+  },
 };
 
 const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`;
 const rate = (b: number, s: number): string => `${(b / 1e6 / s).toFixed(0)} MB/s`;
 
 function filesOf(tagDir: string): string[] {
-  return readdirSync(tagDir).filter((f) => f.endsWith('.pt')).map((f) => join(tagDir, f)).sort();
+  return readdirSync(tagDir)
+    .filter((f) => f.endsWith('.pt'))
+    .map((f) => join(tagDir, f))
+    .sort();
 }
 
 async function main(): Promise<void> {
@@ -64,24 +72,44 @@ async function main(): Promise<void> {
 
   rmSync(out, { recursive: true, force: true });
   const r0 = performance.now();
-  const run = spawnSync('/usr/bin/time', ['-f', '%M %e', process.execPath, BIN, ckpt, out, '--json', '-q'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const run = spawnSync('/usr/bin/time', ['-f', '%M %e', process.execPath, BIN, ckpt, out, '--json', '-q'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   const wallS = (performance.now() - r0) / 1000;
   if (run.status !== 0) throw new Error(`zero-merge failed (${run.status}): ${run.stderr}`);
   const [rssKb] = run.stderr.trim().split('\n').pop()!.split(' ').map(Number);
   const result = JSON.parse(run.stdout) as { bytes: number; tensors: number; files: string[] };
-  console.log(`zero-merge ${ckpt} ${out}${EXTRA.length ? ` ${EXTRA.join(' ')}` : ''}: ${result.tensors} tensors, ${result.files.length} output file(s), ${mb(result.bytes)} written`);
-  console.log(`  wall ${wallS.toFixed(2)} s | ${rate(ckptBytes, wallS)} of checkpoint | ${rate(result.bytes, wallS)} written | peak RSS ${(rssKb! / 1024).toFixed(0)} MB`);
+  console.log(
+    `zero-merge ${ckpt} ${out}${EXTRA.length ? ` ${EXTRA.join(' ')}` : ''}: ${result.tensors} tensors, ${result.files.length} output file(s), ${mb(result.bytes)} written`,
+  );
+  console.log(
+    `  wall ${wallS.toFixed(2)} s | ${rate(ckptBytes, wallS)} of checkpoint | ${rate(result.bytes, wallS)} written | peak RSS ${(rssKb! / 1024).toFixed(0)} MB`,
+  );
 
   // exact check of sampled tensors (the largest ones included)
   const reader = await openSafetensors(out);
-  const names = ['base_model.model.model.embed_tokens.weight', 'base_model.model.lm_head.weight', 'action_head.layers.1.weight', 'action_head.layers.1.bias', 'action_head.running_mean', `base_model.model.model.layers.${LAYERS - 1}.mlp.down_proj.base_layer.weight`, 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight', `base_model.model.model.layers.${LAYERS - 1}.mlp.up_proj.lora_B.default.weight`];
+  const names = [
+    'base_model.model.model.embed_tokens.weight',
+    'base_model.model.lm_head.weight',
+    'action_head.layers.1.weight',
+    'action_head.layers.1.bias',
+    'action_head.running_mean',
+    `base_model.model.model.layers.${LAYERS - 1}.mlp.down_proj.base_layer.weight`,
+    'base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight',
+    `base_model.model.model.layers.${LAYERS - 1}.mlp.up_proj.lora_B.default.weight`,
+  ];
   let checked = 0;
   for (const n of names) {
     if (!reader.has(n)) continue;
     checked++;
     const got = await reader.read(n);
     const exp = synthExpected(spec, n);
-    if (got.dtype !== exp.dtype || JSON.stringify(got.shape) !== JSON.stringify(exp.shape) || !Buffer.from(got.bytes).equals(Buffer.from(exp.bytes))) {
+    if (
+      got.dtype !== exp.dtype ||
+      JSON.stringify(got.shape) !== JSON.stringify(exp.shape) ||
+      !Buffer.from(got.bytes).equals(Buffer.from(exp.bytes))
+    ) {
       throw new Error(`output tensor ${n} differs from the generator's values`);
     }
   }

@@ -9,7 +9,9 @@ import { Command } from 'commander';
 import { loraModelParams, writeSyntheticCheckpoint } from './synthetic.js';
 
 const program = new Command('gen-synthetic')
-  .description('write a synthetic DeepSpeed ZeRO checkpoint (latest + global_step1/*_states.pt + adapter_config.json + placeholder adapter)')
+  .description(
+    'write a synthetic DeepSpeed ZeRO checkpoint (latest + global_step1/*_states.pt + adapter_config.json + placeholder adapter)',
+  )
   .argument('<out-dir>')
   .option('--stage <n>', 'ZeRO stage 1, 2 or 3', '3')
   .option('--ranks <n>', 'data-parallel world size', '8')
@@ -63,7 +65,9 @@ const program = new Command('gen-synthetic')
         process.stdout.write(`${JSON.stringify({ file: path, bytes })}\n`);
       },
     });
-    process.stdout.write(`${JSON.stringify({ done: out, stage, ranks: int('ranks'), bytes: total, seconds: (Date.now() - t0) / 1000 })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ done: out, stage, ranks: int('ranks'), bytes: total, seconds: (Date.now() - t0) / 1000 })}\n`,
+    );
   });
 
 await program.parseAsync();

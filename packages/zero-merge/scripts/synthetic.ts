@@ -7,7 +7,15 @@
 // pickles ZeroStageEnum(3)), loss_scaler a dict, param_slice_mappings dicts of {start, numel}.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { f32ToBf16, f32ToF16, PickleDict, PtTensorData, TorchSize, writePt, type PtWritable } from '@vla-lora/checkpoint-io';
+import {
+  f32ToBf16,
+  f32ToF16,
+  PickleDict,
+  PtTensorData,
+  TorchSize,
+  writePt,
+  type PtWritable,
+} from '@vla-lora/checkpoint-io';
 
 export interface SynthParam {
   name: string;
@@ -69,7 +77,10 @@ function f32bytes(values: Float32Array): Uint8Array {
 const torchHalf = (d: 'bf16' | 'fp16'): 'bfloat16' | 'float16' => (d === 'bf16' ? 'bfloat16' : 'float16');
 
 /** Expected consolidated bytes of one tensor, as zero_to_fp32 would give them ('keep' dtypes). */
-export function synthExpected(opts: SynthOptions, name: string): { dtype: 'F32' | 'BF16' | 'F16'; shape: number[]; bytes: Uint8Array } {
+export function synthExpected(
+  opts: SynthOptions,
+  name: string,
+): { dtype: 'F32' | 'BF16' | 'F16'; shape: number[]; bytes: Uint8Array } {
   const source = opts.shared?.find(([t]) => t === name)?.[1] ?? name;
   const p = opts.params.findIndex((x) => x.name === source);
   if (p >= 0) {
@@ -110,7 +121,10 @@ function trainableGroups(opts: SynthOptions): Array<Array<{ p: number; prm: Synt
   return groups.map((g) => g ?? []);
 }
 
-function modelStatesCommon(opts: SynthOptions, groups: ReturnType<typeof trainableGroups>): Array<[string, PtWritable]> {
+function modelStatesCommon(
+  opts: SynthOptions,
+  groups: ReturnType<typeof trainableGroups>,
+): Array<[string, PtWritable]> {
   const over = opts.paramShapesOverride ?? {};
   return [
     ['buffer_names', (opts.buffers ?? []).map((b) => b.name)],
@@ -156,10 +170,16 @@ async function writeZero3(dir: string, opts: SynthOptions): Promise<void> {
   const groups = trainableGroups(opts);
   const hd = torchHalf(opts.dtype);
   // per rank, the flat fp32 vector = for each group, for each param, this rank's padded slice
-  const layout = groups.map((g) => g.map(({ p, prm }) => ({ p, n: numelOf(prm.shape), pn: ceilDiv(numelOf(prm.shape), ws) })));
+  const layout = groups.map((g) =>
+    g.map(({ p, prm }) => ({ p, n: numelOf(prm.shape), pn: ceilDiv(numelOf(prm.shape), ws) })),
+  );
   const groupSizes = layout.map((g) => g.reduce((a, x) => a + x.pn, 0));
   const total = groupSizes.reduce((a, b) => a + b, 0);
-  const flatSizes = opts.subGroupElems ? Array.from({ length: ceilDiv(total, opts.subGroupElems) }, (_, i) => Math.min(opts.subGroupElems!, total - i * opts.subGroupElems!)) : groupSizes;
+  const flatSizes = opts.subGroupElems
+    ? Array.from({ length: ceilDiv(total, opts.subGroupElems) }, (_, i) =>
+        Math.min(opts.subGroupElems!, total - i * opts.subGroupElems!),
+      )
+    : groupSizes;
   for (let r = 0; r < ws; r++) {
     const rankFlat = (start: number, count: number): Uint8Array => {
       // elements [start, start+count) of rank r's concatenation over all groups
@@ -184,18 +204,51 @@ async function writeZero3(dir: string, opts: SynthOptions): Promise<void> {
     }
     const state = new PickleDict(
       false,
-      flatSizes.map((n, i) => [i, new PickleDict(false, (opts.noMoments ? [['step', new PtTensorData('float32', [], new Uint8Array(4))]] : [['exp_avg', zeros(n)], ['exp_avg_sq', zeros(n)], ['step', new PtTensorData('float32', [], new Uint8Array(4))]]) as never)]) as never,
+      flatSizes.map((n, i) => [
+        i,
+        new PickleDict(
+          false,
+          (opts.noMoments
+            ? [['step', new PtTensorData('float32', [], new Uint8Array(4))]]
+            : [
+                ['exp_avg', zeros(n)],
+                ['exp_avg_sq', zeros(n)],
+                ['step', new PtTensorData('float32', [], new Uint8Array(4))],
+              ]) as never,
+        ),
+      ]) as never,
     );
     const optim = new PickleDict(false, [
       [
         'optimizer_state_dict',
         new PickleDict(false, [
           ['zero_stage', opts.zeroStageValue ?? 3],
-          ['loss_scaler', new PickleDict(false, [['cur_scale', 1], ['dynamic', false]])],
+          [
+            'loss_scaler',
+            new PickleDict(false, [
+              ['cur_scale', 1],
+              ['dynamic', false],
+            ]),
+          ],
           ['dynamic_loss_scale', false],
           ['overflow', false],
           ['partition_count', ws],
-          ['optimizer_state_dict', new PickleDict(false, [['state', state], ['param_groups', flatSizes.map((_, i) => new PickleDict(false, [['lr', 1e-4], ['params', [i]]]))]] as never)],
+          [
+            'optimizer_state_dict',
+            new PickleDict(false, [
+              ['state', state],
+              [
+                'param_groups',
+                flatSizes.map(
+                  (_, i) =>
+                    new PickleDict(false, [
+                      ['lr', 1e-4],
+                      ['params', [i]],
+                    ]),
+                ),
+              ],
+            ] as never),
+          ],
           ['fp32_flat_groups', flat],
         ] as never),
       ],
@@ -254,16 +307,38 @@ async function writeZero12(dir: string, opts: SynthOptions): Promise<void> {
     return f32bytes(out);
   };
   for (let r = 0; r < ws; r++) {
-    const parts = layout.map((g) => new PtTensorData('float32', [g.part], async () => groupSlice(g, r * g.part, g.part)));
+    const parts = layout.map(
+      (g) => new PtTensorData('float32', [g.part], async () => groupSlice(g, r * g.part, g.part)),
+    );
     const optim = new PickleDict(false, [
       [
         'optimizer_state_dict',
         new PickleDict(false, [
-          ['loss_scaler', new PickleDict(false, [['cur_scale', 1], ['dynamic', false]])],
+          [
+            'loss_scaler',
+            new PickleDict(false, [
+              ['cur_scale', 1],
+              ['dynamic', false],
+            ]),
+          ],
           ['dynamic_loss_scale', false],
           ['overflow', false],
           ['clip_grad', 1],
-          ['base_optimizer_state', layout.map((g) => new PickleDict(false, (opts.noMoments ? [] : [['exp_avg', zeros(g.part)], ['exp_avg_sq', zeros(g.part)]]) as never))],
+          [
+            'base_optimizer_state',
+            layout.map(
+              (g) =>
+                new PickleDict(
+                  false,
+                  (opts.noMoments
+                    ? []
+                    : [
+                        ['exp_avg', zeros(g.part)],
+                        ['exp_avg_sq', zeros(g.part)],
+                      ]) as never,
+                ),
+            ),
+          ],
           ['single_partition_of_fp32_groups', parts],
           ['zero_stage', opts.zeroStageValue ?? opts.stage],
           ['group_paddings', layout.map((g) => (r === ws - 1 ? g.padded - g.numel : 0))],
@@ -284,7 +359,15 @@ async function writeZero12(dir: string, opts: SynthOptions): Promise<void> {
   const model = new PickleDict(false, [
     ['module', od([...opts.params.map((x, p): [string, PtWritable] => [x.name, full(x, p)]), ...bufferEntries(opts)])],
     ...modelStatesCommon(opts, groups),
-    ['frozen_param_fragments', od(opts.params.map((x, p) => ({ x, p })).filter(({ x }) => !x.trainable).map(({ x, p }): [string, PtWritable] => [x.name, full(x, p)]))],
+    [
+      'frozen_param_fragments',
+      od(
+        opts.params
+          .map((x, p) => ({ x, p }))
+          .filter(({ x }) => !x.trainable)
+          .map(({ x, p }): [string, PtWritable] => [x.name, full(x, p)]),
+      ),
+    ],
     ...modelStatesTail(opts),
   ] as never);
   await write(join(dir, 'mp_rank_00_model_states.pt'), model, opts);
@@ -310,8 +393,17 @@ export async function writeSyntheticCheckpoint(dir: string, opts: SynthOptions):
 }
 
 /** A LoRA-on-a-transformer parameter list: frozen base, LoRA A/B on q/k/v/o/gate/up/down, a trainable head. */
-export function loraModelParams(o: { layers: number; hidden: number; mlp: number; vocab: number; rank: number; head?: number[] }): SynthParam[] {
-  const out: SynthParam[] = [{ name: 'base_model.model.model.embed_tokens.weight', shape: [o.vocab, o.hidden], trainable: false }];
+export function loraModelParams(o: {
+  layers: number;
+  hidden: number;
+  mlp: number;
+  vocab: number;
+  rank: number;
+  head?: number[];
+}): SynthParam[] {
+  const out: SynthParam[] = [
+    { name: 'base_model.model.model.embed_tokens.weight', shape: [o.vocab, o.hidden], trainable: false },
+  ];
   const proj: Array<[string, number, number]> = [
     ['self_attn.q_proj', o.hidden, o.hidden],
     ['self_attn.k_proj', o.hidden, o.hidden],

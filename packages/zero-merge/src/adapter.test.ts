@@ -2,7 +2,13 @@ import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertAdapterName, loadPeftAdapter, openSafetensors, verifyAdapter, type RawTensor } from '@vla-lora/checkpoint-io';
+import {
+  insertAdapterName,
+  loadPeftAdapter,
+  openSafetensors,
+  verifyAdapter,
+  type RawTensor,
+} from '@vla-lora/checkpoint-io';
 import { extractAdapter, parseLoraParam } from './adapter.js';
 import { AdapterConfigError, OutputExistsError } from './errors.js';
 import { formatInspectReport, inspectCheckpoint } from './inspect.js';
@@ -77,7 +83,12 @@ describe('extractAdapter on the ZeRO-3 fixture', () => {
     const r = await extractAdapter(join(Z3, 'checkpoint-5000'), out, { modulesToSave: ['regression_head'] });
     expect(r.extraTensors).toBe(5);
     const loaded = await loadPeftAdapter(out);
-    for (const k of ['regression_head.out.weight', 'regression_head.out.bias', 'regression_head.projections.0.0.weight', 'regression_head.running_mean']) {
+    for (const k of [
+      'regression_head.out.weight',
+      'regression_head.out.bias',
+      'regression_head.projections.0.0.weight',
+      'regression_head.running_mean',
+    ]) {
       const g = [...loaded.tensors].find(([n]) => n === k || n === insertAdapterName(k, 'default'));
       expect(g, k).toBeDefined();
       expect(Buffer.from(g![1].bytes).equals(Buffer.from(expected.get(k)!.bytes)), k).toBe(true);
@@ -92,10 +103,21 @@ describe('extractAdapter on the ZeRO-3 fixture', () => {
     await rm(join(copy, 'adapter_config.json'));
     await expect(extractAdapter(copy, join(tmp, 'never'))).rejects.toBeInstanceOf(AdapterConfigError);
     const r = await extractAdapter(copy, join(tmp, 'flags'), { loraAlpha: 16 });
-    const cfg = JSON.parse(await readFile(join(tmp, 'flags', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    const cfg = JSON.parse(await readFile(join(tmp, 'flags', 'adapter_config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(cfg['r']).toBe(8);
     expect(cfg['lora_alpha']).toBe(16);
-    expect(cfg['target_modules']).toEqual(['down_proj', 'gate_proj', 'k_proj', 'o_proj', 'q_proj', 'up_proj', 'v_proj']);
+    expect(cfg['target_modules']).toEqual([
+      'down_proj',
+      'gate_proj',
+      'k_proj',
+      'o_proj',
+      'q_proj',
+      'up_proj',
+      'v_proj',
+    ]);
     expect(r.configSource).toBe('flags');
   });
 
@@ -106,7 +128,10 @@ describe('extractAdapter on the ZeRO-3 fixture', () => {
     await extractAdapter(join(Z3, 'checkpoint-5000'), out, { overwrite: true });
 
     const bad = join(tmp, 'bad-config.json');
-    const cfg = JSON.parse(await readFile(join(Z3, 'checkpoint-5000', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    const cfg = JSON.parse(await readFile(join(Z3, 'checkpoint-5000', 'adapter_config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     await writeFile(bad, JSON.stringify({ ...cfg, r: 4 }));
     const out2 = join(tmp, 'wrong-rank');
     await expect(extractAdapter(join(Z3, 'checkpoint-5000'), out2, { configPath: bad })).rejects.toThrow(/rank|r=|4/);
@@ -126,7 +151,9 @@ describe('inspectCheckpoint', () => {
     expect(r.counts.trainable.count).toBe(32);
     expect(r.counts.frozen.count).toBe(20);
     expect(r.counts.buffer.count).toBe(1);
-    expect(r.sharedParams).toEqual([['base_model.model.lm_head.weight', 'base_model.model.model.embed_tokens.weight', true]]);
+    expect(r.sharedParams).toEqual([
+      ['base_model.model.lm_head.weight', 'base_model.model.model.embed_tokens.weight', true],
+    ]);
     expect(r.lora.tensors).toBe(28);
     expect(r.adapterFile).toMatchObject({ bytes: 40, tensors: 0, placeholder: true });
     expect(r.recoverCommand).toMatch(/extract-adapter/);

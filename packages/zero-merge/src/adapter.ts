@@ -28,7 +28,8 @@ import type { ProgressListener } from './progress.js';
 import { reconstruct, type ReconstructedTensor } from './reconstruct.js';
 
 /** A LoRA parameter name inside a PEFT model: <module>.<lora_X>.<adapter>[.weight|.bias]. */
-const LORA_PARAM = /^(.*)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)\.([^.]+)(?:\.(weight|bias))?$/;
+const LORA_PARAM =
+  /^(.*)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)\.([^.]+)(?:\.(weight|bias))?$/;
 
 export interface LoraParam {
   name: string;
@@ -80,7 +81,10 @@ async function fileExists(p: string): Promise<boolean> {
   return (await stat(p).catch(() => null))?.isFile() ?? false;
 }
 
-async function loadConfig(checkpointDir: string, opts: ExtractAdapterOptions): Promise<{ config: Record<string, unknown> | null; source: string }> {
+async function loadConfig(
+  checkpointDir: string,
+  opts: ExtractAdapterOptions,
+): Promise<{ config: Record<string, unknown> | null; source: string }> {
   if (opts.configPath) {
     const p = resolve(opts.configPath);
     let text: string;
@@ -96,13 +100,31 @@ async function loadConfig(checkpointDir: string, opts: ExtractAdapterOptions): P
     }
   }
   if (await fileExists(join(checkpointDir, ADAPTER_CONFIG_NAME))) {
-    return { config: (await readAdapterConfig(checkpointDir)) as Record<string, unknown>, source: join(checkpointDir, ADAPTER_CONFIG_NAME) };
+    return {
+      config: (await readAdapterConfig(checkpointDir)) as Record<string, unknown>,
+      source: join(checkpointDir, ADAPTER_CONFIG_NAME),
+    };
   }
   return { config: null, source: 'flags' };
 }
 
-function buildConfig(found: Record<string, unknown> | null, opts: ExtractAdapterOptions, lora: ReconstructedTensor[], where: string): PeftLoraConfig {
-  const c: Record<string, unknown> = found ? { ...found } : { peft_type: 'LORA', task_type: null, bias: 'none', lora_dropout: 0, fan_in_fan_out: false, use_rslora: false, use_dora: false };
+function buildConfig(
+  found: Record<string, unknown> | null,
+  opts: ExtractAdapterOptions,
+  lora: ReconstructedTensor[],
+  where: string,
+): PeftLoraConfig {
+  const c: Record<string, unknown> = found
+    ? { ...found }
+    : {
+        peft_type: 'LORA',
+        task_type: null,
+        bias: 'none',
+        lora_dropout: 0,
+        fan_in_fan_out: false,
+        use_rslora: false,
+        use_dora: false,
+      };
   if (opts.r !== undefined) c['r'] = opts.r;
   if (opts.loraAlpha !== undefined) c['lora_alpha'] = opts.loraAlpha;
   if (opts.targetModules !== undefined) c['target_modules'] = opts.targetModules;
@@ -142,14 +164,21 @@ function moduleToSaveDiskName(name: string, adapterName: string): string | null 
  * Writes a PEFT adapter directory (adapter_model.safetensors + adapter_config.json) recovered from
  * the ZeRO checkpoint, verifies it, and moves it into `outDir` only if verification passed.
  */
-export async function extractAdapter(checkpoint: string, outDir: string, opts: ExtractAdapterOptions = {}): Promise<ExtractAdapterResult> {
+export async function extractAdapter(
+  checkpoint: string,
+  outDir: string,
+  opts: ExtractAdapterOptions = {},
+): Promise<ExtractAdapterResult> {
   const out = resolve(outDir);
-  if (!opts.overwrite && (await stat(out).catch(() => null)) !== null) throw new OutputExistsError(`${out} already exists; remove it or pass --overwrite`);
+  if (!opts.overwrite && (await stat(out).catch(() => null)) !== null)
+    throw new OutputExistsError(`${out} already exists; remove it or pass --overwrite`);
   const ck = await openZeroCheckpoint(checkpoint, opts.tag !== undefined ? { tag: opts.tag } : {});
   try {
     const rec = reconstruct(ck, opts.windowBytes ? { windowBytes: opts.windowBytes } : {});
     const params = rec.tensors.filter((t) => t.kind === 'trainable' || t.kind === 'frozen');
-    const loraAll = params.map((t) => ({ t, p: parseLoraParam(t.name) })).filter((x): x is { t: ReconstructedTensor; p: LoraParam } => x.p !== null);
+    const loraAll = params
+      .map((t) => ({ t, p: parseLoraParam(t.name) }))
+      .filter((x): x is { t: ReconstructedTensor; p: LoraParam } => x.p !== null);
     const names = [...new Set(loraAll.map((x) => x.p.adapterName))].sort();
     if (loraAll.length === 0) {
       throw new NoLoraTensorsError(
@@ -157,9 +186,16 @@ export async function extractAdapter(checkpoint: string, outDir: string, opts: E
       );
     }
     let adapterName = opts.adapterName;
-    if (adapterName === undefined) adapterName = names.includes('default') ? 'default' : names.length === 1 ? names[0]! : undefined;
-    if (adapterName === undefined) throw new ZeroMergeUsageError(`the checkpoint holds several adapters (${names.join(', ')}); choose one with --adapter-name`);
-    if (!names.includes(adapterName)) throw new NoLoraTensorsError(`no LoRA tensors for adapter ${JSON.stringify(adapterName)}; the checkpoint has: ${names.join(', ')}`);
+    if (adapterName === undefined)
+      adapterName = names.includes('default') ? 'default' : names.length === 1 ? names[0]! : undefined;
+    if (adapterName === undefined)
+      throw new ZeroMergeUsageError(
+        `the checkpoint holds several adapters (${names.join(', ')}); choose one with --adapter-name`,
+      );
+    if (!names.includes(adapterName))
+      throw new NoLoraTensorsError(
+        `no LoRA tensors for adapter ${JSON.stringify(adapterName)}; the checkpoint has: ${names.join(', ')}`,
+      );
     const lora = loraAll.filter((x) => x.p.adapterName === adapterName).map((x) => x.t);
     const frozenLora = lora.filter((t) => t.kind === 'frozen');
 
@@ -173,7 +209,8 @@ export async function extractAdapter(checkpoint: string, outDir: string, opts: E
         if (disk !== null) extras.push({ t, disk });
       }
       const unmatched = patterns.filter((p) => !rec.tensors.some((t) => containsModule(t.name, p)));
-      if (unmatched.length > 0) throw new ZeroMergeUsageError(`--modules-to-save ${unmatched.join(', ')} matches no tensor of the checkpoint`);
+      if (unmatched.length > 0)
+        throw new ZeroMergeUsageError(`--modules-to-save ${unmatched.join(', ')} matches no tensor of the checkpoint`);
     }
 
     const { config: found, source } = await loadConfig(ck.location.checkpointDir, opts);
@@ -188,7 +225,8 @@ export async function extractAdapter(checkpoint: string, outDir: string, opts: E
     for (const [i, t] of renamed.entries()) {
       const orig = i < lora.length ? lora[i]!.name : extras[i - lora.length]!.t.name;
       const prev = seen.get(t.name);
-      if (prev !== undefined) throw new ZeroMergeUsageError(`${prev} and ${orig} would both be saved as ${t.name}; narrow --modules-to-save`);
+      if (prev !== undefined)
+        throw new ZeroMergeUsageError(`${prev} and ${orig} would both be saved as ${t.name}; narrow --modules-to-save`);
       seen.set(t.name, orig);
     }
     const entries = toEntries(renamed, dtype, opts.onProgress);
@@ -202,7 +240,11 @@ export async function extractAdapter(checkpoint: string, outDir: string, opts: E
       { replace: opts.overwrite ?? false },
     );
     const fixedReport: AdapterReport = { ...report, dir: out, weightsFile: join(out, ADAPTER_SAFETENSORS_NAME) };
-    if (frozenLora.length > 0) fixedReport.warnings = [...report.warnings, `${frozenLora.length} LoRA tensor(s) were frozen in this run (e.g. ${frozenLora[0]!.name}); they are written as saved, in ${frozenLora[0]!.dtype}`];
+    if (frozenLora.length > 0)
+      fixedReport.warnings = [
+        ...report.warnings,
+        `${frozenLora.length} LoRA tensor(s) were frozen in this run (e.g. ${frozenLora[0]!.name}); they are written as saved, in ${frozenLora[0]!.dtype}`,
+      ];
     return {
       output: out,
       adapterName,

@@ -3,14 +3,28 @@
 // the file set is checked against the world size before anything is reconstructed.
 import { basename } from 'node:path';
 import { PickleDict, readPt, type PtFile, type TorchTensor } from '@vla-lora/checkpoint-io';
+import { CorruptCheckpointError, RankFilesError, UnsupportedStageError, WorldSizeMismatchError } from './errors.js';
 import {
-  CorruptCheckpointError,
-  RankFilesError,
-  UnsupportedStageError,
-  WorldSizeMismatchError,
-} from './errors.js';
-import { locateCheckpoint, optimFileName, zero3ModelFileName, ZERO2_MODEL_FILE, type CheckpointLocation } from './locate.js';
-import { asDict, asInt, asList, asShape, asString, asTensor, at, child, get, req, stringEntries, type At } from './pickle.js';
+  locateCheckpoint,
+  optimFileName,
+  zero3ModelFileName,
+  ZERO2_MODEL_FILE,
+  type CheckpointLocation,
+} from './locate.js';
+import {
+  asDict,
+  asInt,
+  asList,
+  asShape,
+  asString,
+  asTensor,
+  at,
+  child,
+  get,
+  req,
+  stringEntries,
+  type At,
+} from './pickle.js';
 
 export type ZeroStage = 1 | 2 | 3;
 
@@ -73,7 +87,9 @@ function parseModelStates(pt: PtFile, file: string): ModelStates {
   if (get(root, 'buffer_names') === undefined) {
     throw new CorruptCheckpointError(`${file} is not a DeepSpeed model state checkpoint (no "buffer_names")`, file);
   }
-  const bufferNames = asList(req(root, 'buffer_names', a), child(a, 'buffer_names')).map((v, i) => asString(v, child(child(a, 'buffer_names'), i)));
+  const bufferNames = asList(req(root, 'buffer_names', a), child(a, 'buffer_names')).map((v, i) =>
+    asString(v, child(child(a, 'buffer_names'), i)),
+  );
   const moduleAt = child(a, 'module');
   const module = asDict(req(root, 'module', a), moduleAt);
   const bufferSet = new Set(bufferNames);
@@ -81,7 +97,14 @@ function parseModelStates(pt: PtFile, file: string): ModelStates {
   let moduleParamDtype: string | null = null;
   for (const [name, v] of stringEntries(module, moduleAt)) {
     if (bufferSet.has(name)) buffers.push({ name, tensor: asTensor(v, child(moduleAt, name)) });
-    else if (moduleParamDtype === null && v !== null && typeof v === 'object' && 'dtype' in v && typeof v.dtype === 'string') moduleParamDtype = v.dtype;
+    else if (
+      moduleParamDtype === null &&
+      v !== null &&
+      typeof v === 'object' &&
+      'dtype' in v &&
+      typeof v.dtype === 'string'
+    )
+      moduleParamDtype = v.dtype;
   }
   const psAt = child(a, 'param_shapes');
   const paramGroups = asList(req(root, 'param_shapes', a), psAt).map((g, gi) => {
@@ -90,15 +113,22 @@ function parseModelStates(pt: PtFile, file: string): ModelStates {
   });
   const fsV = get(root, 'frozen_param_shapes');
   const fsAt = child(a, 'frozen_param_shapes');
-  const frozenShapes = fsV === undefined || fsV === null ? [] : stringEntries(asDict(fsV, fsAt), fsAt).map(([name, s]) => ({ name, shape: asShape(s, child(fsAt, name)) }));
+  const frozenShapes =
+    fsV === undefined || fsV === null
+      ? []
+      : stringEntries(asDict(fsV, fsAt), fsAt).map(([name, s]) => ({ name, shape: asShape(s, child(fsAt, name)) }));
   const ffV = get(root, 'frozen_param_fragments');
   const ffAt = child(a, 'frozen_param_fragments');
   const frozenFragments = new Map<string, TorchTensor>();
-  if (ffV !== undefined && ffV !== null) for (const [name, t] of stringEntries(asDict(ffV, ffAt), ffAt)) frozenFragments.set(name, asTensor(t, child(ffAt, name)));
+  if (ffV !== undefined && ffV !== null)
+    for (const [name, t] of stringEntries(asDict(ffV, ffAt), ffAt))
+      frozenFragments.set(name, asTensor(t, child(ffAt, name)));
   const spAt = child(a, 'shared_params');
   const spV = get(root, 'shared_params');
   const sharedParams: Array<[string, string]> =
-    spV === undefined || spV === null ? [] : stringEntries(asDict(spV, spAt), spAt).map(([k, v]) => [k, asString(v, child(spAt, k))]);
+    spV === undefined || spV === null
+      ? []
+      : stringEntries(asDict(spV, spAt), spAt).map(([k, v]) => [k, asString(v, child(spAt, k))]);
   const dv = get(root, 'ds_version');
   const dc = get(root, 'ds_config');
   return {
@@ -126,18 +156,29 @@ function optimInfo(pt: PtFile, file: string): { info: OptimInfo; osd: PickleDict
   const root = rootDict(pt, file);
   const osdAt = child(a, 'optimizer_state_dict');
   const osdV = get(root, 'optimizer_state_dict');
-  if (osdV === undefined) throw new CorruptCheckpointError(`${file} is not a DeepSpeed optimizer state file (no "optimizer_state_dict")`, file);
+  if (osdV === undefined)
+    throw new CorruptCheckpointError(
+      `${file} is not a DeepSpeed optimizer state file (no "optimizer_state_dict")`,
+      file,
+    );
   const osd = asDict(osdV, osdAt);
   const zs = get(osd, 'zero_stage');
   if (zs === undefined) {
-    throw new UnsupportedStageError(`${file} is not a ZeRO checkpoint (its optimizer state has no "zero_stage"); plain DeepSpeed or stage-0 checkpoints hold full weights in mp_rank_00_model_states.pt already`, null);
+    throw new UnsupportedStageError(
+      `${file} is not a ZeRO checkpoint (its optimizer state has no "zero_stage"); plain DeepSpeed or stage-0 checkpoints hold full weights in mp_rank_00_model_states.pt already`,
+      null,
+    );
   }
   const stage = asInt(zs, child(osdAt, 'zero_stage'));
   const pcV = req(osd, 'partition_count', osdAt);
   const pcAt = child(osdAt, 'partition_count');
   const partitionCount = Array.isArray(pcV) ? pcV.map((x, i) => asInt(x, child(pcAt, i))) : asInt(pcV, pcAt);
   const worldSize = Array.isArray(partitionCount) ? Math.max(...partitionCount) : partitionCount;
-  if (!Number.isInteger(worldSize) || worldSize < 1) throw new CorruptCheckpointError(`${file}: partition_count ${JSON.stringify(partitionCount)} is not a positive world size`, file);
+  if (!Number.isInteger(worldSize) || worldSize < 1)
+    throw new CorruptCheckpointError(
+      `${file}: partition_count ${JSON.stringify(partitionCount)} is not a positive world size`,
+      file,
+    );
   return { info: { stage, partitionCount, worldSize }, osd, osdAt };
 }
 
@@ -147,7 +188,8 @@ function sameCount(a: number | number[], b: number | number[]): boolean {
 
 function detectDtype16(models: ModelStates[], prefix: string): 'BF16' | 'F16' | null {
   const m = models[0]!;
-  const fromTorch = (d: string | null | undefined): 'BF16' | 'F16' | null => (d === 'bfloat16' ? 'BF16' : d === 'float16' ? 'F16' : null);
+  const fromTorch = (d: string | null | undefined): 'BF16' | 'F16' | null =>
+    d === 'bfloat16' ? 'BF16' : d === 'float16' ? 'F16' : null;
   const firstFrozen = m.frozenFragments.values().next().value as TorchTensor | undefined;
   const direct = fromTorch(m.moduleParamDtype) ?? fromTorch(firstFrozen?.dtype);
   if (direct) return direct;
@@ -229,11 +271,17 @@ export async function openZeroCheckpoint(path: string, opts: { tag?: string } = 
       const groups = asList(req(o.osd, groupsKey, o.osdAt), gAt).map((t, i) => asTensor(t, child(gAt, i)));
       for (const [i, t] of groups.entries()) {
         if (t.dtype !== 'float32' || t.shape.length !== 1) {
-          throw new CorruptCheckpointError(`${file}: ${groupsKey}[${i}] is ${t.dtype}${JSON.stringify(t.shape)}, expected a 1-D float32 partition`, file);
+          throw new CorruptCheckpointError(
+            `${file}: ${groupsKey}[${i}] is ${t.dtype}${JSON.stringify(t.shape)}, expected a 1-D float32 partition`,
+            file,
+          );
         }
       }
       if (fp32Groups.length > 0 && groups.length !== fp32Groups[0]!.length) {
-        throw new CorruptCheckpointError(`${file} has ${groups.length} fp32 param groups but ${optimFiles[0]} has ${fp32Groups[0]!.length}: the files come from different runs`, file);
+        throw new CorruptCheckpointError(
+          `${file} has ${groups.length} fp32 param groups but ${optimFiles[0]} has ${fp32Groups[0]!.length}: the files come from different runs`,
+          file,
+        );
       }
       fp32Groups.push(groups);
     }
@@ -242,7 +290,11 @@ export async function openZeroCheckpoint(path: string, opts: { tag?: string } = 
     let modelFiles: string[];
     if (stage <= 2) {
       if (loc.modelFile === null) {
-        throw new RankFilesError(`can't find model states file ${ZERO2_MODEL_FILE} in ${loc.tagDir}: it holds the frozen weights, buffers and parameter shapes — copy it from rank 0 of the training run`, [ZERO2_MODEL_FILE], []);
+        throw new RankFilesError(
+          `can't find model states file ${ZERO2_MODEL_FILE} in ${loc.tagDir}: it holds the frozen weights, buffers and parameter shapes — copy it from rank 0 of the training run`,
+          [ZERO2_MODEL_FILE],
+          [],
+        );
       }
       modelFiles = [loc.modelFile];
     } else {

@@ -38,7 +38,8 @@ describe('zero-merge CLI', () => {
     expect(r.stdout).toMatch(/inspect/);
     const c = await run(['consolidate', '--help']);
     expect(c.code).toBe(0);
-    for (const flag of ['--exclude-frozen', '--dtype', '--max-shard-size', '--include', '--tag']) expect(c.stdout).toContain(flag);
+    for (const flag of ['--exclude-frozen', '--dtype', '--max-shard-size', '--include', '--tag'])
+      expect(c.stdout).toContain(flag);
   });
 
   it('zero-merge <ckpt> <out> writes expected.safetensors byte for byte, with JSON-lines progress off a TTY', async () => {
@@ -47,14 +48,26 @@ describe('zero-merge CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/ZeRO-3, world size 4: wrote 54 tensors/);
     expect((await readFile(out)).equals(await readFile(join(Z3, 'expected.safetensors')))).toBe(true);
-    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; phase: string; tensors: number });
+    const events = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; phase: string; tensors: number });
     expect(events.every((e) => e.event === 'progress')).toBe(true);
     expect(events.at(-1)).toMatchObject({ phase: 'done', tensors: 54 });
 
-    const nf = await run([join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'), join(tmp, 'z2nf.safetensors'), '--exclude-frozen', '-q']);
+    const nf = await run([
+      join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'),
+      join(tmp, 'z2nf.safetensors'),
+      '--exclude-frozen',
+      '-q',
+    ]);
     expect(nf.code, nf.stderr).toBe(0);
     expect(nf.stderr).toBe('');
-    expect((await readFile(join(tmp, 'z2nf.safetensors'))).equals(await readFile(join(FIX, 'zero2-w3-fp16', 'expected-nofrozen.safetensors')))).toBe(true);
+    expect(
+      (await readFile(join(tmp, 'z2nf.safetensors'))).equals(
+        await readFile(join(FIX, 'zero2-w3-fp16', 'expected-nofrozen.safetensors')),
+      ),
+    ).toBe(true);
   });
 
   it('extract-adapter prints the verifier counts; inspect flags the placeholder', async () => {
@@ -65,7 +78,11 @@ describe('zero-merge CLI', () => {
     expect((await stat(join(out, 'adapter_model.safetensors'))).size).toBeGreaterThan(38_000);
     const i = await run(['inspect', join(Z3, 'checkpoint-5000'), '--json']);
     expect(i.code, i.stderr).toBe(0);
-    const report = JSON.parse(i.stdout) as { stage: number; adapterFile: { placeholder: boolean }; recoverCommand: string };
+    const report = JSON.parse(i.stdout) as {
+      stage: number;
+      adapterFile: { placeholder: boolean };
+      recoverCommand: string;
+    };
     expect(report.stage).toBe(3);
     expect(report.adapterFile.placeholder).toBe(true);
     expect(report.recoverCommand).toMatch(/^npx @vla-lora\/zero-merge extract-adapter /);

@@ -12,13 +12,20 @@ import { createReporter } from './progress-reporter.js';
 import { parseSize } from './size.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []): string[] => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
 function positiveInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new ZeroMergeUsageError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new ZeroMergeUsageError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
     return n;
   };
 }
@@ -69,15 +76,29 @@ export function buildProgram(): Command {
 
   program
     .command('consolidate', { isDefault: true })
-    .description("reconstruct the full state dict as zero_to_fp32 does (trainable fp32, frozen in their 16-bit dtype, buffers, tied weights) and write safetensors")
+    .description(
+      'reconstruct the full state dict as zero_to_fp32 does (trainable fp32, frozen in their 16-bit dtype, buffers, tied weights) and write safetensors',
+    )
     .argument('<checkpoint>', 'DeepSpeed checkpoint dir (holding "latest" and global_step*/) or a tag dir')
-    .argument('<output>', 'a .safetensors file, or a directory (model.safetensors, or shards + model.safetensors.index.json)')
+    .argument(
+      '<output>',
+      'a .safetensors file, or a directory (model.safetensors, or shards + model.safetensors.index.json)',
+    )
     .option('-t, --tag <tag>', 'checkpoint tag to read (default: the "latest" file)')
     .option('--exclude-frozen', 'leave out frozen parameters (zero_to_fp32 --exclude_frozen_parameters)')
-    .addOption(new Option('--dtype <dtype>', `output dtype of floating tensors: ${OUTPUT_DTYPES.join('|')}`).default('keep'))
-    .option('--include <pattern>', 'keep only tensors matching (repeatable; glob on dotted names, * = one segment, ** = any, re:<regex>)', collect)
+    .addOption(
+      new Option('--dtype <dtype>', `output dtype of floating tensors: ${OUTPUT_DTYPES.join('|')}`).default('keep'),
+    )
+    .option(
+      '--include <pattern>',
+      'keep only tensors matching (repeatable; glob on dotted names, * = one segment, ** = any, re:<regex>)',
+      collect,
+    )
     .option('--exclude <pattern>', 'drop tensors matching (repeatable)', collect)
-    .option('--max-shard-size <size>', `largest shard when writing a directory, e.g. 5GB, 500MB (default ${DEFAULT_MAX_SHARD_SIZE / 1e9}GB)`)
+    .option(
+      '--max-shard-size <size>',
+      `largest shard when writing a directory, e.g. 5GB, 500MB (default ${DEFAULT_MAX_SHARD_SIZE / 1e9}GB)`,
+    )
     .option('--overwrite', 'replace an existing output')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
@@ -113,18 +134,30 @@ export function buildProgram(): Command {
 
   program
     .command('extract-adapter')
-    .description('write a real PEFT LoRA adapter (adapter_model.safetensors + adapter_config.json) from the ZeRO shards, then verify it')
+    .description(
+      'write a real PEFT LoRA adapter (adapter_model.safetensors + adapter_config.json) from the ZeRO shards, then verify it',
+    )
     .argument('<checkpoint>', 'DeepSpeed checkpoint dir (holding "latest") or a tag dir')
     .argument('<out-dir>', 'adapter directory to create')
     .option('-t, --tag <tag>', 'checkpoint tag to read (default: the "latest" file)')
     .option('--adapter-name <name>', 'adapter name inside the parameter names (default: "default" or the only one)')
     .option('--config <path>', 'adapter_config.json to use (default: the one in the checkpoint dir)')
     .option('--r <n>', 'LoRA rank (overrides the config)', positiveInt('--r'))
-    .option('--lora-alpha <n>', 'lora_alpha (overrides the config; required when there is no config)', finiteNumber('--lora-alpha'))
+    .option(
+      '--lora-alpha <n>',
+      'lora_alpha (overrides the config; required when there is no config)',
+      finiteNumber('--lora-alpha'),
+    )
     .option('--target-modules <names>', 'comma-separated target modules (overrides the config)', list)
     .option('--base-model <name>', 'base_model_name_or_path for the config')
-    .option('--modules-to-save <module>', 'also save this trained module (repeatable, dotted path, segment globs)', collect)
-    .addOption(new Option('--dtype <dtype>', `dtype of the adapter tensors: ${OUTPUT_DTYPES.join('|')}`).default('keep'))
+    .option(
+      '--modules-to-save <module>',
+      'also save this trained module (repeatable, dotted path, segment globs)',
+      collect,
+    )
+    .addOption(
+      new Option('--dtype <dtype>', `dtype of the adapter tensors: ${OUTPUT_DTYPES.join('|')}`).default('keep'),
+    )
     .option('--overwrite', 'replace an existing output directory')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
@@ -154,7 +187,9 @@ export function buildProgram(): Command {
           process.stdout.write(
             `wrote adapter ${r.output} (adapter "${r.adapterName}", config from ${r.configSource})\n` +
               `verified: ${fmt(rep.loraTensors)} LoRA tensors, ${fmt(rep.loraValues)} LoRA values, ${fmt(rep.modules)} modules, ${fmt(rep.otherTensors)} other tensors` +
-              `, ranks ${Object.entries(rep.ranks).map(([k, v]) => `r=${k}×${v}`).join(' ')}\n` +
+              `, ranks ${Object.entries(rep.ranks)
+                .map(([k, v]) => `r=${k}×${v}`)
+                .join(' ')}\n` +
               rep.warnings.map((w) => `warning: ${w}\n`).join(''),
           );
         }
@@ -165,7 +200,9 @@ export function buildProgram(): Command {
 
   program
     .command('inspect')
-    .description('stage, world size, dtype, files, trainable/frozen/buffer counts, tied weights, and whether the adapter beside it is a placeholder')
+    .description(
+      'stage, world size, dtype, files, trainable/frozen/buffer counts, tied weights, and whether the adapter beside it is a placeholder',
+    )
     .argument('<checkpoint>', 'DeepSpeed checkpoint dir (holding "latest") or a tag dir')
     .option('-t, --tag <tag>', 'checkpoint tag to read (default: the "latest" file)')
     .option('--json', 'print the report as JSON')

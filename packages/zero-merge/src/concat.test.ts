@@ -43,7 +43,8 @@ describe('ConcatView', () => {
   it('serves small sequential reads from one read-ahead window per view', async () => {
     const a = fake(Array.from({ length: 1000 }, (_, i) => i));
     const v = new ConcatView([{ tensor: a, file: 'f', what: 'g' }], 4, 1024);
-    for (let i = 0; i < 1000; i += 10) expect(await read(v, i, 10)).toEqual(Array.from({ length: 10 }, (_, k) => i + k));
+    for (let i = 0; i < 1000; i += 10)
+      expect(await read(v, i, 10)).toEqual(Array.from({ length: 10 }, (_, k) => i + k));
     // 1024-byte window = 256 elements: 1000 elements need 4 reads, not 100
     expect(a.reads.length).toBe(4);
   });
@@ -54,7 +55,11 @@ describe('ConcatView', () => {
     const got = await read(v, 100, 500);
     expect(got).toEqual(Array.from({ length: 500 }, (_, i) => 100 + i));
     // the last 100 go through the read-ahead window (200 elements)
-    expect(a.reads).toEqual([[100, 200], [300, 200], [500, 200]]);
+    expect(a.reads).toEqual([
+      [100, 200],
+      [300, 200],
+      [500, 200],
+    ]);
   });
 
   it('refuses ranges past the end with a typed error', async () => {

@@ -24,15 +24,29 @@ export interface Segment {
 }
 
 /** Reads `count` elements from `start` of a tensor (row-major; only that byte range for contiguous tensors). */
-export async function readRange(t: TensorLike, start: number, count: number, itemsize: number, file: string, what: string): Promise<Uint8Array> {
+export async function readRange(
+  t: TensorLike,
+  start: number,
+  count: number,
+  itemsize: number,
+  file: string,
+  what: string,
+): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
     bytes = await t.readElements(start, count);
   } catch (err) {
-    throw new CorruptCheckpointError(`could not read ${what} (elements ${start}..${start + count}) from ${file}: ${(err as Error).message} — the file is truncated or damaged`, file, { cause: err });
+    throw new CorruptCheckpointError(
+      `could not read ${what} (elements ${start}..${start + count}) from ${file}: ${(err as Error).message} — the file is truncated or damaged`,
+      file,
+      { cause: err },
+    );
   }
   if (bytes.byteLength !== count * itemsize) {
-    throw new CorruptCheckpointError(`${file}: ${what} gave ${bytes.byteLength} bytes for ${count} elements of ${itemsize} bytes — the file is truncated or damaged`, file);
+    throw new CorruptCheckpointError(
+      `${file}: ${what} gave ${bytes.byteLength} bytes for ${count} elements of ${itemsize} bytes — the file is truncated or damaged`,
+      file,
+    );
   }
   return bytes;
 }

@@ -1,13 +1,26 @@
 // zero-merge's main job: a DeepSpeed ZeRO checkpoint -> safetensors (one file, or shards + index),
 // gathered one tensor at a time, written to a temp name and renamed into place at the end.
 import { resolve } from 'node:path';
-import { numel, pathExists, withAtomicDir, writeSafetensors, writeSafetensorsSharded, type SafetensorsEntry } from '@vla-lora/checkpoint-io';
+import {
+  numel,
+  pathExists,
+  withAtomicDir,
+  writeSafetensors,
+  writeSafetensorsSharded,
+  type SafetensorsEntry,
+} from '@vla-lora/checkpoint-io';
 import { openZeroCheckpoint, type ZeroCheckpoint } from './checkpoint.js';
 import { convertBytes, itemsizeOf, outputDtype, type OutputDtype } from './dtypes.js';
 import { OutputExistsError, ZeroMergeUsageError } from './errors.js';
 import { nameFilter } from './filter.js';
 import type { ProgressListener } from './progress.js';
-import { DEFAULT_CHUNK_BYTES, reconstruct, type KindCount, type ReconstructedTensor, type TensorKind } from './reconstruct.js';
+import {
+  DEFAULT_CHUNK_BYTES,
+  reconstruct,
+  type KindCount,
+  type ReconstructedTensor,
+  type TensorKind,
+} from './reconstruct.js';
 
 /** huggingface_hub's default "5GB" (decimal, as transformers parses it). */
 export const DEFAULT_MAX_SHARD_SIZE = 5_000_000_000;
@@ -47,7 +60,12 @@ export interface ConsolidateResult {
 }
 
 /** Turns reconstructed tensors into streamed safetensors entries (dtype option applied, progress reported). */
-export function toEntries(tensors: ReconstructedTensor[], dtype: OutputDtype, onProgress?: ProgressListener, chunkBytes = DEFAULT_CHUNK_BYTES): SafetensorsEntry[] {
+export function toEntries(
+  tensors: ReconstructedTensor[],
+  dtype: OutputDtype,
+  onProgress?: ProgressListener,
+  chunkBytes = DEFAULT_CHUNK_BYTES,
+): SafetensorsEntry[] {
   const totalBytes = tensors.reduce((a, t) => a + t.numel * itemsizeOf(outputDtype(t.dtype, dtype)), 0);
   let done = 0;
   let bytes = 0;
@@ -75,11 +93,17 @@ export function toEntries(tensors: ReconstructedTensor[], dtype: OutputDtype, on
 }
 
 /** Selects the tensors to write (exclude-frozen and the name filter applied). */
-export function selectTensors(tensors: ReconstructedTensor[], include: string[] = [], exclude: string[] = []): ReconstructedTensor[] {
+export function selectTensors(
+  tensors: ReconstructedTensor[],
+  include: string[] = [],
+  exclude: string[] = [],
+): ReconstructedTensor[] {
   const keep = nameFilter(include, exclude);
   const picked = tensors.filter((t) => keep(t.name));
   if (picked.length === 0 && tensors.length > 0) {
-    throw new ZeroMergeUsageError(`the name filter (include ${JSON.stringify(include)}, exclude ${JSON.stringify(exclude)}) matches none of the ${tensors.length} tensors, e.g. ${tensors[0]!.name}`);
+    throw new ZeroMergeUsageError(
+      `the name filter (include ${JSON.stringify(include)}, exclude ${JSON.stringify(exclude)}) matches none of the ${tensors.length} tensors, e.g. ${tensors[0]!.name}`,
+    );
   }
   return picked;
 }
@@ -90,17 +114,28 @@ export function selectTensors(tensors: ReconstructedTensor[], include: string[] 
  * model.safetensors.index.json past `maxShardSize`. Tied weights (shared_params) are written as
  * copies under both names. Nothing appears at `output` unless everything succeeded.
  */
-export async function consolidate(checkpoint: string, output: string, opts: ConsolidateOptions = {}): Promise<ConsolidateResult> {
+export async function consolidate(
+  checkpoint: string,
+  output: string,
+  opts: ConsolidateOptions = {},
+): Promise<ConsolidateResult> {
   const out = resolve(output);
   const maxShardSize = opts.maxShardSize ?? DEFAULT_MAX_SHARD_SIZE;
-  if (!Number.isSafeInteger(maxShardSize) || maxShardSize <= 0) throw new ZeroMergeUsageError(`max shard size must be a positive number of bytes, got ${maxShardSize}`);
+  if (!Number.isSafeInteger(maxShardSize) || maxShardSize <= 0)
+    throw new ZeroMergeUsageError(`max shard size must be a positive number of bytes, got ${maxShardSize}`);
   if (opts.maxShardSize !== undefined && out.endsWith('.safetensors')) {
-    throw new ZeroMergeUsageError(`${out} is a single file; to shard past a maximum size, give an output directory instead`);
+    throw new ZeroMergeUsageError(
+      `${out} is a single file; to shard past a maximum size, give an output directory instead`,
+    );
   }
-  if (!opts.overwrite && (await pathExists(out))) throw new OutputExistsError(`${out} already exists; remove it or pass --overwrite (overwrite: true)`);
+  if (!opts.overwrite && (await pathExists(out)))
+    throw new OutputExistsError(`${out} already exists; remove it or pass --overwrite (overwrite: true)`);
   const ck: ZeroCheckpoint = await openZeroCheckpoint(checkpoint, opts.tag !== undefined ? { tag: opts.tag } : {});
   try {
-    const rec = reconstruct(ck, { excludeFrozen: opts.excludeFrozen ?? false, ...(opts.windowBytes ? { windowBytes: opts.windowBytes } : {}) });
+    const rec = reconstruct(ck, {
+      excludeFrozen: opts.excludeFrozen ?? false,
+      ...(opts.windowBytes ? { windowBytes: opts.windowBytes } : {}),
+    });
     const tensors = selectTensors(rec.tensors, opts.include, opts.exclude);
     const dtype = opts.dtype ?? 'keep';
     const entries = toEntries(tensors, dtype, opts.onProgress, opts.chunkBytes);
@@ -119,7 +154,14 @@ export async function consolidate(checkpoint: string, output: string, opts: Cons
         { replace: opts.overwrite ?? false },
       );
     }
-    opts.onProgress?.({ phase: 'done', tensors: tensors.length, totalTensors: tensors.length, bytes, totalBytes: bytes, name: '' });
+    opts.onProgress?.({
+      phase: 'done',
+      tensors: tensors.length,
+      totalTensors: tensors.length,
+      bytes,
+      totalBytes: bytes,
+      name: '',
+    });
     const counts = {
       buffer: { count: 0, numel: 0 },
       frozen: { count: 0, numel: 0 },
@@ -130,7 +172,16 @@ export async function consolidate(checkpoint: string, output: string, opts: Cons
       counts[t.kind].count++;
       counts[t.kind].numel += t.numel;
     }
-    return { output: out, files, tensors: tensors.length, bytes, stage: ck.stage, worldSize: ck.worldSize, counts, warnings: rec.warnings };
+    return {
+      output: out,
+      files,
+      tensors: tensors.length,
+      bytes,
+      stage: ck.stage,
+      worldSize: ck.worldSize,
+      counts,
+      warnings: rec.warnings,
+    };
   } finally {
     await ck.close();
   }

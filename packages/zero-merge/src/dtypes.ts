@@ -1,6 +1,13 @@
 // torch dtype names (as checkpoint-io's .pt reader reports them) <-> safetensors dtypes, and the
 // output dtype option.
-import { castFloat, DTYPE_ITEMSIZE, numel, torchToSafetensorsDtype as ptToSafetensorsDtype, type Dtype, type TorchDtype } from '@vla-lora/checkpoint-io';
+import {
+  castFloat,
+  DTYPE_ITEMSIZE,
+  numel,
+  torchToSafetensorsDtype as ptToSafetensorsDtype,
+  type Dtype,
+  type TorchDtype,
+} from '@vla-lora/checkpoint-io';
 import { ZeroMergeUsageError } from './errors.js';
 
 /** The safetensors dtype of a tensor read by checkpoint-io's .pt reader (its canonical torch names). */
@@ -34,7 +41,8 @@ const ALIASES: Record<string, OutputDtype> = {
 
 export function parseOutputDtype(s: string): OutputDtype {
   const d = ALIASES[s.toLowerCase().replace(/^torch\./, '')];
-  if (!d) throw new ZeroMergeUsageError(`unknown output dtype ${JSON.stringify(s)}; use one of ${OUTPUT_DTYPES.join(', ')}`);
+  if (!d)
+    throw new ZeroMergeUsageError(`unknown output dtype ${JSON.stringify(s)}; use one of ${OUTPUT_DTYPES.join(', ')}`);
   return d;
 }
 

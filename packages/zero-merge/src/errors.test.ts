@@ -71,7 +71,10 @@ describe('typed errors, no partial output', () => {
 
   it('an extra rank file (world size mismatch): WorldSizeMismatchError naming the extra file', async () => {
     const { ckpt, step } = await copyOf('zero2-w3-fp16');
-    await copyFile(join(step, 'zero_pp_rank_2_mp_rank_00_optim_states.pt'), join(step, 'zero_pp_rank_3_mp_rank_00_optim_states.pt'));
+    await copyFile(
+      join(step, 'zero_pp_rank_2_mp_rank_00_optim_states.pt'),
+      join(step, 'zero_pp_rank_3_mp_rank_00_optim_states.pt'),
+    );
     const out = join(tmp, 'out-extra.safetensors');
     const err = await consolidate(ckpt, out).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorldSizeMismatchError);
@@ -84,7 +87,10 @@ describe('typed errors, no partial output', () => {
   it('rank files of a different world size (renamed set): WorldSizeMismatchError', async () => {
     const { ckpt, step } = await copyOf('zero3-w4-bf16');
     // ranks 0..3 saved with partition_count 4, but rank 3's files are gone and a stray rank 5 appeared
-    await rename(join(step, 'bf16_zero_pp_rank_3_mp_rank_00_optim_states.pt'), join(step, 'bf16_zero_pp_rank_5_mp_rank_00_optim_states.pt'));
+    await rename(
+      join(step, 'bf16_zero_pp_rank_3_mp_rank_00_optim_states.pt'),
+      join(step, 'bf16_zero_pp_rank_5_mp_rank_00_optim_states.pt'),
+    );
     const err = await consolidate(ckpt, join(tmp, 'ws.safetensors')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorldSizeMismatchError);
     expect((err as WorldSizeMismatchError).missing).toEqual(['bf16_zero_pp_rank_3_mp_rank_00_optim_states.pt']);
@@ -114,7 +120,10 @@ describe('typed errors, no partial output', () => {
 
   it('mixed precision leftovers (bf16_ and unprefixed optimizer files): RankFilesError', async () => {
     const { ckpt, step } = await copyOf('zero3-w4-bf16');
-    await copyFile(join(step, 'bf16_zero_pp_rank_0_mp_rank_00_optim_states.pt'), join(step, 'zero_pp_rank_0_mp_rank_00_optim_states.pt'));
+    await copyFile(
+      join(step, 'bf16_zero_pp_rank_0_mp_rank_00_optim_states.pt'),
+      join(step, 'zero_pp_rank_0_mp_rank_00_optim_states.pt'),
+    );
     await expect(consolidate(ckpt, join(tmp, 'mixed.safetensors'))).rejects.toThrow(/mixes optimizer files/);
   });
 
@@ -127,7 +136,9 @@ describe('typed errors, no partial output', () => {
     // --tag works
     const r = await consolidate(ckpt, join(tmp, 'tagged.safetensors'), { tag: 'global_step5000' });
     expect(r.tensors).toBe(54);
-    await expect(consolidate(ckpt, join(tmp, 'bad-tag.safetensors'), { tag: 'global_step1' })).rejects.toBeInstanceOf(CheckpointNotFoundError);
+    await expect(consolidate(ckpt, join(tmp, 'bad-tag.safetensors'), { tag: 'global_step1' })).rejects.toBeInstanceOf(
+      CheckpointNotFoundError,
+    );
   });
 
   it('a latest file naming a missing tag: CheckpointNotFoundError', async () => {
@@ -139,9 +150,17 @@ describe('typed errors, no partial output', () => {
   it('an existing output is kept unless overwrite is asked for; a bad filter is a usage error', async () => {
     const out = join(tmp, 'exists.safetensors');
     await writeFile(out, 'keep me');
-    await expect(consolidate(join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'), out)).rejects.toBeInstanceOf(OutputExistsError);
-    await expect(consolidate(join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'), join(tmp, 'f.safetensors'), { include: ['nothing.matches'] })).rejects.toBeInstanceOf(ZeroMergeUsageError);
+    await expect(consolidate(join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'), out)).rejects.toBeInstanceOf(
+      OutputExistsError,
+    );
+    await expect(
+      consolidate(join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'), join(tmp, 'f.safetensors'), {
+        include: ['nothing.matches'],
+      }),
+    ).rejects.toBeInstanceOf(ZeroMergeUsageError);
     await expectNoOutput(join(tmp, 'f.safetensors'));
-    await expect(consolidate(join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'), join(tmp, 'g.safetensors'), { maxShardSize: 1000 })).rejects.toBeInstanceOf(ZeroMergeUsageError);
+    await expect(
+      consolidate(join(FIX, 'zero2-w3-fp16', 'checkpoint-5000'), join(tmp, 'g.safetensors'), { maxShardSize: 1000 }),
+    ).rejects.toBeInstanceOf(ZeroMergeUsageError);
   });
 });

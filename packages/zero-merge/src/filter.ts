@@ -35,7 +35,10 @@ export function compilePattern(pattern: string): (name: string) => boolean {
 }
 
 /** include (any of; all when empty) minus exclude (any of). */
-export function nameFilter(include: readonly string[] = [], exclude: readonly string[] = []): (name: string) => boolean {
+export function nameFilter(
+  include: readonly string[] = [],
+  exclude: readonly string[] = [],
+): (name: string) => boolean {
   const inc = include.map(compilePattern);
   const exc = exclude.map(compilePattern);
   return (n) => (inc.length === 0 || inc.some((f) => f(n))) && !exc.some((f) => f(n));

@@ -76,7 +76,11 @@ describe.each(CASES)('$name', (c) => {
     const out = join(tmp, `${c.name}-dir`);
     const r = await consolidate(join(ckpt, 'global_step5000'), out);
     expect(r.files).toEqual([join(out, 'model.safetensors')]);
-    expect((await readFile(join(out, 'model.safetensors'))).equals(await readFile(join(FIX, c.name, 'expected.safetensors')))).toBe(true);
+    expect(
+      (await readFile(join(out, 'model.safetensors'))).equals(
+        await readFile(join(FIX, c.name, 'expected.safetensors')),
+      ),
+    ).toBe(true);
   });
 
   it('shards past maxShardSize with an index that a sharded reader follows; tied weights are separate copies', async () => {
@@ -86,12 +90,17 @@ describe.each(CASES)('$name', (c) => {
     expect(names).toContain('model.safetensors.index.json');
     expect(names.filter((n) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(n)).length).toBe(r.files.length - 1);
     expect(r.files.length).toBeGreaterThan(3);
-    const index = JSON.parse(await readFile(join(out, 'model.safetensors.index.json'), 'utf8')) as { metadata: { total_size: number }; weight_map: Record<string, string> };
+    const index = JSON.parse(await readFile(join(out, 'model.safetensors.index.json'), 'utf8')) as {
+      metadata: { total_size: number };
+      weight_map: Record<string, string>;
+    };
     expect(Object.keys(index.weight_map).length).toBe(54);
     expect(index.metadata.total_size).toBe(r.bytes);
     const got = await allTensors(out);
     expectSameTensors(got, await allTensors(join(FIX, c.name, 'expected.safetensors')));
-    expect(got.get('base_model.model.lm_head.weight')!.bytes).not.toBe(got.get('base_model.model.model.embed_tokens.weight')!.bytes);
+    expect(got.get('base_model.model.lm_head.weight')!.bytes).not.toBe(
+      got.get('base_model.model.model.embed_tokens.weight')!.bytes,
+    );
   });
 
   it('--dtype fp32 widens the frozen 16-bit weights exactly; bf16 narrows the fp32 ones', async () => {
@@ -105,7 +114,9 @@ describe.each(CASES)('$name', (c) => {
     const w = want.get(embed)!;
     expect(w.dtype).toBe(c.half);
     const u16 = new Uint16Array(w.bytes.slice().buffer);
-    expect(new Float32Array(got.get(embed)!.bytes.slice().buffer)).toEqual(c.half === 'BF16' ? bf16ToF32(u16) : f16ToF32(u16));
+    expect(new Float32Array(got.get(embed)!.bytes.slice().buffer)).toEqual(
+      c.half === 'BF16' ? bf16ToF32(u16) : f16ToF32(u16),
+    );
     for (const t of got.values()) expect(t.dtype).toBe('F32');
 
     const out16 = join(tmp, `${c.name}-bf16.safetensors`);

@@ -76,10 +76,14 @@ export async function inspectCheckpoint(checkpoint: string, opts: { tag?: string
   try {
     const rec = reconstruct(ck);
     const files: InspectFile[] = [];
-    for (const [rank, f] of ck.optimFiles.entries()) files.push({ name: basename(f), role: 'optim', rank, bytes: (await stat(f)).size });
-    for (const [rank, f] of ck.modelFiles.entries()) files.push({ name: basename(f), role: 'model', rank, bytes: (await stat(f)).size });
+    for (const [rank, f] of ck.optimFiles.entries())
+      files.push({ name: basename(f), role: 'optim', rank, bytes: (await stat(f)).size });
+    for (const [rank, f] of ck.modelFiles.entries())
+      files.push({ name: basename(f), role: 'model', rank, bytes: (await stat(f)).size });
     const present = new Set(rec.tensors.map((t) => t.name));
-    const lora = rec.tensors.filter((t) => (t.kind === 'trainable' || t.kind === 'frozen') && parseLoraParam(t.name) !== null);
+    const lora = rec.tensors.filter(
+      (t) => (t.kind === 'trainable' || t.kind === 'frozen') && parseLoraParam(t.name) !== null,
+    );
     const adapterNames = [...new Set(lora.map((t) => parseLoraParam(t.name)!.adapterName))].sort();
     const adapterFile = await adapterFileState(ck.location.checkpointDir);
     const dir = ck.location.checkpointDir;
@@ -132,23 +136,35 @@ function bytesHuman(n: number): string {
 export function formatInspectReport(r: InspectReport): string {
   const lines: string[] = [];
   lines.push(`checkpoint   ${r.checkpointDir}`);
-  lines.push(`tag          ${r.tag} (${r.tagSource === 'latest' ? 'from latest' : r.tagSource === 'option' ? 'from --tag' : 'given directly'})`);
+  lines.push(
+    `tag          ${r.tag} (${r.tagSource === 'latest' ? 'from latest' : r.tagSource === 'option' ? 'from --tag' : 'given directly'})`,
+  );
   lines.push(`ZeRO stage   ${r.stage}`);
-  lines.push(`world size   ${r.worldSize}${Array.isArray(r.partitionCount) ? ` (partition_count per group ${JSON.stringify(r.partitionCount)})` : ''}`);
+  lines.push(
+    `world size   ${r.worldSize}${Array.isArray(r.partitionCount) ? ` (partition_count per group ${JSON.stringify(r.partitionCount)})` : ''}`,
+  );
   lines.push(`16-bit dtype ${r.dtype16 ?? 'unknown'}${r.prefix ? ` (optimizer files prefixed ${r.prefix})` : ''}`);
   lines.push(`deepspeed    ${r.dsVersion ?? 'unknown'}`);
   lines.push(`files        ${r.files.length}, ${bytesHuman(r.totalBytes)}`);
   for (const f of r.files) lines.push(`  ${f.name}  ${bytesHuman(f.bytes)}`);
   const c = r.counts;
   lines.push(`trainable    ${fmt(c.trainable.count)} tensors, ${fmt(c.trainable.numel)} values (fp32 master weights)`);
-  lines.push(`frozen       ${fmt(c.frozen.count)} tensors, ${fmt(c.frozen.numel)} values${r.dtype16 ? ` (${r.dtype16})` : ''}`);
+  lines.push(
+    `frozen       ${fmt(c.frozen.count)} tensors, ${fmt(c.frozen.numel)} values${r.dtype16 ? ` (${r.dtype16})` : ''}`,
+  );
   lines.push(`buffers      ${fmt(c.buffer.count)} tensors, ${fmt(c.buffer.numel)} values`);
   if (r.sharedParams.length === 0) lines.push('shared       none');
-  for (const [t, s, ok] of r.sharedParams) lines.push(`shared       ${t} = ${s}${ok ? '' : ' (source not in the checkpoint: left out)'}`);
-  lines.push(`LoRA         ${fmt(r.lora.tensors)} tensors, ${fmt(r.lora.values)} values${r.lora.adapterNames.length ? ` (adapter ${r.lora.adapterNames.join(', ')})` : ''}`);
+  for (const [t, s, ok] of r.sharedParams)
+    lines.push(`shared       ${t} = ${s}${ok ? '' : ' (source not in the checkpoint: left out)'}`);
+  lines.push(
+    `LoRA         ${fmt(r.lora.tensors)} tensors, ${fmt(r.lora.values)} values${r.lora.adapterNames.length ? ` (adapter ${r.lora.adapterNames.join(', ')})` : ''}`,
+  );
   if (r.adapterFile) {
     const a = r.adapterFile;
-    if (a.placeholder) lines.push(`adapter file ${a.path}: PLACEHOLDER (${a.bytes} bytes, ${a.tensors} tensors) — loading it gives random LoRA`);
+    if (a.placeholder)
+      lines.push(
+        `adapter file ${a.path}: PLACEHOLDER (${a.bytes} bytes, ${a.tensors} tensors) — loading it gives random LoRA`,
+      );
     else if (a.tensors === null) lines.push(`adapter file ${a.path}: unreadable (${a.error})`);
     else lines.push(`adapter file ${a.path}: ${a.tensors} tensors, ${bytesHuman(a.bytes)}`);
   } else lines.push('adapter file none beside the checkpoint');

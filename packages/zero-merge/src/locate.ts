@@ -45,18 +45,25 @@ async function subdirsWithStates(dir: string): Promise<string[]> {
 /** Resolves `path` (a checkpoint dir with `latest`, or a tag dir) and lists its rank files. */
 export async function locateCheckpoint(path: string, opts: { tag?: string } = {}): Promise<CheckpointLocation> {
   const root = resolve(path);
-  if (!(await isDirectory(root))) throw new CheckpointNotFoundError(`${root} is not a directory; pass the checkpoint directory (the one holding "latest") or a global_step* tag directory`);
+  if (!(await isDirectory(root)))
+    throw new CheckpointNotFoundError(
+      `${root} is not a directory; pass the checkpoint directory (the one holding "latest") or a global_step* tag directory`,
+    );
   let checkpointDir: string;
   let tag: string;
   let tagSource: CheckpointLocation['tagSource'];
   if (opts.tag !== undefined) {
-    if (opts.tag === '' || opts.tag !== basename(opts.tag)) throw new CheckpointNotFoundError(`--tag ${JSON.stringify(opts.tag)} must be a directory name inside ${root}`);
+    if (opts.tag === '' || opts.tag !== basename(opts.tag))
+      throw new CheckpointNotFoundError(`--tag ${JSON.stringify(opts.tag)} must be a directory name inside ${root}`);
     checkpointDir = root;
     tag = opts.tag;
     tagSource = 'option';
   } else if (await isFile(join(root, 'latest'))) {
     tag = (await readFile(join(root, 'latest'), 'utf8')).trim();
-    if (tag === '' || tag !== basename(tag)) throw new CheckpointNotFoundError(`${join(root, 'latest')} holds ${JSON.stringify(tag)}, not a tag directory name; pass --tag <global_stepN>`);
+    if (tag === '' || tag !== basename(tag))
+      throw new CheckpointNotFoundError(
+        `${join(root, 'latest')} holds ${JSON.stringify(tag)}, not a tag directory name; pass --tag <global_stepN>`,
+      );
     checkpointDir = root;
     tagSource = 'latest';
   } else if (hasStates(await readdir(root))) {
@@ -67,7 +74,9 @@ export async function locateCheckpoint(path: string, opts: { tag?: string } = {}
     const candidates = await subdirsWithStates(root);
     throw new CheckpointNotFoundError(
       `${root} has no "latest" file and no *_states.pt files` +
-        (candidates.length > 0 ? `; tag directories found: ${candidates.join(', ')} — pass --tag ${candidates[candidates.length - 1]}` : '; pass the DeepSpeed checkpoint directory (it holds "latest" and global_step*/)'),
+        (candidates.length > 0
+          ? `; tag directories found: ${candidates.join(', ')} — pass --tag ${candidates[candidates.length - 1]}`
+          : '; pass the DeepSpeed checkpoint directory (it holds "latest" and global_step*/)'),
     );
   }
   const tagDir = join(checkpointDir, tag);
@@ -114,7 +123,9 @@ export async function locateCheckpoint(path: string, opts: { tag?: string } = {}
     );
   }
   if (names.some((n) => /^layer_\d+-model_\d+-model_states\.pt$/.test(n))) {
-    throw new UnsupportedCheckpointError(`${tagDir} is a pipeline-parallel checkpoint (layer_*-model_states.pt); zero-merge does not consolidate pipeline stages — use DeepSpeed's ds_to_universal.py`);
+    throw new UnsupportedCheckpointError(
+      `${tagDir} is a pipeline-parallel checkpoint (layer_*-model_states.pt); zero-merge does not consolidate pipeline stages — use DeepSpeed's ds_to_universal.py`,
+    );
   }
   if (optim.size === 0) {
     throw new RankFilesError(
@@ -124,7 +135,9 @@ export async function locateCheckpoint(path: string, opts: { tag?: string } = {}
     );
   }
   if (optim.size > 1) {
-    const groups = [...optim.keys()].map((p) => `${p === '' ? '(no prefix)' : p}: ${optim.get(p)!.filter(Boolean).length} file(s)`);
+    const groups = [...optim.keys()].map(
+      (p) => `${p === '' ? '(no prefix)' : p}: ${optim.get(p)!.filter(Boolean).length} file(s)`,
+    );
     throw new RankFilesError(
       `${tagDir} mixes optimizer files of different precisions (${groups.join('; ')}); a later run probably saved into the same tag — remove the stale set so that one prefix remains`,
       [],

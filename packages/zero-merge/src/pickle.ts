@@ -1,7 +1,14 @@
 // Typed access to the inert values checkpoint-io's .pt reader returns. Every accessor names the
 // file and the key path when the value is not what DeepSpeed writes, so a damaged or foreign file
 // fails with a message instead of a TypeError.
-import { PickleDict, PickleObject, PickleTuple, TorchSize, TorchTensor, type PickleValue } from '@vla-lora/checkpoint-io';
+import {
+  PickleDict,
+  PickleObject,
+  PickleTuple,
+  TorchSize,
+  TorchTensor,
+  type PickleValue,
+} from '@vla-lora/checkpoint-io';
 import { CorruptCheckpointError } from './errors.js';
 
 /** Where a value came from, for error messages: file + key path. */
@@ -15,7 +22,10 @@ export function at(file: string, path = ''): At {
 }
 
 export function child(a: At, key: string | number): At {
-  return { file: a.file, path: typeof key === 'number' ? `${a.path}[${key}]` : a.path === '' ? key : `${a.path}.${key}` };
+  return {
+    file: a.file,
+    path: typeof key === 'number' ? `${a.path}[${key}]` : a.path === '' ? key : `${a.path}.${key}`,
+  };
 }
 
 function describe(v: PickleValue | undefined): string {
@@ -59,7 +69,8 @@ export function req(d: PickleDict, key: string, a: At): PickleValue {
 /** A Python int (plain, bigint, or an IntEnum such as ZeroStageEnum pickled as Enum(value)). */
 export function asInt(v: PickleValue | undefined, a: At): number {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER))
+    return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (v instanceof PickleObject && v.args.length === 1) {
     const inner = v.args[0];

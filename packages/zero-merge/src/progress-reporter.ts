@@ -26,7 +26,12 @@ export function createReporter(stream: NodeJS.WriteStream, opts: { quiet?: boole
     let started = false;
     return {
       listener(e: ProgressEvent) {
-        const payload = { mbDone: mb(e.bytes), mbTotal: mb(e.totalBytes), tensors: e.tensors, totalTensors: e.totalTensors };
+        const payload = {
+          mbDone: mb(e.bytes),
+          mbTotal: mb(e.totalBytes),
+          tensors: e.tensors,
+          totalTensors: e.totalTensors,
+        };
         if (!started) {
           bar.start(Math.max(e.totalBytes, 1), e.bytes, payload);
           started = true;
@@ -44,7 +49,9 @@ export function createReporter(stream: NodeJS.WriteStream, opts: { quiet?: boole
       const now = Date.now();
       if (e.phase !== 'done' && e.tensors !== e.totalTensors && now - last < 250) return;
       last = now;
-      stream.write(`${JSON.stringify({ event: 'progress', phase: e.phase, tensors: e.tensors, totalTensors: e.totalTensors, bytes: e.bytes, totalBytes: e.totalBytes, name: e.name, elapsedMs: now - t0 })}\n`);
+      stream.write(
+        `${JSON.stringify({ event: 'progress', phase: e.phase, tensors: e.tensors, totalTensors: e.totalTensors, bytes: e.bytes, totalBytes: e.totalBytes, name: e.name, elapsedMs: now - t0 })}\n`,
+      );
     },
     stop: () => undefined,
   };

@@ -122,18 +122,33 @@ function buffersOf(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, wa
   }
   const inModule = new Set(m.buffers.map((b) => b.name));
   const absent = m.bufferNames.filter((n) => !inModule.has(n));
-  if (absent.length > 0) warnings.push(`buffer_names lists ${absent.join(', ')} but the module state has no such entries; they are not in the output (zero_to_fp32 drops them too)`);
+  if (absent.length > 0)
+    warnings.push(
+      `buffer_names lists ${absent.join(', ')} but the module state has no such entries; they are not in the output (zero_to_fp32 drops them too)`,
+    );
 }
 
 function frozenZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, windowBytes: number | undefined): void {
   const m = ck.models[0]!;
   for (const { name, shape } of m.frozenShapes) {
     const t = m.frozenFragments.get(name);
-    if (!t) throw new CorruptCheckpointError(`${m.file}: frozen_param_fragments has no entry for frozen parameter ${name}`, m.file);
+    if (!t)
+      throw new CorruptCheckpointError(
+        `${m.file}: frozen_param_fragments has no entry for frozen parameter ${name}`,
+        m.file,
+      );
     const n = numelOf(shape);
-    if (t.numel !== n) throw new CorruptCheckpointError(`${m.file}: frozen parameter ${name} has ${t.numel} elements but frozen_param_shapes says ${JSON.stringify(shape)}`, m.file);
+    if (t.numel !== n)
+      throw new CorruptCheckpointError(
+        `${m.file}: frozen parameter ${name} has ${t.numel} elements but frozen_param_shapes says ${JSON.stringify(shape)}`,
+        m.file,
+      );
     const dtype = torchToSafetensorsDtype(t.dtype, `${m.file}: frozen ${name}`);
-    const view = new ConcatView([{ tensor: t, file: m.file, what: `frozen_param_fragments[${JSON.stringify(name)}]` }], itemsizeOf(dtype), windowBytes);
+    const view = new ConcatView(
+      [{ tensor: t, file: m.file, what: `frozen_param_fragments[${JSON.stringify(name)}]` }],
+      itemsizeOf(dtype),
+      windowBytes,
+    );
     out.set(name, {
       name,
       kind: 'frozen',
@@ -150,16 +165,28 @@ function frozenZero3(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, 
   for (const { name, shape } of m0.frozenShapes) {
     const segments: Segment[] = ck.models.map((m, r) => {
       const t = m.frozenFragments.get(name);
-      if (!t) throw new CorruptCheckpointError(`${basename(m.file)} (rank ${r}) has no frozen_param_fragments entry for ${name}`, m.file);
+      if (!t)
+        throw new CorruptCheckpointError(
+          `${basename(m.file)} (rank ${r}) has no frozen_param_fragments entry for ${name}`,
+          m.file,
+        );
       return { tensor: t, file: m.file, what: `frozen_param_fragments[${JSON.stringify(name)}]` };
     });
     const dtypes = new Set(segments.map((s) => s.tensor.dtype));
-    if (dtypes.size !== 1) throw new CorruptCheckpointError(`frozen parameter ${name} has fragments of different dtypes (${[...dtypes].join(', ')}) across ranks`, m0.file);
+    if (dtypes.size !== 1)
+      throw new CorruptCheckpointError(
+        `frozen parameter ${name} has fragments of different dtypes (${[...dtypes].join(', ')}) across ranks`,
+        m0.file,
+      );
     const dtype = torchToSafetensorsDtype(segments[0]!.tensor.dtype, `${m0.file}: frozen ${name}`);
     const n = numelOf(shape);
     const view = new ConcatView(segments, itemsizeOf(dtype), windowBytes);
     if (view.numel < n) {
-      throw new NumelMismatchError(`frozen parameter ${name} ${JSON.stringify(shape)} needs ${n} elements but the ${ck.worldSize} ranks' fragments hold ${view.numel}`, view.numel, n);
+      throw new NumelMismatchError(
+        `frozen parameter ${name} ${JSON.stringify(shape)} needs ${n} elements but the ${ck.worldSize} ranks' fragments hold ${view.numel}`,
+        view.numel,
+        n,
+      );
     }
     out.set(name, {
       name,
@@ -172,7 +199,11 @@ function frozenZero3(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, 
   }
 }
 
-function trainableZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, windowBytes: number | undefined): void {
+function trainableZero2(
+  ck: ZeroCheckpoint,
+  out: Map<string, ReconstructedTensor>,
+  windowBytes: number | undefined,
+): void {
   const groups = ck.models[0]!.paramGroups;
   const nGroups = ck.fp32Groups[0]!.length;
   if (groups.length !== nGroups) {
@@ -186,7 +217,11 @@ function trainableZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor
   for (let g = 0; g < nGroups; g++) {
     // the full group vector = cat(rank 0's partition, rank 1's, ...)
     const view = new ConcatView(
-      ck.fp32Groups.map((groupsOfRank, r) => ({ tensor: groupsOfRank[g]!, file: ck.optimFiles[r]!, what: `single_partition_of_fp32_groups[${g}]` })),
+      ck.fp32Groups.map((groupsOfRank, r) => ({
+        tensor: groupsOfRank[g]!,
+        file: ck.optimFiles[r]!,
+        what: `single_partition_of_fp32_groups[${g}]`,
+      })),
       4,
       windowBytes,
     );
@@ -216,7 +251,11 @@ function trainableZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor
   }
 }
 
-function trainableZero3(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, windowBytes: number | undefined): void {
+function trainableZero3(
+  ck: ZeroCheckpoint,
+  out: Map<string, ReconstructedTensor>,
+  windowBytes: number | undefined,
+): void {
   const ws = ck.worldSize;
   const sizes0 = ck.fp32Groups[0]!.map((t) => t.numel);
   for (let r = 1; r < ws; r++) {

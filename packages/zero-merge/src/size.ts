@@ -17,8 +17,12 @@ const UNITS: Record<string, number> = {
 export function parseSize(s: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(s);
   const unit = m ? UNITS[(m[2] || 'b').toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new ZeroMergeUsageError(`cannot read size ${JSON.stringify(s)}; write e.g. 5GB, 500MB, 2GiB or a number of bytes`);
+  if (!m || unit === undefined)
+    throw new ZeroMergeUsageError(
+      `cannot read size ${JSON.stringify(s)}; write e.g. 5GB, 500MB, 2GiB or a number of bytes`,
+    );
   const n = Math.floor(Number(m[1]) * unit);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new ZeroMergeUsageError(`size ${JSON.stringify(s)} must be a positive number of bytes`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new ZeroMergeUsageError(`size ${JSON.stringify(s)} must be a positive number of bytes`);
   return n;
 }

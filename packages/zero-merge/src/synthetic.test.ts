@@ -29,7 +29,12 @@ const base = (o: Partial<SynthOptions>): SynthOptions => ({
   params,
   buffers: [{ name: 'action_head.running_mean', shape: [5] }],
   shared: [['base_model.model.lm_head.weight', 'base_model.model.model.embed_tokens.weight']],
-  adapterConfig: { peft_type: 'LORA', r: 3, lora_alpha: 6, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
+  adapterConfig: {
+    peft_type: 'LORA',
+    r: 3,
+    lora_alpha: 6,
+    target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+  },
   ...o,
 });
 
@@ -42,7 +47,10 @@ async function roundTrip(opts: SynthOptions, consolidateOpts: Parameters<typeof 
   expect(r.worldSize).toBe(opts.worldSize);
   const f = await openSafetensors(out);
   try {
-    const names = f.list().map((t) => t.name).sort();
+    const names = f
+      .list()
+      .map((t) => t.name)
+      .sort();
     const want = [...params.map((p) => p.name), 'action_head.running_mean', 'base_model.model.lm_head.weight'].sort();
     expect(names).toEqual(want);
     for (const name of names) {

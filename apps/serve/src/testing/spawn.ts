@@ -25,7 +25,9 @@ export function spawnServe(args: string[]): ServeProcess {
   child.stderr.on('data', (d: Buffer) => {
     err += d.toString();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const listening = new Promise<number>((resolve, reject) => {
     onOut = () => {
       const m = /listening on port (\d+)/.exec(out);

@@ -9,7 +9,15 @@ import { writeSafetensors } from '@vla-lora/checkpoint-io';
 import { writeNormStats, type LiberoNormStats } from '@vla-lora/lerobot-data';
 import { namedParameters } from '@vla-lora/lora-core';
 import { Pi0Policy, SeededRandom } from '@vla-lora/models';
-import { buildPi0, exportTrainedWeights, freezePolicyFor, freezeWithPolicy, getTrainConfig, Philox, type TrainLogger } from '@vla-lora/trainer';
+import {
+  buildPi0,
+  exportTrainedWeights,
+  freezePolicyFor,
+  freezeWithPolicy,
+  getTrainConfig,
+  Philox,
+  type TrainLogger,
+} from '@vla-lora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 
 export const TINY_CONFIG = 'pi0_libero_lora_tiny';
@@ -66,19 +74,32 @@ export async function makeTinyRun(root: string, seed = 7): Promise<TinyRun> {
 
   // norm stats in LIBERO's dims (8 state, 7 actions)
   const srng = new Philox(seed, 7);
-  const vec = (n: number, lo: number, span: number): number[] => Array.from({ length: n }, () => lo + span * srng.uniform());
+  const vec = (n: number, lo: number, span: number): number[] =>
+    Array.from({ length: n }, () => lo + span * srng.uniform());
   const normStats: LiberoNormStats = {
     state: { mean: vec(LIBERO_STATE_DIM, -0.5, 1), std: vec(LIBERO_STATE_DIM, 0.2, 0.5) },
     actions: { mean: vec(LIBERO_ACTION_DIM, -0.3, 0.6), std: vec(LIBERO_ACTION_DIM, 0.1, 0.4) },
   };
   const normStatsPath = await writeNormStats(join(runDir, 'norm_stats.json'), normStats);
-  return { config: TINY_CONFIG, baseDir, runDir, adapterDir: exported.adapterDir, trainablePath: exported.trainablePath, normStatsPath, normStats };
+  return {
+    config: TINY_CONFIG,
+    baseDir,
+    runDir,
+    adapterDir: exported.adapterDir,
+    trainablePath: exported.trainablePath,
+    normStatsPath,
+    normStats,
+  };
 }
 
 /** A LIBERO request as openpi's example client builds it (values seeded), decoded form. */
-export function tinyObservation(seed: number, imageSize = 32): { image: Uint8Array; wristImage: Uint8Array; state: Float32Array; prompt: string } {
+export function tinyObservation(
+  seed: number,
+  imageSize = 32,
+): { image: Uint8Array; wristImage: Uint8Array; state: Float32Array; prompt: string } {
   const r = new Philox(seed, 1234);
-  const img = (): Uint8Array => Uint8Array.from({ length: imageSize * imageSize * 3 }, () => Math.floor(r.uniform() * 256));
+  const img = (): Uint8Array =>
+    Uint8Array.from({ length: imageSize * imageSize * 3 }, () => Math.floor(r.uniform() * 256));
   return {
     image: img(),
     wristImage: img(),

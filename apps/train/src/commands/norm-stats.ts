@@ -1,4 +1,10 @@
-import { applyOverrides, computeNormStatsForConfig, createLogger, ensureDataset, getTrainConfig } from '@vla-lora/trainer';
+import {
+  applyOverrides,
+  computeNormStatsForConfig,
+  createLogger,
+  ensureDataset,
+  getTrainConfig,
+} from '@vla-lora/trainer';
 import type { Invocation } from '../args.js';
 
 type Inv = Extract<Invocation, { kind: 'compute-norm-stats' }>;

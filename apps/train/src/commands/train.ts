@@ -29,7 +29,9 @@ export async function trainCommand(inv: TrainInv, out: (s: string) => void): Pro
   out(`metrics: ${r.loop.metricsPath}`);
   out(`report: ${r.loop.reportPath}`);
   if (r.loop.stoppedBy !== 'completed') {
-    out(`stopped by ${r.loop.stoppedBy} at step ${r.loop.step}; continue with: vla-train ${cfg.name} --exp-name ${inv.expName} --resume`);
+    out(
+      `stopped by ${r.loop.stoppedBy} at step ${r.loop.step}; continue with: vla-train ${cfg.name} --exp-name ${inv.expName} --resume`,
+    );
     return r.loop.stoppedBy === 'SIGINT' ? 130 : 143;
   }
   return 0;

@@ -32,7 +32,11 @@ describe('vla-ckpt CLI', () => {
   it('inspect --json lists an adapter directory with totals and metadata', async () => {
     const r = await run('inspect', fixture('peft-tiny-gemma/adapter'), '--json');
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.stdout) as { kind: string; metadata: unknown; totals: { tensors: number; values: number; bytes: number } };
+    const j = JSON.parse(r.stdout) as {
+      kind: string;
+      metadata: unknown;
+      totals: { tensors: number; values: number; bytes: number };
+    };
     expect(j.kind).toBe('safetensors');
     expect(j.metadata).toEqual({ format: 'pt' });
     expect(j.totals).toMatchObject({ tensors: 28, values: 15872, bytes: 15872 * 4 });
@@ -47,7 +51,9 @@ describe('vla-ckpt CLI', () => {
     expect(bad.stdout).toBe('');
     const lines = bad.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^vla-ckpt: AdapterPlaceholderError: .*global_step5000.*npx @vla-lora\/zero-merge extract-adapter /);
+    expect(lines[0]).toMatch(
+      /^vla-ckpt: AdapterPlaceholderError: .*global_step5000.*npx @vla-lora\/zero-merge extract-adapter /,
+    );
   });
 
   it('convert --dtype bf16 then diff: bf16 rounding only; --atol 0 fails; identical files differ by 0', async () => {
@@ -58,11 +64,17 @@ describe('vla-ckpt CLI', () => {
     expect(c.code).toBe(0);
     expect(c.stdout).toMatch(/^wrote .*bf16\.safetensors: \d+ tensors/);
     expect(c.stderr).toContain('"task":"convert"'); // JSON-lines progress when not a TTY
-    const ins = JSON.parse((await run('inspect', out, '--json')).stdout) as { totals: { byDtype: Record<string, unknown> } };
+    const ins = JSON.parse((await run('inspect', out, '--json')).stdout) as {
+      totals: { byDtype: Record<string, unknown> };
+    };
     expect(Object.keys(ins.totals.byDtype)).toEqual(['BF16']);
     const d = await run('diff', src, out, '--json');
     expect(d.code).toBe(0);
-    const dj = JSON.parse(d.stdout) as { maxAbsDiff: number; structureDiffers: boolean; tensors: Array<{ maxAbsDiff: number }> };
+    const dj = JSON.parse(d.stdout) as {
+      maxAbsDiff: number;
+      structureDiffers: boolean;
+      tensors: Array<{ maxAbsDiff: number }>;
+    };
     expect(dj.structureDiffers).toBe(false);
     expect(dj.maxAbsDiff).toBeGreaterThan(0);
     expect(dj.maxAbsDiff).toBeLessThan(0.05);
@@ -102,7 +114,14 @@ describe('vla-ckpt CLI', () => {
   it('verify --json gives the report fields', async () => {
     const r = await run('verify', fixture('peft-tiny-gemma/rslora'), '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'safetensors', loraTensors: 8, loraValues: 1664, modules: 4, ranks: { 4: 4 }, warnings: [] });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      format: 'safetensors',
+      loraTensors: 8,
+      loraValues: 1664,
+      modules: 4,
+      ranks: { 4: 4 },
+      warnings: [],
+    });
   });
 
   it('diff reports tensors only in one file and exits 1', async () => {
@@ -118,7 +137,9 @@ describe('vla-ckpt CLI', () => {
     await writeFile(p, Buffer.from([0xff, 0xff, 0, 0, 0, 0, 0, 0, 1, 2]));
     const r = await run('inspect', p);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^vla-ckpt: SafetensorsTruncatedError: .*broken\.safetensors: header length 65535 runs past the end/);
+    expect(r.stderr).toMatch(
+      /^vla-ckpt: SafetensorsTruncatedError: .*broken\.safetensors: header length 65535 runs past the end/,
+    );
     const u = await run('convert', p, join(dir, 'o.safetensors'), '--dtype', 'f8');
     expect(u.code).not.toBe(0);
     expect(u.stderr).toContain('--dtype');

@@ -22,9 +22,14 @@ export interface ConvertResult {
 }
 
 /** Converts any tensor source to one safetensors file; float tensors are cast when a dtype is given. */
-export async function convertToSafetensors(input: string, output: string, opts: { dtype?: ConvertDtype; progress?: boolean } = {}): Promise<ConvertResult> {
+export async function convertToSafetensors(
+  input: string,
+  output: string,
+  opts: { dtype?: ConvertDtype; progress?: boolean } = {},
+): Promise<ConvertResult> {
   const dtype = opts.dtype ?? 'keep';
-  if (!['keep', 'f32', 'bf16', 'f16'].includes(dtype)) throw new CliUsageError(`--dtype must be keep, f32, bf16 or f16 (got ${dtype})`);
+  if (!['keep', 'f32', 'bf16', 'f16'].includes(dtype))
+    throw new CliUsageError(`--dtype must be keep, f32, bf16 or f16 (got ${dtype})`);
   const src = await openTensorSource(input);
   try {
     const list = src.list();
@@ -50,7 +55,10 @@ export async function convertToSafetensors(input: string, output: string, opts: 
                   else f32ToF16(f, o);
                   yield new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
                 } else {
-                  yield castFloat({ dtype: t.dtype, shape: [chunk.byteLength / DTYPE_ITEMSIZE[t.dtype]], bytes: chunk }, to as FloatDtype).bytes;
+                  yield castFloat(
+                    { dtype: t.dtype, shape: [chunk.byteLength / DTYPE_ITEMSIZE[t.dtype]], bytes: chunk },
+                    to as FloatDtype,
+                  ).bytes;
                 }
               }
             },

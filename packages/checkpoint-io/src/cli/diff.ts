@@ -38,7 +38,14 @@ export async function diffTensors(pathA: string, pathB: string): Promise<DiffRes
         continue;
       }
       if (ta.shape.length !== tb.shape.length || ta.shape.some((d, i) => d !== tb.shape[i])) {
-        out.push({ name, status: 'shape-mismatch', dtypeA: ta.dtype, dtypeB: tb.dtype, shapeA: ta.shape, shapeB: tb.shape });
+        out.push({
+          name,
+          status: 'shape-mismatch',
+          dtypeA: ta.dtype,
+          dtypeB: tb.dtype,
+          shapeA: ta.shape,
+          shapeB: tb.shape,
+        });
         structureDiffers = true;
         continue;
       }
@@ -87,6 +94,8 @@ export function renderDiff(r: DiffResult): string {
     }
   }
   const both = r.tensors.filter((t) => t.status === 'same-shape').length;
-  lines.push(`${both} tensors compared, max |a-b| = ${r.maxAbsDiff}${r.structureDiffers ? `; ${r.tensors.length - both} tensors differ in name or shape` : ''}`);
+  lines.push(
+    `${both} tensors compared, max |a-b| = ${r.maxAbsDiff}${r.structureDiffers ? `; ${r.tensors.length - both} tensors differ in name or shape` : ''}`,
+  );
   return lines.join('\n');
 }

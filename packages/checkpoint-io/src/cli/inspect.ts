@@ -8,13 +8,20 @@ export interface InspectResult {
   kind: string;
   metadata: Record<string, string> | null;
   tensors: Array<{ name: string; dtype: string; shape: number[]; bytes: number; values: number }>;
-  totals: { tensors: number; values: number; bytes: number; byDtype: Record<string, { tensors: number; values: number; bytes: number }> };
+  totals: {
+    tensors: number;
+    values: number;
+    bytes: number;
+    byDtype: Record<string, { tensors: number; values: number; bytes: number }>;
+  };
 }
 
 export async function inspect(path: string): Promise<InspectResult> {
   const src = await openTensorSource(path);
   try {
-    const tensors = src.list().map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.byteLength, values: numel(t.shape) }));
+    const tensors = src
+      .list()
+      .map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.byteLength, values: numel(t.shape) }));
     const byDtype: InspectResult['totals']['byDtype'] = {};
     for (const t of tensors) {
       const d = (byDtype[t.dtype] ??= { tensors: 0, values: 0, bytes: 0 });
@@ -44,11 +51,15 @@ export function renderInspect(r: InspectResult): string {
   if (r.metadata) lines.push(`metadata: ${JSON.stringify(r.metadata)}`);
   const nameW = Math.min(80, Math.max(4, ...r.tensors.map((t) => t.name.length)));
   for (const t of r.tensors) {
-    lines.push(`  ${t.name.padEnd(nameW)}  ${t.dtype.padEnd(7)}  ${JSON.stringify(t.shape).padEnd(16)}  ${formatBytes(t.bytes)}`);
+    lines.push(
+      `  ${t.name.padEnd(nameW)}  ${t.dtype.padEnd(7)}  ${JSON.stringify(t.shape).padEnd(16)}  ${formatBytes(t.bytes)}`,
+    );
   }
   const dt = Object.entries(r.totals.byDtype)
     .map(([d, v]) => `${d}: ${v.tensors} tensors`)
     .join(', ');
-  lines.push(`total: ${formatCount(r.totals.tensors)} tensors, ${formatCount(r.totals.values)} values, ${formatBytes(r.totals.bytes)}${dt ? ` (${dt})` : ''}`);
+  lines.push(
+    `total: ${formatCount(r.totals.tensors)} tensors, ${formatCount(r.totals.values)} values, ${formatBytes(r.totals.bytes)}${dt ? ` (${dt})` : ''}`,
+  );
   return lines.join('\n');
 }

@@ -57,10 +57,16 @@ export function buildProgram(io: CliIo = processIo): Command {
     .description('write any readable checkpoint as one safetensors file, streaming one tensor at a time')
     .argument('<input>', '.pt/.bin/.safetensors file or directory')
     .argument('<output>', 'output .safetensors path (written atomically)')
-    .addOption(new Option('--dtype <dtype>', 'cast floating-point tensors').choices(['keep', 'f32', 'bf16', 'f16']).default('keep'))
+    .addOption(
+      new Option('--dtype <dtype>', 'cast floating-point tensors')
+        .choices(['keep', 'f32', 'bf16', 'f16'])
+        .default('keep'),
+    )
     .action(async (input: string, output: string, opts: { dtype: ConvertDtype }) => {
       const r = await convertToSafetensors(input, output, { dtype: opts.dtype, progress: io.progress ?? false });
-      io.out(`wrote ${r.output}: ${r.tensors} tensors, ${formatBytes(r.bytesOut)} of tensor data (read ${formatBytes(r.bytesIn)})\n`);
+      io.out(
+        `wrote ${r.output}: ${r.tensors} tensors, ${formatBytes(r.bytesOut)} of tensor data (read ${formatBytes(r.bytesIn)})\n`,
+      );
     });
 
   program

@@ -14,7 +14,10 @@ export async function openPtSource(path: string): Promise<TensorSource> {
     const infos: TensorInfo[] = [];
     for (const [name, t] of tensors) {
       const dtype = torchToSafetensorsDtype(t.dtype);
-      if (dtype === undefined) throw new PtUnsupportedDtypeError(`${path}: tensor ${name} is ${t.dtype}, which safetensors cannot hold; convert it in PyTorch first`);
+      if (dtype === undefined)
+        throw new PtUnsupportedDtypeError(
+          `${path}: tensor ${name} is ${t.dtype}, which safetensors cannot hold; convert it in PyTorch first`,
+        );
       infos.push({ name, dtype, shape: [...t.shape], byteLength: t.numel * DTYPE_ITEMSIZE[dtype] });
     }
     const get = (name: string) => {
@@ -31,7 +34,8 @@ export async function openPtSource(path: string): Promise<TensorSource> {
       async *readChunks(name: string, chunkBytes: number) {
         const t = get(name);
         const per = Math.max(1, Math.floor(chunkBytes / t.itemsize));
-        for (let start = 0; start < t.numel; start += per) yield await t.readElements(start, Math.min(per, t.numel - start));
+        for (let start = 0; start < t.numel; start += per)
+          yield await t.readElements(start, Math.min(per, t.numel - start));
       },
       close: () => pt.close(),
     };

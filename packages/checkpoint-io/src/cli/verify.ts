@@ -10,7 +10,9 @@ export function renderReport(r: AdapterReport): string {
     `${r.weightsFile} (${r.format})`,
     `verified: ${r.summary.replace(/(\d+) LoRA tensors, (\d+) values/, (_m, a: string, b: string) => `${formatCount(Number(a))} LoRA tensors, ${formatCount(Number(b))} values`)}`,
     `  ${r.modules} modules with A/B pairs (${ranks}), lora_alpha ${r.config.lora_alpha}${r.config.use_rslora ? ', rsLoRA' : ''}, targets ${JSON.stringify(r.config.target_modules)}`,
-    `  dtypes: ${Object.entries(r.dtypes).map(([d, n]) => `${d} x${n}`).join(', ')}${r.otherTensors ? `; ${r.otherTensors} non-LoRA tensors` : ''}`,
+    `  dtypes: ${Object.entries(r.dtypes)
+      .map(([d, n]) => `${d} x${n}`)
+      .join(', ')}${r.otherTensors ? `; ${r.otherTensors} non-LoRA tensors` : ''}`,
     '  checked: pairs complete, ranks match r/rank_pattern, no NaN/Inf, every target module has weights',
   ];
   for (const w of r.warnings) lines.push(`warning: ${w}`);

@@ -89,7 +89,9 @@ export type FloatDtype = 'F32' | 'F16' | 'BF16' | 'F64';
 export function fromFloat32(data: Float32Array, shape: number[], dtype: FloatDtype): RawTensor {
   const n = numel(shape);
   if (data.length !== n) {
-    throw new DtypeConversionError(`fromFloat32: ${data.length} values do not fill shape ${JSON.stringify(shape)} (${n})`);
+    throw new DtypeConversionError(
+      `fromFloat32: ${data.length} values do not fill shape ${JSON.stringify(shape)} (${n})`,
+    );
   }
   let bytes: Uint8Array;
   switch (dtype) {

@@ -9,7 +9,8 @@ function buildE4M3(): Float32Array {
     const sign = b & 0x80 ? -1 : 1;
     const exp = (b >>> 3) & 0xf;
     const mant = b & 0x7;
-    if (exp === 0xf && mant === 0x7) t[b] = NaN; // e4m3fn: no Inf, one NaN per sign
+    if (exp === 0xf && mant === 0x7)
+      t[b] = NaN; // e4m3fn: no Inf, one NaN per sign
     else if (exp === 0) t[b] = sign * mant * 2 ** -9;
     else t[b] = sign * (1 + mant / 8) * 2 ** (exp - 7);
   }

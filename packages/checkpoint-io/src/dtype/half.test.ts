@@ -27,8 +27,8 @@ describe('float16', () => {
     const all = new Uint16Array(65536).map((_, i) => i);
     const back = f32ToF16(f16ToF32(all));
     for (let h = 0; h < 65536; h++) {
-      const isNaN = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
-      if (isNaN) expect((back[h]! & 0x7c00) === 0x7c00 && (back[h]! & 0x3ff) !== 0).toBe(true);
+      const isNan = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
+      if (isNan) expect((back[h]! & 0x7c00) === 0x7c00 && (back[h]! & 0x3ff) !== 0).toBe(true);
       else if (back[h] !== h) throw new Error(`0x${h.toString(16)} -> 0x${back[h]!.toString(16)}`);
     }
   });
@@ -120,7 +120,9 @@ describe('float8 and RawTensor conversion', () => {
     expect([...toFloat32({ dtype: 'I64', shape: [2], bytes: i64 })]).toEqual([-3, 2 ** 40]);
     expect([...toFloat32({ dtype: 'BOOL', shape: [3], bytes: new Uint8Array([0, 1, 2]) })]).toEqual([0, 1, 1]);
     expect([...toFloat32({ dtype: 'I8', shape: [1], bytes: new Uint8Array([255]) })]).toEqual([-1]);
-    expect([...toFloat32({ dtype: 'F64', shape: [], bytes: new Uint8Array(new Float64Array([0.25]).buffer) })]).toEqual([0.25]);
+    expect([...toFloat32({ dtype: 'F64', shape: [], bytes: new Uint8Array(new Float64Array([0.25]).buffer) })]).toEqual(
+      [0.25],
+    );
     expect(() => toFloat32({ dtype: 'F32', shape: [3], bytes: new Uint8Array(8) })).toThrow(/needs 12 bytes/);
   });
 

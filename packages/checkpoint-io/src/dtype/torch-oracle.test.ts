@@ -17,7 +17,8 @@ describe('agreement with torch', () => {
     await f.close();
     expect(x.length).toBe(16017);
     const ours = { bf: f32ToBf16(x), h: f32ToF16(x) };
-    const isNaN16 = (v: number, expMask: number, mantMask: number): boolean => (v & expMask) === expMask && (v & mantMask) !== 0;
+    const isNaN16 = (v: number, expMask: number, mantMask: number): boolean =>
+      (v & expMask) === expMask && (v & mantMask) !== 0;
     let mismatches = 0;
     for (let i = 0; i < x.length; i++) {
       if (Number.isNaN(x[i])) {

@@ -150,7 +150,9 @@ export async function withAtomicDir<T>(
     } catch (err) {
       await rename(old, finalDir).catch(() => undefined);
       await rm(tmpDir, { recursive: true, force: true });
-      throw new AtomicWriteError(`could not move the new ${finalDir} into place: ${(err as Error).message}`, { cause: err });
+      throw new AtomicWriteError(`could not move the new ${finalDir} into place: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     await fsyncDir(parent);
     await rm(old, { recursive: true, force: true });
@@ -159,7 +161,9 @@ export async function withAtomicDir<T>(
       await rename(tmpDir, finalDir);
     } catch (err) {
       await rm(tmpDir, { recursive: true, force: true });
-      throw new AtomicWriteError(`could not move the new ${finalDir} into place: ${(err as Error).message}`, { cause: err });
+      throw new AtomicWriteError(`could not move the new ${finalDir} into place: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     await fsyncDir(parent);
   }

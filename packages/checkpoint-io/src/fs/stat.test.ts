@@ -16,9 +16,21 @@ afterAll(async () => {
 
 describe('pathExists / isDirectory / isFile', () => {
   it('tells files, directories and nothing apart', async () => {
-    expect([await pathExists(join(root, 'f')), await isFile(join(root, 'f')), await isDirectory(join(root, 'f'))]).toEqual([true, true, false]);
-    expect([await pathExists(join(root, 'd')), await isFile(join(root, 'd')), await isDirectory(join(root, 'd'))]).toEqual([true, false, true]);
-    expect([await pathExists(join(root, 'nope')), await isFile(join(root, 'nope')), await isDirectory(join(root, 'nope'))]).toEqual([false, false, false]);
+    expect([
+      await pathExists(join(root, 'f')),
+      await isFile(join(root, 'f')),
+      await isDirectory(join(root, 'f')),
+    ]).toEqual([true, true, false]);
+    expect([
+      await pathExists(join(root, 'd')),
+      await isFile(join(root, 'd')),
+      await isDirectory(join(root, 'd')),
+    ]).toEqual([true, false, true]);
+    expect([
+      await pathExists(join(root, 'nope')),
+      await isFile(join(root, 'nope')),
+      await isDirectory(join(root, 'nope')),
+    ]).toEqual([false, false, false]);
     // a path "through" a file is nothing (ENOTDIR), not an error
     expect(await pathExists(join(root, 'f', 'below'))).toBe(false);
   });

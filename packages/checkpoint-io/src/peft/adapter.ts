@@ -44,19 +44,31 @@ export async function loadPeftAdapter(dir: string, opts: { adapterName?: string 
  * metadata {"format": "pt"}, Rust layout) and adapter_config.json (indent 2, sorted keys). Each
  * file is written atomically. Refuses an empty adapter, zero-element tensors and key collisions.
  */
-export async function savePeftAdapter(dir: string, adapter: PeftAdapter, opts: { adapterName?: string } = {}): Promise<void> {
+export async function savePeftAdapter(
+  dir: string,
+  adapter: PeftAdapter,
+  opts: { adapterName?: string } = {},
+): Promise<void> {
   const adapterName = opts.adapterName ?? adapter.adapterName ?? 'default';
   if (adapter.tensors.size === 0) {
-    throw new AdapterSaveError(dir, `refusing to save an adapter with no tensors to ${dir}: it would be the empty placeholder that loads as random LoRA`);
+    throw new AdapterSaveError(
+      dir,
+      `refusing to save an adapter with no tensors to ${dir}: it would be the empty placeholder that loads as random LoRA`,
+    );
   }
   const entries = [];
   const seen = new Map<string, string>();
   for (const [key, t] of adapter.tensors) {
     checkRawTensor(t, key);
-    if (numel(t.shape) === 0) throw new AdapterSaveError(dir, `tensor ${key} has zero elements (shape ${JSON.stringify(t.shape)}); under ZeRO-3 gather parameters before saving`);
+    if (numel(t.shape) === 0)
+      throw new AdapterSaveError(
+        dir,
+        `tensor ${key} has zero elements (shape ${JSON.stringify(t.shape)}); under ZeRO-3 gather parameters before saving`,
+      );
     const diskKey = removeAdapterName(key, adapterName);
     const prev = seen.get(diskKey);
-    if (prev !== undefined) throw new AdapterSaveError(dir, `${prev} and ${key} both become ${diskKey} on disk; save one adapter at a time`);
+    if (prev !== undefined)
+      throw new AdapterSaveError(dir, `${prev} and ${key} both become ${diskKey} on disk; save one adapter at a time`);
     seen.set(diskKey, key);
     entries.push({ name: diskKey, dtype: t.dtype, shape: t.shape, data: t.bytes });
   }

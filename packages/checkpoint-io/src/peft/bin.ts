@@ -11,12 +11,18 @@ export async function openAdapterBin(path: string): Promise<AdapterWeights> {
   const pt = await readPt(path);
   try {
     if (!(pt.root instanceof PickleDict)) {
-      throw new AdapterWeightsMissingError(path, `${path} does not hold a state dict (a dict of tensors); it is not a PEFT adapter_model.bin`);
+      throw new AdapterWeightsMissingError(
+        path,
+        `${path} does not hold a state dict (a dict of tensors); it is not a PEFT adapter_model.bin`,
+      );
     }
     const entries: Array<[string, TorchTensor]> = [];
     for (const [k, v] of pt.root.entries) {
       if (typeof k !== 'string' || !(v instanceof TorchTensor)) {
-        throw new AdapterWeightsMissingError(path, `${path}: entry ${String(k)} is not a named tensor; it is not a PEFT adapter_model.bin`);
+        throw new AdapterWeightsMissingError(
+          path,
+          `${path}: entry ${String(k)} is not a named tensor; it is not a PEFT adapter_model.bin`,
+        );
       }
       entries.push([k, v]);
     }

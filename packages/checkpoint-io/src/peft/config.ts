@@ -33,22 +33,34 @@ const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 /** Validates the fields LoRA needs; returns the config typed (same object). */
 export function checkLoraConfig(raw: unknown, where: string): PeftLoraConfig {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new AdapterConfigError(where, `${where}: adapter config is not a JSON object`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new AdapterConfigError(where, `${where}: adapter config is not a JSON object`);
   const c = raw as Record<string, unknown>;
   const bad = (msg: string): never => {
     throw new AdapterConfigError(where, `${where}: ${msg}`);
   };
-  if (c['peft_type'] !== 'LORA') bad(`peft_type is ${JSON.stringify(c['peft_type'])}; only LoRA adapters ("LORA") are supported`);
-  if (typeof c['r'] !== 'number' || !Number.isInteger(c['r']) || c['r'] <= 0) bad(`r must be a positive integer, got ${JSON.stringify(c['r'])}`);
-  if (typeof c['lora_alpha'] !== 'number' || !Number.isFinite(c['lora_alpha'])) bad(`lora_alpha must be a number, got ${JSON.stringify(c['lora_alpha'])}`);
+  if (c['peft_type'] !== 'LORA')
+    bad(`peft_type is ${JSON.stringify(c['peft_type'])}; only LoRA adapters ("LORA") are supported`);
+  if (typeof c['r'] !== 'number' || !Number.isInteger(c['r']) || c['r'] <= 0)
+    bad(`r must be a positive integer, got ${JSON.stringify(c['r'])}`);
+  if (typeof c['lora_alpha'] !== 'number' || !Number.isFinite(c['lora_alpha']))
+    bad(`lora_alpha must be a number, got ${JSON.stringify(c['lora_alpha'])}`);
   const t = c['target_modules'];
-  if (!(t === null || t === undefined || typeof t === 'string' || (Array.isArray(t) && t.every((x) => typeof x === 'string')))) {
+  if (
+    !(
+      t === null ||
+      t === undefined ||
+      typeof t === 'string' ||
+      (Array.isArray(t) && t.every((x) => typeof x === 'string'))
+    )
+  ) {
     bad('target_modules must be a list of module names, a regex string, or null');
   }
   for (const k of ['rank_pattern', 'alpha_pattern'] as const) {
     const p = c[k];
     if (p === undefined || p === null) continue;
-    if (typeof p !== 'object' || Array.isArray(p) || !Object.values(p).every((v) => typeof v === 'number')) bad(`${k} must map module patterns to numbers`);
+    if (typeof p !== 'object' || Array.isArray(p) || !Object.values(p).every((v) => typeof v === 'number'))
+      bad(`${k} must map module patterns to numbers`);
   }
   return c as PeftLoraConfig;
 }
@@ -59,11 +71,15 @@ export async function readAdapterConfig(dir: string): Promise<PeftLoraConfig> {
   let text: string;
   try {
     const { size } = await stat(path);
-    if (size > MAX_CONFIG_BYTES) throw new AdapterConfigError(dir, `${path} is ${size} bytes; an adapter config is a few KB — this is not one`);
+    if (size > MAX_CONFIG_BYTES)
+      throw new AdapterConfigError(dir, `${path} is ${size} bytes; an adapter config is a few KB — this is not one`);
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new AdapterConfigError(dir, `${dir} has no ${ADAPTER_CONFIG_NAME}: not a PEFT adapter directory (save one with savePeftAdapter or PEFT's save_pretrained)`);
+      throw new AdapterConfigError(
+        dir,
+        `${dir} has no ${ADAPTER_CONFIG_NAME}: not a PEFT adapter directory (save one with savePeftAdapter or PEFT's save_pretrained)`,
+      );
     }
     throw err;
   }

@@ -12,7 +12,13 @@ export {
   AdapterSaveError,
 } from './errors.js';
 export { loadPeftAdapter, savePeftAdapter } from './adapter.js';
-export { openAdapterWeights, readAdapterWeights, findAdapterWeights, ADAPTER_SAFETENSORS_NAME, ADAPTER_BIN_NAME } from './weights.js';
+export {
+  openAdapterWeights,
+  readAdapterWeights,
+  findAdapterWeights,
+  ADAPTER_SAFETENSORS_NAME,
+  ADAPTER_BIN_NAME,
+} from './weights.js';
 export type { AdapterWeights } from './weights.js';
 export type { PeftAdapter } from './adapter.js';
 export {

@@ -3,8 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { insertAdapterName, parseLoraKey, removeAdapterName } from './names.js';
 
 const segment = fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/);
-const modulePath = fc.array(fc.oneof(segment, fc.nat(40).map(String)), { minLength: 1, maxLength: 6 }).map((s) => `base_model.model.${s.join('.')}`);
-const suffix = fc.constantFrom('lora_A.weight', 'lora_B.weight', 'lora_B.bias', 'lora_embedding_A', 'lora_embedding_B', 'lora_magnitude_vector');
+const modulePath = fc
+  .array(fc.oneof(segment, fc.nat(40).map(String)), { minLength: 1, maxLength: 6 })
+  .map((s) => `base_model.model.${s.join('.')}`);
+const suffix = fc.constantFrom(
+  'lora_A.weight',
+  'lora_B.weight',
+  'lora_B.bias',
+  'lora_embedding_A',
+  'lora_embedding_B',
+  'lora_magnitude_vector',
+);
 const adapterName = segment.filter((s) => !s.startsWith('lora_'));
 
 describe('PEFT key naming properties', () => {

@@ -51,7 +51,16 @@ export function parseLoraKey(key: string): LoraKeyParts | null {
     return bias ? { module: bias[1]!, role: 'bias' } : null;
   }
   const kind = m[2]!;
-  const role = kind === 'lora_A' ? 'A' : kind === 'lora_B' ? 'B' : kind === 'lora_embedding_A' ? 'embedding_A' : kind === 'lora_embedding_B' ? 'embedding_B' : 'magnitude';
+  const role =
+    kind === 'lora_A'
+      ? 'A'
+      : kind === 'lora_B'
+        ? 'B'
+        : kind === 'lora_embedding_A'
+          ? 'embedding_A'
+          : kind === 'lora_embedding_B'
+            ? 'embedding_B'
+            : 'magnitude';
   return { module: m[1]!, role };
 }
 

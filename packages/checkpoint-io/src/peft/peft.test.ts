@@ -36,17 +36,37 @@ async function copyAdapter(src = ADAPTER): Promise<string> {
 describe('PEFT key names', () => {
   it('inserts and removes the adapter name as PEFT does', () => {
     const disk = 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight';
-    expect(insertAdapterName(disk, 'default')).toBe('base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight');
-    expect(removeAdapterName('base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight', 'default')).toBe(disk);
+    expect(insertAdapterName(disk, 'default')).toBe(
+      'base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight',
+    );
+    expect(removeAdapterName('base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight', 'default')).toBe(
+      disk,
+    );
     // only the position before the suffix, never a module that happens to share the name
-    expect(insertAdapterName('base_model.model.weight_proj.lora_B.weight', 'x')).toBe('base_model.model.weight_proj.lora_B.x.weight');
-    expect(removeAdapterName('base_model.model.default.q.lora_A.default.weight', 'default')).toBe('base_model.model.default.q.lora_A.weight');
-    expect(insertAdapterName('base_model.model.embed.lora_embedding_A', 'default')).toBe('base_model.model.embed.lora_embedding_A.default');
-    expect(removeAdapterName('base_model.model.embed.lora_embedding_A.default', 'default')).toBe('base_model.model.embed.lora_embedding_A');
-    expect(insertAdapterName('base_model.model.q.lora_magnitude_vector', 'default')).toBe('base_model.model.q.lora_magnitude_vector.default.weight');
-    expect(removeAdapterName('base_model.model.q.lora_magnitude_vector.default.weight', 'default')).toBe('base_model.model.q.lora_magnitude_vector');
-    expect(insertAdapterName('base_model.model.lora_head.weight', 'default')).toBe('base_model.model.lora_head.default.weight'); // as PEFT
-    expect(insertAdapterName('base_model.model.lora_head.sub.weight', 'default')).toBe('base_model.model.lora_head.sub.weight');
+    expect(insertAdapterName('base_model.model.weight_proj.lora_B.weight', 'x')).toBe(
+      'base_model.model.weight_proj.lora_B.x.weight',
+    );
+    expect(removeAdapterName('base_model.model.default.q.lora_A.default.weight', 'default')).toBe(
+      'base_model.model.default.q.lora_A.weight',
+    );
+    expect(insertAdapterName('base_model.model.embed.lora_embedding_A', 'default')).toBe(
+      'base_model.model.embed.lora_embedding_A.default',
+    );
+    expect(removeAdapterName('base_model.model.embed.lora_embedding_A.default', 'default')).toBe(
+      'base_model.model.embed.lora_embedding_A',
+    );
+    expect(insertAdapterName('base_model.model.q.lora_magnitude_vector', 'default')).toBe(
+      'base_model.model.q.lora_magnitude_vector.default.weight',
+    );
+    expect(removeAdapterName('base_model.model.q.lora_magnitude_vector.default.weight', 'default')).toBe(
+      'base_model.model.q.lora_magnitude_vector',
+    );
+    expect(insertAdapterName('base_model.model.lora_head.weight', 'default')).toBe(
+      'base_model.model.lora_head.default.weight',
+    ); // as PEFT
+    expect(insertAdapterName('base_model.model.lora_head.sub.weight', 'default')).toBe(
+      'base_model.model.lora_head.sub.weight',
+    );
     expect(insertAdapterName('base_model.model.score.weight', 'default')).toBe('base_model.model.score.weight');
   });
 });
@@ -67,7 +87,9 @@ describe('Python-compatible JSON', () => {
   });
   it('keeps float literals and escapes non-ASCII like json.dumps(indent=2, sort_keys=True)', () => {
     const v = parsePyJson('{"b": 1.0, "a": [1, 2.50], "c": "é\\u0007", "d": {}, "e": []}');
-    expect(dumpPyJson(v)).toBe('{\n  "a": [\n    1,\n    2.5\n  ],\n  "b": 1.0,\n  "c": "\\u00e9\\u0007",\n  "d": {},\n  "e": []\n}');
+    expect(dumpPyJson(v)).toBe(
+      '{\n  "a": [\n    1,\n    2.5\n  ],\n  "b": 1.0,\n  "c": "\\u00e9\\u0007",\n  "d": {},\n  "e": []\n}',
+    );
   });
 });
 
@@ -121,7 +143,10 @@ describe('loadPeftAdapter / savePeftAdapter', () => {
   it('loads adapter_model.bin written by torch.save (no code executed) to the same tensors as the safetensors file', async () => {
     const dir = join(await scratch(), 'bin-adapter');
     await cp(join(ADAPTER, 'adapter_config.json'), join(dir, 'adapter_config.json'), { recursive: true });
-    await cp(fileURLToPath(new URL('../../test-data/adapter_model.bin', import.meta.url)), join(dir, 'adapter_model.bin'));
+    await cp(
+      fileURLToPath(new URL('../../test-data/adapter_model.bin', import.meta.url)),
+      join(dir, 'adapter_model.bin'),
+    );
     const fromBin = await loadPeftAdapter(dir);
     const fromSt = await loadPeftAdapter(ADAPTER);
     expect([...fromBin.tensors.keys()].sort()).toEqual([...fromSt.tensors.keys()].sort());
@@ -137,7 +162,12 @@ describe('loadPeftAdapter / savePeftAdapter', () => {
     // and it saves as PEFT's safetensors, byte for byte
     const out = join(await scratch(), 'out');
     await savePeftAdapter(out, fromBin);
-    expect(Buffer.compare(await readFile(join(out, 'adapter_model.safetensors')), await readFile(join(ADAPTER, 'adapter_model.safetensors')))).toBe(0);
+    expect(
+      Buffer.compare(
+        await readFile(join(out, 'adapter_model.safetensors')),
+        await readFile(join(ADAPTER, 'adapter_model.safetensors')),
+      ),
+    ).toBe(0);
   });
 
   it('does not add fields the config did not have (e.g. target_modules)', async () => {
@@ -153,8 +183,12 @@ describe('loadPeftAdapter / savePeftAdapter', () => {
   it('refuses to save an empty adapter or zero-element tensors', async () => {
     const a = await loadPeftAdapter(RSLORA);
     const out = join(await scratch(), 'out');
-    await expect(savePeftAdapter(out, { config: a.config, tensors: new Map() })).rejects.toBeInstanceOf(AdapterSaveError);
-    const t = new Map([['base_model.model.q.lora_A.default.weight', { dtype: 'F32' as const, shape: [0], bytes: new Uint8Array(0) }]]);
+    await expect(savePeftAdapter(out, { config: a.config, tensors: new Map() })).rejects.toBeInstanceOf(
+      AdapterSaveError,
+    );
+    const t = new Map([
+      ['base_model.model.q.lora_A.default.weight', { dtype: 'F32' as const, shape: [0], bytes: new Uint8Array(0) }],
+    ]);
     await expect(savePeftAdapter(out, { config: a.config, tensors: t })).rejects.toBeInstanceOf(AdapterSaveError);
   });
 
@@ -177,7 +211,10 @@ describe('verifyAdapter', () => {
     expect(r.modules).toBe(14);
     expect(r.ranks).toEqual({ 8: 14 });
     expect(r.warnings).toEqual([]);
-    const expected = JSON.parse(await readFile(fixture('peft-tiny-gemma/expected.json'), 'utf8')) as Record<string, unknown>;
+    const expected = JSON.parse(await readFile(fixture('peft-tiny-gemma/expected.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(JSON.stringify(expected)).toContain('15872');
   });
 
@@ -221,7 +258,9 @@ describe('verifyAdapter', () => {
     });
     const e = (await verifyAdapter(dir).catch((x: unknown) => x)) as AdapterRankMismatchError;
     expect(e).toBeInstanceOf(AdapterRankMismatchError);
-    expect(e.mismatches).toEqual([{ module: 'base_model.model.model.layers.0.self_attn.q_proj', expected: 4, rankA: 8, rankB: 8 }]);
+    expect(e.mismatches).toEqual([
+      { module: 'base_model.model.model.layers.0.self_attn.q_proj', expected: 4, rankA: 8, rankB: 8 },
+    ]);
     const dir2 = await mutate((a) => {
       a.config.r = 16;
     });
@@ -252,7 +291,8 @@ describe('verifyAdapter', () => {
 
   it('lora_B all zero is a warning, not an error', async () => {
     const dir = await mutate((a) => {
-      for (const [k, t] of a.tensors) if (k.includes('lora_B')) a.tensors.set(k, { ...t, bytes: new Uint8Array(t.bytes.byteLength) });
+      for (const [k, t] of a.tensors)
+        if (k.includes('lora_B')) a.tensors.set(k, { ...t, bytes: new Uint8Array(t.bytes.byteLength) });
     });
     const r = await verifyAdapter(dir);
     expect(r.zeroBModules).toHaveLength(14);
@@ -265,8 +305,18 @@ describe('verifyAdapter', () => {
     await writeSafetensors(
       join(dir, 'adapter_model.safetensors'),
       [
-        { name: 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight', dtype: 'BF16', shape: [0], data: new Uint8Array(0) },
-        { name: 'base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight', dtype: 'BF16', shape: [0], data: new Uint8Array(0) },
+        {
+          name: 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight',
+          dtype: 'BF16',
+          shape: [0],
+          data: new Uint8Array(0),
+        },
+        {
+          name: 'base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight',
+          dtype: 'BF16',
+          shape: [0],
+          data: new Uint8Array(0),
+        },
       ],
       { metadata: { format: 'pt' } },
     );

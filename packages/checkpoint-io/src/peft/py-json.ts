@@ -24,12 +24,12 @@ class Parser {
     if (c === '{') return this.object(path);
     if (c === '[') return this.array(path);
     if (c === '"') return this.string();
-    if (this.s.startsWith('true', this.i)) return (this.i += 4), true;
-    if (this.s.startsWith('false', this.i)) return (this.i += 5), false;
-    if (this.s.startsWith('null', this.i)) return (this.i += 4), null;
-    if (this.s.startsWith('NaN', this.i)) return this.floats.add(path), (this.i += 3), NaN;
-    if (this.s.startsWith('Infinity', this.i)) return this.floats.add(path), (this.i += 8), Infinity;
-    if (this.s.startsWith('-Infinity', this.i)) return this.floats.add(path), (this.i += 9), -Infinity;
+    if (this.s.startsWith('true', this.i)) return ((this.i += 4), true);
+    if (this.s.startsWith('false', this.i)) return ((this.i += 5), false);
+    if (this.s.startsWith('null', this.i)) return ((this.i += 4), null);
+    if (this.s.startsWith('NaN', this.i)) return (this.floats.add(path), (this.i += 3), NaN);
+    if (this.s.startsWith('Infinity', this.i)) return (this.floats.add(path), (this.i += 8), Infinity);
+    if (this.s.startsWith('-Infinity', this.i)) return (this.floats.add(path), (this.i += 9), -Infinity);
     const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.s.slice(this.i, this.i + 400));
     if (!m) this.fail('unexpected character');
     this.i += m[0].length;
@@ -53,7 +53,7 @@ class Parser {
     this.i++;
     const out: { [key: string]: PyJson } = {};
     this.ws();
-    if (this.s[this.i] === '}') return this.i++, out;
+    if (this.s[this.i] === '}') return (this.i++, out);
     for (;;) {
       this.ws();
       if (this.s[this.i] !== '"') this.fail('expected a key');
@@ -61,13 +61,18 @@ class Parser {
       this.ws();
       if (this.s[this.i] !== ':') this.fail('expected ":"');
       this.i++;
-      Object.defineProperty(out, key, { value: this.value(`${path}\u0000${key}`), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: this.value(`${path}\u0000${key}`),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       this.ws();
       if (this.s[this.i] === ',') {
         this.i++;
         continue;
       }
-      if (this.s[this.i] === '}') return this.i++, out;
+      if (this.s[this.i] === '}') return (this.i++, out);
       this.fail('expected "," or "}"');
     }
   }
@@ -75,7 +80,7 @@ class Parser {
     this.i++;
     const out: PyJson[] = [];
     this.ws();
-    if (this.s[this.i] === ']') return this.i++, out;
+    if (this.s[this.i] === ']') return (this.i++, out);
     for (;;) {
       out.push(this.value(`${path}\u0000${out.length}`));
       this.ws();
@@ -83,7 +88,7 @@ class Parser {
         this.i++;
         continue;
       }
-      if (this.s[this.i] === ']') return this.i++, out;
+      if (this.s[this.i] === ']') return (this.i++, out);
       this.fail('expected "," or "]"');
     }
   }

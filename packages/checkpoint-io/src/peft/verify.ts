@@ -163,15 +163,24 @@ export async function verifyAdapter(dir: string): Promise<AdapterReport> {
       );
     }
   } else if (typeof t === 'string' && t !== 'all-linear' && !modules.some((m) => moduleIsTargeted(config, m))) {
-    throw new AdapterMissingTargetsError(dir, `${path}: no LoRA weight belongs to a module matching target_modules ${JSON.stringify(t)}`, [t]);
+    throw new AdapterMissingTargetsError(
+      dir,
+      `${path}: no LoRA weight belongs to a module matching target_modules ${JSON.stringify(t)}`,
+      [t],
+    );
   }
   const untargeted = modules.filter((m) => !moduleIsTargeted(config, m));
-  if (untargeted.length > 0) warnings.push(`${untargeted.length} LoRA module(s) are not matched by target_modules, e.g. ${untargeted[0]}`);
+  if (untargeted.length > 0)
+    warnings.push(`${untargeted.length} LoRA module(s) are not matched by target_modules, e.g. ${untargeted[0]}`);
 
   if (zeroBModules.length === pairs.size) {
-    warnings.push(`every lora_B (${zeroBModules.length} modules) is all zero: the adapter is untrained (fresh init) and changes nothing`);
+    warnings.push(
+      `every lora_B (${zeroBModules.length} modules) is all zero: the adapter is untrained (fresh init) and changes nothing`,
+    );
   } else if (zeroBModules.length > 0) {
-    warnings.push(`${zeroBModules.length} of ${pairs.size} modules have an all-zero lora_B (untrained), e.g. ${zeroBModules[0]}`);
+    warnings.push(
+      `${zeroBModules.length} of ${pairs.size} modules have an all-zero lora_B (untrained), e.g. ${zeroBModules[0]}`,
+    );
   }
 
   return {

@@ -57,7 +57,9 @@ export async function openAdapterWeights(dir: string): Promise<AdapterWeights> {
 }
 
 /** Reads every tensor of the weights file (on-disk names, adapter name stripped). */
-export async function readAdapterWeights(dir: string): Promise<{ path: string; format: 'safetensors' | 'bin'; tensors: Map<string, RawTensor> }> {
+export async function readAdapterWeights(
+  dir: string,
+): Promise<{ path: string; format: 'safetensors' | 'bin'; tensors: Map<string, RawTensor> }> {
   const w = await openAdapterWeights(dir);
   try {
     const tensors = new Map<string, RawTensor>();

@@ -46,7 +46,11 @@ export async function placeholderError(dir: string, weightsPath: string): Promis
   );
 }
 
-export async function zeroElementError(dir: string, weightsPath: string, names: string[]): Promise<AdapterEmptyTensorError> {
+export async function zeroElementError(
+  dir: string,
+  weightsPath: string,
+  names: string[],
+): Promise<AdapterEmptyTensorError> {
   const zeroDir = await findZeroCheckpointDir(dir);
   const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
   return new AdapterEmptyTensorError(

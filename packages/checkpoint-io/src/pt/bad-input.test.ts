@@ -21,7 +21,7 @@ import { flattenTensors } from './pt-file.js';
 import { readPt } from './read.js';
 import { torchCall } from './torch-globals.js';
 import { PickleTruncatedError, unpickle } from './unpickler.js';
-import { PickleDict, PickleObject } from './values.js';
+import { type PickleDict, PickleObject } from './values.js';
 import { ZipStreamWriter } from './zip-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pt-bad-'));
@@ -58,10 +58,42 @@ const SHELL = `touch ${marker}`;
 describe('code execution payloads are inert records', () => {
   const payloads: Array<[string, Uint8Array, string, string]> = [
     ['protocol 0: os.system via GLOBAL + REDUCE', cat(`cos\nsystem\n(S'${SHELL}'\ntR.`), 'os', 'system'],
-    ['protocol 2: posix.system', cat([0x80, 2], `cposix\nsystem\n`, [0x58], le32(SHELL.length), SHELL, [0x85, 0x52, 0x2e]), 'posix', 'system'],
-    ['builtins.eval', cat([0x80, 2], `cbuiltins\neval\n`, [0x58], le32(`__import__('os').system('${SHELL}')`.length), `__import__('os').system('${SHELL}')`, [0x85, 0x52, 0x2e]), 'builtins', 'eval'],
+    [
+      'protocol 2: posix.system',
+      cat([0x80, 2], `cposix\nsystem\n`, [0x58], le32(SHELL.length), SHELL, [0x85, 0x52, 0x2e]),
+      'posix',
+      'system',
+    ],
+    [
+      'builtins.eval',
+      cat(
+        [0x80, 2],
+        `cbuiltins\neval\n`,
+        [0x58],
+        le32(`__import__('os').system('${SHELL}')`.length),
+        `__import__('os').system('${SHELL}')`,
+        [0x85, 0x52, 0x2e],
+      ),
+      'builtins',
+      'eval',
+    ],
     ['__builtin__.exec', cat(`c__builtin__\nexec\n(V__import__('os').system('${SHELL}')\ntR.`), '__builtin__', 'exec'],
-    ['protocol 4: STACK_GLOBAL subprocess.Popen via NEWOBJ', cat([0x80, 4, 0x8c, 10], 'subprocess', [0x8c, 5], 'Popen', [0x93, 0x28, 0x8c, 5], 'touch', [0x8c, marker.length], marker, [0x6c, 0x85, 0x81, 0x2e]), 'subprocess', 'Popen'],
+    [
+      'protocol 4: STACK_GLOBAL subprocess.Popen via NEWOBJ',
+      cat(
+        [0x80, 4, 0x8c, 10],
+        'subprocess',
+        [0x8c, 5],
+        'Popen',
+        [0x93, 0x28, 0x8c, 5],
+        'touch',
+        [0x8c, marker.length],
+        marker,
+        [0x6c, 0x85, 0x81, 0x2e],
+      ),
+      'subprocess',
+      'Popen',
+    ],
     ['protocol 1: INST of os.system', cat(`(S'${SHELL}'\nios\nsystem\n.`), 'os', 'system'],
   ];
 
@@ -78,16 +110,26 @@ describe('code execution payloads are inert records', () => {
   });
 
   const python = spawnSync('python3', ['-c', 'print(1)']).status === 0 ? 'python3' : undefined;
-  it.skipIf(!python)('control: Python’s own pickle.loads does run the first payload (so the test above is meaningful)', () => {
-    const control = join(dir, 'CONTROL');
-    const payload = Buffer.from(`cos\nsystem\n(S'touch ${control}'\ntR.`, 'latin1').toString('base64');
-    spawnSync(python as string, ['-c', `import pickle, base64; pickle.loads(base64.b64decode('${payload}'))`]);
-    expect(existsSync(control)).toBe(true);
-  });
+  it.skipIf(!python)(
+    'control: Python’s own pickle.loads does run the first payload (so the test above is meaningful)',
+    () => {
+      const control = join(dir, 'CONTROL');
+      const payload = Buffer.from(`cos\nsystem\n(S'touch ${control}'\ntR.`, 'latin1').toString('base64');
+      spawnSync(python as string, ['-c', `import pickle, base64; pickle.loads(base64.b64decode('${payload}'))`]);
+      expect(existsSync(control)).toBe(true);
+    },
+  );
 
   it('DeepSpeed-style objects keep args, state and items for inspection', () => {
     // NEWOBJ + BUILD + SETITEMS/APPENDS on an unknown class.
-    const p = cat([0x80, 2], 'cpkg.mod\nThing\n', [0x29, 0x81, 0x7d, 0x28, 0x58], le32(1), 'a', [0x4b, 1, 0x75, 0x62, 0x28, 0x4b, 9, 0x65, 0x2e]);
+    const p = cat(
+      [0x80, 2],
+      'cpkg.mod\nThing\n',
+      [0x29, 0x81, 0x7d, 0x28, 0x58],
+      le32(1),
+      'a',
+      [0x4b, 1, 0x75, 0x62, 0x28, 0x4b, 9, 0x65, 0x2e],
+    );
     const { value } = unpickle(p, { call: torchCall('x') });
     const o = value as PickleObject;
     expect(o.qualifiedName).toBe('pkg.mod.Thing');
@@ -147,7 +189,9 @@ describe('malformed pickles', () => {
     expect(() => unpickle(Uint8Array.of(0x80, 2, 0x8b, 0xff, 0xff, 0xff, 0x7f, 0x2e))).toThrow(PickleLimitError); // LONG4 2 GiB
     expect(() => unpickle(Uint8Array.of(0x80, 2, 0x54, 0xff, 0xff, 0xff, 0xff))).toThrow(PickleError); // negative BINSTRING
     // A memo index of 2^32-1 is a map key, not an array size.
-    expect(unpickle(Uint8Array.of(0x4e, 0x72, 0xff, 0xff, 0xff, 0xff, 0x6a, 0xff, 0xff, 0xff, 0xff, 0x86, 0x2e)).value).toBeTruthy();
+    expect(
+      unpickle(Uint8Array.of(0x4e, 0x72, 0xff, 0xff, 0xff, 0xff, 0x6a, 0xff, 0xff, 0xff, 0xff, 0x86, 0x2e)).value,
+    ).toBeTruthy();
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 << 20);
   });
@@ -186,9 +230,35 @@ describe('malformed pickles', () => {
 });
 
 describe('malformed torch objects', () => {
-  const pid = (numel: number): number[] => [0x28, 0x58, ...le32(7), ...enc('storage'), ...enc('ctorch\nFloatStorage\n'), 0x58, ...le32(1), ...enc('0'), 0x58, ...le32(3), ...enc('cpu'), 0x8a, 8, ...new Uint8Array(new BigInt64Array([BigInt(numel)]).buffer), 0x74, 0x51];
+  const pid = (numel: number): number[] => [
+    0x28,
+    0x58,
+    ...le32(7),
+    ...enc('storage'),
+    ...enc('ctorch\nFloatStorage\n'),
+    0x58,
+    ...le32(1),
+    ...enc('0'),
+    0x58,
+    ...le32(3),
+    ...enc('cpu'),
+    0x8a,
+    8,
+    ...new Uint8Array(new BigInt64Array([BigInt(numel)]).buffer),
+    0x74,
+    0x51,
+  ];
   const rebuild = (numel: number, shape: number[]): Uint8Array =>
-    cat([0x80, 2], 'ctorch._utils\n_rebuild_tensor_v2\n', [0x28], pid(numel), [0x4b, 0], [0x28, ...shape.flatMap((d) => [0x8a, 8, ...new Uint8Array(new BigInt64Array([BigInt(d)]).buffer)]), 0x74], [0x28, ...shape.map(() => [0x4b, 1]).flat(), 0x74], [0x89, 0x7d, 0x74, 0x52, 0x2e]);
+    cat(
+      [0x80, 2],
+      'ctorch._utils\n_rebuild_tensor_v2\n',
+      [0x28],
+      pid(numel),
+      [0x4b, 0],
+      [0x28, ...shape.flatMap((d) => [0x8a, 8, ...new Uint8Array(new BigInt64Array([BigInt(d)]).buffer)]), 0x74],
+      [0x28, ...shape.flatMap(() => [0x4b, 1]), 0x74],
+      [0x89, 0x7d, 0x74, 0x52, 0x2e],
+    );
 
   it('a storage claiming 2^50 elements over a 16-byte record → PtTruncatedError, nothing allocated', async () => {
     const p = await zipFile('bignumel.pt', [
@@ -212,24 +282,33 @@ describe('malformed torch objects', () => {
   });
 
   it('_rebuild_tensor_v2 without a storage → PtTorchObjectError', () => {
-    const p = cat([0x80, 2], 'ctorch._utils\n_rebuild_tensor_v2\n', [0x28, 0x4e, 0x4b, 0, 0x29, 0x29, 0x89, 0x4e, 0x74, 0x52, 0x2e]);
+    const p = cat(
+      [0x80, 2],
+      'ctorch._utils\n_rebuild_tensor_v2\n',
+      [0x28, 0x4e, 0x4b, 0, 0x29, 0x29, 0x89, 0x4e, 0x74, 0x52, 0x2e],
+    );
     expect(() => unpickle(p, { call: torchCall('x') })).toThrow(PtTorchObjectError);
   });
 
   it('persistent ids other than storages are refused', async () => {
-    const p = await zipFile('persid.pt', [['archive/data.pkl', cat([0x80, 2, 0x28], 'X', le32(6), 'module', [0x74, 0x51, 0x2e])]]);
+    const p = await zipFile('persid.pt', [
+      ['archive/data.pkl', cat([0x80, 2, 0x28], 'X', le32(6), 'module', [0x74, 0x51, 0x2e])],
+    ]);
     await expect(readPt(p)).rejects.toBeInstanceOf(PtTorchObjectError);
   });
 });
 
 describe('unsafe or broken zip containers', () => {
-  it.each(['../evil', 'archive/../../evil', '/etc/evil', 'C:/evil', 'archive\\..\\evil'])('entry %s → PtZipError', async (name) => {
-    const p = await zipFile(`unsafe-${name.replace(/[^a-z]/gi, '_')}.pt`, [
-      ['archive/data.pkl', Uint8Array.of(0x80, 2, 0x4e, 0x2e)],
-      [name, enc('x')],
-    ]);
-    await expect(readPt(p)).rejects.toBeInstanceOf(PtZipError);
-  });
+  it.each(['../evil', 'archive/../../evil', '/etc/evil', 'C:/evil', 'archive\\..\\evil'])(
+    'entry %s → PtZipError',
+    async (name) => {
+      const p = await zipFile(`unsafe-${name.replace(/[^a-z]/gi, '_')}.pt`, [
+        ['archive/data.pkl', Uint8Array.of(0x80, 2, 0x4e, 0x2e)],
+        [name, enc('x')],
+      ]);
+      await expect(readPt(p)).rejects.toBeInstanceOf(PtZipError);
+    },
+  );
 
   it('a zip without data.pkl → PtFormatError', async () => {
     const p = await zipFile('nodata.pt', [['archive/other', enc('x')]]);

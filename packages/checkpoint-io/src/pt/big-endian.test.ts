@@ -14,13 +14,29 @@ import { ZipStreamWriter } from './zip-writer.js';
 const dir = mkdtempSync(join(tmpdir(), 'pt-be-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const DTYPES: TorchDtype[] = ['float64', 'float32', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool', 'complex64'];
+const DTYPES: TorchDtype[] = [
+  'float64',
+  'float32',
+  'float16',
+  'bfloat16',
+  'int64',
+  'int32',
+  'int16',
+  'int8',
+  'uint8',
+  'bool',
+  'complex64',
+];
 const le = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 29 + 3) & 0xff);
 
 describe('big-endian checkpoints', () => {
   it('zip: byteorder "big" records are swapped per element', async () => {
-    const want = new Map(DTYPES.map((d) => [d, d === 'bool' ? Uint8Array.of(1, 0, 1, 1) : le(4 * TORCH_DTYPE_ITEMSIZE[d])]));
-    const { pickle, storages } = picklePt(Object.fromEntries(DTYPES.map((d) => [d, new PtTensorData(d, [2, 2], want.get(d) as Uint8Array)])));
+    const want = new Map(
+      DTYPES.map((d) => [d, d === 'bool' ? Uint8Array.of(1, 0, 1, 1) : le(4 * TORCH_DTYPE_ITEMSIZE[d])]),
+    );
+    const { pickle, storages } = picklePt(
+      Object.fromEntries(DTYPES.map((d) => [d, new PtTensorData(d, [2, 2], want.get(d) as Uint8Array)])),
+    );
     const chunks: Uint8Array[] = [];
     const zip = new ZipStreamWriter({ write: async (b) => void chunks.push(b.slice()) });
     await zip.addEntry('archive/data.pkl', pickle.length, [pickle]);
@@ -55,11 +71,48 @@ describe('big-endian checkpoints', () => {
     const str = (s: string): number[] => [0x58, ...u32(enc(s).length), ...enc(s)];
     const magic = [0x80, 2, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e];
     const proto = [0x80, 2, 0x4d, 0xe9, 0x03, 0x2e];
-    const sys = [0x80, 2, 0x7d, 0x28, ...str('protocol_version'), 0x4d, 0xe9, 0x03, ...str('little_endian'), 0x89, 0x75, 0x2e];
+    const sys = [
+      0x80,
+      2,
+      0x7d,
+      0x28,
+      ...str('protocol_version'),
+      0x4d,
+      0xe9,
+      0x03,
+      ...str('little_endian'),
+      0x89,
+      0x75,
+      0x2e,
+    ];
     const obj = [
-      0x80, 2, ...enc('ctorch._utils\n_rebuild_tensor_v2\n'), 0x28,
-      0x28, ...str('storage'), ...enc('ctorch\nFloatStorage\n'), ...str('k1'), ...str('cpu'), 0x4b, 3, 0x4e, 0x74, 0x51,
-      0x4b, 0, 0x4b, 3, 0x85, 0x4b, 1, 0x85, 0x89, 0x7d, 0x74, 0x52, 0x2e,
+      0x80,
+      2,
+      ...enc('ctorch._utils\n_rebuild_tensor_v2\n'),
+      0x28,
+      0x28,
+      ...str('storage'),
+      ...enc('ctorch\nFloatStorage\n'),
+      ...str('k1'),
+      ...str('cpu'),
+      0x4b,
+      3,
+      0x4e,
+      0x74,
+      0x51,
+      0x4b,
+      0,
+      0x4b,
+      3,
+      0x85,
+      0x4b,
+      1,
+      0x85,
+      0x89,
+      0x7d,
+      0x74,
+      0x52,
+      0x2e,
     ];
     const keys = [0x80, 2, 0x5d, ...str('k1'), 0x61, 0x2e];
     const values = new Float32Array([1.5, -2, 1e-3]);

@@ -23,7 +23,8 @@ function deflateZip(entries: Array<[string, Uint8Array]>, corrupt?: string): Buf
   let offset = 0;
   for (const [name, data] of entries) {
     let comp = deflateRawSync(data);
-    if (name === corrupt) comp = Buffer.concat([comp.subarray(0, comp.length >> 1), Buffer.alloc(comp.length - (comp.length >> 1), 0xff)]);
+    if (name === corrupt)
+      comp = Buffer.concat([comp.subarray(0, comp.length >> 1), Buffer.alloc(comp.length - (comp.length >> 1), 0xff)]);
     const n = Buffer.from(name);
     const crc = crc32(data);
     const local = Buffer.alloc(30);

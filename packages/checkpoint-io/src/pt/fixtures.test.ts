@@ -19,7 +19,10 @@ describe.each(dirs)('torch-pt/%s', (dir) => {
   });
 
   it.each(cases)('%s reads to exactly its JSON', async (name) => {
-    const expected = parsePythonJson(readFileSync(join(ROOT, dir, `${name}.json`), 'utf8')) as { value: unknown; legacy: boolean };
+    const expected = parsePythonJson(readFileSync(join(ROOT, dir, `${name}.json`), 'utf8')) as {
+      value: unknown;
+      legacy: boolean;
+    };
     const pt = await readPt(join(ROOT, dir, `${name}.pt`));
     try {
       expect(pt.format).toBe(expected.legacy ? 'legacy' : 'zip');
@@ -77,7 +80,9 @@ describe('reading into a caller buffer', () => {
 
 describe('the JSON comparison is strict (so the test above can fail)', () => {
   it('reports a changed value, dict order, the ordered flag, tuple vs list and -0 vs 0', async () => {
-    const expected = parsePythonJson(readFileSync(join(ROOT, 'torch-2.11', 'trainer_state.json'), 'utf8')) as { value: { __dict__: Array<[string, unknown]>; ordered: boolean } };
+    const expected = parsePythonJson(readFileSync(join(ROOT, 'torch-2.11', 'trainer_state.json'), 'utf8')) as {
+      value: { __dict__: Array<[string, unknown]>; ordered: boolean };
+    };
     const pt = await readPt(join(ROOT, 'torch-2.11', 'trainer_state.pt'));
     try {
       const clone = (): typeof expected.value => JSON.parse(JSON.stringify(expected.value)) as typeof expected.value;
@@ -90,7 +95,11 @@ describe('the JSON comparison is strict (so the test above can fail)', () => {
       const reordered = clone();
       reordered.__dict__.reverse();
       expect(await diffAgainstJson(pt.root, reordered)).not.toEqual([]);
-      const asList = JSON.parse(JSON.stringify(expected.value).replace('{"__tuple__": [0.9, 0.999]}', '[0.9, 0.999]').replace('{"__tuple__":[0.9,0.999]}', '[0.9,0.999]')) as unknown;
+      const asList = JSON.parse(
+        JSON.stringify(expected.value)
+          .replace('{"__tuple__": [0.9, 0.999]}', '[0.9, 0.999]')
+          .replace('{"__tuple__":[0.9,0.999]}', '[0.9,0.999]'),
+      ) as unknown;
       expect(await diffAgainstJson(pt.root, asList)).not.toEqual([]);
       expect(await diffAgainstJson(0, -0)).not.toEqual([]);
       expect(await diffAgainstJson(-0, -0)).toEqual([]);

@@ -20,7 +20,14 @@ describe('lazy reads', () => {
     const n = 8 << 20; // 8M floats = 32 MiB per group
     const group = new Float32Array(n);
     for (let i = 0; i < n; i += 4099) group[i] = i;
-    await writePt(p, { optimizer_state_dict: { fp32_flat_groups: [new PtTensorData('float32', [n], new Uint8Array(group.buffer)), new PtTensorData('float32', [n], new Uint8Array(group.buffer))] } });
+    await writePt(p, {
+      optimizer_state_dict: {
+        fp32_flat_groups: [
+          new PtTensorData('float32', [n], new Uint8Array(group.buffer)),
+          new PtTensorData('float32', [n], new Uint8Array(group.buffer)),
+        ],
+      },
+    });
 
     const probe = await open(p, 'r');
     const proto = Object.getPrototypeOf(probe) as FileHandle;
@@ -28,7 +35,10 @@ describe('lazy reads', () => {
     let bytes = 0;
     const original = proto.read;
     const spy = vi.spyOn(proto, 'read').mockImplementation(async function (this: FileHandle, ...args: unknown[]) {
-      const r = await (original as (...a: unknown[]) => Promise<{ bytesRead: number; buffer: unknown }>).apply(this, args);
+      const r = await (original as (...a: unknown[]) => Promise<{ bytesRead: number; buffer: unknown }>).apply(
+        this,
+        args,
+      );
       bytes += r.bytesRead;
       return r as never;
     });
@@ -38,7 +48,9 @@ describe('lazy reads', () => {
         const openBytes = bytes;
         // yauzl scans the last 64 KiB for the end record; then the central directory and data.pkl. File: 64 MiB.
         expect(openBytes).toBeLessThan(72 * 1024);
-        const t = ((pt.root as PickleDict).get('optimizer_state_dict') as PickleDict).get('fp32_flat_groups') as TorchTensor[];
+        const t = ((pt.root as PickleDict).get('optimizer_state_dict') as PickleDict).get(
+          'fp32_flat_groups',
+        ) as TorchTensor[];
         bytes = 0;
         const part = await t[1]!.readElements(4099 * 1000, 1000);
         expect(new Float32Array(part.buffer, part.byteOffset, 1)[0]).toBe(4099 * 1000);

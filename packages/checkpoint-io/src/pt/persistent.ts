@@ -42,7 +42,9 @@ export function torchPersistentLoad(
   views: LegacyView[] = [],
 ): (pid: PickleValue) => PickleValue {
   const bad = (why: string): never => {
-    throw new PtTorchObjectError(`${fileName}: persistent id ${why}; the file is corrupt or was not written by torch.save`);
+    throw new PtTorchObjectError(
+      `${fileName}: persistent id ${why}; the file is corrupt or was not written by torch.save`,
+    );
   };
   const viewStorages = new Map<string, TorchStorage>();
   return (pid) => {
@@ -53,7 +55,8 @@ export function torchPersistentLoad(
       // A whole nn.Module was saved: torch returns the container type; we return its (inert) global.
       return t.items[1] ?? null;
     }
-    if (typename !== 'storage') bad(`of type ${JSON.stringify(typename ?? String(t.items[0]))} (only 'storage' is known)`);
+    if (typename !== 'storage')
+      bad(`of type ${JSON.stringify(typename ?? String(t.items[0]))} (only 'storage' is known)`);
     const expected = format === 'zip' ? 5 : 6;
     if (t.items.length !== expected) bad(`has ${t.items.length} fields, expected ${expected}`);
     const [, storageType, keyV, locationV, numelV, viewMeta] = t.items;
@@ -67,7 +70,8 @@ export function torchPersistentLoad(
     const location = ascii(locationV) ?? bad('has a location that is not a string');
     if (typeof numelV !== 'number' || !Number.isSafeInteger(numelV) || numelV < 0) bad('has a bad element count');
     const numel = numelV as number;
-    if (!Number.isSafeInteger(numel * TORCH_DTYPE_ITEMSIZE[dtype as TorchDtype])) bad('has an element count that overflows');
+    if (!Number.isSafeInteger(numel * TORCH_DTYPE_ITEMSIZE[dtype as TorchDtype]))
+      bad('has an element count that overflows');
     let storage = storages.get(key as string);
     if (!storage) {
       storage = new TorchStorage(key as string, dtype as TorchDtype, numel, location, fileName);
@@ -78,12 +82,20 @@ export function torchPersistentLoad(
       if (!(viewMeta instanceof PickleTuple) || viewMeta.items.length !== 3) bad('has bad view metadata');
       const [viewKeyV, offV, sizeV] = (viewMeta as PickleTuple).items;
       const viewKey = ascii(viewKeyV) ?? bad('has a view key that is not a string');
-      if (typeof offV !== 'number' || typeof sizeV !== 'number' || !Number.isSafeInteger(offV) || !Number.isSafeInteger(sizeV) || offV < 0 || sizeV < 0) {
+      if (
+        typeof offV !== 'number' ||
+        typeof sizeV !== 'number' ||
+        !Number.isSafeInteger(offV) ||
+        !Number.isSafeInteger(sizeV) ||
+        offV < 0 ||
+        sizeV < 0
+      ) {
         bad('has a bad view offset/size');
       }
       const off = offV as number;
       const size = sizeV as number;
-      if (off + size > storage.numel) bad(`views elements [${off}, ${off + size}) of a ${storage.numel}-element storage`);
+      if (off + size > storage.numel)
+        bad(`views elements [${off}, ${off + size}) of a ${storage.numel}-element storage`);
       let view = viewStorages.get(viewKey);
       if (!view) {
         view = new TorchStorage(viewKey, storage.dtype, size, location, fileName);

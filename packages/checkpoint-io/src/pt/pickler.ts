@@ -2,9 +2,23 @@
 // without a legacy storage class) over persistent-id storages, OrderedDict via REDUCE, bytes via _codecs.encode.
 import type { RawTensor } from '../dtype/dtypes.js';
 import { PtWriteError } from './errors.js';
-import { DTYPE_STORAGE_CLASS, TORCH_DTYPE_ITEMSIZE, isTorchDtype, safetensorsToTorchDtype, type TorchDtype } from './dtypes.js';
+import {
+  DTYPE_STORAGE_CLASS,
+  TORCH_DTYPE_ITEMSIZE,
+  isTorchDtype,
+  safetensorsToTorchDtype,
+  type TorchDtype,
+} from './dtypes.js';
 import { TorchStorage, TorchTensor } from './tensor.js';
-import { PickleDict, PickleGlobal, PickleObject, PickleSet, PickleTuple, TorchSize, type PickleValue } from './values.js';
+import {
+  PickleDict,
+  PickleGlobal,
+  PickleObject,
+  PickleSet,
+  PickleTuple,
+  TorchSize,
+  type PickleValue,
+} from './values.js';
 
 /** A Python float, for values that must stay floats even when integral (`new PyFloat(1)` pickles as 1.0). */
 export class PyFloat {
@@ -23,13 +37,17 @@ export class PtTensorData {
     if (!isTorchDtype(dtype)) throw new PtWriteError(`unknown torch dtype ${String(dtype)}`);
     let n = 1;
     for (const d of shape) {
-      if (!Number.isSafeInteger(d) || d < 0) throw new PtWriteError(`tensor shape ${JSON.stringify(shape)} has an entry that is not a non-negative integer`);
+      if (!Number.isSafeInteger(d) || d < 0)
+        throw new PtWriteError(`tensor shape ${JSON.stringify(shape)} has an entry that is not a non-negative integer`);
       n *= d;
     }
-    if (!Number.isSafeInteger(n * TORCH_DTYPE_ITEMSIZE[dtype])) throw new PtWriteError(`tensor shape ${JSON.stringify(shape)} is too large`);
+    if (!Number.isSafeInteger(n * TORCH_DTYPE_ITEMSIZE[dtype]))
+      throw new PtWriteError(`tensor shape ${JSON.stringify(shape)} is too large`);
     this.numel = n;
     if (bytes instanceof Uint8Array && bytes.byteLength !== this.byteLength) {
-      throw new PtWriteError(`${dtype} tensor ${JSON.stringify(shape)} needs ${this.byteLength} bytes but was given ${bytes.byteLength}`);
+      throw new PtWriteError(
+        `${dtype} tensor ${JSON.stringify(shape)} needs ${this.byteLength} bytes but was given ${bytes.byteLength}`,
+      );
     }
   }
   get byteLength(): number {
@@ -69,7 +87,16 @@ export interface StorageRecord {
 }
 
 // torch ≥ 2.1 pickles these dtypes with _rebuild_tensor_v3 over an UntypedStorage.
-const V3_DTYPES: ReadonlySet<TorchDtype> = new Set<TorchDtype>(['uint16', 'uint32', 'uint64', 'complex32', 'float8_e4m3fn', 'float8_e5m2', 'float8_e4m3fnuz', 'float8_e5m2fnuz']);
+const V3_DTYPES: ReadonlySet<TorchDtype> = new Set<TorchDtype>([
+  'uint16',
+  'uint32',
+  'uint64',
+  'complex32',
+  'float8_e4m3fn',
+  'float8_e5m2',
+  'float8_e4m3fnuz',
+  'float8_e5m2fnuz',
+]);
 
 const MAX_DEPTH = 1000;
 
@@ -240,17 +267,30 @@ export function picklePt(value: PtWritable): { pickle: Uint8Array; storages: Sto
     const s = t.storage;
     let rec = storageKeys.get(s);
     if (rec && rec.dtype !== dtype) {
-      throw new PtWriteError(`storage ${s.key} is viewed as both ${rec.dtype} and ${dtype}; torch.save cannot express that either — clone the tensors first`);
+      throw new PtWriteError(
+        `storage ${s.key} is viewed as both ${rec.dtype} and ${dtype}; torch.save cannot express that either — clone the tensors first`,
+      );
     }
     const itemsize = TORCH_DTYPE_ITEMSIZE[dtype];
-    if (s.nbytes % itemsize !== 0) throw new PtWriteError(`storage ${s.key} (${s.nbytes} bytes) is not a whole number of ${dtype} elements`);
+    if (s.nbytes % itemsize !== 0)
+      throw new PtWriteError(`storage ${s.key} (${s.nbytes} bytes) is not a whole number of ${dtype} elements`);
     if (!rec) {
       rec = { key: String(storages.length), dtype };
       storageKeys.set(s, rec);
       const storage = s;
-      storages.push({ key: rec.key, nbytes: s.nbytes, read: (off, len) => storage.readBytes(off, len).then((b) => (b.buffer.byteLength === b.byteLength ? b : b.slice())) });
+      storages.push({
+        key: rec.key,
+        nbytes: s.nbytes,
+        read: (off, len) =>
+          storage.readBytes(off, len).then((b) => (b.buffer.byteLength === b.byteLength ? b : b.slice())),
+      });
     }
-    return { key: rec.key, cls: v3 ? 'UntypedStorage' : (DTYPE_STORAGE_CLASS.get(dtype) as string), numel: s.nbytes / itemsize, v3 };
+    return {
+      key: rec.key,
+      cls: v3 ? 'UntypedStorage' : (DTYPE_STORAGE_CLASS.get(dtype) as string),
+      numel: s.nbytes / itemsize,
+      v3,
+    };
   };
 
   const writeTensor = (meta: {
@@ -304,7 +344,8 @@ export function picklePt(value: PtWritable): { pickle: Uint8Array; storages: Sto
   };
 
   const save = (v: PtWritable | undefined, depth: number, path: string): void => {
-    if (depth > MAX_DEPTH) throw new PtWriteError(`value nested deeper than ${MAX_DEPTH} levels at ${path} (a cycle through a tuple?)`);
+    if (depth > MAX_DEPTH)
+      throw new PtWriteError(`value nested deeper than ${MAX_DEPTH} levels at ${path} (a cycle through a tuple?)`);
     if (v === undefined) throw new PtWriteError(`undefined at ${path}: use null for Python None`);
     if (v === null) return out.byte(0x4e);
     if (v === true) return out.byte(0x88);
@@ -391,7 +432,15 @@ export function picklePt(value: PtWritable): { pickle: Uint8Array; storages: Sto
     if (v instanceof TorchTensor) {
       // v3 offsets count tensor-dtype elements of an untyped storage; v2 offsets count storage elements.
       const s = storageFor(v);
-      writeTensor({ ...s, dtype: v.dtype, offset: v.storageOffset, shape: v.shape, stride: v.stride, requiresGrad: v.requiresGrad, parameter: v.isParameter });
+      writeTensor({
+        ...s,
+        dtype: v.dtype,
+        offset: v.storageOffset,
+        shape: v.shape,
+        stride: v.stride,
+        requiresGrad: v.requiresGrad,
+        parameter: v.isParameter,
+      });
       return put(v);
     }
     if (v instanceof PtTensorData) {
@@ -400,7 +449,8 @@ export function picklePt(value: PtWritable): { pickle: Uint8Array; storages: Sto
       let cached: Promise<Uint8Array> | undefined;
       const whole = (): Promise<Uint8Array> =>
         (cached ??= (data instanceof Uint8Array ? Promise.resolve(data) : data()).then((b) => {
-          if (b.byteLength !== v.byteLength) throw new PtWriteError(`${path}: tensor data is ${b.byteLength} bytes, expected ${v.byteLength}`);
+          if (b.byteLength !== v.byteLength)
+            throw new PtWriteError(`${path}: tensor data is ${b.byteLength} bytes, expected ${v.byteLength}`);
           return b;
         }));
       storages.push({ key, nbytes: v.byteLength, read: async (off, len) => (await whole()).subarray(off, off + len) });
@@ -420,7 +470,9 @@ export function picklePt(value: PtWritable): { pickle: Uint8Array; storages: Sto
       return put(v);
     }
     if (v instanceof TorchStorage || v instanceof PickleGlobal || v instanceof PickleObject) {
-      throw new PtWriteError(`${path}: a ${v.constructor.name} cannot be written (only plain data and tensors are; weights_only loaders refuse the rest)`);
+      throw new PtWriteError(
+        `${path}: a ${v.constructor.name} cannot be written (only plain data and tensors are; weights_only loaders refuse the rest)`,
+      );
     }
     if (isPlainObject(v)) return dictEntries(Object.entries(v), false, v);
     throw new PtWriteError(`${path}: cannot write a ${(v as object).constructor?.name ?? typeof v}`);

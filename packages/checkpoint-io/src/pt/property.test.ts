@@ -33,7 +33,9 @@ function typedOrValue(run: () => unknown): void {
 function torchHooks() {
   const storages = new Map<string, TorchStorage>();
   return {
-    persistentLoad: torchPersistentLoad('fuzz', 'zip', storages, (s) => s.bind({ byteLength: 1 << 20, bigEndian: false, read: async () => new Uint8Array(0) })),
+    persistentLoad: torchPersistentLoad('fuzz', 'zip', storages, (s) =>
+      s.bind({ byteLength: 1 << 20, bigEndian: false, read: async () => new Uint8Array(0) }),
+    ),
     call: torchCall('fuzz'),
   };
 }
@@ -64,7 +66,10 @@ const mutation = (len: number) =>
     { minLength: 1, maxLength: 6 },
   );
 
-function mutate(src: Uint8Array, ops: Array<{ kind: 'set' | 'insert' | 'delete' | 'cut'; at: number; byte: number }>): Uint8Array {
+function mutate(
+  src: Uint8Array,
+  ops: Array<{ kind: 'set' | 'insert' | 'delete' | 'cut'; at: number; byte: number }>,
+): Uint8Array {
   let b = Array.from(src);
   for (const op of ops) {
     const at = Math.min(op.at, b.length);
@@ -85,20 +90,40 @@ describe('pickle VM properties', () => {
   });
 
   it('random opcode streams (valid opcodes, random arguments) → a value or a typed error', () => {
-    const opcodes = [0x28, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x88, 0x89, 0x4b, 0x4d, 0x4a, 0x8a, 0x47, 0x58, 0x8c, 0x5d, 0x7d, 0x29, 0x8f, 0x85, 0x86, 0x87, 0x74, 0x6c, 0x64, 0x91, 0x61, 0x65, 0x73, 0x75, 0x90, 0x71, 0x72, 0x94, 0x68, 0x6a, 0x93, 0x52, 0x81, 0x92, 0x62, 0x51, 0x63];
+    const opcodes = [
+      0x28, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x88, 0x89, 0x4b, 0x4d, 0x4a, 0x8a, 0x47, 0x58, 0x8c, 0x5d, 0x7d, 0x29, 0x8f,
+      0x85, 0x86, 0x87, 0x74, 0x6c, 0x64, 0x91, 0x61, 0x65, 0x73, 0x75, 0x90, 0x71, 0x72, 0x94, 0x68, 0x6a, 0x93, 0x52,
+      0x81, 0x92, 0x62, 0x51, 0x63,
+    ];
     const piece = fc.oneof(
       fc.constantFrom(...opcodes).map((o) => [o]),
-      fc.constantFrom('ctorch._utils\n_rebuild_tensor_v2\n', 'ccollections\nOrderedDict\n', 'ctorch\nSize\n', 'ctorch\nFloatStorage\n', 'cos\nsystem\n').map((s) => Array.from(new TextEncoder().encode(s))),
+      fc
+        .constantFrom(
+          'ctorch._utils\n_rebuild_tensor_v2\n',
+          'ccollections\nOrderedDict\n',
+          'ctorch\nSize\n',
+          'ctorch\nFloatStorage\n',
+          'cos\nsystem\n',
+        )
+        .map((s) => Array.from(new TextEncoder().encode(s))),
       fc.uint8Array({ maxLength: 4 }).map((b) => Array.from(b)),
     );
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 80 }), (pieces) => typedOrValue(() => unpickle(Uint8Array.from([0x80, 2, ...pieces.flat()]), torchHooks()))),
+      fc.property(fc.array(piece, { maxLength: 80 }), (pieces) =>
+        typedOrValue(() => unpickle(Uint8Array.from([0x80, 2, ...pieces.flat()]), torchHooks())),
+      ),
       { numRuns: 1500 },
     );
   });
 
   it('mutated torch data.pkl streams (fixtures and a DeepSpeed shard) → a value or a typed error', async () => {
-    const sources = await Promise.all(['torch-pt/torch-2.11/trainer_state.pt', 'torch-pt/torch-1.13/views.pt', 'zero/zero2-w3-fp16/checkpoint-5000/global_step5000/zero_pp_rank_0_mp_rank_00_optim_states.pt'].map(dataPkl));
+    const sources = await Promise.all(
+      [
+        'torch-pt/torch-2.11/trainer_state.pt',
+        'torch-pt/torch-1.13/views.pt',
+        'zero/zero2-w3-fp16/checkpoint-5000/global_step5000/zero_pp_rank_0_mp_rank_00_optim_states.pt',
+      ].map(dataPkl),
+    );
     for (const src of sources) {
       fc.assert(
         fc.property(mutation(src.length), (ops) => typedOrValue(() => unpickle(mutate(src, ops), torchHooks()))),
@@ -110,7 +135,11 @@ describe('pickle VM properties', () => {
 
 describe('whole-file properties', () => {
   it('mutated .pt files (zip and legacy) → readPt and every tensor read give values or typed errors', async () => {
-    const files = ['torch-pt/torch-2.11/views.pt', 'torch-pt/torch-1.13/state_dict_f32_legacy.pt', 'torch-pt/torch-2.11/dtypes.pt'].map((r) => readFileSync(join(FIX, r)));
+    const files = [
+      'torch-pt/torch-2.11/views.pt',
+      'torch-pt/torch-1.13/state_dict_f32_legacy.pt',
+      'torch-pt/torch-2.11/dtypes.pt',
+    ].map((r) => readFileSync(join(FIX, r)));
     const p = join(dir, 'mutated.pt');
     for (const src of files) {
       await fc.assert(
@@ -141,12 +170,17 @@ describe('whole-file properties', () => {
     fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }),
     fc.string({ maxLength: 8 }),
     fc.uint8Array({ maxLength: 8 }),
-    fc.tuple(fc.constantFrom('float32', 'bfloat16', 'int64', 'bool', 'uint8', 'float16') , fc.array(fc.nat(3), { maxLength: 3 })).map(([dtype, shape]) => {
-      const n = shape.reduce((a, d) => a * d, 1);
-      const size = { float32: 4, bfloat16: 2, int64: 8, bool: 1, uint8: 1, float16: 2 }[dtype];
-      const bytes = Uint8Array.from({ length: n * size }, (_, i) => (dtype === 'bool' ? i % 2 : (i * 37) & 0xff));
-      return new PtTensorData(dtype, shape, bytes);
-    }),
+    fc
+      .tuple(
+        fc.constantFrom('float32', 'bfloat16', 'int64', 'bool', 'uint8', 'float16'),
+        fc.array(fc.nat(3), { maxLength: 3 }),
+      )
+      .map(([dtype, shape]) => {
+        const n = shape.reduce((a, d) => a * d, 1);
+        const size = { float32: 4, bfloat16: 2, int64: 8, bool: 1, uint8: 1, float16: 2 }[dtype];
+        const bytes = Uint8Array.from({ length: n * size }, (_, i) => (dtype === 'bool' ? i % 2 : (i * 37) & 0xff));
+        return new PtTensorData(dtype, shape, bytes);
+      }),
   );
   const tree = fc.letrec<{ node: PtWritable }>((tie) => ({
     node: fc.oneof(
@@ -154,9 +188,18 @@ describe('whole-file properties', () => {
       leaf,
       fc.array(tie('node'), { maxLength: 4 }),
       fc.array(tie('node'), { maxLength: 4 }).map((xs) => ptTuple(...xs)),
-      fc.tuple(fc.uniqueArray(key, { maxLength: 4, selector: (k) => `${typeof k}:${String(k)}` }), fc.array(tie('node'), { minLength: 4, maxLength: 4 }), fc.boolean()).map(([ks, vs, ordered]) =>
-        ptDict(ks.map((k, i) => [k, vs[i] as PtWritable]), ordered),
-      ),
+      fc
+        .tuple(
+          fc.uniqueArray(key, { maxLength: 4, selector: (k) => `${typeof k}:${String(k)}` }),
+          fc.array(tie('node'), { minLength: 4, maxLength: 4 }),
+          fc.boolean(),
+        )
+        .map(([ks, vs, ordered]) =>
+          ptDict(
+            ks.map((k, i) => [k, vs[i] as PtWritable]),
+            ordered,
+          ),
+        ),
     ),
   })).node;
 
@@ -192,7 +235,8 @@ async function expectSame(actual: PickleValue, expected: PtWritable): Promise<vo
     expect(actual).toBeInstanceOf(PickleTuple);
     const a = actual as PickleTuple;
     expect(a.items.length).toBe(expected.items.length);
-    for (let i = 0; i < expected.items.length; i++) await expectSame(a.items[i] as PickleValue, expected.items[i] as PtWritable);
+    for (let i = 0; i < expected.items.length; i++)
+      await expectSame(a.items[i] as PickleValue, expected.items[i] as PtWritable);
   } else if (expected instanceof PickleDict) {
     expect(actual).toBeInstanceOf(PickleDict);
     const a = actual as PickleDict;

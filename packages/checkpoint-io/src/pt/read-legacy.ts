@@ -15,7 +15,13 @@ const MAGIC_NUMBER = 0x1950a86a20f9469cfc6cn;
 const PROTOCOL_VERSION = 1001;
 const INITIAL_WINDOW = 1 << 20;
 
-async function preadExact(handle: FileHandle, position: number, length: number, path: string, into?: Uint8Array): Promise<Uint8Array> {
+async function preadExact(
+  handle: FileHandle,
+  position: number,
+  length: number,
+  path: string,
+  into?: Uint8Array,
+): Promise<Uint8Array> {
   // Unpooled and not zero-filled (every byte is overwritten below, or we throw); a plain Uint8Array view
   // of its own ArrayBuffer, so callers' `.slice()` copies and `.buffer` holds only this data.
   let out = into;
@@ -26,13 +32,20 @@ async function preadExact(handle: FileHandle, position: number, length: number, 
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(out, done, Math.min(length - done, 1 << 30), position + done);
-    if (bytesRead === 0) throw new PtTruncatedError(`${path}: file ends at byte ${position + done}; the file is truncated`);
+    if (bytesRead === 0)
+      throw new PtTruncatedError(`${path}: file ends at byte ${position + done}; the file is truncated`);
     done += bytesRead;
   }
   return out;
 }
 
-export async function readLegacyPt(path: string, handle: FileHandle, fileSize: number, options: ReadPtOptions, close: () => Promise<void>): Promise<PtFile> {
+export async function readLegacyPt(
+  path: string,
+  handle: FileHandle,
+  fileSize: number,
+  options: ReadPtOptions,
+  close: () => Promise<void>,
+): Promise<PtFile> {
   // The pickles are read from a window of the file that grows (×4) until a pickle fits; storages are never read.
   let window = await preadExact(handle, 0, Math.min(fileSize, INITIAL_WINDOW), path);
   const parseAt = async (offset: number, makeHooks: () => UnpickleHooks, what: string): Promise<UnpickleResult> => {
@@ -42,10 +55,13 @@ export async function readLegacyPt(path: string, handle: FileHandle, fileSize: n
       } catch (err) {
         if (!(err instanceof PickleTruncatedError)) throw err;
         if (window.length >= fileSize) {
-          throw new PtTruncatedError(`${path}: the file ends inside the ${what} pickle; the file is truncated`, { cause: err });
+          throw new PtTruncatedError(`${path}: the file ends inside the ${what} pickle; the file is truncated`, {
+            cause: err,
+          });
         }
         const limit = options.maxPickleBytes ?? 2 ** 31 - 1;
-        if (window.length - offset >= limit) throw new PtFormatError(`${path}: the ${what} pickle is larger than maxPickleBytes (${limit})`);
+        if (window.length - offset >= limit)
+          throw new PtFormatError(`${path}: the ${what} pickle is larger than maxPickleBytes (${limit})`);
         window = await preadExact(handle, 0, Math.min(fileSize, window.length * 4, offset + limit + 1), path);
       }
     }
@@ -55,10 +71,15 @@ export async function readLegacyPt(path: string, handle: FileHandle, fileSize: n
   const magic = await parseAt(0, () => ({ call }), 'magic number');
   const m = magic.value;
   if (!(typeof m === 'bigint' && m === MAGIC_NUMBER)) {
-    throw new PtFormatError(`${path}: a pickle file, but not one written by torch.save (no torch magic number); if it is a plain pickle, load it with Python`);
+    throw new PtFormatError(
+      `${path}: a pickle file, but not one written by torch.save (no torch magic number); if it is a plain pickle, load it with Python`,
+    );
   }
   const proto = await parseAt(magic.end, () => ({ call }), 'protocol version');
-  if (proto.value !== PROTOCOL_VERSION) throw new PtFormatError(`${path}: torch legacy protocol ${String(proto.value)} is not supported (expected ${PROTOCOL_VERSION})`);
+  if (proto.value !== PROTOCOL_VERSION)
+    throw new PtFormatError(
+      `${path}: torch legacy protocol ${String(proto.value)} is not supported (expected ${PROTOCOL_VERSION})`,
+    );
   const sysInfo = await parseAt(proto.end, () => ({ call }), 'sys_info');
   let bigEndian = false;
   if (sysInfo.value instanceof PickleDict) {
@@ -90,18 +111,24 @@ export async function readLegacyPt(path: string, handle: FileHandle, fileSize: n
   const seen = new Set<string>();
   for (const key of keys as string[]) {
     const s = storages.get(key);
-    if (!s) throw new PtFormatError(`${path}: storage key ${key} is listed but no tensor references it; the file is corrupt`);
+    if (!s)
+      throw new PtFormatError(`${path}: storage key ${key} is listed but no tensor references it; the file is corrupt`);
     if (seen.has(key)) throw new PtFormatError(`${path}: storage key ${key} is listed twice; the file is corrupt`);
     seen.add(key);
-    if (offset + 8 > fileSize) throw new PtTruncatedError(`${path}: the file ends before storage ${key}; the file is truncated`);
+    if (offset + 8 > fileSize)
+      throw new PtTruncatedError(`${path}: the file ends before storage ${key}; the file is truncated`);
     const head = await preadExact(handle, offset, 8, path);
     const count = new DataView(head.buffer).getBigInt64(0, !bigEndian);
     if (count !== BigInt(s.numel)) {
-      throw new PtFormatError(`${path}: storage ${key} has ${count} elements in the file but ${s.numel} in the pickle; the file is corrupt`);
+      throw new PtFormatError(
+        `${path}: storage ${key} has ${count} elements in the file but ${s.numel} in the pickle; the file is corrupt`,
+      );
     }
     const dataStart = offset + 8;
     if (dataStart + s.nbytes > fileSize) {
-      throw new PtTruncatedError(`${path}: storage ${key} needs ${s.nbytes} bytes at ${dataStart} but the file has ${fileSize}; the file is truncated`);
+      throw new PtTruncatedError(
+        `${path}: storage ${key} needs ${s.nbytes} bytes at ${dataStart} but the file has ${fileSize}; the file is truncated`,
+      );
     }
     s.bind({
       byteLength: s.nbytes,
@@ -115,8 +142,19 @@ export async function readLegacyPt(path: string, handle: FileHandle, fileSize: n
   }
   // The window (up to the size of the pickles) is released here; only offsets are kept.
   window = new Uint8Array(0);
-  return new PtFile({ path, format: 'legacy', byteorder: bigEndian ? 'big' : 'little', archiveName: null, version: `legacy-${PROTOCOL_VERSION}` }, obj.value, storages, async () => {
-    closed = true;
-    await close();
-  });
+  return new PtFile(
+    {
+      path,
+      format: 'legacy',
+      byteorder: bigEndian ? 'big' : 'little',
+      archiveName: null,
+      version: `legacy-${PROTOCOL_VERSION}`,
+    },
+    obj.value,
+    storages,
+    async () => {
+      closed = true;
+      await close();
+    },
+  );
 }

@@ -13,7 +13,13 @@ export interface ReadPtOptions extends UnpickleOptions {
   maxPickleBytes?: number;
 }
 
-export async function readZipPt(path: string, handle: FileHandle, fileSize: number, options: ReadPtOptions, close: () => Promise<void>): Promise<PtFile> {
+export async function readZipPt(
+  path: string,
+  handle: FileHandle,
+  fileSize: number,
+  options: ReadPtOptions,
+  close: () => Promise<void>,
+): Promise<PtFile> {
   const archive = await ZipArchive.open(path, handle, fileSize);
   try {
     const first = archive.order[0];
@@ -34,12 +40,19 @@ export async function readZipPt(path: string, handle: FileHandle, fileSize: numb
     let byteorder: 'little' | 'big' = 'little';
     const bo = record('byteorder');
     if (bo) {
-      const text = Buffer.from(await archive.readAll(bo, 16)).toString('latin1').trim();
-      if (text !== 'little' && text !== 'big') throw new PtFormatError(`${path}: byteorder record says ${JSON.stringify(text)}, expected "little" or "big"`);
+      const text = Buffer.from(await archive.readAll(bo, 16))
+        .toString('latin1')
+        .trim();
+      if (text !== 'little' && text !== 'big')
+        throw new PtFormatError(`${path}: byteorder record says ${JSON.stringify(text)}, expected "little" or "big"`);
       byteorder = text;
     }
     const ver = record('.data/version') ?? record('version');
-    const version = ver ? Buffer.from(await archive.readAll(ver, 64)).toString('latin1').trim() : null;
+    const version = ver
+      ? Buffer.from(await archive.readAll(ver, 64))
+          .toString('latin1')
+          .trim()
+      : null;
 
     const pklInfo = record('data.pkl') as ZipEntryInfo;
     const pkl = await archive.readAll(pklInfo, options.maxPickleBytes ?? 2 ** 31 - 1);
@@ -48,7 +61,9 @@ export async function readZipPt(path: string, handle: FileHandle, fileSize: numb
     const onStorage = (s: TorchStorage): void => {
       const rec = record(`data/${s.key}`);
       if (!rec) {
-        throw new PtFormatError(`${path}: the pickle references storage ${s.key} but the archive has no ${prefix}/data/${s.key} record; the file is incomplete`);
+        throw new PtFormatError(
+          `${path}: the pickle references storage ${s.key} but the archive has no ${prefix}/data/${s.key} record; the file is incomplete`,
+        );
       }
       s.bind({
         byteLength: rec.uncompressedSize,
@@ -57,7 +72,11 @@ export async function readZipPt(path: string, handle: FileHandle, fileSize: numb
       });
     };
     // Like pickle.load, stop at STOP (bytes after it are ignored, as torch ignores them).
-    const { value } = unpickle(pkl, { persistentLoad: torchPersistentLoad(path, 'zip', storages, onStorage), call: torchCall(path) }, options);
+    const { value } = unpickle(
+      pkl,
+      { persistentLoad: torchPersistentLoad(path, 'zip', storages, onStorage), call: torchCall(path) },
+      options,
+    );
     return new PtFile({ path, format: 'zip', byteorder, archiveName: prefix, version }, value, storages, async () => {
       archive.close();
       await close();

@@ -18,11 +18,18 @@ export async function readPt(path: string, options: ReadPtOptions = {}): Promise
   const close = (): Promise<void> => (closing ??= handle.close()); // idempotent
   try {
     const { size } = await handle.stat();
-    if (size < 4) throw new PtTruncatedError(`${path}: ${size} bytes is too small to be a PyTorch checkpoint; the file is truncated or empty`);
+    if (size < 4)
+      throw new PtTruncatedError(
+        `${path}: ${size} bytes is too small to be a PyTorch checkpoint; the file is truncated or empty`,
+      );
     const head = new Uint8Array(4);
     await handle.read(head, 0, 4, 0);
     let file: PtFile;
-    if (head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))) {
+    if (
+      head[0] === 0x50 &&
+      head[1] === 0x4b &&
+      ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))
+    ) {
       file = await readZipPt(path, handle, size, options, close);
     } else if (head[0] === 0x80 && (head[1] as number) <= 5) {
       file = await readLegacyPt(path, handle, size, options, close);
@@ -31,7 +38,8 @@ export async function readPt(path: string, options: ReadPtOptions = {}): Promise
       if (size > 262) {
         const tar = new Uint8Array(5);
         await handle.read(tar, 0, 5, 257);
-        if (Buffer.from(tar).toString('latin1') === 'ustar') hint = ' (it is a tar file: torch < 0.4 checkpoints are not supported; re-save with a newer torch)';
+        if (Buffer.from(tar).toString('latin1') === 'ustar')
+          hint = ' (it is a tar file: torch < 0.4 checkpoints are not supported; re-save with a newer torch)';
       }
       if (head[0] === 0x7b) hint = ' (it starts with "{": a JSON file?)';
       throw new PtFormatError(`${path}: not a PyTorch checkpoint: neither a zip archive nor a pickle stream${hint}`);

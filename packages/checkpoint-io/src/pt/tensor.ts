@@ -2,7 +2,13 @@
 // bytes are read only when a tensor asks for them, and only the range it needs.
 import type { RawTensor } from '../dtype/dtypes.js';
 import { toFloat32 } from '../dtype/convert.js';
-import { PtClosedError, PtFormatError, PtTorchObjectError, PtTruncatedError, PtUnsupportedDtypeError } from './errors.js';
+import {
+  PtClosedError,
+  PtFormatError,
+  PtTorchObjectError,
+  PtTruncatedError,
+  PtUnsupportedDtypeError,
+} from './errors.js';
 import { TORCH_DTYPE_ITEMSIZE, swapUnit, torchToSafetensorsDtype, type TorchDtype } from './dtypes.js';
 import type { PickleValue } from './values.js';
 
@@ -19,7 +25,8 @@ export interface StorageSource {
 /** Checks a caller's target buffer and returns the part a read of `n` bytes fills. */
 export function target(into: Uint8Array | undefined, n: number): Uint8Array | undefined {
   if (into === undefined) return undefined;
-  if (into.byteLength < n) throw new PtTorchObjectError(`target buffer of ${into.byteLength} bytes is smaller than the ${n} bytes to read`);
+  if (into.byteLength < n)
+    throw new PtTorchObjectError(`target buffer of ${into.byteLength} bytes is smaller than the ${n} bytes to read`);
   return into.subarray(0, n);
 }
 
@@ -81,9 +88,17 @@ export class TorchStorage {
 
   /** @internal raw bytes in file byte order; bounds-checked against this storage. */
   readRaw(byteOffset: number, byteLength: number, into?: Uint8Array): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(byteOffset) || !Number.isSafeInteger(byteLength) || byteOffset < 0 || byteLength < 0 || byteOffset + byteLength > this.nbytes) {
+    if (
+      !Number.isSafeInteger(byteOffset) ||
+      !Number.isSafeInteger(byteLength) ||
+      byteOffset < 0 ||
+      byteLength < 0 ||
+      byteOffset + byteLength > this.nbytes
+    ) {
       return Promise.reject(
-        new PtTorchObjectError(`${this.fileName}: read of bytes [${byteOffset}, ${byteOffset + byteLength}) outside storage ${this.key} (${this.nbytes} bytes)`),
+        new PtTorchObjectError(
+          `${this.fileName}: read of bytes [${byteOffset}, ${byteOffset + byteLength}) outside storage ${this.key} (${this.nbytes} bytes)`,
+        ),
       );
     }
     if (byteLength === 0) return Promise.resolve(new Uint8Array(0));
@@ -104,7 +119,10 @@ export class TorchStorage {
 
 function checkDims(v: number[], what: string, file: string): void {
   for (const d of v) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new PtTorchObjectError(`${file}: tensor ${what} ${JSON.stringify(v)} has an entry that is not a non-negative integer`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new PtTorchObjectError(
+        `${file}: tensor ${what} ${JSON.stringify(v)} has an entry that is not a non-negative integer`,
+      );
   }
 }
 
@@ -138,7 +156,9 @@ export class TorchTensor {
     checkDims(shape, 'size', file);
     checkDims(stride, 'stride', file);
     if (shape.length !== stride.length) {
-      throw new PtTorchObjectError(`${file}: tensor size ${JSON.stringify(shape)} and stride ${JSON.stringify(stride)} differ in length`);
+      throw new PtTorchObjectError(
+        `${file}: tensor size ${JSON.stringify(shape)} and stride ${JSON.stringify(stride)} differ in length`,
+      );
     }
     if (!Number.isSafeInteger(storageOffset) || storageOffset < 0) {
       throw new PtTorchObjectError(`${file}: tensor storage offset ${storageOffset} is not a non-negative integer`);
@@ -147,7 +167,8 @@ export class TorchTensor {
     let last = storageOffset; // highest element index the tensor touches
     for (let i = 0; i < shape.length; i++) {
       n *= shape[i] as number;
-      if (!Number.isSafeInteger(n)) throw new PtTorchObjectError(`${file}: tensor size ${JSON.stringify(shape)} overflows`);
+      if (!Number.isSafeInteger(n))
+        throw new PtTorchObjectError(`${file}: tensor size ${JSON.stringify(shape)} overflows`);
     }
     this.numel = n;
     if (n > 0) {
@@ -201,7 +222,13 @@ export class TorchTensor {
    * the bytes land in its first count × itemsize bytes.
    */
   async readElements(start: number, count: number, into?: Uint8Array): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0 || start + count > this.numel) {
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(count) ||
+      start < 0 ||
+      count < 0 ||
+      start + count > this.numel
+    ) {
       throw new PtTorchObjectError(`readElements(${start}, ${count}) is outside the tensor's ${this.numel} elements`);
     }
     const isz = this.itemsize;

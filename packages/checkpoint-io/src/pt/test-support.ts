@@ -62,7 +62,9 @@ export async function tensorValues(t: TorchTensor): Promise<Array<number | bigin
 
 /** Parses Python's json.dumps output, which may contain bare NaN / Infinity / -Infinity tokens. */
 export function parsePythonJson(text: string): unknown {
-  const marked = text.replace(/("(?:[^"\\]|\\.)*")|-?Infinity|NaN/g, (m, str: string | undefined) => (str !== undefined ? str : `{"__float__":"${m}"}`));
+  const marked = text.replace(/("(?:[^"\\]|\\.)*")|-?Infinity|NaN/g, (m, str: string | undefined) =>
+    str !== undefined ? str : `{"__float__":"${m}"}`,
+  );
   return JSON.parse(marked, (_k, v: unknown) => {
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && '__float__' in v) {
       const s = (v as { __float__: string }).__float__;
@@ -83,14 +85,19 @@ function same(a: number | bigint, b: unknown): boolean {
  * Compares a decoded value with its JSON description; returns the list of differences (empty = equal).
  * Exact: floats by Object.is (so -0 ≠ 0 and NaN = NaN), dict order and the ordered flag, tuples vs lists.
  */
-export async function diffAgainstJson(actual: PickleValue | undefined, expected: unknown, path = '$'): Promise<string[]> {
+export async function diffAgainstJson(
+  actual: PickleValue | undefined,
+  expected: unknown,
+  path = '$',
+): Promise<string[]> {
   const diffs: string[] = [];
   const fail = (why: string): string[] => {
     diffs.push(`${path}: ${why}`);
     return diffs;
   };
   if (expected === null) return actual === null ? diffs : fail(`expected None, got ${String(actual)}`);
-  if (typeof expected === 'boolean' || typeof expected === 'string') return actual === expected ? diffs : fail(`expected ${JSON.stringify(expected)}, got ${String(actual)}`);
+  if (typeof expected === 'boolean' || typeof expected === 'string')
+    return actual === expected ? diffs : fail(`expected ${JSON.stringify(expected)}, got ${String(actual)}`);
   if (typeof expected === 'number') {
     if ((typeof actual === 'number' || typeof actual === 'bigint') && same(actual, expected)) return diffs;
     return fail(`expected ${expected}, got ${String(actual)}`);
@@ -98,30 +105,39 @@ export async function diffAgainstJson(actual: PickleValue | undefined, expected:
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return fail(`expected a list, got ${describe(actual)}`);
     if (actual.length !== expected.length) return fail(`expected ${expected.length} items, got ${actual.length}`);
-    for (let i = 0; i < expected.length; i++) diffs.push(...(await diffAgainstJson(actual[i], expected[i], `${path}[${i}]`)));
+    for (let i = 0; i < expected.length; i++)
+      diffs.push(...(await diffAgainstJson(actual[i], expected[i], `${path}[${i}]`)));
     return diffs;
   }
   const e = expected as Record<string, unknown>;
   if (e.__tensor__ === true) {
     if (!(actual instanceof TorchTensor)) return fail(`expected a tensor, got ${describe(actual)}`);
     if (actual.dtype !== e.dtype) fail(`dtype ${actual.dtype} ≠ ${String(e.dtype)}`);
-    if (JSON.stringify(actual.shape) !== JSON.stringify(e.shape)) fail(`shape ${JSON.stringify(actual.shape)} ≠ ${JSON.stringify(e.shape)}`);
+    if (JSON.stringify(actual.shape) !== JSON.stringify(e.shape))
+      fail(`shape ${JSON.stringify(actual.shape)} ≠ ${JSON.stringify(e.shape)}`);
     const values = await tensorValues(actual);
     const ev = e.values as unknown[];
     if (values.length !== ev.length) return fail(`${values.length} values ≠ ${ev.length}`);
-    for (let i = 0; i < ev.length; i++) if (!same(values[i] as number | bigint, ev[i])) fail(`value[${i}] ${String(values[i])} ≠ ${String(ev[i])}`);
-    if (e.parameter !== undefined && actual.isParameter !== e.parameter) fail(`isParameter ${actual.isParameter} ≠ ${String(e.parameter)}`);
-    if (e.requires_grad !== undefined && actual.requiresGrad !== e.requires_grad) fail(`requiresGrad ${actual.requiresGrad} ≠ ${String(e.requires_grad)}`);
+    for (let i = 0; i < ev.length; i++)
+      if (!same(values[i] as number | bigint, ev[i])) fail(`value[${i}] ${String(values[i])} ≠ ${String(ev[i])}`);
+    if (e.parameter !== undefined && actual.isParameter !== e.parameter)
+      fail(`isParameter ${actual.isParameter} ≠ ${String(e.parameter)}`);
+    if (e.requires_grad !== undefined && actual.requiresGrad !== e.requires_grad)
+      fail(`requiresGrad ${actual.requiresGrad} ≠ ${String(e.requires_grad)}`);
     return diffs;
   }
   if ('__bigint__' in e) {
     const want = BigInt(e.__bigint__ as string);
-    return (typeof actual === 'bigint' || typeof actual === 'number') && BigInt(actual) === want ? diffs : fail(`expected ${want}, got ${String(actual)}`);
+    return (typeof actual === 'bigint' || typeof actual === 'number') && BigInt(actual) === want
+      ? diffs
+      : fail(`expected ${want}, got ${String(actual)}`);
   }
   if ('__negzero__' in e) return Object.is(actual, -0) ? diffs : fail(`expected -0.0, got ${String(actual)}`);
   if ('__bytes__' in e) {
     const want = e.__bytes__ as number[];
-    return actual instanceof Uint8Array && actual.length === want.length && want.every((x, i) => actual[i] === x) ? diffs : fail('bytes differ');
+    return actual instanceof Uint8Array && actual.length === want.length && want.every((x, i) => actual[i] === x)
+      ? diffs
+      : fail('bytes differ');
   }
   if ('__set__' in e) {
     if (!(actual instanceof PickleSet)) return fail(`expected a set, got ${describe(actual)}`);
@@ -136,14 +152,16 @@ export async function diffAgainstJson(actual: PickleValue | undefined, expected:
   }
   if ('__size__' in e) {
     if (!(actual instanceof TorchSize)) return fail(`expected torch.Size, got ${describe(actual)}`);
-    if (JSON.stringify(actual.dims) !== JSON.stringify(e.__size__)) fail(`Size ${JSON.stringify(actual.dims)} ≠ ${JSON.stringify(e.__size__)}`);
+    if (JSON.stringify(actual.dims) !== JSON.stringify(e.__size__))
+      fail(`Size ${JSON.stringify(actual.dims)} ≠ ${JSON.stringify(e.__size__)}`);
     return diffs;
   }
   if ('__tuple__' in e) {
     if (!(actual instanceof PickleTuple)) return fail(`expected a tuple, got ${describe(actual)}`);
     const items = e.__tuple__ as unknown[];
     if (actual.items.length !== items.length) return fail(`tuple of ${actual.items.length} ≠ ${items.length}`);
-    for (let i = 0; i < items.length; i++) diffs.push(...(await diffAgainstJson(actual.items[i], items[i], `${path}(${i})`)));
+    for (let i = 0; i < items.length; i++)
+      diffs.push(...(await diffAgainstJson(actual.items[i], items[i], `${path}(${i})`)));
     return diffs;
   }
   if ('__dict__' in e) {

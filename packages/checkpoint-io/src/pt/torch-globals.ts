@@ -5,7 +5,15 @@ import { PtTorchObjectError } from './errors.js';
 import { TORCH_DTYPE_ATTR, type TorchDtype } from './dtypes.js';
 import { TorchStorage, TorchTensor } from './tensor.js';
 import type { CallKind } from './unpickler.js';
-import { PickleDict, PickleGlobal, PickleObject, PickleSet, PickleTuple, TorchSize, type PickleValue } from './values.js';
+import {
+  PickleDict,
+  PickleGlobal,
+  PickleObject,
+  PickleSet,
+  PickleTuple,
+  TorchSize,
+  type PickleValue,
+} from './values.js';
 
 const MODULE_ALIASES: Readonly<Record<string, string>> = { __builtin__: 'builtins', copy_reg: 'copyreg' };
 
@@ -29,7 +37,9 @@ export interface CallContext {
 }
 
 function bad(ctx: CallContext, what: string, why: string): never {
-  throw new PtTorchObjectError(`${ctx.fileName}: ${what}: ${why}; the file is corrupt or was not written by torch.save`);
+  throw new PtTorchObjectError(
+    `${ctx.fileName}: ${what}: ${why}; the file is corrupt or was not written by torch.save`,
+  );
 }
 
 function itemsOf(v: PickleValue | undefined): PickleValue[] | undefined {
@@ -44,13 +54,15 @@ function intList(v: PickleValue | undefined, ctx: CallContext, what: string): nu
   const items = itemsOf(v);
   if (!items) bad(ctx, what, 'expected a tuple of ints');
   return items.map((x) => {
-    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) bad(ctx, what, `${String(x)} is not a non-negative int`);
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0)
+      bad(ctx, what, `${String(x)} is not a non-negative int`);
     return x;
   });
 }
 
 function safeInt(v: PickleValue | undefined, ctx: CallContext, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(ctx, what, `${String(v)} is not a non-negative int`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    bad(ctx, what, `${String(v)} is not a non-negative int`);
   return v;
 }
 
@@ -76,7 +88,12 @@ function rebuildTensor(args: PickleValue[], ctx: CallContext, what: string, dtyp
   return t;
 }
 
-function asParameter(t: PickleValue | undefined, requiresGrad: PickleValue | undefined, ctx: CallContext, what: string): TorchTensor {
+function asParameter(
+  t: PickleValue | undefined,
+  requiresGrad: PickleValue | undefined,
+  ctx: CallContext,
+  what: string,
+): TorchTensor {
   if (!(t instanceof TorchTensor)) bad(ctx, what, 'data is not a tensor');
   t.isParameter = true;
   t.requiresGrad = requiresGrad === undefined ? true : bool(requiresGrad, ctx, what);
@@ -121,7 +138,8 @@ function toBytes(args: PickleValue[], ctx: CallContext, what: string): Uint8Arra
   const items = itemsOf(src);
   if (items) {
     return Uint8Array.from(items, (x) => {
-      if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 255) bad(ctx, what, 'byte values must be ints in 0..255');
+      if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 255)
+        bad(ctx, what, 'byte values must be ints in 0..255');
       return x;
     });
   }
@@ -131,10 +149,20 @@ function toBytes(args: PickleValue[], ctx: CallContext, what: string): Uint8Arra
 const KNOWN = new Map<string, Builder>([
   ['collections.OrderedDict', (a, ctx) => fillDict(new PickleDict(true), a[0], ctx, 'OrderedDict')],
   ['builtins.dict', (a, ctx) => fillDict(new PickleDict(false), a[0], ctx, 'dict')],
-  ['builtins.set', (a, ctx) => new PickleSet(a[0] === undefined ? [] : [...(itemsOf(a[0]) ?? bad(ctx, 'set', 'not iterable'))], false)],
-  ['builtins.frozenset', (a, ctx) => new PickleSet(a[0] === undefined ? [] : [...(itemsOf(a[0]) ?? bad(ctx, 'frozenset', 'not iterable'))], true)],
+  [
+    'builtins.set',
+    (a, ctx) => new PickleSet(a[0] === undefined ? [] : [...(itemsOf(a[0]) ?? bad(ctx, 'set', 'not iterable'))], false),
+  ],
+  [
+    'builtins.frozenset',
+    (a, ctx) =>
+      new PickleSet(a[0] === undefined ? [] : [...(itemsOf(a[0]) ?? bad(ctx, 'frozenset', 'not iterable'))], true),
+  ],
   ['builtins.list', (a, ctx) => (a[0] === undefined ? [] : [...(itemsOf(a[0]) ?? bad(ctx, 'list', 'not iterable'))])],
-  ['builtins.tuple', (a, ctx) => new PickleTuple(a[0] === undefined ? [] : [...(itemsOf(a[0]) ?? bad(ctx, 'tuple', 'not iterable'))])],
+  [
+    'builtins.tuple',
+    (a, ctx) => new PickleTuple(a[0] === undefined ? [] : [...(itemsOf(a[0]) ?? bad(ctx, 'tuple', 'not iterable'))]),
+  ],
   ['builtins.bytearray', (a, ctx) => toBytes(a, ctx, 'bytearray')],
   ['builtins.bytes', (a, ctx) => toBytes(a, ctx, 'bytes')],
   ['_codecs.encode', (a, ctx) => toBytes(a, ctx, '_codecs.encode')],
@@ -184,12 +212,18 @@ const KNOWN = new Map<string, Builder>([
       if (!(func instanceof PickleGlobal) || !(newType instanceof PickleGlobal)) {
         return new PickleObject('torch._tensor', '_rebuild_from_type_v2', a);
       }
-      const inner = ctx.call(func, itemsOf(args) ?? bad(ctx, '_rebuild_from_type_v2', 'args is not a tuple'), 'reduce', undefined);
+      const inner = ctx.call(
+        func,
+        itemsOf(args) ?? bad(ctx, '_rebuild_from_type_v2', 'args is not a tuple'),
+        'reduce',
+        undefined,
+      );
       if (!(inner instanceof TorchTensor)) return new PickleObject('torch._tensor', '_rebuild_from_type_v2', a);
       const cls = canonicalName(newType.module, newType.name);
       if (cls === 'torch.nn.parameter.Parameter') inner.isParameter = true;
       else if (cls !== 'torch.Tensor' && cls !== 'torch._tensor.Tensor') inner.pythonClass = cls;
-      if (state !== undefined && state !== null && !(state instanceof PickleDict && state.size === 0)) inner.pythonState = state;
+      if (state !== undefined && state !== null && !(state instanceof PickleDict && state.size === 0))
+        inner.pythonState = state;
       return inner;
     },
   ],
@@ -199,7 +233,8 @@ const KNOWN = new Map<string, Builder>([
       const [cls, base, state] = a;
       if (!(cls instanceof PickleGlobal)) bad(ctx, 'copyreg._reconstructor', 'class is not a global');
       const baseName = base instanceof PickleGlobal ? canonicalName(base.module, base.name) : '';
-      if (baseName === 'builtins.object' || state === null || state === undefined) return ctx.call(cls, [], 'newobj', undefined);
+      if (baseName === 'builtins.object' || state === null || state === undefined)
+        return ctx.call(cls, [], 'newobj', undefined);
       return ctx.call(cls, [state], 'newobj', undefined);
     },
   ],
@@ -227,7 +262,9 @@ export function isKnownGlobal(module: string, name: string): boolean {
 }
 
 /** The `call` hook for the unpickler: known globals → inert values; anything else → PickleObject record. */
-export function torchCall(fileName: string): (g: PickleGlobal, args: PickleValue[], kind: CallKind, kwargs: PickleDict | undefined) => PickleValue {
+export function torchCall(
+  fileName: string,
+): (g: PickleGlobal, args: PickleValue[], kind: CallKind, kwargs: PickleDict | undefined) => PickleValue {
   let depth = 0;
   const ctx: CallContext = {
     fileName,

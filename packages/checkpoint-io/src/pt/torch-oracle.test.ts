@@ -19,7 +19,9 @@ const PYTHON = '/usr/bin/python3';
 const ORACLE = fileURLToPath(new URL('./torch-oracle.py', import.meta.url));
 const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
 const torchVersion = probe.status === 0 ? probe.stdout.trim() : undefined;
-const title = torchVersion ? `torch ${torchVersion} as oracle` : `torch as oracle — SKIPPED: ${PYTHON} cannot import torch (apt-get install python3-torch to run it)`;
+const title = torchVersion
+  ? `torch ${torchVersion} as oracle`
+  : `torch as oracle — SKIPPED: ${PYTHON} cannot import torch (apt-get install python3-torch to run it)`;
 
 const dir = mkdtempSync(join(tmpdir(), 'pt-oracle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,20 +34,34 @@ interface Described {
 /** One interpreter start: torch.save the tricky cases into `made`, torch.load each of `files`. */
 function runOracle(made: string, files: Array<[string, boolean]>): Described {
   const out = join(dir, 'described.json');
-  const r = spawnSync(PYTHON, [ORACLE, 'run', made, out, ...files.flatMap(([f, wo]) => [f, wo ? '1' : '0'])], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(PYTHON, [ORACLE, 'run', made, out, ...files.flatMap(([f, wo]) => [f, wo ? '1' : '0'])], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (r.status !== 0) throw new Error(`torch oracle failed: ${r.stderr}`);
   return parsePythonJson(readFileSync(out, 'utf8')) as Described;
 }
 
 // Dtypes torch 1.13 has (uint16/32/64 and float8 arrived later; complex has no JSON description here).
-const ORACLE_DTYPES: TorchDtype[] = ['float64', 'float32', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'];
+const ORACLE_DTYPES: TorchDtype[] = [
+  'float64',
+  'float32',
+  'float16',
+  'bfloat16',
+  'int64',
+  'int32',
+  'int16',
+  'int8',
+  'uint8',
+  'bool',
+];
 
 function sample(dtype: TorchDtype, n: number): Uint8Array {
   const size = TORCH_DTYPE_ITEMSIZE[dtype];
   const b = new Uint8Array(n * size);
   const dv = new DataView(b.buffer);
   for (let i = 0; i < n; i++) {
-    const x = (i * 7) % 11 - 5;
+    const x = ((i * 7) % 11) - 5;
     switch (dtype) {
       case 'float64':
         dv.setFloat64(i * 8, x / 3, true);
@@ -110,12 +126,34 @@ describe.skipIf(!torchVersion)(title, () => {
       ],
       true,
     );
-    await writePt(ours, { state_dict: sd, step: 250, big: 2 ** 40, huge: 2n ** 70n, neg: -7, name: 'step-000250', flags: [true, false, null], shape: new TorchSize([4, 3]), pair: ptTuple(1, 'a'), keys: new Map([[0, 'x']]) });
+    await writePt(ours, {
+      state_dict: sd,
+      step: 250,
+      big: 2 ** 40,
+      huge: 2n ** 70n,
+      neg: -7,
+      name: 'step-000250',
+      flags: [true, false, null],
+      shape: new TorchSize([4, 3]),
+      pair: ptTuple(1, 'a'),
+      keys: new Map([[0, 'x']]),
+    });
     // Views and shared storages read from a torch fixture, written back by us.
-    const views = await readPt(fileURLToPath(new URL('../../../../fixtures/torch-pt/torch-2.11/views.pt', import.meta.url)));
+    const views = await readPt(
+      fileURLToPath(new URL('../../../../fixtures/torch-pt/torch-2.11/views.pt', import.meta.url)),
+    );
     await writePt(viewsRewritten, views.root);
     await views.close();
-    await writePt(floats, { lr: 0.001, betas: ptTuple(0.9, 0.999), one: new PyFloat(1), nan: NaN, inf: -Infinity, negzero: -0, blob: Uint8Array.of(0, 255, 7), tags: new PickleSet(['a'], false) });
+    await writePt(floats, {
+      lr: 0.001,
+      betas: ptTuple(0.9, 0.999),
+      one: new PyFloat(1),
+      nan: NaN,
+      inf: -Infinity,
+      negzero: -0,
+      blob: Uint8Array.of(0, 255, 7),
+      tags: new PickleSet(['a'], false),
+    });
     described = runOracle(made, [
       [ours, true],
       [viewsRewritten, true],
@@ -138,8 +176,15 @@ describe.skipIf(!torchVersion)(title, () => {
     await expectTorchSawWhatWeRead(ours, 0);
     // What torch loaded is what we meant (not only what our reader reads back).
     const top = (described.results[0] as { value: { __dict__: Array<[string, unknown]> } }).value.__dict__;
-    const sd = (top[0] as [string, { __dict__: Array<[string, { dtype: string; shape: number[]; values: number[] }]> }])[1].__dict__;
-    expect(sd.map(([k, t]) => [k, t.dtype])).toEqual([...ORACLE_DTYPES.map((d) => [d, d]), ['scalar', 'float32'], ['empty', 'bfloat16'], ['param', 'float32']]);
+    const sd = (
+      top[0] as [string, { __dict__: Array<[string, { dtype: string; shape: number[]; values: number[] }]> }]
+    )[1].__dict__;
+    expect(sd.map(([k, t]) => [k, t.dtype])).toEqual([
+      ...ORACLE_DTYPES.map((d) => [d, d]),
+      ['scalar', 'float32'],
+      ['empty', 'bfloat16'],
+      ['param', 'float32'],
+    ]);
     const xs = Array.from({ length: 6 }, (_, i) => ((i * 7) % 11) - 5);
     expect(sd.find(([k]) => k === 'int64')?.[1].values).toEqual(xs.map((x) => x * 1_000_000_007));
     expect(sd.find(([k]) => k === 'bfloat16')?.[1].values).toEqual(xs.map((x) => x * 0.25));
@@ -161,7 +206,10 @@ describe.skipIf(!torchVersion)(title, () => {
     const cases = readdirSync(made).filter((f) => f.endsWith('.pt'));
     expect(cases.sort()).toEqual(['tricky_legacy.pt', 'tricky_p2.pt', 'tricky_p4.pt', 'tricky_p5.pt']);
     for (const c of cases) {
-      const expected = parsePythonJson(readFileSync(join(made, c.replace(/\.pt$/, '.json')), 'utf8')) as { value: unknown; legacy: boolean };
+      const expected = parsePythonJson(readFileSync(join(made, c.replace(/\.pt$/, '.json')), 'utf8')) as {
+        value: unknown;
+        legacy: boolean;
+      };
       const pt = await readPt(join(made, c));
       try {
         expect(pt.format, c).toBe(expected.legacy ? 'legacy' : 'zip');

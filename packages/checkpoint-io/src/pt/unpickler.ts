@@ -2,12 +2,7 @@
 // anything: globals become PickleGlobal references, and REDUCE / NEWOBJ / INST / OBJ go through `call`, which
 // maps a fixed allow-list to constructors of plain data (see torch-globals.ts) and records everything else as
 // a PickleObject. Every length is checked against the bytes actually present before anything is allocated.
-import {
-  PickleError,
-  PickleLimitError,
-  PickleUnsupportedOpcodeError,
-  PtTruncatedError,
-} from './errors.js';
+import { PickleError, PickleLimitError, PickleUnsupportedOpcodeError, PtTruncatedError } from './errors.js';
 import { PickleDict, PickleGlobal, PickleObject, PickleSet, PickleTuple, type PickleValue } from './values.js';
 import { TorchTensor } from './tensor.js';
 
@@ -87,7 +82,18 @@ function escapeDecode(s: string, pos: number): Uint8Array {
     i++;
     if (i >= s.length) throw new PickleError(`STRING at byte ${pos}: trailing backslash`);
     const e = s[i] as string;
-    const simple: Record<string, number> = { '\\': 0x5c, "'": 0x27, '"': 0x22, n: 0x0a, r: 0x0d, t: 0x09, a: 7, b: 8, f: 0x0c, v: 0x0b };
+    const simple: Record<string, number> = {
+      '\\': 0x5c,
+      "'": 0x27,
+      '"': 0x22,
+      n: 0x0a,
+      r: 0x0d,
+      t: 0x09,
+      a: 7,
+      b: 8,
+      f: 0x0c,
+      v: 0x0b,
+    };
     if (e in simple) out.push(simple[e] as number);
     else if (e === '\n') continue;
     else if (e === 'x') {
@@ -115,7 +121,8 @@ function rawUnicodeEscapeDecode(b: Uint8Array, pos: number): string {
     if (c === 0x5c && i + 1 < b.length && (b[i + 1] === 0x75 || b[i + 1] === 0x55)) {
       const len = b[i + 1] === 0x75 ? 4 : 8;
       const hex = latin1.decode(b.subarray(i + 2, i + 2 + len));
-      if (hex.length !== len || !/^[0-9a-fA-F]+$/.test(hex)) throw new PickleError(`UNICODE at byte ${pos}: bad escape`);
+      if (hex.length !== len || !/^[0-9a-fA-F]+$/.test(hex))
+        throw new PickleError(`UNICODE at byte ${pos}: bad escape`);
       const cp = parseInt(hex, 16);
       if (cp > 0x10ffff) throw new PickleError(`UNICODE at byte ${pos}: code point out of range`);
       out += String.fromCodePoint(cp);
@@ -237,7 +244,8 @@ export function unpickle(
     return items;
   };
   const memoPut = (idx: number, v: PickleValue): void => {
-    if (!memo.has(idx) && memo.size >= maxMemo) throw new PickleLimitError(`pickle memo exceeds ${maxMemo} entries (option maxMemo)`);
+    if (!memo.has(idx) && memo.size >= maxMemo)
+      throw new PickleLimitError(`pickle memo exceeds ${maxMemo} entries (option maxMemo)`);
     memo.set(idx, v);
   };
   const memoGet = (idx: number): PickleValue => {
@@ -260,7 +268,8 @@ export function unpickle(
   const textInt = (line: string, what: string): number | bigint => {
     const t = line.endsWith('L') ? line.slice(0, -1) : line;
     if (t.length > maxIntBytes) throw new PickleLimitError(`${what} at byte ${opPos}: integer of ${t.length} digits`);
-    if (!INT_TEXT.test(t)) throw new PickleError(`${what} at byte ${opPos}: not an integer: ${JSON.stringify(t.slice(0, 40))}`);
+    if (!INT_TEXT.test(t))
+      throw new PickleError(`${what} at byte ${opPos}: not an integer: ${JSON.stringify(t.slice(0, 40))}`);
     return normalizeInt(BigInt(t));
   };
   const intIndex = (v: number | bigint, what: string): number => {
@@ -363,7 +372,8 @@ export function unpickle(
         const n = view.getInt32(pos, true);
         pos += 4;
         if (n < 0) throw new PickleError(`LONG4 at byte ${opPos}: negative length`);
-        if (n > maxIntBytes) throw new PickleLimitError(`LONG4 at byte ${opPos}: ${n}-byte integer exceeds maxIntBytes ${maxIntBytes}`);
+        if (n > maxIntBytes)
+          throw new PickleLimitError(`LONG4 at byte ${opPos}: ${n}-byte integer exceeds maxIntBytes ${maxIntBytes}`);
         push(decodeLong(take(n, 'LONG4')));
         break;
       }
@@ -388,9 +398,18 @@ export function unpickle(
       case 0x46: {
         // FLOAT (text)
         const line = readline('FLOAT', 512).trim();
-        if (!FLOAT_TEXT.test(line)) throw new PickleError(`FLOAT at byte ${opPos}: not a float: ${JSON.stringify(line.slice(0, 40))}`);
+        if (!FLOAT_TEXT.test(line))
+          throw new PickleError(`FLOAT at byte ${opPos}: not a float: ${JSON.stringify(line.slice(0, 40))}`);
         const l = line.toLowerCase().replace(/^\+/, '');
-        push(l === 'nan' || l === '-nan' ? NaN : l === 'inf' || l === 'infinity' ? Infinity : l === '-inf' || l === '-infinity' ? -Infinity : Number(line));
+        push(
+          l === 'nan' || l === '-nan'
+            ? NaN
+            : l === 'inf' || l === 'infinity'
+              ? Infinity
+              : l === '-inf' || l === '-infinity'
+                ? -Infinity
+                : Number(line),
+        );
         break;
       }
       // ---- strings and bytes
@@ -465,7 +484,11 @@ export function unpickle(
         break;
       }
       case 0x97: // NEXT_BUFFER
-        throw new PickleUnsupportedOpcodeError(op, opPos, `NEXT_BUFFER at byte ${opPos}: out-of-band pickle buffers are not supported (torch.save never writes them)`);
+        throw new PickleUnsupportedOpcodeError(
+          op,
+          opPos,
+          `NEXT_BUFFER at byte ${opPos}: out-of-band pickle buffers are not supported (torch.save never writes them)`,
+        );
       case 0x98: // READONLY_BUFFER: a no-op on in-band bytes
         top('READONLY_BUFFER');
         break;
@@ -542,7 +565,8 @@ export function unpickle(
         const items = popMark('SETITEMS');
         if (items.length % 2 !== 0) throw new PickleError(`SETITEMS at byte ${opPos}: odd number of items`);
         const target = top('SETITEMS');
-        for (let i = 0; i < items.length; i += 2) setItem(target, items[i] as PickleValue, items[i + 1] as PickleValue, 'SETITEMS');
+        for (let i = 0; i < items.length; i += 2)
+          setItem(target, items[i] as PickleValue, items[i + 1] as PickleValue, 'SETITEMS');
         break;
       }
       case 0x90: {
@@ -646,7 +670,8 @@ export function unpickle(
         const state = pop('BUILD');
         const inst = top('BUILD');
         if (inst instanceof PickleObject) {
-          if (inst.state instanceof PickleDict && state instanceof PickleDict) for (const [k, v] of state.entries) inst.state.set(k, v);
+          if (inst.state instanceof PickleDict && state instanceof PickleDict)
+            for (const [k, v] of state.entries) inst.state.set(k, v);
           else inst.state = state;
         } else if (inst instanceof PickleDict) {
           inst.state = state;

@@ -106,7 +106,8 @@ function hashKey(key: PickleValue, depth = 0): string | undefined {
     }
     return `t${parts.length}(${parts.map((p) => `${p.length}:${p}`).join('')})`;
   }
-  if (key instanceof Uint8Array) return `b${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')}`;
+  if (key instanceof Uint8Array)
+    return `b${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')}`;
   return undefined;
 }
 

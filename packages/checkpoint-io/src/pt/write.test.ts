@@ -29,9 +29,15 @@ function pattern(n: number, seed: number): Uint8Array {
 describe('writePt → readPt', () => {
   it.each(ALL_DTYPES)('round-trips a %s tensor byte for byte', async (dtype) => {
     const shape = [3, 5];
-    const bytes = dtype === 'bool' ? Uint8Array.from({ length: 15 }, (_, i) => i % 2) : pattern(15 * TORCH_DTYPE_ITEMSIZE[dtype], 3);
+    const bytes =
+      dtype === 'bool'
+        ? Uint8Array.from({ length: 15 }, (_, i) => i % 2)
+        : pattern(15 * TORCH_DTYPE_ITEMSIZE[dtype], 3);
     const p = join(dir, `${dtype}.pt`);
-    await writePt(p, { t: new PtTensorData(dtype, shape, bytes), empty: new PtTensorData(dtype, [0, 4], new Uint8Array(0)) });
+    await writePt(p, {
+      t: new PtTensorData(dtype, shape, bytes),
+      empty: new PtTensorData(dtype, [0, 4], new Uint8Array(0)),
+    });
     const pt = await readPt(p);
     try {
       const root = pt.root as PickleDict;
@@ -41,7 +47,9 @@ describe('writePt → readPt', () => {
       expect(t.shape).toEqual(shape);
       expect(t.stride).toEqual([5, 1]);
       expect(Buffer.from(await t.readBytes()).equals(Buffer.from(bytes))).toBe(true);
-      expect(Buffer.from(await t.readElements(4, 6)).equals(Buffer.from(bytes.subarray(4 * t.itemsize, 10 * t.itemsize)))).toBe(true);
+      expect(
+        Buffer.from(await t.readElements(4, 6)).equals(Buffer.from(bytes.subarray(4 * t.itemsize, 10 * t.itemsize))),
+      ).toBe(true);
       const e = root.get('empty') as TorchTensor;
       expect(e.shape).toEqual([0, 4]);
       expect((await e.readBytes()).byteLength).toBe(0);
@@ -57,11 +65,27 @@ describe('writePt → readPt', () => {
     const p = join(dir, 'containers.pt');
     const value = {
       od,
-      plain: new Map<string | number, number>([[0, 1], ['k', 2]]),
+      plain: new Map<string | number, number>([
+        [0, 1],
+        ['k', 2],
+      ]),
       list: [1, [2, [3, []]]],
       tuple: ptTuple(1, 'two', null),
       longTuple: ptTuple(1, 2, 3, 4, 5),
-      ints: [0, 255, 256, 65535, 65536, -1, -(2 ** 31), 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER],
+      ints: [
+        0,
+        255,
+        256,
+        65535,
+        65536,
+        -1,
+        -(2 ** 31),
+        2 ** 31 - 1,
+        2 ** 31,
+        -(2 ** 31) - 1,
+        Number.MAX_SAFE_INTEGER,
+        Number.MIN_SAFE_INTEGER,
+      ],
       bigs: [2n ** 53n, -(2n ** 53n), 2n ** 64n + 1n, -(2n ** 200n), 2n ** 2100n],
       floats: [0.1, -2.5e-300, Infinity, -Infinity, NaN, -0, new PyFloat(1)],
       text: 'héllo ✓ 😀',
@@ -69,7 +93,10 @@ describe('writePt → readPt', () => {
       flags: [true, false, null],
       size: new TorchSize([4, 3, 0]),
       set: new PickleSet(['x', 1], false),
-      param: new PtTensorData('float32', [2], new Uint8Array(new Float32Array([1, 2]).buffer), { parameter: true, requiresGrad: true }),
+      param: new PtTensorData('float32', [2], new Uint8Array(new Float32Array([1, 2]).buffer), {
+        parameter: true,
+        requiresGrad: true,
+      }),
       grad: new PtTensorData('float32', [1], new Uint8Array(4), { requiresGrad: true }),
       many: Array.from({ length: 2500 }, (_, i) => i),
     };
@@ -81,8 +108,14 @@ describe('writePt → readPt', () => {
       expect(r.keys()).toEqual(Object.keys(value));
       const rod = r.get('od') as PickleDict;
       expect(rod.ordered).toBe(true);
-      expect(rod.entries).toEqual([['b', 1], ['a', 2]]);
-      expect((r.get('plain') as PickleDict).entries).toEqual([[0, 1], ['k', 2]]);
+      expect(rod.entries).toEqual([
+        ['b', 1],
+        ['a', 2],
+      ]);
+      expect((r.get('plain') as PickleDict).entries).toEqual([
+        [0, 1],
+        ['k', 2],
+      ]);
       expect(r.get('list')).toEqual([1, [2, [3, []]]]);
       expect(r.get('tuple')).toEqual(new PickleTuple([1, 'two', null]));
       expect((r.get('longTuple') as PickleTuple).items).toEqual([1, 2, 3, 4, 5]);
@@ -139,7 +172,10 @@ describe('writePt → readPt', () => {
 
   it('lays the zip out as torch does: prefix folder, records in order, data 64-byte aligned', async () => {
     const p = join(dir, 'layout_check.pt');
-    await writePt(p, { a: new PtTensorData('float32', [3], new Uint8Array(12)), b: new PtTensorData('int8', [5], new Uint8Array(5)) });
+    await writePt(p, {
+      a: new PtTensorData('float32', [3], new Uint8Array(12)),
+      b: new PtTensorData('int8', [5], new Uint8Array(5)),
+    });
     const pt = await readPt(p);
     expect(pt.archiveName).toBe('layout_check');
     expect(pt.version).toBe('3');
@@ -190,7 +226,9 @@ describe('writePt → readPt', () => {
     await writePt(p, { t: new PtTensorData('float32', [2500], bytes) }, { chunkBytes: 999 });
     const pt = await readPt(p);
     try {
-      expect(Buffer.from(await ((pt.root as PickleDict).get('t') as TorchTensor).readBytes()).equals(Buffer.from(bytes))).toBe(true);
+      expect(
+        Buffer.from(await ((pt.root as PickleDict).get('t') as TorchTensor).readBytes()).equals(Buffer.from(bytes)),
+      ).toBe(true);
     } finally {
       await pt.close();
     }
@@ -204,7 +242,9 @@ describe('writePt → readPt', () => {
     const t = ptTuple();
     t.items.push(t); // a tuple containing itself: no pickle can express it
     await expect(writePt(p, { cyc: t })).rejects.toThrow(/nested deeper/);
-    await expect(writePt(p, { t: new PtTensorData('float32', [2], () => Promise.resolve(new Uint8Array(4))) })).rejects.toBeInstanceOf(PtWriteError);
+    await expect(
+      writePt(p, { t: new PtTensorData('float32', [2], () => Promise.resolve(new Uint8Array(4))) }),
+    ).rejects.toBeInstanceOf(PtWriteError);
     expect(() => readFileSync(p)).toThrow();
   });
 
@@ -226,7 +266,11 @@ describe('writePt → readPt', () => {
   it('a tensor referenced under two keys (tied weights) stays one tensor listed under both names', async () => {
     const p = join(dir, 'tied.pt');
     const emb = new PtTensorData('float32', [2, 2], new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer));
-    await writePt(p, { 'model.embed_tokens.weight': emb, 'lm_head.weight': emb, other: new PtTensorData('float32', [1], new Uint8Array(4)) });
+    await writePt(p, {
+      'model.embed_tokens.weight': emb,
+      'lm_head.weight': emb,
+      other: new PtTensorData('float32', [1], new Uint8Array(4)),
+    });
     const pt = await readPt(p);
     try {
       const names = pt.tensors().map(([n]) => n);

@@ -38,7 +38,8 @@ export async function writePt(path: string, value: PtWritable, options: WritePtO
   try {
     const zip = new ZipStreamWriter(file, options.zip64Threshold);
     const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-    const small = async (name: string, data: Uint8Array): Promise<void> => zip.addEntry(`${archive}/${name}`, data.byteLength, [data]);
+    const small = async (name: string, data: Uint8Array): Promise<void> =>
+      zip.addEntry(`${archive}/${name}`, data.byteLength, [data]);
     await small('data.pkl', pickle);
     await small('.format_version', text('1'));
     await small('.storage_alignment', text('64'));
@@ -50,7 +51,10 @@ export async function writePt(path: string, value: PtWritable, options: WritePtO
       await zip.addEntry(`${archive}/data/${s.key}`, s.nbytes, chunks());
     }
     await small('version', text('3\n'));
-    const id = BigInt(`0x${randomBytes(16).toString('hex')}`).toString().padStart(40, '0').slice(0, 40);
+    const id = BigInt(`0x${randomBytes(16).toString('hex')}`)
+      .toString()
+      .padStart(40, '0')
+      .slice(0, 40);
     await small('.data/serialization_id', text(id));
     await zip.finish();
   } catch (err) {

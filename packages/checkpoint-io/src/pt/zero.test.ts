@@ -52,7 +52,12 @@ describe('fixtures/zero', () => {
         const osd = dict(dict(pt.root).get('optimizer_state_dict'));
         const stage = osd.get('zero_stage');
         expect(stage).toBeInstanceOf(PickleObject);
-        expect(stage).toMatchObject({ module: 'deepspeed.runtime.zero.config', name: 'ZeroStageEnum', args: [3], via: 'reduce' });
+        expect(stage).toMatchObject({
+          module: 'deepspeed.runtime.zero.config',
+          name: 'ZeroStageEnum',
+          args: [3],
+          via: 'reduce',
+        });
         const scaler = osd.get('loss_scaler') as PickleObject;
         expect(scaler).toBeInstanceOf(PickleObject);
         expect(scaler.qualifiedName).toBe('deepspeed.runtime.fp16.loss_scaler.LossScaler');
@@ -86,7 +91,11 @@ describe('fixtures/zero', () => {
       const pt = await readPt(f);
       try {
         const osd = dict(dict(pt.root).get('optimizer_state_dict'));
-        expect(osd.get('zero_stage')).toMatchObject({ module: 'deepspeed.runtime.zero.config', name: 'ZeroStageEnum', args: [2] });
+        expect(osd.get('zero_stage')).toMatchObject({
+          module: 'deepspeed.runtime.zero.config',
+          name: 'ZeroStageEnum',
+          args: [2],
+        });
         const groups = osd.get('single_partition_of_fp32_groups') as TorchTensor[];
         expect(groups.map((g) => g.dtype)).toEqual(['float32', 'float32']);
         // fragment_address objects (NEWOBJ + BUILD with a state dict) are somewhere in the param slice mappings.
@@ -111,7 +120,9 @@ describe('fixtures/zero', () => {
   });
 
   it('ZeRO-3 model states: empty bf16 placeholders, frozen fragments, torch.Size shapes, a set of buffer names', async () => {
-    const f = files.find((x) => x.includes('zero3') && x.endsWith('zero_pp_rank_0_mp_rank_00_model_states.pt')) as string;
+    const f = files.find(
+      (x) => x.includes('zero3') && x.endsWith('zero_pp_rank_0_mp_rank_00_model_states.pt'),
+    ) as string;
     const pt = await readPt(f);
     try {
       const root = dict(pt.root);
@@ -121,10 +132,14 @@ describe('fixtures/zero', () => {
       expect(q.dtype).toBe('bfloat16');
       expect(q.shape).toEqual([0]);
       const shapes = root.get('param_shapes') as PickleDict[];
-      expect(dict(shapes[0]).get('base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight')).toEqual(new TorchSize([8, 40]));
+      expect(dict(shapes[0]).get('base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight')).toEqual(
+        new TorchSize([8, 40]),
+      );
       const frozen = dict(root.get('frozen_param_fragments'));
       expect((frozen.get('base_model.model.model.embed_tokens.weight') as TorchTensor).dtype).toBe('bfloat16');
-      expect(dict(root.get('shared_params')).get('base_model.model.lm_head.weight')).toBe('base_model.model.model.embed_tokens.weight');
+      expect(dict(root.get('shared_params')).get('base_model.model.lm_head.weight')).toBe(
+        'base_model.model.model.embed_tokens.weight',
+      );
       const sets: PickleSet[] = [];
       const stack: PickleValue[] = [root];
       while (stack.length) {

@@ -27,10 +27,18 @@ export function unsafeEntryName(name: string): string | undefined {
 function mapYauzlError(fileName: string, err: unknown): Error {
   const msg = err instanceof Error ? err.message : String(err);
   if (/invalid relative path|absolute path|invalid characters in fileName/.test(msg)) {
-    return new PtZipError(`${fileName}: zip entry name is unsafe (${msg}); refusing to read this archive`, { cause: err });
+    return new PtZipError(`${fileName}: zip entry name is unsafe (${msg}); refusing to read this archive`, {
+      cause: err,
+    });
   }
-  if (/end of central directory record signature not found|unexpected EOF|overflows file bounds|file data overflows/i.test(msg)) {
-    return new PtTruncatedError(`${fileName}: the zip archive is truncated or corrupt (${msg}); copy the file again`, { cause: err });
+  if (
+    /end of central directory record signature not found|unexpected EOF|overflows file bounds|file data overflows/i.test(
+      msg,
+    )
+  ) {
+    return new PtTruncatedError(`${fileName}: the zip archive is truncated or corrupt (${msg}); copy the file again`, {
+      cause: err,
+    });
   }
   return new PtZipError(`${fileName}: not a readable zip archive (${msg})`, { cause: err });
 }
@@ -68,7 +76,13 @@ class HandleReader extends yauzl.RandomAccessReader {
       },
     });
   }
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null, bytesRead?: number) => void,
+  ): void {
     this.handle.read(buffer, offset, length, position).then(
       ({ bytesRead }) => callback(null, bytesRead),
       (err: Error) => callback(err),
@@ -96,7 +110,13 @@ export class ZipArchive {
   static async open(fileName: string, handle: FileHandle, fileSize: number): Promise<ZipArchive> {
     let zip: yauzl.ZipFile;
     try {
-      zip = await yauzl.fromRandomAccessReaderPromise(new HandleReader(handle), fileSize, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true, strictFileNames: true });
+      zip = await yauzl.fromRandomAccessReaderPromise(new HandleReader(handle), fileSize, {
+        lazyEntries: true,
+        autoClose: false,
+        decodeStrings: true,
+        validateEntrySizes: true,
+        strictFileNames: true,
+      });
     } catch (err) {
       throw mapYauzlError(fileName, err);
     }
@@ -105,16 +125,23 @@ export class ZipArchive {
       for await (const entry of zip.eachEntry()) {
         const name = entry.fileName;
         const why = unsafeEntryName(name);
-        if (why) throw new PtZipError(`${fileName}: zip entry ${JSON.stringify(name)} ${why}; refusing to read this archive`);
+        if (why)
+          throw new PtZipError(`${fileName}: zip entry ${JSON.stringify(name)} ${why}; refusing to read this archive`);
         if (entry.isEncrypted()) throw new PtZipError(`${fileName}: zip entry ${name} is encrypted`);
         if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-          throw new PtZipError(`${fileName}: zip entry ${name} uses compression method ${entry.compressionMethod} (only stored and deflate are supported)`);
+          throw new PtZipError(
+            `${fileName}: zip entry ${name} uses compression method ${entry.compressionMethod} (only stored and deflate are supported)`,
+          );
         }
         if (entry.compressionMethod === 0 && entry.compressedSize !== entry.uncompressedSize) {
-          throw new PtZipError(`${fileName}: stored zip entry ${name} claims ${entry.uncompressedSize} bytes but holds ${entry.compressedSize}`);
+          throw new PtZipError(
+            `${fileName}: stored zip entry ${name} claims ${entry.uncompressedSize} bytes but holds ${entry.compressedSize}`,
+          );
         }
         if (entry.relativeOffsetOfLocalHeader + 30 + entry.compressedSize > fileSize) {
-          throw new PtTruncatedError(`${fileName}: zip entry ${name} extends past the end of the file; the file is truncated`);
+          throw new PtTruncatedError(
+            `${fileName}: zip entry ${name} extends past the end of the file; the file is truncated`,
+          );
         }
         if (archive.entries.has(name)) throw new PtZipError(`${fileName}: zip entry ${name} appears twice`);
         archive.entries.set(name, {
@@ -169,7 +196,10 @@ export class ZipArchive {
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.handle.read(out, done, Math.min(length - done, 1 << 30), position + done);
-      if (bytesRead === 0) throw new PtTruncatedError(`${this.fileName}: file ends at byte ${position + done}, inside a zip entry; the file is truncated`);
+      if (bytesRead === 0)
+        throw new PtTruncatedError(
+          `${this.fileName}: file ends at byte ${position + done}, inside a zip entry; the file is truncated`,
+        );
       done += bytesRead;
     }
     return out;
@@ -179,9 +209,12 @@ export class ZipArchive {
   async readRange(info: ZipEntryInfo, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     this.#checkOpen();
     if (offset < 0 || length < 0 || offset + length > info.uncompressedSize) {
-      throw new PtZipError(`${this.fileName}: read of [${offset}, ${offset + length}) outside zip entry ${info.name} (${info.uncompressedSize} bytes)`);
+      throw new PtZipError(
+        `${this.fileName}: read of [${offset}, ${offset + length}) outside zip entry ${info.name} (${info.uncompressedSize} bytes)`,
+      );
     }
-    if (into !== undefined && into.byteLength !== length) throw new PtZipError(`internal: target of ${into.byteLength} bytes for a ${length}-byte read`);
+    if (into !== undefined && into.byteLength !== length)
+      throw new PtZipError(`internal: target of ${into.byteLength} bytes for a ${length}-byte read`);
     if (length === 0) return into ?? new Uint8Array(0);
     if (info.compressionMethod === 0) return this.#pread((await this.dataStart(info)) + offset, length, into);
     return this.#inflateRange(info, offset, length, into);
@@ -190,7 +223,9 @@ export class ZipArchive {
   /** The whole entry (refuses entries larger than `maxBytes`). */
   async readAll(info: ZipEntryInfo, maxBytes: number): Promise<Uint8Array> {
     if (info.uncompressedSize > maxBytes) {
-      throw new PtZipError(`${this.fileName}: zip entry ${info.name} is ${info.uncompressedSize} bytes, over the limit of ${maxBytes}`);
+      throw new PtZipError(
+        `${this.fileName}: zip entry ${info.name} is ${info.uncompressedSize} bytes, over the limit of ${maxBytes}`,
+      );
     }
     return this.readRange(info, 0, info.uncompressedSize);
   }
@@ -213,10 +248,13 @@ export class ZipArchive {
           filled += to - from;
         }
         pos += buf.length;
-        if (pos > info.uncompressedSize) reject(new PtZipError(`${this.fileName}: zip entry ${info.name} inflates past its declared size`));
+        if (pos > info.uncompressedSize)
+          reject(new PtZipError(`${this.fileName}: zip entry ${info.name} inflates past its declared size`));
       });
       inflate.on('end', resolve);
-      inflate.on('error', (err) => reject(new PtZipError(`${this.fileName}: zip entry ${info.name} is corrupt (${err.message})`, { cause: err })));
+      inflate.on('error', (err) =>
+        reject(new PtZipError(`${this.fileName}: zip entry ${info.name} is corrupt (${err.message})`, { cause: err })),
+      );
     });
     done.catch(() => undefined); // observed below; avoid an unhandled rejection when we stop early
     try {
@@ -234,7 +272,8 @@ export class ZipArchive {
     } finally {
       inflate.destroy();
     }
-    if (filled !== length) throw new PtTruncatedError(`${this.fileName}: zip entry ${info.name} inflates to fewer bytes than declared`);
+    if (filled !== length)
+      throw new PtTruncatedError(`${this.fileName}: zip entry ${info.name} inflates to fewer bytes than declared`);
     return out;
   }
 

@@ -82,7 +82,8 @@ export class ZipStreamWriter {
     let crc = 0;
     let written = 0;
     for await (const chunk of chunks) {
-      if (written + chunk.byteLength > size) throw new PtWriteError(`zip entry ${name}: more than the declared ${size} bytes`);
+      if (written + chunk.byteLength > size)
+        throw new PtWriteError(`zip entry ${name}: more than the declared ${size} bytes`);
       crc = crc32(chunk, crc);
       await this.#emit(chunk);
       written += chunk.byteLength;
@@ -100,7 +101,10 @@ export class ZipStreamWriter {
     for (const r of this.#records) {
       const bigSize = r.size >= U32_MAX || (r.zip64 && r.size >= this.zip64Threshold);
       const bigOffset = r.offset >= U32_MAX || (r.zip64 && r.offset >= this.zip64Threshold);
-      const extraFields = [...(bigSize ? [...le(r.size, 8), ...le(r.size, 8)] : []), ...(bigOffset ? le(r.offset, 8) : [])];
+      const extraFields = [
+        ...(bigSize ? [...le(r.size, 8), ...le(r.size, 8)] : []),
+        ...(bigOffset ? le(r.offset, 8) : []),
+      ];
       const extra = extraFields.length > 0 ? [...le(1, 2), ...le(extraFields.length, 2), ...extraFields] : [];
       await this.#emit([
         ...le(0x02014b50, 4),

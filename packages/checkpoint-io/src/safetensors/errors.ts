@@ -31,7 +31,10 @@ export class SafetensorsOffsetError extends SafetensorsError {}
 
 /** The named tensor is not in the file. */
 export class TensorNotFoundError extends SafetensorsError {
-  constructor(path: string, readonly tensorName: string) {
+  constructor(
+    path: string,
+    readonly tensorName: string,
+  ) {
     super(path, `no tensor named ${JSON.stringify(tensorName)}; list the names with \`vla-ckpt inspect ${path}\``);
   }
 }

@@ -37,15 +37,24 @@ export interface ParsedHeader {
 /** Reads the u64 LE header length and checks it against the limit and the file size (no allocation). */
 export function parseHeaderLength(prefix: Uint8Array, fileSize: number, path: string): number {
   if (fileSize < 8 || prefix.byteLength < 8) {
-    throw new SafetensorsTruncatedError(path, `${fileSize} bytes is too short for the 8-byte header length; the file is truncated or not safetensors`);
+    throw new SafetensorsTruncatedError(
+      path,
+      `${fileSize} bytes is too short for the 8-byte header length; the file is truncated or not safetensors`,
+    );
   }
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_SIZE)) {
-    throw new SafetensorsHeaderTooLargeError(path, `header length ${n} exceeds the 100 MB limit; the file is corrupt or not safetensors`);
+    throw new SafetensorsHeaderTooLargeError(
+      path,
+      `header length ${n} exceeds the 100 MB limit; the file is corrupt or not safetensors`,
+    );
   }
   const len = Number(n);
   if (8 + len > fileSize) {
-    throw new SafetensorsTruncatedError(path, `header length ${len} runs past the end of the ${fileSize}-byte file; the file is truncated or its length prefix lies`);
+    throw new SafetensorsTruncatedError(
+      path,
+      `header length ${len} runs past the end of the ${fileSize}-byte file; the file is truncated or its length prefix lies`,
+    );
   }
   return len;
 }
@@ -68,7 +77,8 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, path: s
   } catch (err) {
     throw new SafetensorsHeaderError(path, 'header is not valid UTF-8', { cause: err });
   }
-  if (!text.startsWith('{')) throw new SafetensorsHeaderError(path, 'header does not start with "{"; not a safetensors file');
+  if (!text.startsWith('{'))
+    throw new SafetensorsHeaderError(path, 'header does not start with "{"; not a safetensors file');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -87,7 +97,8 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, path: s
       }
       metadata = {};
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw new SafetensorsHeaderError(path, `__metadata__.${k} is ${typeof v}, must be a string`);
+        if (typeof v !== 'string')
+          throw new SafetensorsHeaderError(path, `__metadata__.${k} is ${typeof v}, must be a string`);
         Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true }); // "__proto__" stays a key
       }
       continue;
@@ -97,23 +108,41 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, path: s
     }
     const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
     if (!isDtype(dtype)) {
-      throw new SafetensorsDtypeError(path, `tensor ${JSON.stringify(name)} has unknown dtype ${JSON.stringify(dtype)}`);
+      throw new SafetensorsDtypeError(
+        path,
+        `tensor ${JSON.stringify(name)} has unknown dtype ${JSON.stringify(dtype)}`,
+      );
     }
     if (!Array.isArray(shape) || !shape.every(isNonNegInt)) {
-      throw new SafetensorsHeaderError(path, `tensor ${JSON.stringify(name)}: shape must be an array of non-negative integers`);
+      throw new SafetensorsHeaderError(
+        path,
+        `tensor ${JSON.stringify(name)}: shape must be an array of non-negative integers`,
+      );
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !isNonNegInt(offsets[0]) || !isNonNegInt(offsets[1])) {
-      throw new SafetensorsHeaderError(path, `tensor ${JSON.stringify(name)}: data_offsets must be two non-negative integers`);
+      throw new SafetensorsHeaderError(
+        path,
+        `tensor ${JSON.stringify(name)}: data_offsets must be two non-negative integers`,
+      );
     }
     const [begin, end] = offsets as [number, number];
-    if (end < begin) throw new SafetensorsOffsetError(path, `tensor ${JSON.stringify(name)}: data_offsets [${begin}, ${end}] end before they begin`);
+    if (end < begin)
+      throw new SafetensorsOffsetError(
+        path,
+        `tensor ${JSON.stringify(name)}: data_offsets [${begin}, ${end}] end before they begin`,
+      );
     let count = 1;
     for (const d of shape as number[]) {
       count *= d;
-      if (!Number.isSafeInteger(count)) throw new SafetensorsShapeError(path, `tensor ${JSON.stringify(name)}: shape ${JSON.stringify(shape)} overflows`);
+      if (!Number.isSafeInteger(count))
+        throw new SafetensorsShapeError(
+          path,
+          `tensor ${JSON.stringify(name)}: shape ${JSON.stringify(shape)} overflows`,
+        );
     }
     const byteLength = count * DTYPE_ITEMSIZE[dtype];
-    if (!Number.isSafeInteger(byteLength)) throw new SafetensorsShapeError(path, `tensor ${JSON.stringify(name)}: byte size overflows`);
+    if (!Number.isSafeInteger(byteLength))
+      throw new SafetensorsShapeError(path, `tensor ${JSON.stringify(name)}: byte size overflows`);
     if (byteLength !== end - begin) {
       throw new SafetensorsShapeError(
         path,
@@ -127,14 +156,28 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, path: s
   for (const t of tensors) {
     const [begin, end] = t.dataOffsets;
     if (end > dataLength) {
-      throw new SafetensorsOffsetError(path, `tensor ${JSON.stringify(t.name)}: data_offsets [${begin}, ${end}] run past the ${dataLength}-byte data section (truncated file?)`);
+      throw new SafetensorsOffsetError(
+        path,
+        `tensor ${JSON.stringify(t.name)}: data_offsets [${begin}, ${end}] run past the ${dataLength}-byte data section (truncated file?)`,
+      );
     }
-    if (begin < cursor) throw new SafetensorsOffsetError(path, `tensor ${JSON.stringify(t.name)}: data_offsets [${begin}, ${end}] overlap the previous tensor (ends at ${cursor})`);
-    if (begin > cursor) throw new SafetensorsOffsetError(path, `tensor ${JSON.stringify(t.name)}: gap of ${begin - cursor} bytes before it; tensors must be contiguous`);
+    if (begin < cursor)
+      throw new SafetensorsOffsetError(
+        path,
+        `tensor ${JSON.stringify(t.name)}: data_offsets [${begin}, ${end}] overlap the previous tensor (ends at ${cursor})`,
+      );
+    if (begin > cursor)
+      throw new SafetensorsOffsetError(
+        path,
+        `tensor ${JSON.stringify(t.name)}: gap of ${begin - cursor} bytes before it; tensors must be contiguous`,
+      );
     cursor = end;
   }
   if (cursor !== dataLength) {
-    throw new SafetensorsOffsetError(path, `tensors cover ${cursor} bytes but the data section has ${dataLength}; trailing bytes or a wrong header`);
+    throw new SafetensorsOffsetError(
+      path,
+      `tensors cover ${cursor} bytes but the data section has ${dataLength}; trailing bytes or a wrong header`,
+    );
   }
   return { metadata, tensors };
 }
@@ -163,14 +206,23 @@ export function safetensorsOrder<T extends HeaderEntry>(entries: readonly T[]): 
 /** Checks one entry's name, dtype and shape, returning its byte length. */
 export function entryByteLength(e: HeaderEntry, path: string): number {
   if (typeof e.name !== 'string') throw new SafetensorsWriteError(path, 'tensor name must be a string');
-  if (e.name === '__metadata__') throw new SafetensorsWriteError(path, '"__metadata__" is reserved and cannot name a tensor');
-  if (!isDtype(e.dtype)) throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)} has unknown dtype ${JSON.stringify(e.dtype)}`);
+  if (e.name === '__metadata__')
+    throw new SafetensorsWriteError(path, '"__metadata__" is reserved and cannot name a tensor');
+  if (!isDtype(e.dtype))
+    throw new SafetensorsWriteError(
+      path,
+      `tensor ${JSON.stringify(e.name)} has unknown dtype ${JSON.stringify(e.dtype)}`,
+    );
   if (!Array.isArray(e.shape) || !e.shape.every(isNonNegInt)) {
-    throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: shape must be non-negative integers, got ${JSON.stringify(e.shape)}`);
+    throw new SafetensorsWriteError(
+      path,
+      `tensor ${JSON.stringify(e.name)}: shape must be non-negative integers, got ${JSON.stringify(e.shape)}`,
+    );
   }
   let n = DTYPE_ITEMSIZE[e.dtype];
   for (const d of e.shape) n *= d;
-  if (!Number.isSafeInteger(n)) throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: byte size overflows`);
+  if (!Number.isSafeInteger(n))
+    throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: byte size overflows`);
   return n;
 }
 
@@ -192,7 +244,8 @@ export function serializeHeader(
     const body = keys
       .map((k) => {
         const v = metadata[k];
-        if (typeof v !== 'string') throw new SafetensorsWriteError(path, `metadata value of ${JSON.stringify(k)} must be a string`);
+        if (typeof v !== 'string')
+          throw new SafetensorsWriteError(path, `metadata value of ${JSON.stringify(k)} must be a string`);
         return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
       })
       .join(',');
@@ -206,12 +259,15 @@ export function serializeHeader(
     if (seen.has(e.name)) throw new SafetensorsWriteError(path, `tensor name ${JSON.stringify(e.name)} appears twice`);
     seen.add(e.name);
     offsets.push([offset, offset + n]);
-    parts.push(`${JSON.stringify(e.name)}:{"dtype":"${e.dtype}","shape":[${e.shape.join(',')}],"data_offsets":[${offset},${offset + n}]}`);
+    parts.push(
+      `${JSON.stringify(e.name)}:{"dtype":"${e.dtype}","shape":[${e.shape.join(',')}],"data_offsets":[${offset},${offset + n}]}`,
+    );
     offset += n;
   }
   const json = encoder.encode(`{${parts.join(',')}}`);
   const padded = Math.ceil(json.byteLength / 8) * 8;
-  if (padded > MAX_HEADER_SIZE) throw new SafetensorsWriteError(path, `header would be ${padded} bytes, above the 100 MB limit readers enforce`);
+  if (padded > MAX_HEADER_SIZE)
+    throw new SafetensorsWriteError(path, `header would be ${padded} bytes, above the 100 MB limit readers enforce`);
   const out = new Uint8Array(8 + padded);
   new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
   out.set(json, 8);

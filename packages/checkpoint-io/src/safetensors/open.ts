@@ -14,7 +14,8 @@ export async function resolveSafetensorsPath(pathOrDir: string): Promise<{ kind:
   const st = await stat(pathOrDir);
   if (!st.isDirectory()) return { kind: pathOrDir.endsWith('.index.json') ? 'sharded' : 'file', path: pathOrDir };
   const names = await readdir(pathOrDir);
-  if (names.includes('model.safetensors.index.json')) return { kind: 'sharded', path: join(pathOrDir, 'model.safetensors.index.json') };
+  if (names.includes('model.safetensors.index.json'))
+    return { kind: 'sharded', path: join(pathOrDir, 'model.safetensors.index.json') };
   if (names.includes('model.safetensors')) return { kind: 'file', path: join(pathOrDir, 'model.safetensors') };
   const indexes = names.filter((n) => n.endsWith('.safetensors.index.json'));
   if (indexes.length === 1) return { kind: 'sharded', path: join(pathOrDir, indexes[0]!) };

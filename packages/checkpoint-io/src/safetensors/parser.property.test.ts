@@ -46,9 +46,14 @@ const entryArb = fc.record({
   shape: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
 });
 const entriesArb = fc.uniqueArray(entryArb, { selector: (e) => e.name, maxLength: 6 });
-const metaArb = fc.option(fc.dictionary(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), { maxKeys: 3 }), { nil: null });
+const metaArb = fc.option(fc.dictionary(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), { maxKeys: 3 }), {
+  nil: null,
+});
 
-function buildFile(entries: Array<{ name: string; dtype: Dtype; shape: number[] }>, metadata: Record<string, string> | null): Uint8Array {
+function buildFile(
+  entries: Array<{ name: string; dtype: Dtype; shape: number[] }>,
+  metadata: Record<string, string> | null,
+): Uint8Array {
   const ordered = safetensorsOrder(entries);
   const { prefixAndHeader, dataLength } = serializeHeader(ordered, metadata, 'mem');
   const out = new Uint8Array(prefixAndHeader.byteLength + dataLength);
@@ -81,26 +86,33 @@ describe('safetensors parser properties', () => {
 
   it('valid files parse back exactly; single-byte mutations and truncations give typed errors or consistent headers', () => {
     fc.assert(
-      fc.property(entriesArb, metaArb, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat(), (entries, meta, pos, byte, cut) => {
-        const file = buildFile(entries, meta);
-        const parsed = parseBuffer(file);
-        expect(parsed.tensors.map((t) => t.name).sort()).toEqual(entries.map((e) => e.name).sort());
-        expect(parsed.metadata).toEqual(meta);
-        const n = Number(new DataView(file.buffer).getBigUint64(0, true));
-        checkInvariants(parsed, file.byteLength - 8 - n);
+      fc.property(
+        entriesArb,
+        metaArb,
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        fc.nat(),
+        (entries, meta, pos, byte, cut) => {
+          const file = buildFile(entries, meta);
+          const parsed = parseBuffer(file);
+          expect(parsed.tensors.map((t) => t.name).sort()).toEqual(entries.map((e) => e.name).sort());
+          expect(parsed.metadata).toEqual(meta);
+          const n = Number(new DataView(file.buffer).getBigUint64(0, true));
+          checkInvariants(parsed, file.byteLength - 8 - n);
 
-        const mutated = file.slice();
-        mutated[pos % mutated.length] = byte;
-        if (outcome(() => parseBuffer(mutated)) === 'ok') {
-          const m = Number(new DataView(mutated.buffer).getBigUint64(0, true));
-          checkInvariants(parseBuffer(mutated), mutated.byteLength - 8 - m);
-        }
-        const truncated = file.subarray(0, cut % file.length);
-        if (outcome(() => parseBuffer(truncated)) === 'ok') {
-          const m = Number(new DataView(truncated.buffer, truncated.byteOffset).getBigUint64(0, true));
-          checkInvariants(parseBuffer(truncated), truncated.byteLength - 8 - m);
-        }
-      }),
+          const mutated = file.slice();
+          mutated[pos % mutated.length] = byte;
+          if (outcome(() => parseBuffer(mutated)) === 'ok') {
+            const m = Number(new DataView(mutated.buffer).getBigUint64(0, true));
+            checkInvariants(parseBuffer(mutated), mutated.byteLength - 8 - m);
+          }
+          const truncated = file.subarray(0, cut % file.length);
+          if (outcome(() => parseBuffer(truncated)) === 'ok') {
+            const m = Number(new DataView(truncated.buffer, truncated.byteOffset).getBigUint64(0, true));
+            checkInvariants(parseBuffer(truncated), truncated.byteLength - 8 - m);
+          }
+        },
+      ),
       { numRuns: 600 },
     );
   });
@@ -108,15 +120,26 @@ describe('safetensors parser properties', () => {
   it('headers with random (lying) offsets, shapes and dtypes give typed errors or consistent headers', () => {
     const lyingEntry = fc.record({
       dtype: fc.oneof(fc.constantFrom(...DTYPES), fc.string({ maxLength: 5 })),
-      shape: fc.oneof(fc.array(fc.oneof(fc.integer({ min: -2, max: 6 }), fc.constant(2 ** 53), fc.double()), { maxLength: 3 }), fc.constant('x')),
-      data_offsets: fc.oneof(fc.tuple(fc.integer({ min: -4, max: 64 }), fc.integer({ min: -4, max: 64 })), fc.array(fc.nat(80), { maxLength: 3 }), fc.constant(null)),
+      shape: fc.oneof(
+        fc.array(fc.oneof(fc.integer({ min: -2, max: 6 }), fc.constant(2 ** 53), fc.double()), { maxLength: 3 }),
+        fc.constant('x'),
+      ),
+      data_offsets: fc.oneof(
+        fc.tuple(fc.integer({ min: -4, max: 64 }), fc.integer({ min: -4, max: 64 })),
+        fc.array(fc.nat(80), { maxLength: 3 }),
+        fc.constant(null),
+      ),
     });
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 4 }), lyingEntry, { maxKeys: 4 }), fc.nat(64), (header, dataLen) => {
-        const text = new TextEncoder().encode(JSON.stringify(header));
-        const r = outcome(() => parseHeader(text, dataLen, 'mem'));
-        if (r === 'ok') checkInvariants(parseHeader(text, dataLen, 'mem'), dataLen);
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 4 }), lyingEntry, { maxKeys: 4 }),
+        fc.nat(64),
+        (header, dataLen) => {
+          const text = new TextEncoder().encode(JSON.stringify(header));
+          const r = outcome(() => parseHeader(text, dataLen, 'mem'));
+          if (r === 'ok') checkInvariants(parseHeader(text, dataLen, 'mem'), dataLen);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -32,14 +32,24 @@ export interface SafetensorsReader {
 const MAX_READ = 1 << 30;
 
 /** Reads exactly `length` bytes at `position` into `into` (or a fresh, 8-byte aligned buffer). */
-export async function readExactly(handle: FileHandle, position: number, length: number, path: string, into?: Uint8Array): Promise<Uint8Array> {
+export async function readExactly(
+  handle: FileHandle,
+  position: number,
+  length: number,
+  path: string,
+  into?: Uint8Array,
+): Promise<Uint8Array> {
   const out = into ? into.subarray(0, length) : new Uint8Array(length);
-  if (out.byteLength < length) throw new SafetensorsError(path, `buffer of ${into!.byteLength} bytes cannot hold ${length}`);
+  if (out.byteLength < length)
+    throw new SafetensorsError(path, `buffer of ${into!.byteLength} bytes cannot hold ${length}`);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(out, done, Math.min(length - done, MAX_READ), position + done);
     if (bytesRead === 0) {
-      throw new SafetensorsTruncatedError(path, `file ended after ${position + done} bytes while reading ${length} bytes at ${position}; it was truncated or changed while open`);
+      throw new SafetensorsTruncatedError(
+        path,
+        `file ended after ${position + done} bytes while reading ${length} bytes at ${position}; it was truncated or changed while open`,
+      );
     }
     done += bytesRead;
   }
@@ -119,8 +129,17 @@ export class SafetensorsFile implements SafetensorsReader {
   async readBytes(name: string, start: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     const s = this.byName.get(name);
     if (!s) throw new TensorNotFoundError(this.path, name);
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0 || start + length > s.byteLength) {
-      throw new SafetensorsError(this.path, `readBytes(${JSON.stringify(name)}, ${start}, ${length}) is outside the tensor's ${s.byteLength} bytes`);
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(length) ||
+      start < 0 ||
+      length < 0 ||
+      start + length > s.byteLength
+    ) {
+      throw new SafetensorsError(
+        this.path,
+        `readBytes(${JSON.stringify(name)}, ${start}, ${length}) is outside the tensor's ${s.byteLength} bytes`,
+      );
     }
     return readExactly(this.live(), this.dataStart + s.dataOffsets[0] + start, length, this.path, into);
   }

@@ -48,7 +48,12 @@ describe('reading files written by Python safetensors', () => {
     const list = r.list();
     expect(list).toHaveLength(28); // 2 layers x 7 projections x A/B
     const a = r.info('base_model.model.model.layers.0.mlp.down_proj.lora_A.weight');
-    expect(a).toEqual({ name: 'base_model.model.model.layers.0.mlp.down_proj.lora_A.weight', dtype: 'F32', shape: [8, 128], byteLength: 4096 });
+    expect(a).toEqual({
+      name: 'base_model.model.model.layers.0.mlp.down_proj.lora_A.weight',
+      dtype: 'F32',
+      shape: [8, 128],
+      byteLength: 4096,
+    });
     const v = await r.readFloat32(a.name);
     expect(v.length).toBe(1024);
     expect(v.some((x) => x !== 0)).toBe(true);
@@ -107,7 +112,12 @@ describe('byte-for-byte interop with Python safetensors', () => {
       const entries: SafetensorsEntry[] = src
         .list()
         .sort((a, b) => (a.name < b.name ? 1 : -1))
-        .map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: async () => (await src.read(t.name)).bytes }));
+        .map((t) => ({
+          name: t.name,
+          dtype: t.dtype,
+          shape: t.shape,
+          data: async () => (await src.read(t.name)).bytes,
+        }));
       const out = join(await scratch(), 'out.safetensors');
       await writeSafetensors(out, entries, { metadata: src.metadata });
       await src.close();
@@ -162,10 +172,14 @@ describe('writer', () => {
   it('rejects bad entries and leaves no file behind', async () => {
     const dir = await scratch();
     const out = join(dir, 'bad.safetensors');
-    await expect(writeSafetensors(out, [{ name: 'x', dtype: 'F32', shape: [2], data: new Uint8Array(4) }])).rejects.toBeInstanceOf(SafetensorsWriteError);
+    await expect(
+      writeSafetensors(out, [{ name: 'x', dtype: 'F32', shape: [2], data: new Uint8Array(4) }]),
+    ).rejects.toBeInstanceOf(SafetensorsWriteError);
     const dup = { name: 'x', dtype: 'F32' as const, shape: [1], data: new Uint8Array(4) };
     await expect(writeSafetensors(out, [dup, dup])).rejects.toBeInstanceOf(SafetensorsWriteError);
-    await expect(writeSafetensors(out, [{ ...dup, name: '__metadata__' }])).rejects.toBeInstanceOf(SafetensorsWriteError);
+    await expect(writeSafetensors(out, [{ ...dup, name: '__metadata__' }])).rejects.toBeInstanceOf(
+      SafetensorsWriteError,
+    );
     await expect(writeSafetensors(out, [{ ...dup, shape: [-1] }])).rejects.toBeInstanceOf(SafetensorsWriteError);
     expect(await readdir(dir)).toEqual([]);
   });
@@ -207,7 +221,11 @@ describe('sharded write and transparent read', () => {
     expect(index.metadata.total_size).toBe(1792);
     expect(index.weight_map['layers.3.weight']).toBe('model-00002-of-00004.safetensors');
     expect(index.weight_map['layers.2.weight']).toBe('model-00003-of-00004.safetensors');
-    expect(indexText.startsWith('{\n  "metadata": {\n    "total_size": 1792\n  },\n  "weight_map": {\n    "layers.0.weight": "model-00001-of-00004.safetensors",')).toBe(true);
+    expect(
+      indexText.startsWith(
+        '{\n  "metadata": {\n    "total_size": 1792\n  },\n  "weight_map": {\n    "layers.0.weight": "model-00001-of-00004.safetensors",',
+      ),
+    ).toBe(true);
     expect(indexText.endsWith('}\n')).toBe(true);
     const r = await openSafetensors(dir);
     expect(r.list().map((t) => t.name)).toEqual([0, 1, 3, 2, 4, 5, 6].map((i) => `layers.${i}.weight`)); // shard order
@@ -241,13 +259,22 @@ describe('sharded write and transparent read', () => {
     const dir = await scratch();
     await writeSafetensorsSharded(dir, entries(), { maxShardSize: 300 });
     const indexPath = join(dir, 'model.safetensors.index.json');
-    const index = JSON.parse(await readFile(indexPath, 'utf8')) as { metadata: { total_size: number }; weight_map: Record<string, string> };
+    const index = JSON.parse(await readFile(indexPath, 'utf8')) as {
+      metadata: { total_size: number };
+      weight_map: Record<string, string>;
+    };
     const save = (v: unknown): Promise<void> => writeFile(indexPath, JSON.stringify(v));
     await save({ ...index, weight_map: { ...index.weight_map, 'layers.0.weight': '../evil.safetensors' } });
     await expect(openSafetensors(dir)).rejects.toBeInstanceOf(ShardIndexError);
-    await save({ ...index, weight_map: { ...index.weight_map, 'layers.0.weight': 'model-00002-of-00004.safetensors' } });
+    await save({
+      ...index,
+      weight_map: { ...index.weight_map, 'layers.0.weight': 'model-00002-of-00004.safetensors' },
+    });
     await expect(openSafetensors(dir)).rejects.toThrow(/does not contain it/);
-    await save({ ...index, weight_map: { ...index.weight_map, 'layers.0.weight': 'model-00009-of-00009.safetensors' } });
+    await save({
+      ...index,
+      weight_map: { ...index.weight_map, 'layers.0.weight': 'model-00009-of-00009.safetensors' },
+    });
     await expect(openSafetensors(dir)).rejects.toThrow(/missing shard/);
     const { ['layers.6.weight']: _dropped, ...rest } = index.weight_map;
     await save({ ...index, weight_map: rest });
@@ -265,11 +292,17 @@ describe('bad input gives typed errors', () => {
     await expect(openBytes(new Uint8Array([1, 2, 3]))).rejects.toBeInstanceOf(SafetensorsTruncatedError);
   });
   it('header length that lies (runs past the end)', async () => {
-    await expect(openBytes(rawFile(good, new Uint8Array(8), 10_000n))).rejects.toBeInstanceOf(SafetensorsTruncatedError);
+    await expect(openBytes(rawFile(good, new Uint8Array(8), 10_000n))).rejects.toBeInstanceOf(
+      SafetensorsTruncatedError,
+    );
   });
   it('huge header length, without allocating it', async () => {
-    await expect(openBytes(rawFile(good, new Uint8Array(8), 2n ** 63n))).rejects.toBeInstanceOf(SafetensorsHeaderTooLargeError);
-    await expect(openBytes(rawFile(good, new Uint8Array(8), 100_000_001n))).rejects.toBeInstanceOf(SafetensorsHeaderTooLargeError);
+    await expect(openBytes(rawFile(good, new Uint8Array(8), 2n ** 63n))).rejects.toBeInstanceOf(
+      SafetensorsHeaderTooLargeError,
+    );
+    await expect(openBytes(rawFile(good, new Uint8Array(8), 100_000_001n))).rejects.toBeInstanceOf(
+      SafetensorsHeaderTooLargeError,
+    );
   });
   it('truncated data section', async () => {
     await expect(openBytes(rawFile(good, new Uint8Array(4)))).rejects.toBeInstanceOf(SafetensorsOffsetError);
@@ -286,14 +319,26 @@ describe('bad input gives typed errors', () => {
     await expect(openBytes(rawFile('{"__metadata__":{"x":1}}'))).rejects.toBeInstanceOf(SafetensorsHeaderError);
   });
   it('unknown dtype', async () => {
-    await expect(openBytes(rawFile('{"a":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}', new Uint8Array(16)))).rejects.toBeInstanceOf(SafetensorsDtypeError);
+    await expect(
+      openBytes(rawFile('{"a":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}', new Uint8Array(16))),
+    ).rejects.toBeInstanceOf(SafetensorsDtypeError);
   });
   it('wrong itemsize (shape x itemsize != byte range)', async () => {
-    await expect(openBytes(rawFile('{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,8]}}', new Uint8Array(8)))).rejects.toBeInstanceOf(SafetensorsShapeError);
-    await expect(openBytes(rawFile('{"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}}', new Uint8Array(8)))).rejects.toBeInstanceOf(SafetensorsShapeError);
+    await expect(
+      openBytes(rawFile('{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,8]}}', new Uint8Array(8))),
+    ).rejects.toBeInstanceOf(SafetensorsShapeError);
+    await expect(
+      openBytes(
+        rawFile(
+          '{"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}}',
+          new Uint8Array(8),
+        ),
+      ),
+    ).rejects.toBeInstanceOf(SafetensorsShapeError);
   });
   it('overlapping, gapped and out-of-bounds offsets', async () => {
-    const overlap = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}';
+    const overlap =
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}';
     await expect(openBytes(rawFile(overlap, new Uint8Array(12)))).rejects.toThrow(/overlap/);
     const gap = '{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}';
     await expect(openBytes(rawFile(gap, new Uint8Array(8)))).rejects.toThrow(/gap/);
@@ -312,11 +357,23 @@ describe('bad input gives typed errors', () => {
 describe('names that are Object.prototype keys', () => {
   it('round-trips tensors and metadata named __proto__ / constructor, sharded too', async () => {
     const dir = await scratch();
-    const entries: SafetensorsEntry[] = ['__proto__', 'constructor', 'toString'].map((name, i) => ({ name, dtype: 'U8', shape: [2], data: new Uint8Array([i, i]) }));
-    await writeSafetensors(join(dir, 'p.safetensors'), entries, { metadata: { __proto__: 'x' } as Record<string, string> });
+    const entries: SafetensorsEntry[] = ['__proto__', 'constructor', 'toString'].map((name, i) => ({
+      name,
+      dtype: 'U8',
+      shape: [2],
+      data: new Uint8Array([i, i]),
+    }));
+    await writeSafetensors(join(dir, 'p.safetensors'), entries, {
+      metadata: { __proto__: 'x' } as Record<string, string>,
+    });
     const r = await openSafetensors(join(dir, 'p.safetensors'));
     expect(Object.keys(r.metadata ?? {})).toEqual([]);
-    expect(r.list().map((t) => t.name).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(
+      r
+        .list()
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['__proto__', 'constructor', 'toString']);
     await r.close();
     const sharded = join(dir, 'sh');
     await mkdir(sharded);
@@ -362,8 +419,17 @@ describe('chunked entries and ranged reads', () => {
     expect([...got]).toEqual([1, 2, 2, 2, 2, 3]);
     await expect(r.readBytes('w', 10, 4)).rejects.toThrow(/outside the tensor/);
     await r.close();
-    const short: SafetensorsEntry = { ...entry, data: { chunks: async function* () { yield new Uint8Array(5); } } };
-    await expect(writeSafetensors(join(dir, 'short.safetensors'), [short])).rejects.toThrow(/needs 12 bytes but data has 5/);
+    const short: SafetensorsEntry = {
+      ...entry,
+      data: {
+        chunks: async function* () {
+          yield new Uint8Array(5);
+        },
+      },
+    };
+    await expect(writeSafetensors(join(dir, 'short.safetensors'), [short])).rejects.toThrow(
+      /needs 12 bytes but data has 5/,
+    );
     expect((await readdir(dir)).sort()).toEqual(['chunked.safetensors']);
   });
 });

@@ -53,9 +53,16 @@ function pythonJson(value: unknown): string {
   const sortKeys = (v: unknown): unknown => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
     const o = v as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortKeys(o[k])]));
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, sortKeys(o[k])]),
+    );
   };
-  return JSON.stringify(sortKeys(value), null, 2).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(sortKeys(value), null, 2).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**
@@ -97,13 +104,20 @@ export async function writeSafetensorsSharded(
   let index: string | null = null;
   if (n > 1) {
     const weightMap: Record<string, string> = {};
-    groups.forEach((g, i) => g.forEach((s) => Object.defineProperty(weightMap, s.name, { value: files[i]!, enumerable: true })));
-    await writeFileAtomic(join(dir, indexName), `${pythonJson({ metadata: { total_size: totalSize }, weight_map: weightMap })}\n`);
+    groups.forEach((g, i) =>
+      g.forEach((s) => Object.defineProperty(weightMap, s.name, { value: files[i]!, enumerable: true })),
+    );
+    await writeFileAtomic(
+      join(dir, indexName),
+      `${pythonJson({ metadata: { total_size: totalSize }, weight_map: weightMap })}\n`,
+    );
     index = indexName;
   }
   // remove what an earlier save left that the new layout does not use
   const keep = new Set([...files, ...(index ? [index] : [])]);
-  const stale = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-\\d{5}-of-\\d{5}\\.safetensors|\\.safetensors|\\.safetensors\\.index\\.json)$`);
+  const stale = new RegExp(
+    `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-\\d{5}-of-\\d{5}\\.safetensors|\\.safetensors|\\.safetensors\\.index\\.json)$`,
+  );
   for (const name of await readdir(dir)) {
     if (stale.test(name) && !keep.has(name)) await rm(join(dir, name), { force: true });
   }

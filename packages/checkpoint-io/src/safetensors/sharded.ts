@@ -18,24 +18,39 @@ const MAX_INDEX_BYTES = 256 * 1024 * 1024;
 /** Reads and validates an index file (shape, plain shard file names). */
 export async function readShardIndex(indexPath: string): Promise<ShardIndex> {
   const { size } = await stat(indexPath);
-  if (size > MAX_INDEX_BYTES) throw new ShardIndexError(indexPath, `index is ${size} bytes; refusing to parse more than 256 MB of JSON`);
+  if (size > MAX_INDEX_BYTES)
+    throw new ShardIndexError(indexPath, `index is ${size} bytes; refusing to parse more than 256 MB of JSON`);
   let json: unknown;
   try {
     json = JSON.parse(await readFile(indexPath, 'utf8'));
   } catch (err) {
     throw new ShardIndexError(indexPath, `not valid JSON (${(err as Error).message})`, { cause: err });
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ShardIndexError(indexPath, 'index is not a JSON object');
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new ShardIndexError(indexPath, 'index is not a JSON object');
   const { metadata, weight_map: weightMap } = json as Record<string, unknown>;
   if (weightMap === null || typeof weightMap !== 'object' || Array.isArray(weightMap)) {
     throw new ShardIndexError(indexPath, 'index has no "weight_map" object');
   }
   for (const [name, file] of Object.entries(weightMap as Record<string, unknown>)) {
-    if (typeof file !== 'string' || file === '' || file !== basename(file) || file === '.' || file === '..' || file.includes('\\')) {
-      throw new ShardIndexError(indexPath, `weight_map[${JSON.stringify(name)}] = ${JSON.stringify(file)} is not a plain file name beside the index`);
+    if (
+      typeof file !== 'string' ||
+      file === '' ||
+      file !== basename(file) ||
+      file === '.' ||
+      file === '..' ||
+      file.includes('\\')
+    ) {
+      throw new ShardIndexError(
+        indexPath,
+        `weight_map[${JSON.stringify(name)}] = ${JSON.stringify(file)} is not a plain file name beside the index`,
+      );
     }
   }
-  const meta = metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata) ? (metadata as Record<string, unknown>) : {};
+  const meta =
+    metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)
+      ? (metadata as Record<string, unknown>)
+      : {};
   return { metadata: meta, weight_map: weightMap as Record<string, string> };
 }
 
@@ -75,27 +90,40 @@ export class ShardedSafetensors implements SafetensorsReader {
           shards.push(await SafetensorsFile.open(join(dir, f)));
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-          throw new ShardIndexError(indexPath, `index names missing shard ${f}; the download or save is incomplete`, { cause: err });
+          throw new ShardIndexError(indexPath, `index names missing shard ${f}; the download or save is incomplete`, {
+            cause: err,
+          });
         }
       }
       for (const [name, file] of weightMap) {
         const shard = shards[files.indexOf(file)]!;
-        if (!shard.has(name)) throw new ShardIndexError(indexPath, `index maps ${JSON.stringify(name)} to ${file}, which does not contain it`);
+        if (!shard.has(name))
+          throw new ShardIndexError(
+            indexPath,
+            `index maps ${JSON.stringify(name)} to ${file}, which does not contain it`,
+          );
       }
       for (const shard of shards) {
         for (const info of shard.list()) {
           const mapped = weightMap.get(info.name);
           if (mapped === undefined) {
-            throw new ShardIndexError(indexPath, `${basename(shard.path)} holds ${JSON.stringify(info.name)}, which the index does not list; the index is stale`);
+            throw new ShardIndexError(
+              indexPath,
+              `${basename(shard.path)} holds ${JSON.stringify(info.name)}, which the index does not list; the index is stale`,
+            );
           }
         }
       }
       const declared = index.metadata['total_size'];
       if (typeof declared === 'number') {
         let total = 0;
-        for (const s of shards) for (const t of s.list()) if (weightMap.get(t.name) === basename(s.path)) total += t.byteLength;
+        for (const s of shards)
+          for (const t of s.list()) if (weightMap.get(t.name) === basename(s.path)) total += t.byteLength;
         if (declared !== total) {
-          throw new ShardIndexError(indexPath, `metadata.total_size is ${declared} but the shards hold ${total} bytes of tensors; the index is stale`);
+          throw new ShardIndexError(
+            indexPath,
+            `metadata.total_size is ${declared} but the shards hold ${total} bytes of tensors; the index is stale`,
+          );
         }
       }
       return new ShardedSafetensors(indexPath, index, shards);

@@ -38,7 +38,9 @@ export interface WriteSafetensorsOptions {
 }
 
 /** Collects an (async) iterable of entries; data thunks are not called. */
-export async function collectEntries(entries: Iterable<SafetensorsEntry> | AsyncIterable<SafetensorsEntry>): Promise<SafetensorsEntry[]> {
+export async function collectEntries(
+  entries: Iterable<SafetensorsEntry> | AsyncIterable<SafetensorsEntry>,
+): Promise<SafetensorsEntry[]> {
   const out: SafetensorsEntry[] = [];
   for await (const e of entries) out.push(e);
   return out;
@@ -67,11 +69,15 @@ export async function writeSafetensors(
       const e = ordered[i]!;
       const [begin, end] = offsets[i]!;
       const mismatch = (got: string): SafetensorsWriteError =>
-        new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: ${e.dtype} ${JSON.stringify(e.shape)} needs ${end - begin} bytes but data has ${got}`);
+        new SafetensorsWriteError(
+          path,
+          `tensor ${JSON.stringify(e.name)}: ${e.dtype} ${JSON.stringify(e.shape)} needs ${end - begin} bytes but data has ${got}`,
+        );
       if (typeof e.data === 'object' && !(e.data instanceof Uint8Array) && typeof e.data.chunks === 'function') {
         let got = 0;
         for await (const chunk of e.data.chunks()) {
-          if (!(chunk instanceof Uint8Array)) throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: a chunk is not a Uint8Array`);
+          if (!(chunk instanceof Uint8Array))
+            throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: a chunk is not a Uint8Array`);
           got += chunk.byteLength;
           if (got > end - begin) throw mismatch(`more than that`);
           await file.write(chunk);
@@ -80,12 +86,19 @@ export async function writeSafetensors(
         written += got;
       } else {
         const data = typeof e.data === 'function' ? await e.data() : e.data;
-        if (!(data instanceof Uint8Array)) throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: data is not a Uint8Array`);
+        if (!(data instanceof Uint8Array))
+          throw new SafetensorsWriteError(path, `tensor ${JSON.stringify(e.name)}: data is not a Uint8Array`);
         if (data.byteLength !== end - begin) throw mismatch(String(data.byteLength));
         await file.write(data);
         written += data.byteLength;
       }
-      opts.onProgress?.({ tensors: i + 1, totalTensors: ordered.length, bytes: written, totalBytes: dataLength, name: e.name });
+      opts.onProgress?.({
+        tensors: i + 1,
+        totalTensors: ordered.length,
+        bytes: written,
+        totalBytes: dataLength,
+        name: e.name,
+      });
     }
   } catch (err) {
     await file.abort();

@@ -24,7 +24,8 @@ export function hashConfig(config: JsonValue): string {
 
 /** Dotted paths whose values differ between two configs (for a readable mismatch message). */
 export function diffConfigKeys(a: JsonValue, b: JsonValue, prefix = ''): string[] {
-  const isObj = (v: JsonValue): v is { [k: string]: JsonValue } => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const isObj = (v: JsonValue): v is { [k: string]: JsonValue } =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
   if (isObj(a) && isObj(b)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     const out: string[] = [];

@@ -24,7 +24,8 @@ const STEP_DIR_RE = /^step-(\d{6,})$/;
 
 /** `step-000250` (zero-padded to 6 digits, longer if needed). */
 export function stepDirName(step: number): string {
-  if (!Number.isSafeInteger(step) || step < 0) throw new RangeError(`checkpoint step must be a non-negative integer, got ${step}`);
+  if (!Number.isSafeInteger(step) || step < 0)
+    throw new RangeError(`checkpoint step must be a non-negative integer, got ${step}`);
   return `step-${String(step).padStart(6, '0')}`;
 }
 

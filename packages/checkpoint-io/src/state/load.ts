@@ -5,12 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { isDirectory, pathExists } from '../fs/stat.js';
 import { loadPeftAdapter } from '../peft/index.js';
 import { diffConfigKeys, hashConfig } from './config-hash.js';
-import {
-  CheckpointIncompleteError,
-  CheckpointPointerError,
-  ConfigMismatchError,
-  NoCheckpointError,
-} from './errors.js';
+import { CheckpointIncompleteError, CheckpointPointerError, ConfigMismatchError, NoCheckpointError } from './errors.js';
 import {
   ADAPTER_DIR,
   LATEST_POINTER,
@@ -41,7 +36,6 @@ export interface LoadCheckpointOptions extends ResolveOptions {
   allowConfigMismatch?: boolean;
 }
 
-
 /** The pieces of a step directory that are missing (empty when whole). */
 export async function missingPieces(stepDir: string): Promise<string[]> {
   if (!(await pathExists(join(stepDir, TRAINER_STATE_FILE)))) return [TRAINER_STATE_FILE];
@@ -58,7 +52,8 @@ export async function missingPieces(stepDir: string): Promise<string[]> {
     }
     const want = state.files[rel];
     if (size === null) missing.push(rel);
-    else if (want !== undefined && size !== want) missing.push(`${rel} (has ${size} bytes, trainer_state.json recorded ${want})`);
+    else if (want !== undefined && size !== want)
+      missing.push(`${rel} (has ${size} bytes, trainer_state.json recorded ${want})`);
   }
   return missing;
 }
@@ -81,7 +76,10 @@ async function newestComplete(root: string): Promise<string | null> {
  * between the rename and the pointer update of the very first save) the newest complete one,
  * with a warning. Temp dirs of killed saves are never candidates.
  */
-export async function resolveCheckpoint(checkpointsDir: string, opts: ResolveOptions = {}): Promise<{ dir: string; warnings: string[] }> {
+export async function resolveCheckpoint(
+  checkpointsDir: string,
+  opts: ResolveOptions = {},
+): Promise<{ dir: string; warnings: string[] }> {
   const root = resolve(checkpointsDir);
   const warnings: string[] = [];
   let pointer: string | null = null;
@@ -92,13 +90,17 @@ export async function resolveCheckpoint(checkpointsDir: string, opts: ResolveOpt
   }
   if (pointer !== null) {
     if (parseStepDirName(pointer) === null) {
-      throw new CheckpointPointerError(`${join(root, LATEST_POINTER)} contains ${JSON.stringify(pointer)}, not a step directory name like "step-000250"; fix or delete the file`);
+      throw new CheckpointPointerError(
+        `${join(root, LATEST_POINTER)} contains ${JSON.stringify(pointer)}, not a step directory name like "step-000250"; fix or delete the file`,
+      );
     }
     const dir = join(root, pointer);
     if (await isDirectory(dir)) return { dir, warnings };
     const fallback = await newestComplete(root);
     if (opts.onMissingLatest === 'newest-complete' && fallback) {
-      warnings.push(`latest names ${pointer}, which does not exist; resuming from the newest complete checkpoint ${basename(fallback)}`);
+      warnings.push(
+        `latest names ${pointer}, which does not exist; resuming from the newest complete checkpoint ${basename(fallback)}`,
+      );
       return { dir: fallback, warnings };
     }
     throw new CheckpointPointerError(
@@ -110,7 +112,9 @@ export async function resolveCheckpoint(checkpointsDir: string, opts: ResolveOpt
   }
   const fallback = await newestComplete(root);
   if (!fallback) {
-    throw new NoCheckpointError(`no checkpoint in ${root} (no "latest" pointer, no complete step-NNNNNN directory); start the run without --resume`);
+    throw new NoCheckpointError(
+      `no checkpoint in ${root} (no "latest" pointer, no complete step-NNNNNN directory); start the run without --resume`,
+    );
   }
   warnings.push(`${join(root, LATEST_POINTER)} is missing; using the newest complete checkpoint ${basename(fallback)}`);
   return { dir: fallback, warnings };
@@ -130,7 +134,9 @@ export async function loadCheckpointDir(stepDir: string, opts: LoadCheckpointOpt
   const state = await readTrainerState(join(dir, TRAINER_STATE_FILE));
   const recomputed = hashConfig(state.config);
   if (recomputed !== state.configHash) {
-    warnings.push(`trainer_state.json config_sha256 ${state.configHash} does not match its own config (${recomputed}); the file was edited by hand`);
+    warnings.push(
+      `trainer_state.json config_sha256 ${state.configHash} does not match its own config (${recomputed}); the file was edited by hand`,
+    );
   }
   if (opts.config !== undefined) {
     const current = hashConfig(opts.config);
@@ -138,24 +144,35 @@ export async function loadCheckpointDir(stepDir: string, opts: LoadCheckpointOpt
       const keys = diffConfigKeys(state.config, opts.config);
       const what = `config differs from the one checkpoint ${basename(dir)} was made with (saved ${state.configHash.slice(0, 19)}…, now ${current.slice(0, 19)}…; differing keys: ${keys.join(', ') || '(none at the top level)'})`;
       if (!opts.allowConfigMismatch) {
-        throw new ConfigMismatchError(`${what}. Resume with the saved config, or pass the explicit override (allowConfigMismatch / --allow-config-change) if the change is intended`, state.configHash, current, keys);
+        throw new ConfigMismatchError(
+          `${what}. Resume with the saved config, or pass the explicit override (allowConfigMismatch / --allow-config-change) if the change is intended`,
+          state.configHash,
+          current,
+          keys,
+        );
       }
       warnings.push(`${what}; continuing because the override was given`);
     }
   }
   const named = parseStepDirName(basename(dir));
   if (named !== null && named !== state.globalStep) {
-    warnings.push(`directory ${basename(dir)} holds global step ${state.globalStep} (trainer_state.json); the state wins`);
+    warnings.push(
+      `directory ${basename(dir)} holds global step ${state.globalStep} (trainer_state.json); the state wins`,
+    );
   }
   const optimizer = await readOptimizer(join(dir, OPTIMIZER_FILE));
-  const adapter = `${ADAPTER_DIR}/adapter_config.json` in state.files ? await loadPeftAdapter(join(dir, ADAPTER_DIR)) : null;
+  const adapter =
+    `${ADAPTER_DIR}/adapter_config.json` in state.files ? await loadPeftAdapter(join(dir, ADAPTER_DIR)) : null;
   let trainable = new Map<string, F32Tensor>();
   if (TRAINABLE_FILE in state.files) trainable = (await readF32Tensors(join(dir, TRAINABLE_FILE))).tensors;
   return { dir, step: state.globalStep, state, optimizer, adapter, trainable, warnings };
 }
 
 /** Resolves (see resolveCheckpoint) and loads the checkpoint to resume from. */
-export async function loadCheckpoint(checkpointsDir: string, opts: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(
+  checkpointsDir: string,
+  opts: LoadCheckpointOptions = {},
+): Promise<LoadedCheckpoint> {
   const { dir, warnings } = await resolveCheckpoint(checkpointsDir, opts);
   const loaded = await loadCheckpointDir(dir, opts);
   loaded.warnings.unshift(...warnings);

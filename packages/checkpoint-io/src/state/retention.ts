@@ -5,18 +5,24 @@ import { LATEST_POINTER, listStepDirs } from './layout.js';
 import type { RetentionPolicy } from './types.js';
 
 /** Which step-dir names a policy keeps, given all of them (oldest first) and the `latest` target. */
-export function selectRetained(all: Array<{ name: string; step: number }>, policy: RetentionPolicy, latest: string | null): Set<string> {
+export function selectRetained(
+  all: Array<{ name: string; step: number }>,
+  policy: RetentionPolicy,
+  latest: string | null,
+): Set<string> {
   const keep = new Set<string>();
   if (policy.keepLast === undefined && policy.keepEvery === undefined) {
     for (const d of all) keep.add(d.name);
     return keep;
   }
   if (policy.keepLast !== undefined) {
-    if (!Number.isInteger(policy.keepLast) || policy.keepLast < 1) throw new RangeError(`keepLast must be an integer >= 1, got ${policy.keepLast}`);
+    if (!Number.isInteger(policy.keepLast) || policy.keepLast < 1)
+      throw new RangeError(`keepLast must be an integer >= 1, got ${policy.keepLast}`);
     for (const d of all.slice(-policy.keepLast)) keep.add(d.name);
   }
   if (policy.keepEvery !== undefined) {
-    if (!Number.isInteger(policy.keepEvery) || policy.keepEvery < 1) throw new RangeError(`keepEvery must be an integer >= 1, got ${policy.keepEvery}`);
+    if (!Number.isInteger(policy.keepEvery) || policy.keepEvery < 1)
+      throw new RangeError(`keepEvery must be an integer >= 1, got ${policy.keepEvery}`);
     for (const d of all) if (d.step % policy.keepEvery === 0) keep.add(d.name);
   }
   if (latest) keep.add(latest);

@@ -48,10 +48,16 @@ async function fileSizes(root: string, rel: string[]): Promise<Record<string, nu
 }
 
 /** Writes `<checkpointsDir>/step-NNNNNN/` atomically, then points `latest` at it, then prunes. */
-export async function saveCheckpoint(checkpointsDir: string, contents: CheckpointContents, opts: SaveCheckpointOptions = {}): Promise<SavedCheckpoint> {
+export async function saveCheckpoint(
+  checkpointsDir: string,
+  contents: CheckpointContents,
+  opts: SaveCheckpointOptions = {},
+): Promise<SavedCheckpoint> {
   const { state } = contents;
   if (!Number.isSafeInteger(state.globalStep) || state.globalStep < 0) {
-    throw new TrainerStateInvalidError(`cannot save a checkpoint with global step ${String(state.globalStep)}; pass the number of optimizer steps completed`);
+    throw new TrainerStateInvalidError(
+      `cannot save a checkpoint with global step ${String(state.globalStep)}; pass the number of optimizer steps completed`,
+    );
   }
   const root = resolve(checkpointsDir);
   await mkdir(root, { recursive: true });

@@ -30,7 +30,7 @@ const f32 = (shape: number[], seed: number): F32Tensor => {
   for (let i = 0; i < n; i++) data[i] = Math.sin(seed * 31 + i) * 0.37;
   return { shape, data };
 };
-const bytesOf = (t: F32Tensor) => new Uint8Array(t.data.buffer.slice(0)) ;
+const bytesOf = (t: F32Tensor) => new Uint8Array(t.data.buffer.slice(0));
 
 const config: JsonValue = { model: { variant: 'tiny', lora: { r: 4, alpha: 8 } }, optim: { lr: 1e-3 }, seed: 7 };
 
@@ -38,7 +38,13 @@ function adapter(seed: number): PeftAdapter {
   const a = f32([4, 8], seed);
   const b = f32([8, 4], seed + 1);
   return {
-    config: { peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['q_proj'], base_model_name_or_path: 'tiny' } as PeftAdapter['config'],
+    config: {
+      peft_type: 'LORA',
+      r: 4,
+      lora_alpha: 8,
+      target_modules: ['q_proj'],
+      base_model_name_or_path: 'tiny',
+    } as PeftAdapter['config'],
     tensors: new Map([
       ['base_model.model.layers.0.q_proj.lora_A.default.weight', { dtype: 'F32', shape: a.shape, bytes: bytesOf(a) }],
       ['base_model.model.layers.0.q_proj.lora_B.default.weight', { dtype: 'F32', shape: b.shape, bytes: bytesOf(b) }],
@@ -47,8 +53,16 @@ function adapter(seed: number): PeftAdapter {
 }
 
 function contents(step: number, cfg: JsonValue = config): CheckpointContents {
-  const names = ['layers.0.q_proj.lora_A.default.weight', 'layers.0.q_proj.lora_B.default.weight', 'action_out_proj.weight'];
-  const shapes = [[4, 8], [8, 4], [3, 8]];
+  const names = [
+    'layers.0.q_proj.lora_A.default.weight',
+    'layers.0.q_proj.lora_B.default.weight',
+    'action_out_proj.weight',
+  ];
+  const shapes = [
+    [4, 8],
+    [8, 4],
+    [3, 8],
+  ];
   return {
     state: {
       globalStep: step,
@@ -84,7 +98,12 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     const saved = await saveCheckpoint(dir, c);
     expect(saved.dir).toBe(join(dir, 'step-000250'));
     expect((await readFile(join(dir, 'latest'), 'utf8')).trim()).toBe('step-000250');
-    expect((await readdir(saved.dir)).sort()).toEqual(['adapter', 'optimizer.safetensors', 'trainable.safetensors', 'trainer_state.json']);
+    expect((await readdir(saved.dir)).sort()).toEqual([
+      'adapter',
+      'optimizer.safetensors',
+      'trainable.safetensors',
+      'trainer_state.json',
+    ]);
     const disk = JSON.parse(await readFile(join(saved.dir, 'trainer_state.json'), 'utf8')) as Record<string, unknown>;
     expect(disk['global_step']).toBe(250);
     expect(disk['config_sha256']).toBe(hashConfig(config));
@@ -108,7 +127,9 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       expect(loaded.optimizer.steps.get(name)).toBe(250);
     }
     expect(loaded.optimizer.hyper).toEqual(c.optimizer.hyper);
-    expect(loaded.trainable.get('action_out_proj.weight')?.data).toEqual(c.trainable?.get('action_out_proj.weight')?.data);
+    expect(loaded.trainable.get('action_out_proj.weight')?.data).toEqual(
+      c.trainable?.get('action_out_proj.weight')?.data,
+    );
     expect(loaded.adapter).not.toBeNull();
     const a = loaded.adapter?.tensors.get('base_model.model.layers.0.q_proj.lora_A.default.weight');
     expect(a?.shape).toEqual([4, 8]);
@@ -119,7 +140,12 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     const saved = await saveCheckpoint(dir, contents(3));
     const r = await openSafetensors(join(saved.dir, 'optimizer.safetensors'));
     try {
-      expect(r.list().map((t) => t.name).sort()).toEqual([
+      expect(
+        r
+          .list()
+          .map((t) => t.name)
+          .sort(),
+      ).toEqual([
         'exp_avg.action_out_proj.weight',
         'exp_avg.layers.0.q_proj.lora_A.default.weight',
         'exp_avg.layers.0.q_proj.lora_B.default.weight',
@@ -144,7 +170,9 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(() => validateOptimizerAgainst(loaded.optimizer, live)).not.toThrow();
     live.delete('action_out_proj.weight');
     live.set('state_proj.weight', [3, 8]);
-    expect(() => validateOptimizerAgainst(loaded.optimizer, live)).toThrow(/state_proj\.weight[\s\S]*action_out_proj\.weight/);
+    expect(() => validateOptimizerAgainst(loaded.optimizer, live)).toThrow(
+      /state_proj\.weight[\s\S]*action_out_proj\.weight/,
+    );
     live.delete('state_proj.weight');
     live.set('action_out_proj.weight', [8, 3]);
     expect(() => validateOptimizerAgainst(loaded.optimizer, live)).toThrow(OptimizerStateError);
@@ -214,7 +242,11 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(loaded.step).toBe(7);
     expect(loaded.warnings.join('\n')).toMatch(/model\.lora\.r/);
     // key order alone never changes the hash
-    await expect(loadCheckpoint(dir, { config: { seed: 7, optim: { lr: 1e-3 }, model: { lora: { alpha: 8, r: 4 }, variant: 'tiny' } } })).resolves.toBeTruthy();
+    await expect(
+      loadCheckpoint(dir, {
+        config: { seed: 7, optim: { lr: 1e-3 }, model: { lora: { alpha: 8, r: 4 }, variant: 'tiny' } },
+      }),
+    ).resolves.toBeTruthy();
   });
 
   it('names missing or truncated pieces', async () => {
@@ -223,7 +255,14 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     await truncate(join(saved.dir, 'trainable.safetensors'), 12);
     const err = await loadCheckpoint(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CheckpointIncompleteError);
-    expect((err as CheckpointIncompleteError).missing).toEqual(['optimizer.safetensors', 'trainable.safetensors (has 12 bytes, trainer_state.json recorded ' + String(JSON.parse(await readFile(join(saved.dir, 'trainer_state.json'), 'utf8')).files['trainable.safetensors']) + ')']);
+    expect((err as CheckpointIncompleteError).missing).toEqual([
+      'optimizer.safetensors',
+      'trainable.safetensors (has 12 bytes, trainer_state.json recorded ' +
+        String(
+          JSON.parse(await readFile(join(saved.dir, 'trainer_state.json'), 'utf8')).files['trainable.safetensors'],
+        ) +
+        ')',
+    ]);
     await rm(join(saved.dir, 'trainer_state.json'));
     await expect(loadCheckpoint(dir)).rejects.toThrow(/missing trainer_state\.json/);
   });
@@ -235,7 +274,9 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     await writeFile(p, JSON.stringify({ ...disk, global_step: null }));
     const err = await loadCheckpoint(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TrainerStateInvalidError);
-    expect((err as Error).message).toMatch(/global_step is null[\s\S]*never guessed from a directory name[\s\S]*--overwrite/);
+    expect((err as Error).message).toMatch(
+      /global_step is null[\s\S]*never guessed from a directory name[\s\S]*--overwrite/,
+    );
     delete disk['global_step'];
     await writeFile(p, JSON.stringify(disk));
     await expect(loadCheckpoint(dir)).rejects.toThrow(/global_step is absent/);

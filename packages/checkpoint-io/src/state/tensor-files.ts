@@ -11,12 +11,18 @@ function f32Bytes(t: F32Tensor): Uint8Array {
 function checkShape(name: string, t: F32Tensor): void {
   const n = t.shape.reduce((a, b) => a * b, 1);
   if (n !== t.data.length) {
-    throw new OptimizerStateError(`${name}: shape [${t.shape.join(', ')}] has ${n} elements but the data has ${t.data.length}`);
+    throw new OptimizerStateError(
+      `${name}: shape [${t.shape.join(', ')}] has ${n} elements but the data has ${t.data.length}`,
+    );
   }
 }
 
 /** Writes named F32 tensors (sorted by name, like safetensors' own writers). */
-export async function writeF32Tensors(path: string, tensors: Map<string, F32Tensor>, metadata?: Record<string, string>): Promise<void> {
+export async function writeF32Tensors(
+  path: string,
+  tensors: Map<string, F32Tensor>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   const names = [...tensors.keys()].sort();
   const entries = names.map((name) => {
     const t = tensors.get(name) as F32Tensor;
@@ -27,7 +33,9 @@ export async function writeF32Tensors(path: string, tensors: Map<string, F32Tens
 }
 
 /** Reads every tensor of a safetensors file as F32. */
-export async function readF32Tensors(path: string): Promise<{ tensors: Map<string, F32Tensor>; metadata: Record<string, string> | null }> {
+export async function readF32Tensors(
+  path: string,
+): Promise<{ tensors: Map<string, F32Tensor>; metadata: Record<string, string> | null }> {
   const reader = await openSafetensors(path);
   try {
     const tensors = new Map<string, F32Tensor>();
@@ -55,7 +63,9 @@ export async function writeOptimizer(path: string, opt: OptimizerCheckpoint): Pr
       );
     }
     if (m.shape.join(',') !== v.shape.join(',')) {
-      throw new OptimizerStateError(`optimizer state for ${name}: exp_avg shape [${m.shape}] differs from exp_avg_sq shape [${v.shape}]`);
+      throw new OptimizerStateError(
+        `optimizer state for ${name}: exp_avg shape [${m.shape}] differs from exp_avg_sq shape [${v.shape}]`,
+      );
     }
     all.set(`exp_avg.${name}`, m);
     all.set(`exp_avg_sq.${name}`, v);
@@ -83,23 +93,29 @@ export async function readOptimizer(path: string): Promise<OptimizerCheckpoint> 
   } catch (err) {
     throw new TrainerStateInvalidError(`${path}: metadata steps/hyper is not JSON: ${(err as Error).message}`);
   }
-  if (!steps || typeof steps !== 'object') throw new TrainerStateInvalidError(`${path}: metadata has no per-parameter steps`);
+  if (!steps || typeof steps !== 'object')
+    throw new TrainerStateInvalidError(`${path}: metadata has no per-parameter steps`);
   const out: OptimizerCheckpoint = { expAvg: new Map(), expAvgSq: new Map(), steps: new Map(), hyper };
   for (const [key, t] of tensors) {
     if (key.startsWith('exp_avg_sq.')) out.expAvgSq.set(key.slice('exp_avg_sq.'.length), t);
     else if (key.startsWith('exp_avg.')) out.expAvg.set(key.slice('exp_avg.'.length), t);
-    else throw new OptimizerStateError(`${path}: unexpected tensor ${key} (expected exp_avg.<name> / exp_avg_sq.<name>)`);
+    else
+      throw new OptimizerStateError(`${path}: unexpected tensor ${key} (expected exp_avg.<name> / exp_avg_sq.<name>)`);
   }
   for (const [name, s] of Object.entries(steps)) {
     if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) {
-      throw new TrainerStateInvalidError(`${path}: step of ${name} is ${JSON.stringify(s)}, expected a non-negative integer`);
+      throw new TrainerStateInvalidError(
+        `${path}: step of ${name} is ${JSON.stringify(s)}, expected a non-negative integer`,
+      );
     }
     out.steps.set(name, s);
   }
   const names = new Set([...out.expAvg.keys(), ...out.expAvgSq.keys(), ...out.steps.keys()]);
   const broken = [...names].filter((n) => !out.expAvg.has(n) || !out.expAvgSq.has(n) || !out.steps.has(n));
   if (broken.length > 0) {
-    throw new OptimizerStateError(`${path}: incomplete optimizer state for ${broken.slice(0, 5).join(', ')}${broken.length > 5 ? ` (+${broken.length - 5} more)` : ''}`);
+    throw new OptimizerStateError(
+      `${path}: incomplete optimizer state for ${broken.slice(0, 5).join(', ')}${broken.length > 5 ? ` (+${broken.length - 5} more)` : ''}`,
+    );
   }
   return out;
 }
@@ -120,7 +136,8 @@ export function validateOptimizerAgainst(opt: OptimizerCheckpoint, params: Map<s
     const show = (xs: string[]) => xs.slice(0, 5).join(', ') + (xs.length > 5 ? ` (+${xs.length - 5} more)` : '');
     const parts: string[] = [];
     if (missing.length) parts.push(`no moments for ${missing.length} trainable parameter(s): ${show(missing)}`);
-    if (unexpected.length) parts.push(`moments for ${unexpected.length} parameter(s) the model does not train: ${show(unexpected)}`);
+    if (unexpected.length)
+      parts.push(`moments for ${unexpected.length} parameter(s) the model does not train: ${show(unexpected)}`);
     if (misShaped.length) parts.push(`shape mismatch: ${show(misShaped)}`);
     throw new OptimizerStateError(
       `optimizer state does not match the model's trainable parameters: ${parts.join('; ')}. The checkpoint was made with a different LoRA/freeze config; resume with the same config or start fresh.`,

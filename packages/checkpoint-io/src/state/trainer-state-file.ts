@@ -30,12 +30,16 @@ export function parseTrainerState(text: string, where: string): TrainerState {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new TrainerStateInvalidError(`${where}: not valid JSON (${(err as Error).message}); the file is damaged: resume from an older checkpoint`);
+    throw new TrainerStateInvalidError(
+      `${where}: not valid JSON (${(err as Error).message}); the file is damaged: resume from an older checkpoint`,
+    );
   }
   if (!isObj(raw)) throw new TrainerStateInvalidError(`${where}: expected a JSON object`);
   const fv = raw['format_version'];
   if (fv !== STATE_FORMAT_VERSION) {
-    throw new TrainerStateInvalidError(`${where}: format_version ${JSON.stringify(fv ?? null)} is not supported (this version reads ${STATE_FORMAT_VERSION}); use the vla-lora version that wrote it`);
+    throw new TrainerStateInvalidError(
+      `${where}: format_version ${JSON.stringify(fv ?? null)} is not supported (this version reads ${STATE_FORMAT_VERSION}); use the vla-lora version that wrote it`,
+    );
   }
   const gs = raw['global_step'];
   if (gs === null || gs === undefined) {
@@ -44,11 +48,15 @@ export function parseTrainerState(text: string, where: string): TrainerState {
     );
   }
   if (typeof gs !== 'number' || !Number.isSafeInteger(gs) || gs < 0) {
-    throw new TrainerStateInvalidError(`${where}: global_step is ${JSON.stringify(gs)}, expected a non-negative integer`);
+    throw new TrainerStateInvalidError(
+      `${where}: global_step is ${JSON.stringify(gs)}, expected a non-negative integer`,
+    );
   }
   const epoch = raw['epoch'];
   if (typeof epoch !== 'number' || !Number.isFinite(epoch) || epoch < 0) {
-    throw new TrainerStateInvalidError(`${where}: epoch is ${JSON.stringify(epoch ?? null)}, expected a non-negative number`);
+    throw new TrainerStateInvalidError(
+      `${where}: epoch is ${JSON.stringify(epoch ?? null)}, expected a non-negative number`,
+    );
   }
   const hash = raw['config_sha256'];
   if (typeof hash !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(hash)) {
@@ -63,7 +71,8 @@ export function parseTrainerState(text: string, where: string): TrainerState {
     throw new TrainerStateInvalidError(`${where}: metrics_history must be an array of objects with a numeric "step"`);
   }
   for (const key of ['data_cursor', 'rng_state', 'scheduler', 'config'] as const) {
-    if (!(key in raw)) throw new TrainerStateInvalidError(`${where}: "${key}" is missing; the checkpoint cannot be resumed exactly`);
+    if (!(key in raw))
+      throw new TrainerStateInvalidError(`${where}: "${key}" is missing; the checkpoint cannot be resumed exactly`);
   }
   const out: TrainerState = {
     formatVersion: fv,

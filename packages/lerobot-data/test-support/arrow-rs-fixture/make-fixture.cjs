@@ -29,7 +29,10 @@ function png(seed) {
   return new Uint8Array(PNG.sync.write(p));
 }
 
-const imageType = new arrow.Struct([new arrow.Field('bytes', new arrow.Binary(), true), new arrow.Field('path', new arrow.Utf8(), true)]);
+const imageType = new arrow.Struct([
+  new arrow.Field('bytes', new arrow.Binary(), true),
+  new arrow.Field('path', new arrow.Utf8(), true),
+]);
 const vecType = (n) => new arrow.FixedSizeList(n, new arrow.Field('item', new arrow.Float32(), true));
 const episodes = [];
 const epStats = [];
@@ -37,15 +40,42 @@ for (let ep = 0; ep < EPISODES; ep++) {
   const rows = [...Array(STEPS).keys()];
   const g = ep * STEPS;
   const cols = {
-    image: arrow.vectorFromArray(rows.map((t) => ({ bytes: png(g + t), path: `frame_${String(t).padStart(6, '0')}.png` })), imageType),
-    wrist_image: arrow.vectorFromArray(rows.map((t) => ({ bytes: png(100 + g + t), path: `frame_${String(t).padStart(6, '0')}.png` })), imageType),
-    state: arrow.vectorFromArray(rows.map((t) => Array.from({ length: 8 }, (_, d) => ep + t / 10 + d / 100)), vecType(8)),
-    actions: arrow.vectorFromArray(rows.map((t) => Array.from({ length: 7 }, (_, d) => -ep - t / 10 - d / 100)), vecType(7)),
-    timestamp: arrow.vectorFromArray(rows.map((t) => t / 10), new arrow.Float32()),
-    frame_index: arrow.vectorFromArray(rows.map((t) => BigInt(t)), new arrow.Int64()),
-    episode_index: arrow.vectorFromArray(rows.map(() => BigInt(ep)), new arrow.Int64()),
-    index: arrow.vectorFromArray(rows.map((t) => BigInt(g + t)), new arrow.Int64()),
-    task_index: arrow.vectorFromArray(rows.map(() => BigInt(ep % 2)), new arrow.Int64()),
+    image: arrow.vectorFromArray(
+      rows.map((t) => ({ bytes: png(g + t), path: `frame_${String(t).padStart(6, '0')}.png` })),
+      imageType,
+    ),
+    wrist_image: arrow.vectorFromArray(
+      rows.map((t) => ({ bytes: png(100 + g + t), path: `frame_${String(t).padStart(6, '0')}.png` })),
+      imageType,
+    ),
+    state: arrow.vectorFromArray(
+      rows.map((t) => Array.from({ length: 8 }, (_, d) => ep + t / 10 + d / 100)),
+      vecType(8),
+    ),
+    actions: arrow.vectorFromArray(
+      rows.map((t) => Array.from({ length: 7 }, (_, d) => -ep - t / 10 - d / 100)),
+      vecType(7),
+    ),
+    timestamp: arrow.vectorFromArray(
+      rows.map((t) => t / 10),
+      new arrow.Float32(),
+    ),
+    frame_index: arrow.vectorFromArray(
+      rows.map((t) => BigInt(t)),
+      new arrow.Int64(),
+    ),
+    episode_index: arrow.vectorFromArray(
+      rows.map(() => BigInt(ep)),
+      new arrow.Int64(),
+    ),
+    index: arrow.vectorFromArray(
+      rows.map((t) => BigInt(g + t)),
+      new arrow.Int64(),
+    ),
+    task_index: arrow.vectorFromArray(
+      rows.map(() => BigInt(ep % 2)),
+      new arrow.Int64(),
+    ),
   };
   const table = new arrow.Table(cols);
   const props = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
@@ -85,6 +115,9 @@ const info = {
 fs.mkdirSync(path.join(out, 'meta'), { recursive: true });
 fs.writeFileSync(path.join(out, 'meta', 'info.json'), JSON.stringify(info, null, 4));
 fs.writeFileSync(path.join(out, 'meta', 'episodes.jsonl'), episodes.join('\n') + '\n');
-fs.writeFileSync(path.join(out, 'meta', 'tasks.jsonl'), tasks.map((task, task_index) => JSON.stringify({ task_index, task })).join('\n') + '\n');
+fs.writeFileSync(
+  path.join(out, 'meta', 'tasks.jsonl'),
+  tasks.map((task, task_index) => JSON.stringify({ task_index, task })).join('\n') + '\n',
+);
 fs.writeFileSync(path.join(out, 'meta', 'episodes_stats.jsonl'), epStats.join('\n') + '\n');
 console.log('wrote', out);

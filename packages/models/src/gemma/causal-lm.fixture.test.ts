@@ -4,9 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { fromFloat32, loadPeftAdapter, openSafetensors, savePeftAdapter, toFloat32, type RawTensor } from '@vla-lora/checkpoint-io';
+import {
+  fromFloat32,
+  loadPeftAdapter,
+  openSafetensors,
+  savePeftAdapter,
+  toFloat32,
+  type RawTensor,
+} from '@vla-lora/checkpoint-io';
 import { countParams, gemmaCausalLmSpecs } from '@vla-lora/gemma-config';
-import { injectLora, loraConfigFromPeft, mergeLora, namedParameters, type InjectReport, type PeftConfigJson } from '@vla-lora/lora-core';
+import {
+  injectLora,
+  loraConfigFromPeft,
+  mergeLora,
+  namedParameters,
+  type InjectReport,
+  type PeftConfigJson,
+} from '@vla-lora/lora-core';
 import { checkAgainstSpecs } from '../params/check-specs.js';
 import { FIXTURES, maxAbsDiff, setupBackend } from '../test-support.js';
 import { loadGemmaForCausalLM, type GemmaForCausalLM } from './causal-lm.js';
@@ -30,7 +44,8 @@ async function readIo(): Promise<Io> {
       return Array.from({ length: b }, (_, i) => Array.from(flat.subarray(i * s, (i + 1) * s)));
     };
     const logits: Record<string, Float32Array> = {};
-    for (const k of ['logits_base', 'logits_lora', 'logits_loaded', 'logits_merged', 'logits_rslora']) logits[k] = await r.readFloat32(k);
+    for (const k of ['logits_base', 'logits_lora', 'logits_loaded', 'logits_merged', 'logits_rslora'])
+      logits[k] = await r.readFloat32(k);
     return { ids: await rows('input_ids'), labels: await rows('labels'), logits };
   } finally {
     await r.close();
@@ -71,7 +86,9 @@ describe('GemmaForCausalLM on the transformers + PEFT fixture', () => {
   beforeAll(async () => {
     await setupBackend();
     io = await readIo();
-    expected = JSON.parse(await (await import('node:fs/promises')).readFile(join(DIR, 'expected.json'), 'utf8')) as Record<string, unknown>;
+    expected = JSON.parse(
+      await (await import('node:fs/promises')).readFile(join(DIR, 'expected.json'), 'utf8'),
+    ) as Record<string, unknown>;
     tmp = await mkdtemp(join(tmpdir(), 'models-fixture-'));
   });
   afterAll(async () => {
@@ -141,15 +158,24 @@ describe('GemmaForCausalLM on the transformers + PEFT fixture', () => {
   });
 
   /** One forward/backward from the adapter state: loss and the gradients of every LoRA tensor. */
-  async function stepGrads(): Promise<{ model: GemmaForCausalLM; trainable: Array<[string, tf.Variable]>; loss: number; grads: Map<string, tf.Tensor> }> {
+  async function stepGrads(): Promise<{
+    model: GemmaForCausalLM;
+    trainable: Array<[string, tf.Variable]>;
+    loss: number;
+    grads: Map<string, tf.Tensor>;
+  }> {
     const { model } = await withAdapter(join(DIR, 'adapter'));
     const trainable = namedParameters(model).filter(([, v]) => v.trainable);
-    const { value, grads } = tf.variableGrads(() => model.loss(io.ids, io.labels), trainable.map(([, v]) => v));
+    const { value, grads } = tf.variableGrads(
+      () => model.loss(io.ids, io.labels),
+      trainable.map(([, v]) => v),
+    );
     const loss = value.dataSync()[0]!;
     value.dispose();
     return { model, trainable, loss, grads: new Map(trainable.map(([n, v]) => [n, grads[v.name]!])) };
   }
-  const fixtureKey = (kind: 'grad' | 'after', name: string): string => `${kind}.${PEFT_PREFIX}${name.replace('.default.', '.')}`;
+  const fixtureKey = (kind: 'grad' | 'after', name: string): string =>
+    `${kind}.${PEFT_PREFIX}${name.replace('.default.', '.')}`;
 
   it('one training step: loss_step_start within 1e-5 and every grad.* within 1e-4 rel / 1e-6 abs', async () => {
     const { trainable, loss, grads } = await stepGrads();
@@ -167,7 +193,8 @@ describe('GemmaForCausalLM on the transformers + PEFT fixture', () => {
         expect(got.length).toBe(want.length);
         for (let i = 0; i < want.length; i++) {
           const err = Math.abs(got[i]! - want[i]!);
-          if (!(err <= 1e-6 || err <= 1e-4 * Math.abs(want[i]!))) throw new Error(`${key}[${i}]: ${got[i]} vs ${want[i]}`);
+          if (!(err <= 1e-6 || err <= 1e-4 * Math.abs(want[i]!)))
+            throw new Error(`${key}[${i}]: ${got[i]} vs ${want[i]}`);
           worst = Math.max(worst, err);
           checked++;
         }
@@ -180,4 +207,3 @@ describe('GemmaForCausalLM on the transformers + PEFT fixture', () => {
   });
   // The AdamW step on these gradients (after.*) is checked in packages/trainer/src/optim/adamw.fixture.test.ts.
 });
-

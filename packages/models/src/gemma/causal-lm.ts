@@ -44,8 +44,14 @@ export class GemmaForCausalLM extends ModuleBase {
   }
 
   /** Allocates the model from specs (default: `GemmaForCausalLM.specs(config)`). */
-  static create(config: GemmaConfig, opts: { specs?: readonly ParamSpec[]; init?: InitMode; rng?: RandomSource } = {}): GemmaForCausalLM {
-    const book = new SpecBook(opts.specs ?? GemmaForCausalLM.specs(config), { init: opts.init ?? 'zeros', ...(opts.rng ? { rng: opts.rng } : {}) });
+  static create(
+    config: GemmaConfig,
+    opts: { specs?: readonly ParamSpec[]; init?: InitMode; rng?: RandomSource } = {},
+  ): GemmaForCausalLM {
+    const book = new SpecBook(opts.specs ?? GemmaForCausalLM.specs(config), {
+      init: opts.init ?? 'zeros',
+      ...(opts.rng ? { rng: opts.rng } : {}),
+    });
     const model = GemmaModel.fromSpecs(
       book,
       'model.',
@@ -60,7 +66,9 @@ export class GemmaForCausalLM extends ModuleBase {
       },
       { embedTokens: true },
     );
-    const head = config.tieWordEmbeddings ? null : book.linear('lm_head', { inFeatures: model.hiddenSize, outFeatures: config.vocabSize });
+    const head = config.tieWordEmbeddings
+      ? null
+      : book.linear('lm_head', { inFeatures: model.hiddenSize, outFeatures: config.vocabSize });
     book.finish();
     return new GemmaForCausalLM(config, model, head);
   }
@@ -131,7 +139,10 @@ export async function loadGemmaForCausalLM(dir: string): Promise<LoadedCausalLm>
   try {
     raw = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
   } catch (e) {
-    throw new ModelConfigError(`cannot read ${join(dir, 'config.json')}: ${(e as Error).message}; point at a transformers save_pretrained directory`, { cause: e });
+    throw new ModelConfigError(
+      `cannot read ${join(dir, 'config.json')}: ${(e as Error).message}; point at a transformers save_pretrained directory`,
+      { cause: e },
+    );
   }
   const config = parseGemmaConfig(raw);
   const model = GemmaForCausalLM.create(config);

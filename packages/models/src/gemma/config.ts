@@ -27,7 +27,8 @@ function num(cfg: Json, key: string, fallback?: number): number {
     if (fallback !== undefined) return fallback;
     throw new ModelConfigError(`config.json has no '${key}'; a transformers Gemma config needs it`);
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelConfigError(`config.json '${key}' must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ModelConfigError(`config.json '${key}' must be a number, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -41,7 +42,9 @@ export function parseGemmaConfig(raw: unknown): GemmaConfig {
   const cfg = raw as Json;
   const modelType = cfg['model_type'];
   if (modelType !== undefined && modelType !== 'gemma') {
-    throw new ModelConfigError(`config.json model_type is '${String(modelType)}'; this loader implements transformers' 'gemma' (Gemma 1) only`);
+    throw new ModelConfigError(
+      `config.json model_type is '${String(modelType)}'; this loader implements transformers' 'gemma' (Gemma 1) only`,
+    );
   }
   const hidden = num(cfg, 'hidden_size');
   const heads = num(cfg, 'num_attention_heads');
@@ -59,14 +62,16 @@ export function parseGemmaConfig(raw: unknown): GemmaConfig {
     theta = num(cfg, 'rope_theta', theta);
   }
   const scaling = cfg['rope_scaling'];
-  if (scaling !== undefined && scaling !== null) throw new ModelConfigError('rope_scaling is not implemented; remove it or use a config without it');
+  if (scaling !== undefined && scaling !== null)
+    throw new ModelConfigError('rope_scaling is not implemented; remove it or use a config without it');
   const act = (cfg['hidden_activation'] ?? cfg['hidden_act'] ?? 'gelu_pytorch_tanh') as string;
   if (act !== 'gelu_pytorch_tanh') {
     throw new ModelConfigError(`hidden activation '${act}' is not implemented; Gemma uses 'gelu_pytorch_tanh'`);
   }
   const qpas = cfg['query_pre_attn_scalar'];
   const attnScale = typeof qpas === 'number' ? Math.pow(qpas, -0.5) : Math.pow(headDim, -0.5);
-  if (cfg['use_bidirectional_attention'] === true) throw new ModelConfigError('use_bidirectional_attention is not implemented (causal attention only)');
+  if (cfg['use_bidirectional_attention'] === true)
+    throw new ModelConfigError('use_bidirectional_attention is not implemented (causal attention only)');
   const out: GemmaConfig = {
     vocabSize: num(cfg, 'vocab_size'),
     hiddenSize: hidden,
@@ -82,11 +87,22 @@ export function parseGemmaConfig(raw: unknown): GemmaConfig {
     tieWordEmbeddings: cfg['tie_word_embeddings'] === undefined ? true : Boolean(cfg['tie_word_embeddings']),
     attentionBias: Boolean(cfg['attention_bias'] ?? false),
   };
-  for (const k of ['vocabSize', 'hiddenSize', 'intermediateSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim'] as const) {
-    if (!Number.isInteger(out[k]) || out[k] <= 0) throw new ModelConfigError(`config ${k}=${out[k]} must be a positive integer`);
+  for (const k of [
+    'vocabSize',
+    'hiddenSize',
+    'intermediateSize',
+    'numLayers',
+    'numHeads',
+    'numKvHeads',
+    'headDim',
+  ] as const) {
+    if (!Number.isInteger(out[k]) || out[k] <= 0)
+      throw new ModelConfigError(`config ${k}=${out[k]} must be a positive integer`);
   }
   if (out.numHeads % out.numKvHeads !== 0) {
-    throw new ModelConfigError(`num_attention_heads ${out.numHeads} must be a multiple of num_key_value_heads ${out.numKvHeads}`);
+    throw new ModelConfigError(
+      `num_attention_heads ${out.numHeads} must be a multiple of num_key_value_heads ${out.numKvHeads}`,
+    );
   }
   return out;
 }

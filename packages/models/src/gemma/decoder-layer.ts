@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModuleBase } from '@vla-lora/lora-core';
-import { GemmaRMSNorm } from '../layers/rms-norm.js';
+import type { GemmaRMSNorm } from '../layers/rms-norm.js';
 import type { RopeTables } from '../ops/rope.js';
-import { GemmaAttention, type Qkv } from './attention.js';
-import { GemmaMLP } from './mlp.js';
+import type { GemmaAttention, Qkv } from './attention.js';
+import type { GemmaMLP } from './mlp.js';
 
 /**
  * transformers' GemmaDecoderLayer (pre-norm): x + attn(norm(x)), then x + mlp(norm(x)). The two

@@ -13,7 +13,10 @@ import { GemmaDecoderLayer } from './decoder-layer.js';
 import { GemmaMLP } from './mlp.js';
 
 /** What the forward pass needs beyond the shapes the specs give. */
-export type GemmaStackConfig = Pick<GemmaConfig, 'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim' | 'rmsNormEps' | 'ropeTheta' | 'attnScale'>;
+export type GemmaStackConfig = Pick<
+  GemmaConfig,
+  'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim' | 'rmsNormEps' | 'ropeTheta' | 'attnScale'
+>;
 
 export class GemmaModel extends ModuleBase {
   readonly hiddenSize: number;
@@ -35,12 +38,26 @@ export class GemmaModel extends ModuleBase {
    * Allocates a GemmaModel at `prefix` (e.g. `model.`, `paligemma_with_expert.gemma_expert.model.`)
    * from the spec book: sizes come from the specs, the rest from `config`.
    */
-  static fromSpecs(book: SpecBook, prefix: string, config: GemmaStackConfig, opts: { embedTokens: boolean }): GemmaModel {
-    const dims: AttentionDims = { numHeads: config.numHeads, numKvHeads: config.numKvHeads, headDim: config.headDim, scale: config.attnScale };
+  static fromSpecs(
+    book: SpecBook,
+    prefix: string,
+    config: GemmaStackConfig,
+    opts: { embedTokens: boolean },
+  ): GemmaModel {
+    const dims: AttentionDims = {
+      numHeads: config.numHeads,
+      numKvHeads: config.numKvHeads,
+      headDim: config.headDim,
+      scale: config.attnScale,
+    };
     const hidden = book.shape(`${prefix}norm.weight`)[0]!;
-    const embed = opts.embedTokens ? new Embedding(book.variable(`${prefix}embed_tokens.weight`, { normalStd: 0.02 })) : null;
+    const embed = opts.embedTokens
+      ? new Embedding(book.variable(`${prefix}embed_tokens.weight`, { normalStd: 0.02 }))
+      : null;
     if (embed !== null && embed.embeddingDim !== hidden) {
-      throw new SpecMismatchError(`${prefix}embed_tokens.weight has width ${embed.embeddingDim} but ${prefix}norm.weight ${hidden}; fix the specs`);
+      throw new SpecMismatchError(
+        `${prefix}embed_tokens.weight has width ${embed.embeddingDim} but ${prefix}norm.weight ${hidden}; fix the specs`,
+      );
     }
     const q = config.numHeads * config.headDim;
     const kv = config.numKvHeads * config.headDim;
@@ -75,7 +92,10 @@ export class GemmaModel extends ModuleBase {
 
   get embedTokens(): Embedding {
     const e = this.namedChildren().find(([n]) => n === 'embed_tokens');
-    if (e === undefined) throw new ModelConfigError("this GemmaModel has no embed_tokens (openpi removes the action expert's); embed tokens with the PaliGemma stack");
+    if (e === undefined)
+      throw new ModelConfigError(
+        "this GemmaModel has no embed_tokens (openpi removes the action expert's); embed tokens with the PaliGemma stack",
+      );
     return e[1] as Embedding;
   }
   get layers(): GemmaDecoderLayer[] {

@@ -5,14 +5,29 @@ import { groupedQueryAttention } from './attention.js';
 import { additiveMask, causalMask, makeAtt2dMasks } from './masks.js';
 
 /** Naive reference with tfjs's own ops (batched, transposed matMuls; tfjs autograd). */
-function reference(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null, H: number, KV: number, D: number, scale: number): tf.Tensor {
+function reference(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  mask: tf.Tensor | null,
+  H: number,
+  KV: number,
+  D: number,
+  scale: number,
+): tf.Tensor {
   const [B, Sq] = q.shape as [number, number];
   const Sk = k.shape[1]!;
   const qh = tf.transpose(tf.reshape(q, [B, Sq, H, D]), [0, 2, 1, 3]); // [B, H, Sq, D]
   const rep = (x: tf.Tensor): tf.Tensor => {
     const xh = tf.transpose(tf.reshape(x, [B, Sk, KV, D]), [0, 2, 1, 3]); // [B, KV, Sk, D]
     const e = tf.expandDims(xh, 2);
-    return tf.reshape(tf.concat(Array.from({ length: H / KV }, () => e), 2), [B, H, Sk, D]); // repeat_kv
+    return tf.reshape(
+      tf.concat(
+        Array.from({ length: H / KV }, () => e),
+        2,
+      ),
+      [B, H, Sk, D],
+    ); // repeat_kv
   };
   let s = tf.mul(tf.matMul(qh, rep(k), false, true), scale);
   if (mask !== null) s = tf.add(s, tf.expandDims(mask, 1));
@@ -27,7 +42,16 @@ describe('groupedQueryAttention', () => {
 
   const cases = [
     { name: 'GQA 4 heads / 2 kv, causal', B: 2, Sq: 5, Sk: 5, H: 4, KV: 2, D: 8, mask: 'causal' as const },
-    { name: 'MQA 4 heads / 1 kv, prefix+suffix blocks with padding', B: 3, Sq: 7, Sk: 7, H: 4, KV: 1, D: 4, mask: 'blocks' as const },
+    {
+      name: 'MQA 4 heads / 1 kv, prefix+suffix blocks with padding',
+      B: 3,
+      Sq: 7,
+      Sk: 7,
+      H: 4,
+      KV: 1,
+      D: 4,
+      mask: 'blocks' as const,
+    },
     { name: 'MHA, no mask, cross lengths', B: 2, Sq: 3, Sk: 6, H: 2, KV: 2, D: 4, mask: 'none' as const },
   ];
   for (const c of cases) {
@@ -40,13 +64,31 @@ describe('groupedQueryAttention', () => {
         let mask: tf.Tensor | null = null;
         if (c.mask === 'causal') mask = additiveMask(causalMask(c.B, c.Sq));
         if (c.mask === 'blocks') {
-          const pad = [[1, 1, 1, 1, 1, 1, 1], [1, 1, 0, 1, 1, 1, 1], [1, 1, 1, 0, 1, 1, 1]];
-          mask = additiveMask(makeAtt2dMasks(pad, Array.from({ length: 3 }, () => [0, 0, 0, 0, 1, 1, 0])));
+          const pad = [
+            [1, 1, 1, 1, 1, 1, 1],
+            [1, 1, 0, 1, 1, 1, 1],
+            [1, 1, 1, 0, 1, 1, 1],
+          ];
+          mask = additiveMask(
+            makeAtt2dMasks(
+              pad,
+              Array.from({ length: 3 }, () => [0, 0, 0, 0, 1, 1, 0]),
+            ),
+          );
         }
         const dims = { numHeads: c.H, numKvHeads: c.KV, headDim: c.D, scale: 1 / Math.sqrt(c.D) };
-        const ours = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(groupedQueryAttention(a, b, d, mask, dims, path), w)));
-        const ref = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(reference(a, b, d, mask, c.H, c.KV, c.D, dims.scale), w)));
-        expect(maxAbsDiff(groupedQueryAttention(q, k, v, mask, dims, path).dataSync(), reference(q, k, v, mask, c.H, c.KV, c.D, dims.scale).dataSync())).toBeLessThan(1e-5);
+        const ours = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
+          tf.sum(tf.mul(groupedQueryAttention(a, b, d, mask, dims, path), w)),
+        );
+        const ref = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
+          tf.sum(tf.mul(reference(a, b, d, mask, c.H, c.KV, c.D, dims.scale), w)),
+        );
+        expect(
+          maxAbsDiff(
+            groupedQueryAttention(q, k, v, mask, dims, path).dataSync(),
+            reference(q, k, v, mask, c.H, c.KV, c.D, dims.scale).dataSync(),
+          ),
+        ).toBeLessThan(1e-5);
         const g1 = ours([q, k, v]);
         const g2 = ref([q, k, v]);
         for (let i = 0; i < 3; i++) expect(maxAbsDiff(g1[i]!.dataSync(), g2[i]!.dataSync())).toBeLessThan(1e-4);
@@ -57,8 +99,20 @@ describe('groupedQueryAttention', () => {
   it('masked keys get exactly zero weight', () => {
     // One query, three keys, the middle one masked: output is the softmax mix of keys 0 and 2 only.
     const q = tf.tensor3d([[[1, 0]]]);
-    const k = tf.tensor3d([[[1, 0], [5, 5], [0, 1]]]);
-    const v = tf.tensor3d([[[1, 0], [100, 100], [0, 1]]]);
+    const k = tf.tensor3d([
+      [
+        [1, 0],
+        [5, 5],
+        [0, 1],
+      ],
+    ]);
+    const v = tf.tensor3d([
+      [
+        [1, 0],
+        [100, 100],
+        [0, 1],
+      ],
+    ]);
     const mask = additiveMask({ batch: 1, sq: 1, sk: 3, allowed: Uint8Array.from([1, 0, 1]) });
     const o = groupedQueryAttention(q, k, v, mask, { numHeads: 1, numKvHeads: 1, headDim: 2, scale: 1 }).dataSync();
     const e = Math.E;

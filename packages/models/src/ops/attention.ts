@@ -46,7 +46,9 @@ export function groupedQueryAttention(
   if (H % KV !== 0) throw new InputShapeError(`num_heads ${H} is not a multiple of num_kv_heads ${KV}`);
   if (q.shape[2] !== H * D) throw new InputShapeError(`q last axis ${q.shape[2]} != num_heads*head_dim ${H * D}`);
   if (k.shape[0] !== B || v.shape[0] !== B || k.shape[2] !== KV * D || v.shape[2] !== KV * D || v.shape[1] !== Sk) {
-    throw new InputShapeError(`k/v shapes [${k.shape}], [${v.shape}] do not fit q [${q.shape}] with ${KV} kv heads of ${D}`);
+    throw new InputShapeError(
+      `k/v shapes [${k.shape}], [${v.shape}] do not fit q [${q.shape}] with ${KV} kv heads of ${D}`,
+    );
   }
   if (mask !== null && (mask.rank !== 3 || mask.shape[0] !== B || mask.shape[1] !== Sq || mask.shape[2] !== Sk)) {
     throw new InputShapeError(`attention mask [${mask.shape}] must be [${B}, ${Sq}, ${Sk}]`);
@@ -65,10 +67,14 @@ export function groupedQueryAttention(
   const headsLast = (x: tf.Tensor, s: number): tf.Tensor3D =>
     tf.reshape(tf.transpose(tf.reshape(x, [B, KV, G, s, D]), [0, 3, 1, 2, 4]), [B, s, H * D]);
   // [B, Sk, KV*D] -> [B*KV, Sk, D] and back
-  const kvFirst = (x: tf.Tensor): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(x, [B, Sk, KV, D]), [0, 2, 1, 3]), [n, Sk, D]);
-  const kvLast = (x: tf.Tensor): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(x, [B, KV, Sk, D]), [0, 2, 1, 3]), [B, Sk, KV * D]);
-  const unstack = (x: tf.Tensor): tf.Tensor2D[] => (n === 1 ? [tf.reshape<tf.Rank>(x, x.shape.slice(1))] : tf.unstack(x)) as tf.Tensor2D[];
-  const stack = (xs: tf.Tensor[]): tf.Tensor3D => (xs.length === 1 ? tf.expandDims(xs[0]!, 0) : tf.stack(xs)) as tf.Tensor3D;
+  const kvFirst = (x: tf.Tensor): tf.Tensor3D =>
+    tf.reshape(tf.transpose(tf.reshape(x, [B, Sk, KV, D]), [0, 2, 1, 3]), [n, Sk, D]);
+  const kvLast = (x: tf.Tensor): tf.Tensor3D =>
+    tf.reshape(tf.transpose(tf.reshape(x, [B, KV, Sk, D]), [0, 2, 1, 3]), [B, Sk, KV * D]);
+  const unstack = (x: tf.Tensor): tf.Tensor2D[] =>
+    (n === 1 ? [tf.reshape<tf.Rank>(x, x.shape.slice(1))] : tf.unstack(x)) as tf.Tensor2D[];
+  const stack = (xs: tf.Tensor[]): tf.Tensor3D =>
+    (xs.length === 1 ? tf.expandDims(xs[0]!, 0) : tf.stack(xs)) as tf.Tensor3D;
 
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [qi, ki, vi] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
@@ -82,7 +88,8 @@ export function groupedQueryAttention(
     if (batched) {
       // Tiny blocks: one batched (untransposed) matMul beats n tiny 2-D ones (per-op overhead).
       let s: tf.Tensor = tf.mul(tf.matMul(qh, kT), scale); // [n, G*Sq, Sk]
-      if (mask !== null) s = tf.reshape(tf.add(tf.reshape(s, [B, KV, G, Sq, Sk]), tf.reshape(mask, [B, 1, 1, Sq, Sk])), [n, G * Sq, Sk]);
+      if (mask !== null)
+        s = tf.reshape(tf.add(tf.reshape(s, [B, KV, G, Sq, Sk]), tf.reshape(mask, [B, 1, 1, Sq, Sk])), [n, G * Sq, Sk]);
       pAll = tf.softmax(s) as tf.Tensor3D;
       oAll = tf.matMul(pAll, vh);
     } else {
@@ -94,7 +101,8 @@ export function groupedQueryAttention(
       const os: tf.Tensor2D[] = [];
       for (let i = 0; i < n; i++) {
         let s: tf.Tensor = tf.mul(tf.matMul(qs[i]!, kTs[i]!), scale); // [G*Sq, Sk]
-        if (masks !== null) s = tf.reshape(tf.add(tf.reshape(s, [G, Sq, Sk]), masks[Math.floor(i / KV)]!), [G * Sq, Sk]);
+        if (masks !== null)
+          s = tf.reshape(tf.add(tf.reshape(s, [G, Sq, Sk]), masks[Math.floor(i / KV)]!), [G * Sq, Sk]);
         const p = tf.softmax(s) as tf.Tensor2D;
         ps.push(p);
         os.push(tf.matMul(p, vs[i]!));
@@ -116,7 +124,12 @@ export function groupedQueryAttention(
           const dv = tf.matMul(tf.transpose(p3, [0, 2, 1]) as tf.Tensor3D, dO);
           return [headsLast(dq, Sq), kvLast(dk), kvLast(dv)];
         }
-        const [qs2, ks2, vs2, pAll2] = saved.map(unstack) as [tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[]];
+        const [qs2, ks2, vs2, pAll2] = saved.map(unstack) as [
+          tf.Tensor2D[],
+          tf.Tensor2D[],
+          tf.Tensor2D[],
+          tf.Tensor2D[],
+        ];
         const dos = unstack(headsFirst(dy, Sq));
         const dqs: tf.Tensor2D[] = [];
         const dks: tf.Tensor2D[] = [];

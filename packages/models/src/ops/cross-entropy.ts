@@ -15,7 +15,8 @@ export function crossEntropyMean(logits: tf.Tensor2D, labels: ArrayLike<number>)
   for (let i = 0; i < n; i++) {
     const l = labels[i]!;
     if (l === IGNORE_INDEX) continue;
-    if (!Number.isInteger(l) || l < 0 || l >= vocab) throw new InputShapeError(`label ${l} at ${i} is outside [0, ${vocab}) and is not ${IGNORE_INDEX}`);
+    if (!Number.isInteger(l) || l < 0 || l >= vocab)
+      throw new InputShapeError(`label ${l} at ${i} is outside [0, ${vocab}) and is not ${IGNORE_INDEX}`);
     idx[i] = l;
     weight[i] = 1;
     count++;
@@ -32,7 +33,8 @@ export function crossEntropyMean(logits: tf.Tensor2D, labels: ArrayLike<number>)
 /** transformers' shifted causal-LM loss for logits [B, S, V] and labels [B][S]. */
 export function causalLmLoss(logits: tf.Tensor, labels: ArrayLike<number>[]): tf.Scalar {
   const [b, s, vocab] = logits.shape as [number, number, number];
-  if (labels.length !== b || labels.some((r) => r.length !== s)) throw new InputShapeError(`labels must be [${b}][${s}]`);
+  if (labels.length !== b || labels.some((r) => r.length !== s))
+    throw new InputShapeError(`labels must be [${b}][${s}]`);
   if (s < 2) throw new InputShapeError('a causal-LM loss needs sequences of at least 2 tokens');
   return tf.tidy(() => {
     const shifted = tf.reshape(tf.slice(logits, [0, 0, 0], [b, s - 1, vocab]), [b * (s - 1), vocab]) as tf.Tensor2D;

@@ -2,14 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { causalMask, concatKeys, makeAtt2dMasks, positionsFromPadding, type BoolMask2d } from './masks.js';
 
 const rows = (m: BoolMask2d, b = 0): string[] =>
-  Array.from({ length: m.sq }, (_, i) => Array.from(m.allowed.subarray((b * m.sq + i) * m.sk, (b * m.sq + i + 1) * m.sk)).join(''));
+  Array.from({ length: m.sq }, (_, i) =>
+    Array.from(m.allowed.subarray((b * m.sq + i) * m.sk, (b * m.sq + i + 1) * m.sk)).join(''),
+  );
 
 describe('attention masks', () => {
   it("make_att_2d_masks: big_vision's documented examples", () => {
     // [[1 1 1 1 1 1]]: pure causal attention.
-    expect(rows(makeAtt2dMasks([[1, 1, 1, 1, 1, 1]], [[1, 1, 1, 1, 1, 1]]))).toEqual(['100000', '110000', '111000', '111100', '111110', '111111']);
+    expect(rows(makeAtt2dMasks([[1, 1, 1, 1, 1, 1]], [[1, 1, 1, 1, 1, 1]]))).toEqual([
+      '100000',
+      '110000',
+      '111000',
+      '111100',
+      '111110',
+      '111111',
+    ]);
     // [[0 0 0 1 1 1]]: prefix-LM: the first 3 attend among themselves, the rest causally.
-    expect(rows(makeAtt2dMasks([[1, 1, 1, 1, 1, 1]], [[0, 0, 0, 1, 1, 1]]))).toEqual(['111000', '111000', '111000', '111100', '111110', '111111']);
+    expect(rows(makeAtt2dMasks([[1, 1, 1, 1, 1, 1]], [[0, 0, 0, 1, 1, 1]]))).toEqual([
+      '111000',
+      '111000',
+      '111000',
+      '111100',
+      '111110',
+      '111111',
+    ]);
     // [[1 0 1 0 1 0 0 1 0 0]]: causal attention between 4 blocks.
     expect(rows(makeAtt2dMasks([Array(10).fill(1)], [[1, 0, 1, 0, 1, 0, 0, 1, 0, 0]]))).toEqual([
       '1100000000',

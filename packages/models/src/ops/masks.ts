@@ -17,7 +17,8 @@ export interface BoolMask2d {
 
 function checkRows(rows: ArrayLike<number | boolean>[], what: string): number {
   const n = rows[0]?.length ?? 0;
-  for (const r of rows) if (r.length !== n) throw new InputShapeError(`${what}: rows differ in length (${r.length} vs ${n})`);
+  for (const r of rows)
+    if (r.length !== n) throw new InputShapeError(`${what}: rows differ in length (${r.length} vs ${n})`);
   return n;
 }
 
@@ -26,8 +27,12 @@ function checkRows(rows: ArrayLike<number | boolean>[], what: string): number {
  * sequence, token i may attend token j iff cumsum[j] <= cumsum[i], and both are real (not padding).
  * ar = [1 1 1 1]: causal; [0 0 0 1 1 1]: prefix-LM; [1 0 1 0 0]: causal between blocks.
  */
-export function makeAtt2dMasks(padMasks: ArrayLike<number | boolean>[], arMasks: ArrayLike<number | boolean>[]): BoolMask2d {
-  if (padMasks.length !== arMasks.length) throw new InputShapeError(`pad (${padMasks.length} rows) and ar (${arMasks.length} rows) masks differ in batch`);
+export function makeAtt2dMasks(
+  padMasks: ArrayLike<number | boolean>[],
+  arMasks: ArrayLike<number | boolean>[],
+): BoolMask2d {
+  if (padMasks.length !== arMasks.length)
+    throw new InputShapeError(`pad (${padMasks.length} rows) and ar (${arMasks.length} rows) masks differ in batch`);
   const s = checkRows(padMasks, 'pad mask');
   if (checkRows(arMasks, 'ar mask') !== s) throw new InputShapeError('pad and ar masks differ in sequence length');
   const batch = padMasks.length;
@@ -43,7 +48,7 @@ export function makeAtt2dMasks(padMasks: ArrayLike<number | boolean>[], arMasks:
     }
     for (let i = 0; i < s; i++) {
       for (let j = 0; j < s; j++) {
-        allowed[(b * s + i) * s + j] = cum[j]! <= cum[i]! && Boolean(pad[i]) && Boolean(pad[j]) ? 1 : 0;
+        allowed[(b * s + i) * s + j] = cum[j]! <= cum[i]! && pad[i] && pad[j] ? 1 : 0;
       }
     }
   }
@@ -56,7 +61,7 @@ export function causalMask(batch: number, seq: number, keyPad?: ArrayLike<number
   for (let b = 0; b < batch; b++) {
     for (let i = 0; i < seq; i++) {
       for (let j = 0; j <= i; j++) {
-        allowed[(b * seq + i) * seq + j] = keyPad === undefined || Boolean(keyPad[b]![j]) ? 1 : 0;
+        allowed[(b * seq + i) * seq + j] = keyPad === undefined || keyPad[b]![j] ? 1 : 0;
       }
     }
   }
@@ -65,7 +70,8 @@ export function causalMask(batch: number, seq: number, keyPad?: ArrayLike<number
 
 /** Concatenates masks along the key axis (e.g. [prefix keys | suffix keys]). */
 export function concatKeys(a: BoolMask2d, b: BoolMask2d): BoolMask2d {
-  if (a.batch !== b.batch || a.sq !== b.sq) throw new InputShapeError(`cannot concatenate masks [${a.batch},${a.sq},*] and [${b.batch},${b.sq},*]`);
+  if (a.batch !== b.batch || a.sq !== b.sq)
+    throw new InputShapeError(`cannot concatenate masks [${a.batch},${a.sq},*] and [${b.batch},${b.sq},*]`);
   const sk = a.sk + b.sk;
   const allowed = new Uint8Array(a.batch * a.sq * sk);
   for (let r = 0; r < a.batch * a.sq; r++) {
@@ -83,7 +89,10 @@ export function additiveMask(m: BoolMask2d, negative = MASK_NEG): tf.Tensor3D {
 }
 
 /** Position ids as openpi computes them: cumsum(pad_mask) - 1 per row (plus an offset per row). */
-export function positionsFromPadding(padMasks: ArrayLike<number | boolean>[], offsets?: ArrayLike<number>): Int32Array[] {
+export function positionsFromPadding(
+  padMasks: ArrayLike<number | boolean>[],
+  offsets?: ArrayLike<number>,
+): Int32Array[] {
   return padMasks.map((row, b) => {
     const out = new Int32Array(row.length);
     let c = offsets === undefined ? 0 : offsets[b]!;

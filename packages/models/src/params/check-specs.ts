@@ -19,7 +19,8 @@ export function checkAgainstSpecs(root: Module, specs: readonly ParamSpec[], pre
     return w !== undefined && (w.length !== s.length || w.some((d, i) => d !== s[i]));
   });
   if (missing.length + extra.length + reshaped.length > 0) {
-    const fmt = (xs: string[]): string => (xs.length > 6 ? `${xs.slice(0, 6).join(', ')}, ... (${xs.length})` : xs.join(', '));
+    const fmt = (xs: string[]): string =>
+      xs.length > 6 ? `${xs.slice(0, 6).join(', ')}, ... (${xs.length})` : xs.join(', ');
     throw new SpecMismatchError(
       `the model's parameters differ from the specs: missing [${fmt(missing)}], not declared [${fmt(extra)}], ` +
         `other shape [${fmt(reshaped.map(([p, s]) => `${p} [${s}] vs [${want.get(p)}]`))}]`,

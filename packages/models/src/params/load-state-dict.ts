@@ -29,7 +29,11 @@ export interface LoadReport {
 }
 
 /** Loads every parameter of `root` from `reader` (float32 conversion of F16/BF16 by checkpoint-io). */
-export async function loadStateDict(root: Module, reader: SafetensorsReader, opts: LoadStateDictOptions = {}): Promise<LoadReport> {
+export async function loadStateDict(
+  root: Module,
+  reader: SafetensorsReader,
+  opts: LoadStateDictOptions = {},
+): Promise<LoadReport> {
   const prefix = opts.prefix ?? '';
   const params = namedParameters(root);
   const fileNames = new Set(reader.list().map((t) => t.name));
@@ -62,7 +66,8 @@ export async function loadStateDict(root: Module, reader: SafetensorsReader, opt
     else unexpected.push(n);
   }
   if (missing.length + unexpected.length + wrongShape.length > 0) {
-    const fmt = (xs: string[]): string => (xs.length > 6 ? `${xs.slice(0, 6).join(', ')}, ... (${xs.length} in all)` : xs.join(', '));
+    const fmt = (xs: string[]): string =>
+      xs.length > 6 ? `${xs.slice(0, 6).join(', ')}, ... (${xs.length} in all)` : xs.join(', ');
     throw new WeightsMismatchError(
       `the weights file does not match the model: missing [${fmt(missing)}], unexpected [${fmt(unexpected)}], wrong shape [${fmt(wrongShape)}]. ` +
         'Check that the file belongs to this model and config (and the prefix, e.g. base_model.model. for PEFT names).',

@@ -36,13 +36,16 @@ export class SpecBook {
     for (const s0 of specs) {
       if (isLoraSpec(s0.path)) continue;
       const s = { ...s0, path: s0.path.replace('.base_layer.', '.') };
-      if (this.specs.has(s.path)) throw new SpecMismatchError(`parameter spec '${s.path}' is listed twice; fix the spec list`);
+      if (this.specs.has(s.path))
+        throw new SpecMismatchError(`parameter spec '${s.path}' is listed twice; fix the spec list`);
       this.specs.set(s.path, s);
     }
     this.init = opts.init ?? 'zeros';
     this.rng = opts.rng;
     if (this.init === 'random' && this.rng === undefined) {
-      throw new SpecMismatchError("init 'random' needs an explicit RandomSource (opts.rng) so that the weights are reproducible");
+      throw new SpecMismatchError(
+        "init 'random' needs an explicit RandomSource (opts.rng) so that the weights are reproducible",
+      );
     }
   }
 
@@ -54,7 +57,9 @@ export class SpecBook {
   shape(path: string): number[] {
     const s = this.specs.get(path);
     if (s === undefined) {
-      throw new SpecMismatchError(`the model needs parameter '${path}' but the spec list does not declare it; the spec generator and the model disagree`);
+      throw new SpecMismatchError(
+        `the model needs parameter '${path}' but the spec list does not declare it; the spec generator and the model disagree`,
+      );
     }
     return s.shape;
   }
@@ -63,7 +68,9 @@ export class SpecBook {
     const shape = this.shape(path);
     if (this.used.has(path)) throw new SpecMismatchError(`parameter '${path}' was allocated twice`);
     if (rank !== undefined && shape.length !== rank) {
-      throw new SpecMismatchError(`parameter '${path}' is declared with shape [${shape}] but the model needs rank ${rank}`);
+      throw new SpecMismatchError(
+        `parameter '${path}' is declared with shape [${shape}] but the model needs rank ${rank}`,
+      );
     }
     this.used.add(path);
     return shape;
@@ -79,7 +86,10 @@ export class SpecBook {
    */
   linear(modulePath: string, expect?: { inFeatures?: number; outFeatures?: number }): Linear {
     const [out, inF] = this.take(`${modulePath}.weight`, 2) as [number, number];
-    if ((expect?.inFeatures !== undefined && expect.inFeatures !== inF) || (expect?.outFeatures !== undefined && expect.outFeatures !== out)) {
+    if (
+      (expect?.inFeatures !== undefined && expect.inFeatures !== inF) ||
+      (expect?.outFeatures !== undefined && expect.outFeatures !== out)
+    ) {
       throw new SpecMismatchError(
         `'${modulePath}.weight' is declared [${out}, ${inF}] but the model wires it as [${expect.outFeatures ?? out}, ${expect.inFeatures ?? inF}]`,
       );
@@ -87,7 +97,8 @@ export class SpecBook {
     const hasBias = this.specs.has(`${modulePath}.bias`);
     if (hasBias) {
       const b = this.take(`${modulePath}.bias`, 1);
-      if (b[0] !== out) throw new SpecMismatchError(`'${modulePath}.bias' is declared [${b}] but the weight has ${out} outputs`);
+      if (b[0] !== out)
+        throw new SpecMismatchError(`'${modulePath}.bias' is declared [${b}] but the weight has ${out} outputs`);
     }
     if (this.init === 'zeros') {
       return new Linear(inF, out, {
@@ -124,7 +135,9 @@ export class SpecBook {
     const unused = [...this.specs.keys()].filter((p) => !this.used.has(p));
     if (unused.length > 0) {
       const head = unused.slice(0, 8).join(', ');
-      throw new SpecMismatchError(`${unused.length} declared parameter(s) have no module behind them: ${head}${unused.length > 8 ? ', ...' : ''}`);
+      throw new SpecMismatchError(
+        `${unused.length} declared parameter(s) have no module behind them: ${head}${unused.length > 8 ? ', ...' : ''}`,
+      );
     }
   }
 }

@@ -29,7 +29,11 @@ export function sampleNoise(rng: RandomSource, shape: number[]): tf.Tensor {
  * x_t = t * noise + (1 - t) * actions and the target velocity u_t = noise - actions, for actions and
  * noise [B, H, A] and times [B] (openpi's forward, time broadcast over [H, A]).
  */
-export function flowMatchingPair(actions: tf.Tensor, noise: tf.Tensor, times: ArrayLike<number>): { xT: tf.Tensor; uT: tf.Tensor } {
+export function flowMatchingPair(
+  actions: tf.Tensor,
+  noise: tf.Tensor,
+  times: ArrayLike<number>,
+): { xT: tf.Tensor; uT: tf.Tensor } {
   if (actions.rank !== 3 || noise.shape.join() !== actions.shape.join()) {
     throw new InputShapeError(`actions and noise must both be [B, H, A]; got [${actions.shape}] and [${noise.shape}]`);
   }
@@ -53,8 +57,13 @@ export function flowMatchingLoss(uT: tf.Tensor, vT: tf.Tensor): tf.Tensor {
  * while t >= -dt/2, time kept in float32 exactly as openpi's loop keeps it. `velocity` gets the
  * current x and the float32 time and returns v (same shape as x); intermediate tensors are disposed.
  */
-export function eulerSample(noise: tf.Tensor, velocity: (x: tf.Tensor, t: number) => tf.Tensor, numSteps = 10): tf.Tensor {
-  if (!Number.isInteger(numSteps) || numSteps <= 0) throw new InputShapeError(`numSteps must be a positive integer, got ${numSteps}`);
+export function eulerSample(
+  noise: tf.Tensor,
+  velocity: (x: tf.Tensor, t: number) => tf.Tensor,
+  numSteps = 10,
+): tf.Tensor {
+  if (!Number.isInteger(numSteps) || numSteps <= 0)
+    throw new InputShapeError(`numSteps must be a positive integer, got ${numSteps}`);
   const dt = f32(-1 / numSteps);
   const stop = f32(-dt / 2);
   let x = tf.clone(noise);

@@ -26,18 +26,33 @@ describe("loading openpi's PyTorch-layout pi0 model.safetensors", () => {
   });
 
   /** openpi's layout written with checkpoint-io's writer: bf16 for paligemma_with_expert except SigLIP embeddings and norms. */
-  async function writeOpenpiFile(src: Pi0Policy, path: string, opts: { headInsteadOfEmbed?: boolean; drop?: string; extra?: boolean; reshape?: string } = {}): Promise<void> {
+  async function writeOpenpiFile(
+    src: Pi0Policy,
+    path: string,
+    opts: { headInsteadOfEmbed?: boolean; drop?: string; extra?: boolean; reshape?: string } = {},
+  ): Promise<void> {
     const entries: SafetensorsEntry[] = [];
     for (const [name, v] of namedParameters(src)) {
       if (name === opts.drop) continue;
       const f32 = v.dataSync() as Float32Array;
-      const keepF32 = !name.startsWith('paligemma_with_expert.') || /embeddings\.(patch|position)_embedding|layernorm\.weight$|\.norm\.weight$/.test(name);
-      const key = opts.headInsteadOfEmbed && name === `${PI0_PATHS.languageModel}.embed_tokens.weight` ? `${PI0_PATHS.paligemmaLmHead}.weight` : name;
+      const keepF32 =
+        !name.startsWith('paligemma_with_expert.') ||
+        /embeddings\.(patch|position)_embedding|layernorm\.weight$|\.norm\.weight$/.test(name);
+      const key =
+        opts.headInsteadOfEmbed && name === `${PI0_PATHS.languageModel}.embed_tokens.weight`
+          ? `${PI0_PATHS.paligemmaLmHead}.weight`
+          : name;
       const shape = name === opts.reshape ? [...v.shape].reverse() : v.shape;
       if (keepF32) entries.push({ name: key, dtype: 'F32', shape, data: new Uint8Array(f32.buffer.slice(0)) });
       else entries.push({ name: key, dtype: 'BF16', shape, data: new Uint8Array(f32ToBf16(f32).buffer) });
     }
-    if (opts.extra) entries.push({ name: 'paligemma_with_expert.something_else.weight', dtype: 'F32', shape: [1], data: new Uint8Array(4) });
+    if (opts.extra)
+      entries.push({
+        name: 'paligemma_with_expert.something_else.weight',
+        dtype: 'F32',
+        shape: [1],
+        data: new Uint8Array(4),
+      });
     await writeSafetensors(path, entries, { metadata: { format: 'pt' } });
   }
 
@@ -92,12 +107,20 @@ describe("loading openpi's PyTorch-layout pi0 model.safetensors", () => {
     const src = Pi0Policy.create(cfg, { init: 'random', rng: new SeededRandom(23) });
     const missing = 'action_out_proj.bias';
     await writeOpenpiFile(src, join(tmp, 'missing.safetensors'), { drop: missing });
-    await expect(loadPi0Weights(Pi0Policy.create(cfg), join(tmp, 'missing.safetensors'))).rejects.toThrow(WeightsMismatchError);
-    await expect(loadPi0Weights(Pi0Policy.create(cfg), join(tmp, 'missing.safetensors'))).rejects.toThrow(/missing \[action_out_proj\.bias\]/);
+    await expect(loadPi0Weights(Pi0Policy.create(cfg), join(tmp, 'missing.safetensors'))).rejects.toThrow(
+      WeightsMismatchError,
+    );
+    await expect(loadPi0Weights(Pi0Policy.create(cfg), join(tmp, 'missing.safetensors'))).rejects.toThrow(
+      /missing \[action_out_proj\.bias\]/,
+    );
     await writeOpenpiFile(src, join(tmp, 'extra.safetensors'), { extra: true });
-    await expect(loadPi0Weights(Pi0Policy.create(cfg), join(tmp, 'extra.safetensors'))).rejects.toThrow(/unexpected \[paligemma_with_expert\.something_else\.weight\]/);
+    await expect(loadPi0Weights(Pi0Policy.create(cfg), join(tmp, 'extra.safetensors'))).rejects.toThrow(
+      /unexpected \[paligemma_with_expert\.something_else\.weight\]/,
+    );
     await writeOpenpiFile(src, join(tmp, 'shape.safetensors'), { reshape: 'action_time_mlp_in.weight' });
-    await expect(loadPi0Weights(Pi0Policy.create(cfg), join(tmp, 'shape.safetensors'))).rejects.toThrow(/wrong shape \[action_time_mlp_in\.weight/);
+    await expect(loadPi0Weights(Pi0Policy.create(cfg), join(tmp, 'shape.safetensors'))).rejects.toThrow(
+      /wrong shape \[action_time_mlp_in\.weight/,
+    );
   });
 
   it('a LoRA-wrapped policy reads base weights into base_layer and keeps its LoRA tensors', async () => {

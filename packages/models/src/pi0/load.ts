@@ -26,7 +26,8 @@ export interface LoadPi0Options {
  */
 export async function loadPi0Weights(policy: Pi0Policy, path: string, opts: LoadPi0Options = {}): Promise<LoadReport> {
   const aliases: Record<string, string[]> = { [EMBED]: [TIED_HEAD] };
-  for (const [name] of namedParameters(policy)) if (name.includes('.base_layer.')) aliases[name] = [name.replace('.base_layer.', '.')];
+  for (const [name] of namedParameters(policy))
+    if (name.includes('.base_layer.')) aliases[name] = [name.replace('.base_layer.', '.')];
   const reader = await openSafetensors(path);
   try {
     return await loadStateDict(policy, reader, {
@@ -44,7 +45,11 @@ export async function loadPi0Weights(policy: Pi0Policy, path: string, opts: Load
  * deduplicated, LoRA-wrapped layers under `.base_layer.` as PEFT names them). dtype: 'F32' or
  * 'BF16' (round-to-nearest-even, as torch's .to(bfloat16)). Atomic (checkpoint-io's writer).
  */
-export async function savePi0Weights(policy: Pi0Policy, path: string, opts: { dtype?: 'F32' | 'BF16'; only?: (name: string) => boolean } = {}): Promise<void> {
+export async function savePi0Weights(
+  policy: Pi0Policy,
+  path: string,
+  opts: { dtype?: 'F32' | 'BF16'; only?: (name: string) => boolean } = {},
+): Promise<void> {
   const entries: SafetensorsEntry[] = [];
   for (const [name, v] of namedParameters(policy)) {
     if (opts.only && !opts.only(name)) continue;

@@ -19,7 +19,9 @@ export function pi0LoraConfig(cfg: Pi0Config, extra: Partial<LoraConfigInput> = 
   if (pali.lora) stacks.push([`${PI0_PATHS.languageModel}`, pali]);
   if (expert.lora) stacks.push([`${PI0_PATHS.expertModel}`, expert]);
   if (stacks.length === 0) {
-    throw new ModelConfigError(`pi0 config '${cfg.name}' has no LoRA variant (${pali.name}, ${expert.name}); pick e.g. pi0_lora or pi0_tiny_lora`);
+    throw new ModelConfigError(
+      `pi0 config '${cfg.name}' has no LoRA variant (${pali.name}, ${expert.name}); pick e.g. pi0_lora or pi0_tiny_lora`,
+    );
   }
   const alts = stacks.map(([prefix, v]) => {
     const names = loraLinearsOf(v.lora!).map((n) => (FFN_LINEARS.includes(n) ? `mlp\\.${n}` : `self_attn\\.${n}`));

@@ -2,10 +2,10 @@
 // and the Gemma action expert, sharing one attention per layer over the concatenated sequence.
 import * as tf from '@tensorflow/tfjs-core';
 import { ModuleBase, ModuleDict, type Linear, type LinearLike } from '@vla-lora/lora-core';
-import { GemmaModel } from '../gemma/gemma-model.js';
+import type { GemmaModel } from '../gemma/gemma-model.js';
 import { groupedQueryAttention, type AttentionDims } from '../ops/attention.js';
 import type { RopeTables } from '../ops/rope.js';
-import { SiglipVisionModel } from '../siglip/siglip.js';
+import type { SiglipVisionModel } from '../siglip/siglip.js';
 
 /** Per-layer keys and values (RoPE applied) of the prefix: openpi's past_key_values. */
 export interface PrefixCache {
@@ -17,7 +17,13 @@ export interface PrefixCache {
 }
 
 export class PaliGemmaWithExpert extends ModuleBase {
-  constructor(vision: SiglipVisionModel, projector: Linear, languageModel: GemmaModel, expertModel: GemmaModel, expertLmHead: Linear) {
+  constructor(
+    vision: SiglipVisionModel,
+    projector: Linear,
+    languageModel: GemmaModel,
+    expertModel: GemmaModel,
+    expertLmHead: Linear,
+  ) {
     super();
     const paligemma = new ModuleDict([
       [
@@ -76,7 +82,13 @@ export class PaliGemmaWithExpert extends ModuleBase {
    * outputs after the last attention (its last o_proj/MLP and final norm) feed nothing pi0 uses
    * and are not computed; their parameters get no gradient, exactly as in torch.
    */
-  forwardJoint(prefix: tf.Tensor, suffix: tf.Tensor, ropePrefix: RopeTables, ropeSuffix: RopeTables, mask: tf.Tensor): tf.Tensor {
+  forwardJoint(
+    prefix: tf.Tensor,
+    suffix: tf.Tensor,
+    ropePrefix: RopeTables,
+    ropeSuffix: RopeTables,
+    mask: tf.Tensor,
+  ): tf.Tensor {
     const lm = this.languageModel.layers;
     const ex = this.expertModel.layers;
     const dims = this.attnDims();
@@ -87,7 +99,13 @@ export class PaliGemmaWithExpert extends ModuleBase {
     for (let i = 0; i < lm.length; i++) {
       const a = lm[i]!.qkv(xp, ropePrefix);
       const b = ex[i]!.qkv(xs, ropeSuffix);
-      const out = groupedQueryAttention(tf.concat([a.q, b.q], 1), tf.concat([a.k, b.k], 1), tf.concat([a.v, b.v], 1), mask, dims);
+      const out = groupedQueryAttention(
+        tf.concat([a.q, b.q], 1),
+        tf.concat([a.k, b.k], 1),
+        tf.concat([a.v, b.v], 1),
+        mask,
+        dims,
+      );
       const [op, os] = tf.split(out, [sp, ss], 1) as [tf.Tensor, tf.Tensor];
       if (i < lm.length - 1) xp = lm[i]!.finish(xp, op);
       xs = ex[i]!.finish(xs, os);
@@ -133,7 +151,13 @@ export class PaliGemmaWithExpert extends ModuleBase {
     let x = suffix;
     for (let i = 0; i < ex.length; i++) {
       const { q, k, v } = ex[i]!.qkv(x, rope);
-      const out = groupedQueryAttention(q, tf.concat([cache.keys[i]!, k], 1), tf.concat([cache.values[i]!, v], 1), mask, dims);
+      const out = groupedQueryAttention(
+        q,
+        tf.concat([cache.keys[i]!, k], 1),
+        tf.concat([cache.values[i]!, v], 1),
+        mask,
+        dims,
+      );
       x = ex[i]!.finish(x, out);
     }
     return this.expertModel.norm.apply(x);

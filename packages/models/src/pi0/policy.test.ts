@@ -22,7 +22,9 @@ describe('Pi0Policy (tiny config, openpi PyTorch layout)', () => {
     expect(names).toContain('paligemma_with_expert.paligemma.model.language_model.layers.0.self_attn.q_proj.weight');
     const depth = pi0Variants(cfg).expert.depth;
     expect(names).toContain(`paligemma_with_expert.gemma_expert.model.layers.${depth - 1}.mlp.down_proj.weight`);
-    expect(names).toContain('paligemma_with_expert.paligemma.model.vision_tower.vision_model.embeddings.patch_embedding.weight');
+    expect(names).toContain(
+      'paligemma_with_expert.paligemma.model.vision_tower.vision_model.embeddings.patch_embedding.weight',
+    );
     expect(names).toContain('action_time_mlp_out.bias');
     expect(names.some((n) => n.includes('gemma_expert.model.embed_tokens'))).toBe(false);
   });
@@ -51,14 +53,23 @@ describe('Pi0Policy (tiny config, openpi PyTorch layout)', () => {
     expect(Number.isFinite(tf.mean(loss).dataSync()[0]!)).toBe(true);
     loss.dispose();
     const trainable = namedParameters(policy).filter(([, v]) => v.trainable);
-    const { value, grads } = tf.variableGrads(() => tf.mean(policy.computeLoss(batch, new SeededRandom(11))) as tf.Scalar, trainable.map(([, v]) => v));
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean(policy.computeLoss(batch, new SeededRandom(11))) as tf.Scalar,
+      trainable.map(([, v]) => v),
+    );
     value.dispose();
     const missing = trainable.filter(([, v]) => grads[v.name] === undefined).map(([n]) => n);
     // Only the PaliGemma last layer's o_proj and MLP (whose output pi0 never reads) get no gradient, as in torch.
     const last = `paligemma_with_expert.paligemma.model.language_model.layers.${pi0Variants(cfg).paligemma.depth - 1}.`;
     expect(missing.every((n) => n.startsWith(last) && !/self_attn\.(q|k|v)_proj/.test(n))).toBe(true);
     expect(missing.length).toBe(4 * 2);
-    for (const head of ['action_in_proj.weight', 'action_out_proj.weight', 'state_proj.weight', 'action_time_mlp_in.weight', 'action_time_mlp_out.weight']) {
+    for (const head of [
+      'action_in_proj.weight',
+      'action_out_proj.weight',
+      'state_proj.weight',
+      'action_time_mlp_in.weight',
+      'action_time_mlp_out.weight',
+    ]) {
       const v = trainable.find(([n]) => n === head)![1];
       expect(tf.max(tf.abs(grads[v.name]!)).dataSync()[0]!).toBeGreaterThan(0);
     }
@@ -83,9 +94,14 @@ describe('Pi0Policy (tiny config, openpi PyTorch layout)', () => {
     const policy = Pi0Policy.create(cfg, { init: 'random', rng: new SeededRandom(6) });
     injectLora(policy, pi0LoraConfig(cfg));
     const batch = tinyBatch(cfg, 2, 1);
-    const vars = namedParameters(policy).filter(([, v]) => v.trainable).map(([, v]) => v);
+    const vars = namedParameters(policy)
+      .filter(([, v]) => v.trainable)
+      .map(([, v]) => v);
     const step = (): void => {
-      const { value, grads } = tf.variableGrads(() => tf.mean(policy.computeLoss(batch, new SeededRandom(1))) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(policy.computeLoss(batch, new SeededRandom(1))) as tf.Scalar,
+        vars,
+      );
       value.dispose();
       Object.values(grads).forEach((g) => g.dispose());
       policy.sampleActions(batch, new SeededRandom(2), { numSteps: 2 }).dispose();

@@ -1,7 +1,14 @@
 // openpi's PI0Pytorch on tfjs: prefix (images + prompt) and suffix (state + noisy actions + time),
 // flow-matching loss for training and a 10-step Euler sampler with a prefix KV cache for inference.
 import * as tf from '@tensorflow/tfjs-core';
-import { pi0ParamSpecs, pi0Variants, PI0_PATHS, siglipNumTokens, type Pi0Config, type ParamSpec } from '@vla-lora/gemma-config';
+import {
+  pi0ParamSpecs,
+  pi0Variants,
+  PI0_PATHS,
+  siglipNumTokens,
+  type Pi0Config,
+  type ParamSpec,
+} from '@vla-lora/gemma-config';
 import { ModuleBase, namedParameters, type Linear, type LinearLike } from '@vla-lora/lora-core';
 import { InputShapeError } from '../errors.js';
 import { GemmaModel, type GemmaStackConfig } from '../gemma/gemma-model.js';
@@ -76,7 +83,10 @@ export class Pi0Policy extends ModuleBase {
   /** Allocates pi0 from its parameter specs (gemma-config's pi0ParamSpecs: the one source of truth). */
   static create(config: Pi0Config, opts: Pi0CreateOptions = {}): Pi0Policy {
     const { paligemma, expert } = pi0Variants(config);
-    const book = new SpecBook(opts.specs ?? pi0ParamSpecs(config), { init: opts.init ?? 'zeros', ...(opts.rng ? { rng: opts.rng } : {}) });
+    const book = new SpecBook(opts.specs ?? pi0ParamSpecs(config), {
+      init: opts.init ?? 'zeros',
+      ...(opts.rng ? { rng: opts.rng } : {}),
+    });
     const stack = (v: typeof paligemma): GemmaStackConfig => ({
       numLayers: v.depth,
       numHeads: v.numHeads,
@@ -87,7 +97,10 @@ export class Pi0Policy extends ModuleBase {
       attnScale: Math.pow(v.headDim, -0.5),
     });
     const vision = new SiglipVisionModel(config.siglip, book, `${PI0_PATHS.visionTower}.`);
-    const projector = book.linear(`${PI0_PATHS.projector}.linear`, { inFeatures: config.siglip.hiddenSize, outFeatures: paligemma.width });
+    const projector = book.linear(`${PI0_PATHS.projector}.linear`, {
+      inFeatures: config.siglip.hiddenSize,
+      outFeatures: paligemma.width,
+    });
     const lm = GemmaModel.fromSpecs(book, `${PI0_PATHS.languageModel}.`, stack(paligemma), { embedTokens: true });
     const ex = GemmaModel.fromSpecs(book, `${PI0_PATHS.expertModel}.`, stack(expert), { embedTokens: false });
     const expertHead = book.linear(PI0_PATHS.expertLmHead, { inFeatures: expert.width });
@@ -119,10 +132,14 @@ export class Pi0Policy extends ModuleBase {
   embedPrefix(obs: Pi0Observation): { embs: tf.Tensor; pad: Uint8Array[]; ar: Uint8Array[] } {
     const batch = obs.state.shape[0]!;
     if (obs.images.length !== this.config.imageKeys.length || obs.imageMasks.length !== obs.images.length) {
-      throw new InputShapeError(`pi0 expects ${this.config.imageKeys.length} images (${this.config.imageKeys.join(', ')}) with one mask each; got ${obs.images.length} images, ${obs.imageMasks.length} masks`);
+      throw new InputShapeError(
+        `pi0 expects ${this.config.imageKeys.length} images (${this.config.imageKeys.join(', ')}) with one mask each; got ${obs.images.length} images, ${obs.imageMasks.length} masks`,
+      );
     }
     if (obs.tokens.rank !== 2 || obs.tokens.shape[0] !== batch || obs.tokenMasks.length !== batch) {
-      throw new InputShapeError(`tokens must be int32 [${batch}, L] with one mask row per example; got [${obs.tokens.shape}], ${obs.tokenMasks.length} mask rows`);
+      throw new InputShapeError(
+        `tokens must be int32 [${batch}, L] with one mask row per example; got [${obs.tokens.shape}], ${obs.tokenMasks.length} mask rows`,
+      );
     }
     const pwe = this.paligemmaWithExpert;
     const nImg = siglipNumTokens(this.config.siglip);
@@ -155,10 +172,16 @@ export class Pi0Policy extends ModuleBase {
    * action_time_mlp_out(silu(action_time_mlp_in([action_in_proj(x_t), time_emb]))). ar flags: 1 for
    * the state, 1 for the first action, 0 for the rest (the action block attends to itself fully).
    */
-  embedSuffix(state: tf.Tensor, noisyActions: tf.Tensor, times: ArrayLike<number>): { embs: tf.Tensor; pad: Uint8Array[]; ar: Uint8Array[] } {
+  embedSuffix(
+    state: tf.Tensor,
+    noisyActions: tf.Tensor,
+    times: ArrayLike<number>,
+  ): { embs: tf.Tensor; pad: Uint8Array[]; ar: Uint8Array[] } {
     const [batch, horizon, a] = noisyActions.shape as [number, number, number];
     if (state.rank !== 2 || state.shape[0] !== batch || state.shape[1] !== this.actionDim || a !== this.actionDim) {
-      throw new InputShapeError(`state must be [${batch}, ${this.actionDim}] and actions [B, H, ${this.actionDim}] (pad to action_dim); got [${state.shape}] and [${noisyActions.shape}]`);
+      throw new InputShapeError(
+        `state must be [${batch}, ${this.actionDim}] and actions [B, H, ${this.actionDim}] (pad to action_dim); got [${state.shape}] and [${noisyActions.shape}]`,
+      );
     }
     const width = (this.head('action_in_proj') as LinearLike).outFeatures;
     const embs = tf.tidy(() => {
@@ -213,7 +236,9 @@ export class Pi0Policy extends ModuleBase {
   computeLoss(batch: Pi0Batch, rng: RandomSource, draws?: { noise?: tf.Tensor; times?: ArrayLike<number> }): tf.Tensor {
     const [b, h, a] = batch.actions.shape as [number, number, number];
     if (h !== this.actionHorizon || a !== this.actionDim) {
-      throw new InputShapeError(`actions must be [B, ${this.actionHorizon}, ${this.actionDim}], got [${batch.actions.shape}]`);
+      throw new InputShapeError(
+        `actions must be [B, ${this.actionHorizon}, ${this.actionDim}], got [${batch.actions.shape}]`,
+      );
     }
     const noise = draws?.noise ?? sampleNoise(rng, [b, h, a]);
     const times = draws?.times ?? sampleFlowTime(rng, b);
@@ -243,8 +268,15 @@ export class Pi0Policy extends ModuleBase {
     for (const t of [prefix.embs, prefixMask, ropeP.cos, ropeP.sin]) t.dispose();
     const sp = prefix.pad[0]!.length;
     const offsets = prefix.pad.map((p) => p.reduce((s, v) => s + v, 0));
-    const prefixKeys: BoolMask2d = { batch, sq: 1 + this.actionHorizon, sk: sp, allowed: new Uint8Array(batch * (1 + this.actionHorizon) * sp) };
-    for (let b = 0; b < batch; b++) for (let i = 0; i < 1 + this.actionHorizon; i++) prefixKeys.allowed.set(prefix.pad[b]!, (b * (1 + this.actionHorizon) + i) * sp);
+    const prefixKeys: BoolMask2d = {
+      batch,
+      sq: 1 + this.actionHorizon,
+      sk: sp,
+      allowed: new Uint8Array(batch * (1 + this.actionHorizon) * sp),
+    };
+    for (let b = 0; b < batch; b++)
+      for (let i = 0; i < 1 + this.actionHorizon; i++)
+        prefixKeys.allowed.set(prefix.pad[b]!, (b * (1 + this.actionHorizon) + i) * sp);
     try {
       return tf.tidy(() =>
         eulerSample(
@@ -255,7 +287,9 @@ export class Pi0Policy extends ModuleBase {
             const rope = this.ropeOf(positionsFromPadding(suffix.pad, offsets));
             const out = pwe.forwardSuffixCached(suffix.embs, rope, mask, cache);
             const h = out.shape[1]!;
-            return this.head('action_out_proj').apply(tf.slice(out, [0, h - this.actionHorizon, 0], [-1, this.actionHorizon, -1]));
+            return this.head('action_out_proj').apply(
+              tf.slice(out, [0, h - this.actionHorizon, 0], [-1, this.actionHorizon, -1]),
+            );
           },
           opts.numSteps ?? 10,
         ),

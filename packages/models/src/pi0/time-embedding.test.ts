@@ -6,7 +6,12 @@ describe('sin-cos time embedding (openpi create_sinusoidal_pos_embedding)', () =
     // fraction = [0, 1] -> periods [4e-3, 4.0] -> angular frequencies 2pi/4e-3 = 500pi and 2pi/4 = pi/2.
     const t = 0.5;
     const emb = sincosTimeEmbedding([t, 0], 4);
-    const expected = [Math.sin(500 * Math.PI * t), Math.sin((Math.PI / 2) * t), Math.cos(500 * Math.PI * t), Math.cos((Math.PI / 2) * t)];
+    const expected = [
+      Math.sin(500 * Math.PI * t),
+      Math.sin((Math.PI / 2) * t),
+      Math.cos(500 * Math.PI * t),
+      Math.cos((Math.PI / 2) * t),
+    ];
     expected.forEach((e, i) => expect(emb[i]).toBeCloseTo(e, 6));
     expect(Array.from(emb.subarray(4))).toEqual([0, 0, 1, 1]); // t = 0: sin 0, cos 1
     expect(emb[1]).toBeCloseTo(Math.SQRT1_2, 6); // sin(pi/4)

@@ -20,7 +20,12 @@ export function linspace64(start: number, end: number, steps: number): Float64Ar
  * periods p_k = minPeriod * (maxPeriod / minPeriod)^(k / (dim/2 - 1)). Returns [B * dim] float32,
  * row-major. pi0 uses minPeriod 4e-3, maxPeriod 4.0 and dim = the action expert's width.
  */
-export function sincosTimeEmbedding(times: ArrayLike<number>, dim: number, minPeriod = 4e-3, maxPeriod = 4.0): Float32Array {
+export function sincosTimeEmbedding(
+  times: ArrayLike<number>,
+  dim: number,
+  minPeriod = 4e-3,
+  maxPeriod = 4.0,
+): Float32Array {
   if (dim % 2 !== 0) throw new InputShapeError(`dimension (${dim}) must be divisible by 2`);
   const half = dim / 2;
   const fraction = linspace64(0, 1, half);

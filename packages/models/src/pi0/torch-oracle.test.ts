@@ -20,7 +20,12 @@ const SCRIPT = fileURLToPath(new URL('../../scripts/torch_pi0.py', import.meta.u
 
 function f32Entry(name: string, t: tf.Tensor | Float32Array, shape?: number[]): SafetensorsEntry {
   const data = t instanceof Float32Array ? t : (t.dataSync() as Float32Array);
-  return { name, dtype: 'F32', shape: shape ?? (t as tf.Tensor).shape, data: new Uint8Array(Float32Array.from(data).buffer) };
+  return {
+    name,
+    dtype: 'F32',
+    shape: shape ?? (t as tf.Tensor).shape,
+    data: new Uint8Array(Float32Array.from(data).buffer),
+  };
 }
 
 describe.skipIf(!hasTorch())('Pi0Policy vs openpi math in torch (Debian python3-torch oracle)', () => {
@@ -51,16 +56,44 @@ describe.skipIf(!hasTorch())('Pi0Policy vs openpi math in torch (Debian python3-
       entries.push(f32Entry(`image_mask${c}`, Float32Array.from(batch.imageMasks[c]!, Number), [B]));
     });
     entries.push(f32Entry('tokens', tf.cast(batch.tokens, 'float32')));
-    entries.push(f32Entry('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [B, cfg.maxTokenLen]));
-    entries.push(f32Entry('state', batch.state), f32Entry('actions', batch.actions), f32Entry('noise', noise), f32Entry('time', times, [B]));
+    entries.push(
+      f32Entry('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [
+        B,
+        cfg.maxTokenLen,
+      ]),
+    );
+    entries.push(
+      f32Entry('state', batch.state),
+      f32Entry('actions', batch.actions),
+      f32Entry('noise', noise),
+      f32Entry('time', times, [B]),
+    );
     await writeSafetensors(join(tmp, 'in.safetensors'), entries);
     const { paligemma } = pi0Variants(cfg);
     const c = {
-      heads: paligemma.numHeads, kv_heads: paligemma.numKvHeads, head_dim: paligemma.headDim, depth: paligemma.depth,
-      siglip_heads: cfg.siglip.numHeads, patch: cfg.siglip.patchSize, horizon: cfg.actionHorizon, num_steps: 10, eps: 1e-6, theta: 10000,
+      heads: paligemma.numHeads,
+      kv_heads: paligemma.numKvHeads,
+      head_dim: paligemma.headDim,
+      depth: paligemma.depth,
+      siglip_heads: cfg.siglip.numHeads,
+      patch: cfg.siglip.patchSize,
+      horizon: cfg.actionHorizon,
+      num_steps: 10,
+      eps: 1e-6,
+      theta: 10000,
     };
     await writeFile(join(tmp, 'cfg.json'), JSON.stringify(c));
-    execFileSync('/usr/bin/python3', [SCRIPT, join(tmp, 'w.safetensors'), join(tmp, 'in.safetensors'), join(tmp, 'cfg.json'), join(tmp, 'out.safetensors')], { timeout: 120_000 });
+    execFileSync(
+      '/usr/bin/python3',
+      [
+        SCRIPT,
+        join(tmp, 'w.safetensors'),
+        join(tmp, 'in.safetensors'),
+        join(tmp, 'cfg.json'),
+        join(tmp, 'out.safetensors'),
+      ],
+      { timeout: 120_000 },
+    );
     const out = await openSafetensors(join(tmp, 'out.safetensors'));
     try {
       const dLoss = maxAbsDiff(loss.dataSync(), await out.readFloat32('loss'));

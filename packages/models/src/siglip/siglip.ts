@@ -16,7 +16,8 @@ import type { SpecBook } from '../params/spec-book.js';
 export class PatchEmbedding extends ModuleBase {
   constructor(weight: tf.Variable, bias: tf.Variable) {
     super();
-    if (weight.rank !== 4) throw new InputShapeError(`patch_embedding.weight must be [out, C, P, P], got [${weight.shape}]`);
+    if (weight.rank !== 4)
+      throw new InputShapeError(`patch_embedding.weight must be [out, C, P, P], got [${weight.shape}]`);
     this.registerParameter('weight', weight);
     this.registerParameter('bias', bias);
   }
@@ -37,7 +38,10 @@ export class PatchEmbedding extends ModuleBase {
     const nh = H / P;
     const nw = W / P;
     // [B, nh, P, nw, P, C] -> [B, nh, nw, C, P, P]: each row is one patch in the conv weight's (c, ky, kx) order.
-    const patches = tf.reshape(tf.transpose(tf.reshape(images, [B, nh, P, nw, P, C]), [0, 1, 3, 5, 2, 4]), [B * nh * nw, C * P * P]) as tf.Tensor2D;
+    const patches = tf.reshape(tf.transpose(tf.reshape(images, [B, nh, P, nw, P, C]), [0, 1, 3, 5, 2, 4]), [
+      B * nh * nw,
+      C * P * P,
+    ]) as tf.Tensor2D;
     const w2d = tf.reshape(this.weight, [out, C * P * P]) as tf.Tensor2D;
     let y: tf.Tensor;
     if (this.weight.trainable || this.bias.trainable) {
@@ -99,19 +103,36 @@ class SiglipEncoderLayer extends ModuleBase {
 }
 
 export class SiglipVisionModel extends ModuleBase {
-  constructor(readonly config: SiglipConfig, book: SpecBook, prefix: string) {
+  constructor(
+    readonly config: SiglipConfig,
+    book: SpecBook,
+    prefix: string,
+  ) {
     super();
     const h = config.hiddenSize;
     const E = `${prefix}vision_model.embeddings`;
     const eps = config.layerNormEps;
-    const ln = (p: string): LayerNorm => new LayerNorm(book.variable(`${p}.weight`, 'ones', [h]), book.variable(`${p}.bias`, 'zeros', [h]), eps);
+    const ln = (p: string): LayerNorm =>
+      new LayerNorm(book.variable(`${p}.weight`, 'ones', [h]), book.variable(`${p}.bias`, 'zeros', [h]), eps);
     const embeddings = new ModuleDict([
-      ['patch_embedding', new PatchEmbedding(book.variable(`${E}.patch_embedding.weight`, { normalStd: 0.02 }), book.variable(`${E}.patch_embedding.bias`, 'zeros', [h]))],
+      [
+        'patch_embedding',
+        new PatchEmbedding(
+          book.variable(`${E}.patch_embedding.weight`, { normalStd: 0.02 }),
+          book.variable(`${E}.patch_embedding.bias`, 'zeros', [h]),
+        ),
+      ],
       ['position_embedding', new Embedding(book.variable(`${E}.position_embedding.weight`, { normalStd: 0.02 }))],
     ]);
-    if (h % config.numHeads !== 0) throw new InputShapeError(`SigLIP hidden ${h} is not a multiple of ${config.numHeads} heads`);
+    if (h % config.numHeads !== 0)
+      throw new InputShapeError(`SigLIP hidden ${h} is not a multiple of ${config.numHeads} heads`);
     const headDim = h / config.numHeads;
-    const dims: AttentionDims = { numHeads: config.numHeads, numKvHeads: config.numHeads, headDim, scale: Math.pow(headDim, -0.5) };
+    const dims: AttentionDims = {
+      numHeads: config.numHeads,
+      numKvHeads: config.numHeads,
+      headDim,
+      scale: Math.pow(headDim, -0.5),
+    };
     const layers: SiglipEncoderLayer[] = [];
     for (let i = 0; i < config.numLayers; i++) {
       const L = `${prefix}vision_model.encoder.layers.${i}`;
@@ -146,7 +167,9 @@ export class SiglipVisionModel extends ModuleBase {
       const pos = emb.get('position_embedding') as Embedding;
       let x = patch.apply(images);
       if (x.shape[1] !== pos.numEmbeddings) {
-        throw new InputShapeError(`images give ${x.shape[1]} patches but the position table has ${pos.numEmbeddings}; resize images to ${this.config.imageSize}px`);
+        throw new InputShapeError(
+          `images give ${x.shape[1]} patches but the position table has ${pos.numEmbeddings}; resize images to ${this.config.imageSize}px`,
+        );
       }
       x = tf.add(x, pos.weight);
       const layers = (vm.get('encoder') as ModuleDict).get('layers') as ModuleList;

@@ -40,7 +40,14 @@ export function unpackMessage(frame: Uint8Array): WireMap {
     throw new BadRequestError(`malformed msgpack request: ${(err as Error).message}`, { cause: err });
   }
   const value = fromRaw(raw, 0);
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || value instanceof NdArray || value instanceof NpGeneric) {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    value instanceof Uint8Array ||
+    value instanceof NdArray ||
+    value instanceof NpGeneric
+  ) {
     throw new BadRequestError('a request must be a msgpack map of observation keys (e.g. "observation/state")');
   }
   return value as WireMap;
@@ -63,7 +70,8 @@ function keyString(k: unknown): string {
 function fromRaw(raw: unknown, depth: number): WireValue {
   if (depth > MAX_DEPTH) throw new BadRequestError(`request nests deeper than ${MAX_DEPTH} levels`);
   if (raw === null || raw === undefined) return null;
-  if (typeof raw === 'boolean' || typeof raw === 'number' || typeof raw === 'bigint' || typeof raw === 'string') return raw;
+  if (typeof raw === 'boolean' || typeof raw === 'number' || typeof raw === 'bigint' || typeof raw === 'string')
+    return raw;
   if (raw instanceof Uint8Array) return raw;
   if (Array.isArray(raw)) return raw.map((v) => fromRaw(v, depth + 1));
   if (raw instanceof Map) {
@@ -81,10 +89,12 @@ function fromRaw(raw: unknown, depth: number): WireValue {
 function ndarrayFrom(obj: { [key: string]: unknown }): NdArray {
   const { data, dtype, shape } = obj;
   if (!(data instanceof Uint8Array)) throw new BadRequestError('ndarray field "data" must be msgpack bin bytes');
-  if (typeof dtype !== 'string') throw new BadRequestError('ndarray field "dtype" must be a numpy dtype string such as "<f4"');
+  if (typeof dtype !== 'string')
+    throw new BadRequestError('ndarray field "dtype" must be a numpy dtype string such as "<f4"');
   if (!Array.isArray(shape)) throw new BadRequestError('ndarray field "shape" must be a list of integers');
   const dims = shape.map((d) => (typeof d === 'bigint' ? Number(d) : d));
-  if (!dims.every((d): d is number => typeof d === 'number')) throw new BadRequestError('ndarray field "shape" must be a list of integers');
+  if (!dims.every((d): d is number => typeof d === 'number'))
+    throw new BadRequestError('ndarray field "shape" must be a list of integers');
   // Copy out of the frame buffer so the array owns aligned memory.
   return makeNdArray(dtype, dims, new Uint8Array(data));
 }

@@ -42,7 +42,9 @@ export function makeNdArray(dtype: string, shape: readonly number[], data: Uint8
   let count = 1;
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) {
-      throw new BadRequestError(`invalid ndarray shape ${JSON.stringify(shape)}: dimensions must be non-negative integers`);
+      throw new BadRequestError(
+        `invalid ndarray shape ${JSON.stringify(shape)}: dimensions must be non-negative integers`,
+      );
     }
     count *= d;
   }
@@ -84,18 +86,42 @@ export function ndArrayToFloat64(arr: NdArray): Float64Array {
   for (let i = 0; i < n; i++) {
     const o = i * size;
     switch (`${kind}${size}`) {
-      case 'f2': out[i] = halfToFloat(view.getUint16(o, little)); break;
-      case 'f4': out[i] = view.getFloat32(o, little); break;
-      case 'f8': out[i] = view.getFloat64(o, little); break;
-      case 'u1': case 'b1': out[i] = view.getUint8(o); break;
-      case 'i1': out[i] = view.getInt8(o); break;
-      case 'u2': out[i] = view.getUint16(o, little); break;
-      case 'i2': out[i] = view.getInt16(o, little); break;
-      case 'u4': out[i] = view.getUint32(o, little); break;
-      case 'i4': out[i] = view.getInt32(o, little); break;
-      case 'u8': out[i] = Number(view.getBigUint64(o, little)); break;
-      case 'i8': out[i] = Number(view.getBigInt64(o, little)); break;
-      default: throw new BadRequestError(`unsupported numpy dtype ${arr.dtype}`);
+      case 'f2':
+        out[i] = halfToFloat(view.getUint16(o, little));
+        break;
+      case 'f4':
+        out[i] = view.getFloat32(o, little);
+        break;
+      case 'f8':
+        out[i] = view.getFloat64(o, little);
+        break;
+      case 'u1':
+      case 'b1':
+        out[i] = view.getUint8(o);
+        break;
+      case 'i1':
+        out[i] = view.getInt8(o);
+        break;
+      case 'u2':
+        out[i] = view.getUint16(o, little);
+        break;
+      case 'i2':
+        out[i] = view.getInt16(o, little);
+        break;
+      case 'u4':
+        out[i] = view.getUint32(o, little);
+        break;
+      case 'i4':
+        out[i] = view.getInt32(o, little);
+        break;
+      case 'u8':
+        out[i] = Number(view.getBigUint64(o, little));
+        break;
+      case 'i8':
+        out[i] = Number(view.getBigInt64(o, little));
+        break;
+      default:
+        throw new BadRequestError(`unsupported numpy dtype ${arr.dtype}`);
     }
   }
   return out;

@@ -35,13 +35,19 @@ export async function collectCheckpoint(
   for (const [name, v] of params) {
     const t = await variableToF32(v);
     if (isLoraParam(name)) {
-      tensors.set(peftKeyForParam(name), { dtype: 'F32', shape: t.shape, bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
+      tensors.set(peftKeyForParam(name), {
+        dtype: 'F32',
+        shape: t.shape,
+        bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+      });
     } else {
       trainable.set(name, t);
     }
   }
   if (tensors.size > 0 && !adapterConfig) {
-    throw new ResumeError('the model has LoRA parameters but no adapter config was given; pass the LoraConfig (as PEFT json) to the trainer');
+    throw new ResumeError(
+      'the model has LoRA parameters but no adapter config was given; pass the LoraConfig (as PEFT json) to the trainer',
+    );
   }
   const out: CheckpointContents = { state, optimizer: await optimizer.exportState(), trainable };
   if (tensors.size > 0 && adapterConfig) out.adapter = { config: adapterConfig, tensors };
@@ -49,7 +55,10 @@ export async function collectCheckpoint(
 }
 
 function rawToF32(name: string, raw: { dtype: string; shape: number[]; bytes: Uint8Array }): Float32Array {
-  if (raw.dtype !== 'F32') throw new ResumeError(`${name} is ${raw.dtype} in the checkpoint; trainer checkpoints hold F32 (exact resume needs it)`);
+  if (raw.dtype !== 'F32')
+    throw new ResumeError(
+      `${name} is ${raw.dtype} in the checkpoint; trainer checkpoints hold F32 (exact resume needs it)`,
+    );
   return new Float32Array(raw.bytes.slice().buffer);
 }
 
@@ -93,7 +102,9 @@ export function assignTrainedWeights(
       continue;
     }
     if (shape.join(',') !== v.shape.join(',')) {
-      throw new ResumeError(`${name}: shape [${shape}] in ${where} differs from the model's [${v.shape}]; use the config the weights were trained with`);
+      throw new ResumeError(
+        `${name}: shape [${shape}] in ${where} differs from the model's [${v.shape}]; use the config the weights were trained with`,
+      );
     }
     const value = data;
     tfns.tidy(() => v.assign(tfns.tensor(value, v.shape, 'float32')));
@@ -117,6 +128,12 @@ export function applyCheckpoint(
   savedNotOptimized?: Map<string, tf.Variable>,
 ): void {
   validateOptimizerAgainst(loaded.optimizer, new Map([...params].map(([n, v]) => [n, [...v.shape]])));
-  assignTrainedWeights(savedNotOptimized ? new Map([...params, ...savedNotOptimized]) : params, loaded.adapter, loaded.trainable, tfns, `checkpoint ${loaded.dir}`);
+  assignTrainedWeights(
+    savedNotOptimized ? new Map([...params, ...savedNotOptimized]) : params,
+    loaded.adapter,
+    loaded.trainable,
+    tfns,
+    `checkpoint ${loaded.dir}`,
+  );
   optimizer.importState(loaded.optimizer);
 }

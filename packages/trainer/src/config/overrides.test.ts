@@ -3,14 +3,27 @@ import { applyOverrides, getTrainConfig, listConfigs } from './index.js';
 
 describe('config registry and --set', () => {
   it('lists openpi-like names and returns copies', () => {
-    expect(listConfigs().map((c) => c.name)).toEqual(expect.arrayContaining(['pi0_libero_lora', 'pi0_libero_lora_tiny']));
+    expect(listConfigs().map((c) => c.name)).toEqual(
+      expect.arrayContaining(['pi0_libero_lora', 'pi0_libero_lora_tiny']),
+    );
     const a = getTrainConfig('pi0_libero_lora');
     a.optim.peakLr = 1;
-    expect(getTrainConfig('pi0_libero_lora').optim).toMatchObject({ warmupSteps: 1000, peakLr: 2.5e-5, decaySteps: 30000, decayLr: 2.5e-6, clipGradientNorm: 1 });
+    expect(getTrainConfig('pi0_libero_lora').optim).toMatchObject({
+      warmupSteps: 1000,
+      peakLr: 2.5e-5,
+      decaySteps: 30000,
+      decayLr: 2.5e-6,
+      clipGradientNorm: 1,
+    });
     expect(() => getTrainConfig('nope')).toThrow(/known configs/);
   });
   it('applies typed overrides and rejects unknown keys or wrong types', () => {
-    const c = applyOverrides(getTrainConfig('pi0_libero_lora_tiny'), ['trainer.numTrainSteps=12', 'optim.peakLr=1e-4', 'backend=cpu', 'data.useDeltaActions=true']);
+    const c = applyOverrides(getTrainConfig('pi0_libero_lora_tiny'), [
+      'trainer.numTrainSteps=12',
+      'optim.peakLr=1e-4',
+      'backend=cpu',
+      'data.useDeltaActions=true',
+    ]);
     expect(c.trainer.numTrainSteps).toBe(12);
     expect(c.optim.peakLr).toBe(1e-4);
     expect(c.backend).toBe('cpu');

@@ -18,10 +18,13 @@ function parseValue(raw: string, current: Json, key: string): Json {
   try {
     parsed = JSON.parse(raw) as Json;
   } catch {
-    throw new TrainerConfigError(`--set ${key}=${raw}: "${raw}" is not a valid ${kind} (the key holds ${JSON.stringify(current)})`);
+    throw new TrainerConfigError(
+      `--set ${key}=${raw}: "${raw}" is not a valid ${kind} (the key holds ${JSON.stringify(current)})`,
+    );
   }
   const pk = parsed === null ? 'null' : Array.isArray(parsed) ? 'array' : typeof parsed;
-  if (kind !== 'null' && pk !== kind) throw new TrainerConfigError(`--set ${key}=${raw}: expected a ${kind}, got a ${pk}`);
+  if (kind !== 'null' && pk !== kind)
+    throw new TrainerConfigError(`--set ${key}=${raw}: expected a ${kind}, got a ${pk}`);
   return parsed;
 }
 
@@ -47,7 +50,9 @@ export function applyOverrides(config: TrainConfig, sets: readonly string[]): Tr
     if (!(leaf in node) || key === 'name') {
       const all = leafPaths(out as Json).filter((p) => p !== 'name');
       const near = all.filter((p) => p.split('.').pop() === leaf || p.startsWith(segs[0] as string));
-      throw new TrainerConfigError(`--set ${key}: no such config key${key === 'name' ? ' (the name is chosen by the positional config argument)' : ''}; ${near.length ? `did you mean ${near.slice(0, 6).join(', ')}?` : `keys are ${all.join(', ')}`}`);
+      throw new TrainerConfigError(
+        `--set ${key}: no such config key${key === 'name' ? ' (the name is chosen by the positional config argument)' : ''}; ${near.length ? `did you mean ${near.slice(0, 6).join(', ')}?` : `keys are ${all.join(', ')}`}`,
+      );
     }
     node[leaf] = parseValue(raw, node[leaf] as Json, key);
   }

@@ -50,10 +50,18 @@ export function createLogger(opts: LoggerOptions = {}): TrainLogger {
     }
   };
   let last: MetricRecord | null = null;
-  const payload = (r: MetricRecord | null) => ({ loss: num(r?.['loss']), lr: num(r?.['lr'], 3), sps: num(r?.['samples_per_s'], 3) });
+  const payload = (r: MetricRecord | null) => ({
+    loss: num(r?.['loss']),
+    lr: num(r?.['lr'], 3),
+    sps: num(r?.['samples_per_s'], 3),
+  });
   const restart = (value: number, total: number) => {
     bar = new cliProgress.SingleBar(
-      { format: 'train |{bar}| {value}/{total} steps | loss {loss} | lr {lr} | {sps} samples/s | eta {eta_formatted}', stream: stream as NodeJS.WritableStream, hideCursor: true },
+      {
+        format: 'train |{bar}| {value}/{total} steps | loss {loss} | lr {lr} | {sps} samples/s | eta {eta_formatted}',
+        stream: stream as NodeJS.WritableStream,
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(total, value, payload(last));

@@ -51,12 +51,21 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function run(args: string[]): { proc: ChildProcess; out: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { cwd: pkgDir, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[]): {
+  proc: ChildProcess;
+  out: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+} {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], {
+    cwd: pkgDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on('exit', (code, signal) => res({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    proc.on('exit', (code, signal) => res({ code, signal })),
+  );
   return { proc, out: () => out, exit };
 }
 
@@ -102,9 +111,16 @@ describe('signals', () => {
     const a = await finalWeights(straightDir);
     const b = await finalWeights(dir);
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
-    for (const [n, bytes] of a) expect(Buffer.compare(Buffer.from(bytes), Buffer.from(b.get(n) as Uint8Array)), n).toBe(0);
-    const la = (await readFile(join(straightDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
-    const lb = (await readFile(join(dir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
+    for (const [n, bytes] of a)
+      expect(Buffer.compare(Buffer.from(bytes), Buffer.from(b.get(n) as Uint8Array)), n).toBe(0);
+    const la = (await readFile(join(straightDir, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { loss: number }).loss);
+    const lb = (await readFile(join(dir, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { loss: number }).loss);
     expect(lb).toEqual(la);
     expect((await readdir(join(dir, 'checkpoints'))).filter((n) => n.startsWith('.'))).toEqual([]); // leftovers cleared
   }, 180_000);
@@ -117,7 +133,10 @@ describe('signals', () => {
     const { code, signal } = await c.exit;
     expect(signal).toBeNull();
     expect(code, c.out()).toBe(130);
-    const done = c.out().split('\n').find((l) => l.includes('"event":"done"'));
+    const done = c
+      .out()
+      .split('\n')
+      .find((l) => l.includes('"event":"done"'));
     const doneRec = JSON.parse(done as string) as { step: number; stopped_by: string };
     expect(doneRec.stopped_by).toBe('SIGINT');
     expect(c.out()).toMatch(/SIGINT received: saving a checkpoint/);

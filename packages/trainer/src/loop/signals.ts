@@ -12,7 +12,9 @@ export function watchStopSignals(onFirst?: (sig: StopSignal) => void): StopWatch
   let requested: StopSignal | null = null;
   const handler = (sig: StopSignal) => {
     if (requested) {
-      process.stderr.write(`\n${sig} again: exiting now without waiting for the checkpoint (the last complete one is kept)\n`);
+      process.stderr.write(
+        `\n${sig} again: exiting now without waiting for the checkpoint (the last complete one is kept)\n`,
+      );
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
     requested = sig;

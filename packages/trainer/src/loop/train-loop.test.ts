@@ -14,9 +14,14 @@ import type { ToyBatch } from '../testing/toy.js';
 
 const config: JsonValue = { toy: true, lr: 0.05 };
 const sched = { warmupSteps: 2, peakLr: 0.05, decaySteps: 10, decayLr: 0.005 };
-const adapterConfig = { peft_type: 'LORA', r: 2, lora_alpha: 2, target_modules: ['layer'], base_model_name_or_path: 'toy', task_type: null } as unknown as NonNullable<
-  TrainLoopOptions<ToyBatch>['adapterConfig']
->;
+const adapterConfig = {
+  peft_type: 'LORA',
+  r: 2,
+  lora_alpha: 2,
+  target_modules: ['layer'],
+  base_model_name_or_path: 'toy',
+  task_type: null,
+} as unknown as NonNullable<TrainLoopOptions<ToyBatch>['adapterConfig']>;
 
 let root: string;
 beforeAll(async () => {
@@ -27,14 +32,24 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function opts(model: ToyModel, runDir: string, totalSteps: number, extra: Partial<TrainLoopOptions<ToyBatch>> = {}): TrainLoopOptions<ToyBatch> {
+function opts(
+  model: ToyModel,
+  runDir: string,
+  totalSteps: number,
+  extra: Partial<TrainLoopOptions<ToyBatch>> = {},
+): TrainLoopOptions<ToyBatch> {
   return {
     tf,
     runDir,
     params: model.params,
     lossFn: model.lossFn,
     data: new ToyData(4),
-    optimizer: createLoopOptimizer(model.params, { lr: sched.peakLr, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.01 }),
+    optimizer: createLoopOptimizer(model.params, {
+      lr: sched.peakLr,
+      betas: [0.9, 0.95],
+      eps: 1e-8,
+      weightDecay: 0.01,
+    }),
     lrAt: (s) => warmupCosine(s, sched),
     scheduler: { name: 'warmup_cosine', ...sched },
     seed: 11,
@@ -85,7 +100,10 @@ describe('trainLoop', () => {
     expect(r2.history.map((h) => h.loss)).toEqual(rs.history.map((h) => h.loss));
     expect(r2.history.map((h) => h.lr)).toEqual(rs.history.map((h) => h.lr));
     // metrics.jsonl continues the curve without gaps or duplicates
-    const lines = (await readFile(join(root, 'split', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number });
+    const lines = (await readFile(join(root, 'split', 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number });
     expect(lines.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // the adapter saved in the checkpoint is a valid PEFT adapter
     const report = await verifyAdapter(join(root, 'split', 'checkpoints', 'step-000008', 'adapter'));
@@ -121,9 +139,13 @@ describe('trainLoop', () => {
     const html = await readFile(join(root, 'report', 'report.html'), 'utf8');
     expect(html).toMatch(/<svg[\s\S]*training loss[\s\S]*learning rate/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
-    const recs = (await readFile(join(root, 'report', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const recs = (await readFile(join(root, 'report', 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
     expect(recs).toHaveLength(6);
-    for (const r of recs) for (const k of ['loss', 'lr', 'grad_norm', 'step_time_s', 'samples_per_s']) expect(typeof r[k]).toBe('number');
+    for (const r of recs)
+      for (const k of ['loss', 'lr', 'grad_norm', 'step_time_s', 'samples_per_s']) expect(typeof r[k]).toBe('number');
     m.dispose();
   });
 

@@ -83,13 +83,16 @@ export interface TrainLoopResult {
 
 function check(o: TrainLoopOptions<unknown>): void {
   const int = (v: number | undefined, name: string, min: number) => {
-    if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new TrainerConfigError(`${name} must be an integer >= ${min}, got ${v}`);
+    if (v !== undefined && (!Number.isInteger(v) || v < min))
+      throw new TrainerConfigError(`${name} must be an integer >= ${min}, got ${v}`);
   };
   int(o.totalSteps, 'totalSteps', 0);
   int(o.gradAccumSteps, 'gradAccumSteps', 1);
   int(o.saveEvery, 'saveEvery', 1);
-  if (o.maxGradNorm !== undefined && !(o.maxGradNorm > 0)) throw new TrainerConfigError(`maxGradNorm must be > 0, got ${o.maxGradNorm}`);
-  if (o.params.size === 0) throw new TrainerConfigError('no trainable parameters: check the LoRA targets and the freeze policy');
+  if (o.maxGradNorm !== undefined && !(o.maxGradNorm > 0))
+    throw new TrainerConfigError(`maxGradNorm must be > 0, got ${o.maxGradNorm}`);
+  if (o.params.size === 0)
+    throw new TrainerConfigError('no trainable parameters: check the LoRA targets and the freeze policy');
 }
 
 export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopResult> {
@@ -112,7 +115,9 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
     step = r.step;
     history = r.state.metricsHistory.filter((m) => m.step <= r.step);
     for (const w of r.warnings) o.logger.warn(w);
-    o.logger.info(`resumed from ${r.dir} at global step ${r.step} (epoch ${r.state.epoch.toFixed(3)}; optimizer, RNG, data cursor and ${history.length} metric records restored)`);
+    o.logger.info(
+      `resumed from ${r.dir} at global step ${r.step} (epoch ${r.state.epoch.toFixed(3)}; optimizer, RNG, data cursor and ${history.length} metric records restored)`,
+    );
   }
   await metrics.reset(history);
 
@@ -123,14 +128,25 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
   let lastSavedStep = o.resumeFrom ? o.resumeFrom.step : -1;
 
   const writeReport = async () => {
-    await writeFileAtomic(reportPath, renderReport(history, { title: o.report?.title ?? 'training run', facts: o.report?.facts ?? [] }));
+    await writeFileAtomic(
+      reportPath,
+      renderReport(history, { title: o.report?.title ?? 'training run', facts: o.report?.facts ?? [] }),
+    );
   };
   const save = async () => {
     if (lastSavedStep === step) return;
     const contents = await collectCheckpoint(
       o.savedNotOptimized ? new Map([...o.params, ...o.savedNotOptimized]) : o.params,
       o.optimizer,
-      { globalStep: step, epoch: o.data.epoch(), dataCursor: o.data.cursor(), rng: rng.state() as unknown as JsonValue, scheduler: o.scheduler, metricsHistory: history, config: o.config },
+      {
+        globalStep: step,
+        epoch: o.data.epoch(),
+        dataCursor: o.data.cursor(),
+        rng: rng.state() as unknown as JsonValue,
+        scheduler: o.scheduler,
+        metricsHistory: history,
+        config: o.config,
+      },
       o.adapterConfig,
     );
     const saved = await saveCheckpoint(checkpointsDir, contents, {
@@ -139,11 +155,21 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
     });
     lastSavedStep = step;
     lastCheckpoint = saved.dir;
-    o.logger.info(`checkpoint saved: ${saved.dir}${saved.removed.length ? ` (retention removed ${saved.removed.join(', ')})` : ''}`, { checkpoint: saved.dir, step });
+    o.logger.info(
+      `checkpoint saved: ${saved.dir}${saved.removed.length ? ` (retention removed ${saved.removed.join(', ')})` : ''}`,
+      { checkpoint: saved.dir, step },
+    );
     await writeReport();
   };
 
-  const stop = o.handleSignals === false ? null : watchStopSignals((sig) => o.logger.info(`${sig} received: saving a checkpoint after the step in progress, then exiting (send it again to exit at once)`));
+  const stop =
+    o.handleSignals === false
+      ? null
+      : watchStopSignals((sig) =>
+          o.logger.info(
+            `${sig} received: saving a checkpoint after the step in progress, then exiting (send it again to exit at once)`,
+          ),
+        );
   const startStep = step;
   try {
     while (step < o.totalSteps && !stop?.requested) {
@@ -176,7 +202,9 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
       const loss = lossSum;
       if (!Number.isFinite(loss)) {
         for (const g of acc?.values() ?? []) g.dispose();
-        throw new NonFiniteLossError(`loss is ${loss} at step ${step + 1}; lower the learning rate or check the data normalisation (compute-norm-stats) — the last checkpoint is ${lastCheckpoint ?? 'none'}`);
+        throw new NonFiniteLossError(
+          `loss is ${loss} at step ${step + 1}; lower the learning rate or check the data normalisation (compute-norm-stats) — the last checkpoint is ${lastCheckpoint ?? 'none'}`,
+        );
       }
       const grads = acc as Map<string, tfns.Tensor>;
       const lr = o.lrAt(step);

@@ -8,7 +8,8 @@ export interface ReportOptions {
   facts?: Array<[string, string]>;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 function fmt(x: number): string {
   if (x === 0) return '0';
@@ -17,18 +18,23 @@ function fmt(x: number): string {
 }
 
 /** One line chart as an SVG string. Non-finite points are skipped. */
-export function lineChartSvg(points: Array<[number, number]>, opts: { title: string; yLabel: string; logY?: boolean; width?: number; height?: number }): string {
+export function lineChartSvg(
+  points: Array<[number, number]>,
+  opts: { title: string; yLabel: string; logY?: boolean; width?: number; height?: number },
+): string {
   const W = opts.width ?? 640;
   const H = opts.height ?? 260;
   const m = { l: 80, r: 16, t: 28, b: 36 }; // room for 8-character tick labels beside the rotated axis title
   const pts = points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!opts.logY || y > 0));
-  const head = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(opts.title)}">` +
+  const head =
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(opts.title)}">` +
     `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14" font-family="sans-serif">${esc(opts.title)}</text>`;
-  if (pts.length === 0) return `${head}<text x="${W / 2}" y="${H / 2}" text-anchor="middle" font-family="sans-serif">no data</text></svg>`;
+  if (pts.length === 0)
+    return `${head}<text x="${W / 2}" y="${H / 2}" text-anchor="middle" font-family="sans-serif">no data</text></svg>`;
   const tY = (y: number) => (opts.logY ? Math.log10(y) : y);
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => tY(p[1]));
-  let x0 = Math.min(...xs);
+  const x0 = Math.min(...xs);
   let x1 = Math.max(...xs);
   let y0 = Math.min(...ys);
   let y1 = Math.max(...ys);
@@ -45,16 +51,22 @@ export function lineChartSvg(points: Array<[number, number]>, opts: { title: str
     const yv = y0 + ((y1 - y0) * i) / 4;
     const yy = H - m.b - ((H - m.t - m.b) * i) / 4;
     const label = opts.logY ? fmt(10 ** yv) : fmt(yv);
-    ticks.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="#ddd"/><text x="${m.l - 6}" y="${(yy + 4).toFixed(1)}" text-anchor="end" font-size="11" font-family="sans-serif">${label}</text>`);
+    ticks.push(
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="#ddd"/><text x="${m.l - 6}" y="${(yy + 4).toFixed(1)}" text-anchor="end" font-size="11" font-family="sans-serif">${label}</text>`,
+    );
     const xv = x0 + ((x1 - x0) * i) / 4;
     const xx = m.l + ((W - m.l - m.r) * i) / 4;
-    ticks.push(`<text x="${xx.toFixed(1)}" y="${H - m.b + 16}" text-anchor="middle" font-size="11" font-family="sans-serif">${fmt(Math.round(xv))}</text>`);
+    ticks.push(
+      `<text x="${xx.toFixed(1)}" y="${H - m.b + 16}" text-anchor="middle" font-size="11" font-family="sans-serif">${fmt(Math.round(xv))}</text>`,
+    );
   }
-  return `${head}${ticks.join('')}` +
+  return (
+    `${head}${ticks.join('')}` +
     `<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/><line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>` +
     `<text x="${W / 2}" y="${H - 4}" text-anchor="middle" font-size="12" font-family="sans-serif">step</text>` +
     `<text x="12" y="${H / 2}" text-anchor="middle" font-size="12" font-family="sans-serif" transform="rotate(-90 12 ${H / 2})">${esc(opts.yLabel)}</text>` +
-    `<path d="${path}" fill="none" stroke="#1f77b4" stroke-width="1.5"/></svg>`;
+    `<path d="${path}" fill="none" stroke="#1f77b4" stroke-width="1.5"/></svg>`
+  );
 }
 
 const series = (h: readonly MetricRecord[], key: string): Array<[number, number]> =>

@@ -14,9 +14,15 @@ import { AdamW } from './adamw.js';
 
 const DIR = fileURLToPath(new URL('../../../../fixtures/peft-tiny-gemma/', import.meta.url));
 const PEFT_PREFIX = 'base_model.model.';
-const fixtureKey = (kind: 'grad' | 'after', name: string): string => `${kind}.${PEFT_PREFIX}${name.replace('.default.', '.')}`;
+const fixtureKey = (kind: 'grad' | 'after', name: string): string =>
+  `${kind}.${PEFT_PREFIX}${name.replace('.default.', '.')}`;
 
-interface AdamwSettings { lr: number; betas: [number, number]; eps: number; weight_decay: number }
+interface AdamwSettings {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weight_decay: number;
+}
 
 /** The fixture's base model with its PEFT adapter loaded (every LoRA tensor must land). */
 async function modelWithAdapter(): Promise<{ model: GemmaForCausalLM; trainable: Array<[string, tf.Variable]> }> {
@@ -60,7 +66,12 @@ describe('AdamW on the transformers + PEFT fixture', () => {
     return () => step.close();
   });
 
-  const opts = () => ({ lr: settings.lr, betas: settings.betas, eps: settings.eps, weightDecay: settings.weight_decay });
+  const opts = () => ({
+    lr: settings.lr,
+    betas: settings.betas,
+    eps: settings.eps,
+    weightDecay: settings.weight_decay,
+  });
 
   it('fed the fixture gradients, lands on every after.* within 1e-6', async () => {
     const { trainable } = await modelWithAdapter();
@@ -86,7 +97,10 @@ describe('AdamW on the transformers + PEFT fixture', () => {
     // 2.11's float32 at -1.8580e-8; that alone moves after.* by 1.85e-6), so those few elements are
     // held to 1e-5 and counted; every other element to 1e-6.
     const { model, trainable } = await modelWithAdapter();
-    const { value, grads } = tf.variableGrads(() => model.loss(ids, labels), trainable.map(([, v]) => v));
+    const { value, grads } = tf.variableGrads(
+      () => model.loss(ids, labels),
+      trainable.map(([, v]) => v),
+    );
     value.dispose();
     new AdamW(new Map(trainable), opts()).step(new Map(trainable.map(([n, v]) => [n, grads[v.name]!])));
     let worstWell = 0;
@@ -108,7 +122,9 @@ describe('AdamW on the transformers + PEFT fixture', () => {
         }
       }
     }
-    console.log(`our grads + AdamW: max abs after-step error ${worstWell} on ${checked - ill} elements; ${worstIll} on ${ill} elements with |g| < 10 eps`);
+    console.log(
+      `our grads + AdamW: max abs after-step error ${worstWell} on ${checked - ill} elements; ${worstIll} on ${ill} elements with |g| < 10 eps`,
+    );
     expect(checked).toBe(15_872);
     expect(ill).toBeLessThanOrEqual(6);
     expect(worstWell).toBeLessThanOrEqual(1e-6);

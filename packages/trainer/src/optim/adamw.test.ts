@@ -19,7 +19,12 @@ function rand(n: number, seed: number, scale = 1): Float32Array {
 }
 
 /** torch.optim.AdamW written out in float64, for arbitrary steps (the hand computation). */
-function refAdamW(p0: Float32Array, gradsPerStep: Float32Array[], lrs: number[], o: AdamWOptions): { p: Float64Array; m: Float64Array; v: Float64Array } {
+function refAdamW(
+  p0: Float32Array,
+  gradsPerStep: Float32Array[],
+  lrs: number[],
+  o: AdamWOptions,
+): { p: Float64Array; m: Float64Array; v: Float64Array } {
   const p = Float64Array.from(p0);
   const m = new Float64Array(p.length);
   const v = new Float64Array(p.length);
@@ -67,7 +72,11 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
     const init: Record<string, Float32Array> = {};
     let seed = 1;
     for (const [n, s] of Object.entries(shapes)) {
-      init[n] = rand(s.reduce((x, y) => x * y, 1), seed++, 0.5);
+      init[n] = rand(
+        s.reduce((x, y) => x * y, 1),
+        seed++,
+        0.5,
+      );
       params.set(n, tf.variable(tf.tensor(init[n]!, s)));
     }
     const opt = new AdamW(params, OPTS);
@@ -94,8 +103,16 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
   });
 
   it('state is keyed by name and round-trips through plain Float32Arrays: resume == uninterrupted', () => {
-    const mk = (): Map<string, tf.Variable> => new Map([['layer.lora_A.weight', tf.variable(tf.tensor(rand(12, 3), [3, 4]))], ['layer.lora_B.weight', tf.variable(tf.tensor(rand(6, 4), [2, 3]))]]);
-    const grads = (k: number): Map<string, tf.Tensor> => new Map([['layer.lora_A.weight', tf.tensor(rand(12, 50 + k), [3, 4])], ['layer.lora_B.weight', tf.tensor(rand(6, 80 + k), [2, 3])]]);
+    const mk = (): Map<string, tf.Variable> =>
+      new Map([
+        ['layer.lora_A.weight', tf.variable(tf.tensor(rand(12, 3), [3, 4]))],
+        ['layer.lora_B.weight', tf.variable(tf.tensor(rand(6, 4), [2, 3]))],
+      ]);
+    const grads = (k: number): Map<string, tf.Tensor> =>
+      new Map([
+        ['layer.lora_A.weight', tf.tensor(rand(12, 50 + k), [3, 4])],
+        ['layer.lora_B.weight', tf.tensor(rand(6, 80 + k), [2, 3])],
+      ]);
     const full = mk();
     const o1 = new AdamW(full, OPTS);
     for (let k = 0; k < 6; k++) o1.step(grads(k));
@@ -132,9 +149,25 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
     expect(() => o.step(new Map([['x', tf.zeros([2, 2])]]))).toThrow(OptimizerMismatchError);
     expect(() => o.step(new Map([['w', tf.zeros([4])]]))).toThrow(/shape \[4\]/);
     expect(() => o.load({ params: new Map() })).toThrow(/missing 'w'/);
-    expect(() => o.load({ params: new Map([['v', { step: 1, shape: [2, 2], expAvg: new Float32Array(4), expAvgSq: new Float32Array(4) }]]) })).toThrow(OptimizerStateError);
-    expect(() => o.load({ params: new Map([['w', { step: 1, shape: [4], expAvg: new Float32Array(4), expAvgSq: new Float32Array(4) }]]) })).toThrow(/state shape/);
-    expect(() => o.load({ params: new Map([['w', { step: 1.5, shape: [2, 2], expAvg: new Float32Array(4), expAvgSq: new Float32Array(4) }]]) })).toThrow(/step/);
+    expect(() =>
+      o.load({
+        params: new Map([
+          ['v', { step: 1, shape: [2, 2], expAvg: new Float32Array(4), expAvgSq: new Float32Array(4) }],
+        ]),
+      }),
+    ).toThrow(OptimizerStateError);
+    expect(() =>
+      o.load({
+        params: new Map([['w', { step: 1, shape: [4], expAvg: new Float32Array(4), expAvgSq: new Float32Array(4) }]]),
+      }),
+    ).toThrow(/state shape/);
+    expect(() =>
+      o.load({
+        params: new Map([
+          ['w', { step: 1.5, shape: [2, 2], expAvg: new Float32Array(4), expAvgSq: new Float32Array(4) }],
+        ]),
+      }),
+    ).toThrow(/step/);
     expect(() => new AdamW(new Map(), { betas: [0.9, 1] })).toThrow(OptimizerConfigError);
     expect(() => o.step(new Map(), -1)).toThrow(OptimizerConfigError);
   });
@@ -142,7 +175,13 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
   it('skips parameters without a gradient (torch: p.grad is None), including weight decay', () => {
     const a = tf.variable(tf.ones([2]));
     const b = tf.variable(tf.ones([2]));
-    const o = new AdamW(new Map([['a', a], ['b', b]]), OPTS);
+    const o = new AdamW(
+      new Map([
+        ['a', a],
+        ['b', b],
+      ]),
+      OPTS,
+    );
     o.step(new Map([['a', tf.ones([2])]]));
     expect(Array.from(b.dataSync())).toEqual([1, 1]);
     expect(o.exportState().params.has('b')).toBe(false);
@@ -150,7 +189,12 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
 
   it('noWeightDecay gives a parameter group with weight_decay 0', () => {
     const a = tf.variable(tf.ones([1]));
-    const o = new AdamW(new Map([['norm.weight', a]]), { ...OPTS, lr: 0.1, weightDecay: 0.5, noWeightDecay: (n) => n.startsWith('norm') });
+    const o = new AdamW(new Map([['norm.weight', a]]), {
+      ...OPTS,
+      lr: 0.1,
+      weightDecay: 0.5,
+      noWeightDecay: (n) => n.startsWith('norm'),
+    });
     o.step(new Map([['norm.weight', tf.zeros([1])]])); // zero grad: only decay could move it
     expect(a.dataSync()[0]).toBe(1);
   });

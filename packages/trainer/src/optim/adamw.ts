@@ -51,12 +51,14 @@ function checkOptions(o: AdamWOptions): void {
     throw new OptimizerConfigError(`AdamW: ${what}`);
   };
   if (!(Number.isFinite(o.lr) && o.lr >= 0)) bad(`lr must be a finite number >= 0, got ${o.lr}`);
-  if (!(o.betas.length === 2 && o.betas.every((b) => b >= 0 && b < 1))) bad(`betas must be two numbers in [0, 1), got [${o.betas.join(', ')}]`);
+  if (!(o.betas.length === 2 && o.betas.every((b) => b >= 0 && b < 1)))
+    bad(`betas must be two numbers in [0, 1), got [${o.betas.join(', ')}]`);
   if (!(o.eps >= 0 && Number.isFinite(o.eps))) bad(`eps must be >= 0, got ${o.eps}`);
   if (!(o.weightDecay >= 0 && Number.isFinite(o.weightDecay))) bad(`weight_decay must be >= 0, got ${o.weightDecay}`);
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 export class AdamW {
   readonly params: Map<string, tf.Variable>;
@@ -81,11 +83,18 @@ export class AdamW {
    */
   step(grads: Map<string, tf.Tensor>, lr?: number): void {
     const rate = lr ?? this.options.lr;
-    if (!(Number.isFinite(rate) && rate >= 0)) throw new OptimizerConfigError(`AdamW.step: lr must be a finite number >= 0, got ${rate}`);
+    if (!(Number.isFinite(rate) && rate >= 0))
+      throw new OptimizerConfigError(`AdamW.step: lr must be a finite number >= 0, got ${rate}`);
     for (const [name, g] of grads) {
       const p = this.params.get(name);
-      if (p === undefined) throw new OptimizerMismatchError(`AdamW.step: gradient for '${name}', which is not one of the optimiser's ${this.params.size} parameters; build the optimiser over the same named parameters the gradients come from`);
-      if (!sameShape(p.shape, g.shape)) throw new OptimizerMismatchError(`AdamW.step: gradient for '${name}' has shape [${g.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`);
+      if (p === undefined)
+        throw new OptimizerMismatchError(
+          `AdamW.step: gradient for '${name}', which is not one of the optimiser's ${this.params.size} parameters; build the optimiser over the same named parameters the gradients come from`,
+        );
+      if (!sameShape(p.shape, g.shape))
+        throw new OptimizerMismatchError(
+          `AdamW.step: gradient for '${name}' has shape [${g.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`,
+        );
     }
     const [b1, b2] = this.options.betas;
     const eps = this.options.eps;
@@ -129,7 +138,12 @@ export class AdamW {
   exportState(): AdamWStateData {
     const out = new Map<string, AdamWParamStateData>();
     for (const [n, s] of this.st) {
-      out.set(n, { step: s.step, shape: [...s.expAvg.shape], expAvg: Float32Array.from(s.expAvg.dataSync() as Float32Array), expAvgSq: Float32Array.from(s.expAvgSq.dataSync() as Float32Array) });
+      out.set(n, {
+        step: s.step,
+        shape: [...s.expAvg.shape],
+        expAvg: Float32Array.from(s.expAvg.dataSync() as Float32Array),
+        expAvgSq: Float32Array.from(s.expAvgSq.dataSync() as Float32Array),
+      });
     }
     return { params: out };
   }
@@ -146,13 +160,19 @@ export class AdamW {
       const shape = 'shape' in s ? s.shape : s.expAvg.shape;
       const shapeSq = 'shape' in s ? s.shape : s.expAvgSq.shape;
       if (p === undefined) problems.push(`unexpected '${n}' (no such parameter)`);
-      else if (!sameShape(p.shape, shape) || !sameShape(p.shape, shapeSq)) problems.push(`'${n}': state shape [${shape.join(', ')}] != parameter [${p.shape.join(', ')}]`);
-      else if ('shape' in s && (s.expAvg.length !== p.size || s.expAvgSq.length !== p.size)) problems.push(`'${n}': state has ${s.expAvg.length}/${s.expAvgSq.length} values, parameter ${p.size}`);
-      if (!(Number.isInteger(s.step) && s.step >= 0)) problems.push(`'${n}': step must be an integer >= 0, got ${s.step}`);
+      else if (!sameShape(p.shape, shape) || !sameShape(p.shape, shapeSq))
+        problems.push(`'${n}': state shape [${shape.join(', ')}] != parameter [${p.shape.join(', ')}]`);
+      else if ('shape' in s && (s.expAvg.length !== p.size || s.expAvgSq.length !== p.size))
+        problems.push(`'${n}': state has ${s.expAvg.length}/${s.expAvgSq.length} values, parameter ${p.size}`);
+      if (!(Number.isInteger(s.step) && s.step >= 0))
+        problems.push(`'${n}': step must be an integer >= 0, got ${s.step}`);
     }
-    if (!opts.allowMissing) for (const n of this.params.keys()) if (!state.params.has(n)) problems.push(`missing '${n}'`);
+    if (!opts.allowMissing)
+      for (const n of this.params.keys()) if (!state.params.has(n)) problems.push(`missing '${n}'`);
     if (problems.length > 0) {
-      throw new OptimizerStateError(`AdamW.load: the state does not fit the parameters (${problems.length} problem(s)): ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? ' ...' : ''}. Resume with the same trainable parameter set the checkpoint was written with.`);
+      throw new OptimizerStateError(
+        `AdamW.load: the state does not fit the parameters (${problems.length} problem(s)): ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? ' ...' : ''}. Resume with the same trainable parameter set the checkpoint was written with.`,
+      );
     }
     this.reset();
     for (const [n, s] of state.params) {

@@ -16,7 +16,9 @@ export interface ClipResult {
 export function globalGradNorm(grads: Map<string, tf.Tensor> | Iterable<tf.Tensor>): number {
   const list = grads instanceof Map ? [...grads.values()] : [...grads];
   if (list.length === 0) return 0;
-  const sq = tf.tidy(() => tf.stack(list.map((g) => tf.sum(tf.square(g.dtype === 'float32' ? g : tf.cast(g, 'float32'))))));
+  const sq = tf.tidy(() =>
+    tf.stack(list.map((g) => tf.sum(tf.square(g.dtype === 'float32' ? g : tf.cast(g, 'float32'))))),
+  );
   const parts = sq.dataSync();
   sq.dispose();
   let s = 0;
@@ -30,11 +32,20 @@ export function globalGradNorm(grads: Map<string, tf.Tensor> | Iterable<tf.Tenso
  * disposed. `errorIfNonfinite` throws on a NaN/Inf norm (torch's error_if_nonfinite); otherwise the
  * non-finite norm is returned and the gradients are scaled by the resulting NaN like torch does.
  */
-export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number, opts: { errorIfNonfinite?: boolean } = {}): ClipResult {
-  if (!(maxNorm > 0)) throw new OptimizerConfigError(`clipGradNorm: max_norm must be > 0, got ${maxNorm}; pass Infinity to measure without clipping`);
+export function clipGradNorm(
+  grads: Map<string, tf.Tensor>,
+  maxNorm: number,
+  opts: { errorIfNonfinite?: boolean } = {},
+): ClipResult {
+  if (!(maxNorm > 0))
+    throw new OptimizerConfigError(
+      `clipGradNorm: max_norm must be > 0, got ${maxNorm}; pass Infinity to measure without clipping`,
+    );
   const totalNorm = globalGradNorm(grads);
   if (!Number.isFinite(totalNorm) && opts.errorIfNonfinite) {
-    throw new NonFiniteGradNormError(`the total gradient norm is ${totalNorm}; a gradient holds NaN/Inf — lower the learning rate or check the loss and the data`);
+    throw new NonFiniteGradNormError(
+      `the total gradient norm is ${totalNorm}; a gradient holds NaN/Inf — lower the learning rate or check the loss and the data`,
+    );
   }
   const coef = Math.min(maxNorm / (totalNorm + 1e-6), 1);
   if (coef === 1) return { grads, totalNorm, coef };

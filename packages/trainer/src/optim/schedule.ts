@@ -15,19 +15,29 @@ export interface WarmupCosineOptions {
 }
 
 /** openpi's CosineDecaySchedule defaults. */
-export const OPENPI_COSINE_DEFAULTS: WarmupCosineOptions = { warmupSteps: 1_000, peakLr: 2.5e-5, decaySteps: 30_000, decayLr: 2.5e-6 };
+export const OPENPI_COSINE_DEFAULTS: WarmupCosineOptions = {
+  warmupSteps: 1_000,
+  peakLr: 2.5e-5,
+  decaySteps: 30_000,
+  decayLr: 2.5e-6,
+};
 
 function checkStep(step: number): void {
-  if (!(Number.isInteger(step) && step >= 0)) throw new OptimizerConfigError(`schedule step must be an integer >= 0, got ${step}`);
+  if (!(Number.isInteger(step) && step >= 0))
+    throw new OptimizerConfigError(`schedule step must be an integer >= 0, got ${step}`);
 }
 
 /** openpi's CosineDecaySchedule at `step`. */
 export function warmupCosine(step: number, o: WarmupCosineOptions): number {
   checkStep(step);
   const { warmupSteps: w, peakLr: peak, decaySteps, decayLr: end } = o;
-  if (!(Number.isInteger(w) && w >= 0)) throw new OptimizerConfigError(`warmup_steps must be an integer >= 0, got ${w}`);
+  if (!(Number.isInteger(w) && w >= 0))
+    throw new OptimizerConfigError(`warmup_steps must be an integer >= 0, got ${w}`);
   const span = decaySteps - w;
-  if (!(span > 0)) throw new OptimizerConfigError(`decay_steps (${decaySteps}) must exceed warmup_steps (${w}); optax's cosine_decay_schedule requires decay_steps - warmup_steps > 0`);
+  if (!(span > 0))
+    throw new OptimizerConfigError(
+      `decay_steps (${decaySteps}) must exceed warmup_steps (${w}); optax's cosine_decay_schedule requires decay_steps - warmup_steps > 0`,
+    );
   if (step < w) {
     const init = peak / (w + 1);
     return init + ((peak - init) * step) / w;

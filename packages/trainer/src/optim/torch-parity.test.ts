@@ -8,9 +8,15 @@ import { AdamW, type AdamWOptions } from './adamw.js';
 import { clipGradNorm } from './clip.js';
 
 const PY = '/usr/bin/python3';
-const probe = spawnSync(PY, ['-c', "import importlib.util as u, sys; sys.exit(0 if u.find_spec('torch') else 1)"], { encoding: 'utf8', timeout: 60_000 }); // no import: seconds saved
+const probe = spawnSync(PY, ['-c', "import importlib.util as u, sys; sys.exit(0 if u.find_spec('torch') else 1)"], {
+  encoding: 'utf8',
+  timeout: 60_000,
+}); // no import: seconds saved
 const torchVersion: string | null = probe.status === 0 ? 'python3-torch' : null;
-const skipReason = torchVersion === null ? `torch oracle unavailable: ${PY} finds no torch module (apt python3-torch) (${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()})` : '';
+const skipReason =
+  torchVersion === null
+    ? `torch oracle unavailable: ${PY} finds no torch module (apt python3-torch) (${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()})`
+    : '';
 if (torchVersion === null) console.warn(`[torch-parity] SKIPPED: ${skipReason}`);
 
 const SCRIPT = String.raw`
@@ -44,7 +50,12 @@ json.dump({"version": torch.__version__, "results": [run(r) for r in json.load(s
 `;
 
 function torchRun<T>(req: unknown): T {
-  const r = spawnSync(PY, ['-c', SCRIPT], { input: JSON.stringify(req), encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(PY, ['-c', SCRIPT], {
+    input: JSON.stringify(req),
+    encoding: 'utf8',
+    timeout: 120_000,
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`torch oracle failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
@@ -71,21 +82,43 @@ beforeAll(async () => {
 });
 
 const CASES: Array<{ label: string; opts: AdamWOptions }> = [
-  { label: 'fixture hyper-parameters (lr 1e-3, betas .9/.95, eps 1e-8, wd .01)', opts: { lr: 1e-3, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.01 } },
-  { label: 'torch defaults with a large lr and strong decay', opts: { lr: 0.05, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.1 } },
-  { label: 'openpi (wd 1e-10) with a big eps', opts: { lr: 2.5e-5, betas: [0.9, 0.95], eps: 1e-3, weightDecay: 1e-10 } },
+  {
+    label: 'fixture hyper-parameters (lr 1e-3, betas .9/.95, eps 1e-8, wd .01)',
+    opts: { lr: 1e-3, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.01 },
+  },
+  {
+    label: 'torch defaults with a large lr and strong decay',
+    opts: { lr: 0.05, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.1 },
+  },
+  {
+    label: 'openpi (wd 1e-10) with a big eps',
+    opts: { lr: 2.5e-5, betas: [0.9, 0.95], eps: 1e-3, weightDecay: 1e-10 },
+  },
 ];
-const SHAPES: Record<string, number[]> = { 'x.lora_A.weight': [8, 64], 'x.lora_B.weight': [64, 8], 'head.bias': [5], scalarish: [1] };
+const SHAPES: Record<string, number[]> = {
+  'x.lora_A.weight': [8, 64],
+  'x.lora_B.weight': [64, 8],
+  'head.bias': [5],
+  scalarish: [1],
+};
 const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
 /** Deterministic inputs of one AdamW case: initial values and 7 steps of (lr, grads). */
-function adamwInputs(opts: AdamWOptions, caseIdx: number): { init: Record<string, Float32Array>; steps: Array<{ lr: number; grads: Record<string, Float32Array> }> } {
+function adamwInputs(
+  opts: AdamWOptions,
+  caseIdx: number,
+): { init: Record<string, Float32Array>; steps: Array<{ lr: number; grads: Record<string, Float32Array> }> } {
   const init: Record<string, Float32Array> = {};
   let seed = 17 + 1000 * caseIdx;
   for (const [n, s] of Object.entries(SHAPES)) init[n] = randn(size(s), seed++, 0.3);
   const steps = Array.from({ length: 7 }, (_, k) => ({
     lr: opts.lr * (k === 0 ? 0.1 : 1 - k / 10),
-    grads: Object.fromEntries(Object.entries(SHAPES).map(([n, s]) => [n, randn(size(s), 5000 + 31 * k + seed++ + 1000 * caseIdx, k === 3 ? 1e-6 : 1 + k)])), // step 3: tiny grads
+    grads: Object.fromEntries(
+      Object.entries(SHAPES).map(([n, s]) => [
+        n,
+        randn(size(s), 5000 + 31 * k + seed++ + 1000 * caseIdx, k === 3 ? 1e-6 : 1 + k),
+      ]),
+    ), // step 3: tiny grads
   }));
   return { init, steps };
 }
@@ -113,12 +146,22 @@ describe.skipIf(torchVersion === null)(`parity with torch ${torchVersion ?? '(ab
       return {
         kind: 'adamw',
         opts,
-        params: Object.fromEntries(Object.entries(SHAPES).map(([n, s]) => [n, { shape: s, data: Array.from(init[n]!) }])),
-        steps: steps.map((st) => ({ lr: st.lr, grads: Object.fromEntries(Object.entries(st.grads).map(([n, g]) => [n, Array.from(g)])) })),
+        params: Object.fromEntries(
+          Object.entries(SHAPES).map(([n, s]) => [n, { shape: s, data: Array.from(init[n]!) }]),
+        ),
+        steps: steps.map((st) => ({
+          lr: st.lr,
+          grads: Object.fromEntries(Object.entries(st.grads).map(([n, g]) => [n, Array.from(g)])),
+        })),
       };
     });
     const cd = clipData();
-    for (const maxNorm of CLIP_NORMS) reqs.push({ kind: 'clip', max_norm: maxNorm, grads: CLIP_SHAPES.map((s, i) => ({ shape: s, data: Array.from(cd[i]!) })) });
+    for (const maxNorm of CLIP_NORMS)
+      reqs.push({
+        kind: 'clip',
+        max_norm: maxNorm,
+        grads: CLIP_SHAPES.map((s, i) => ({ shape: s, data: Array.from(cd[i]!) })),
+      });
     const res = torchRun<{ version: string; results: Array<AdamWOut | ClipOut> }>(reqs);
     console.log(`[torch-parity] oracle: torch ${res.version}`);
     oracle = res.results;
@@ -127,10 +170,14 @@ describe.skipIf(torchVersion === null)(`parity with torch ${torchVersion ?? '(ab
   CASES.forEach(({ label, opts }, ci) => {
     it(`AdamW equals torch.optim.AdamW to 1e-6 over 7 steps: ${label}`, () => {
       const { init, steps } = adamwInputs(opts, ci);
-      const params = new Map(Object.entries(SHAPES).map(([n, s]) => [n, tf.variable(tf.tensor(init[n]!, s))] as [string, tf.Variable]));
+      const params = new Map(
+        Object.entries(SHAPES).map(([n, s]) => [n, tf.variable(tf.tensor(init[n]!, s))] as [string, tf.Variable]),
+      );
       const opt = new AdamW(params, opts);
       for (const st of steps) {
-        const grads = new Map(Object.entries(st.grads).map(([n, g]) => [n, tf.tensor(g, SHAPES[n]!)] as [string, tf.Tensor]));
+        const grads = new Map(
+          Object.entries(st.grads).map(([n, g]) => [n, tf.tensor(g, SHAPES[n]!)] as [string, tf.Tensor]),
+        );
         opt.step(grads, st.lr);
         tf.dispose([...grads.values()]);
       }

@@ -39,13 +39,20 @@ describe('buildPi0', () => {
     expect(Number(/\((\d+) tensors/.exec(built.weightsFrom)![1])).toBe(entries.length);
     const got = new Map(namedParameters(built.policy));
     const q = 'paligemma_with_expert.gemma_expert.model.layers.0.self_attn.q_proj';
-    const want = await src.namedParameters().find(([n]) => n === `${q}.weight`)![1].data();
-    expect(Array.from((await got.get(`${q}.base_layer.weight`)!.data()) as Float32Array)).toEqual(Array.from(want as Float32Array));
+    const want = await src
+      .namedParameters()
+      .find(([n]) => n === `${q}.weight`)![1]
+      .data();
+    expect(Array.from((await got.get(`${q}.base_layer.weight`)!.data()) as Float32Array)).toEqual(
+      Array.from(want as Float32Array),
+    );
     expect(got.has(`${q}.lora_A.default.weight`)).toBe(true);
     expect(built.inject.count).toBeGreaterThan(0);
 
     // a file missing a tensor is refused (no half-loaded base)
     await writeSafetensors(join(root, 'partial.safetensors'), entries.slice(1));
-    await expect(buildPi0(cfg, { baseWeights: join(root, 'partial.safetensors') })).rejects.toThrow(/missing|not in the file|absent/i);
+    await expect(buildPi0(cfg, { baseWeights: join(root, 'partial.safetensors') })).rejects.toThrow(
+      /missing|not in the file|absent/i,
+    );
   });
 });

@@ -39,6 +39,8 @@ export async function buildPi0(cfg: TrainConfig, opts: { baseWeights?: string } 
   }
   const lora = makeLoraConfig({ ...pi0LoraConfig(pi0), seed: cfg.trainer.seed });
   const inject = injectLora(policy, lora, { adapterName: pi0.loraAdapterName });
-  const adapterConfig = loraConfigToPeft(lora, { base_model_name_or_path: opts.baseWeights ?? `vla-lora:${pi0.name}:seed${cfg.trainer.seed}` }) as PeftAdapter['config'];
+  const adapterConfig = loraConfigToPeft(lora, {
+    base_model_name_or_path: opts.baseWeights ?? `vla-lora:${pi0.name}:seed${cfg.trainer.seed}`,
+  }) as PeftAdapter['config'];
   return { pi0, policy, lora, inject, adapterConfig, weightsFrom };
 }

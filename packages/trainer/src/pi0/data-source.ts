@@ -2,7 +2,13 @@
 // cursor is the checkpoint's data_cursor.
 import type { JsonValue } from '@vla-lora/checkpoint-io';
 import type { Pi0Config } from '@vla-lora/gemma-config';
-import { BatchSampler, collateLibero, parseSamplerCursor, type LiberoSample, type LiberoView } from '@vla-lora/lerobot-data';
+import {
+  BatchSampler,
+  collateLibero,
+  parseSamplerCursor,
+  type LiberoSample,
+  type LiberoView,
+} from '@vla-lora/lerobot-data';
 import type { Pi0Batch } from '@vla-lora/models';
 import type { DataSource } from '../loop/index.js';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
@@ -34,7 +40,11 @@ export class Pi0DataSource implements DataSource<Pi0Batch> {
       if (!s) {
         s = await this.view.sample(p);
         if (this.cacheBudget === null) {
-          const bytes = s.state.byteLength + s.actions.byteLength + Object.values(s.images).reduce((a, im) => a + im.data.byteLength, 0) + 256;
+          const bytes =
+            s.state.byteLength +
+            s.actions.byteLength +
+            Object.values(s.images).reduce((a, im) => a + im.data.byteLength, 0) +
+            256;
           this.cacheBudget = bytes * this.view.length <= CACHE_LIMIT_BYTES ? this.view.length : 0;
         }
         if (this.cacheBudget > 0) this.cache.set(p, s);
@@ -50,7 +60,12 @@ export class Pi0DataSource implements DataSource<Pi0Batch> {
     return { ...this.sampler.cursor() };
   }
   restore(cursor: JsonValue): void {
-    this.sampler = new BatchSampler({ size: this.view.length, batchSize: this.batchSize, seed: this.seed, cursor: parseSamplerCursor(cursor) });
+    this.sampler = new BatchSampler({
+      size: this.view.length,
+      batchSize: this.batchSize,
+      seed: this.seed,
+      cursor: parseSamplerCursor(cursor),
+    });
   }
   epoch(): number {
     const c = this.sampler.cursor();

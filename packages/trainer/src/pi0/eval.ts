@@ -43,7 +43,15 @@ export function evalPositions(length: number, max: number): number[] {
 }
 
 /** MSE/MAE of `policy`'s sampled chunks against the held-out ground truth. */
-export async function scorePolicy(policy: Pi0Policy, view: LiberoView, stats: LiberoNormStats, tokenizer: WordHashTokenizer, positions: number[], seed: number, batchSize = 8): Promise<PolicyScore> {
+export async function scorePolicy(
+  policy: Pi0Policy,
+  view: LiberoView,
+  stats: LiberoNormStats,
+  tokenizer: WordHashTokenizer,
+  positions: number[],
+  seed: number,
+  batchSize = 8,
+): Promise<PolicyScore> {
   const cfg = policy.config;
   const dims = view.actionDim;
   let se = 0;
@@ -55,7 +63,11 @@ export async function scorePolicy(policy: Pi0Policy, view: LiberoView, stats: Li
     const batch = toPi0Batch(lb, cfg, tokenizer);
     // the same noise for every policy: chunk k always starts from Philox(seed, k)
     const noise = new Float32Array(pos.length * cfg.actionHorizon * cfg.actionDim);
-    pos.forEach((_, j) => new Philox(seed, i + j).fillNormal(noise.subarray(j * cfg.actionHorizon * cfg.actionDim, (j + 1) * cfg.actionHorizon * cfg.actionDim)));
+    pos.forEach((_, j) =>
+      new Philox(seed, i + j).fillNormal(
+        noise.subarray(j * cfg.actionHorizon * cfg.actionDim, (j + 1) * cfg.actionHorizon * cfg.actionDim),
+      ),
+    );
     const noiseT = tf.tensor3d(noise, [pos.length, cfg.actionHorizon, cfg.actionDim]);
     let pred: Float32Array;
     try {
@@ -70,7 +82,8 @@ export async function scorePolicy(policy: Pi0Policy, view: LiberoView, stats: Li
       const raw = view.rawChunk(p);
       const chunk = new Float32Array(cfg.actionHorizon * dims);
       for (let t = 0; t < cfg.actionHorizon; t++) {
-        for (let d = 0; d < dims; d++) chunk[t * dims + d] = pred[(j * cfg.actionHorizon + t) * cfg.actionDim + d] as number;
+        for (let d = 0; d < dims; d++)
+          chunk[t * dims + d] = pred[(j * cfg.actionHorizon + t) * cfg.actionDim + d] as number;
       }
       unnormalize(chunk, dims, stats.actions);
       for (let t = 0; t < cfg.actionHorizon; t++) {
@@ -118,7 +131,9 @@ export async function evaluatePi0Run(o: EvaluateOptions): Promise<EvalResult> {
 
   const base = await buildPi0(cfg, bw);
   const tokenizer = new WordHashTokenizer(base.pi0.vocabSize, base.pi0.maxTokenLen);
-  o.logger.info(`evaluating the base policy on ${positions.length} held-out chunks (${view.dataset.episodeIndices.length} episodes)`);
+  o.logger.info(
+    `evaluating the base policy on ${positions.length} held-out chunks (${view.dataset.episodeIndices.length} episodes)`,
+  );
   const baseScore = await scorePolicy(base.policy, view, stats, tokenizer, positions, cfg.eval.seed);
   for (const [, v] of namedParameters(base.policy)) v.dispose();
 
@@ -130,12 +145,23 @@ export async function evaluatePi0Run(o: EvaluateOptions): Promise<EvalResult> {
   const adapter = await loadPeftAdapter(adapterDir);
   const heads = await readTrainable(join(o.runDir, 'trainable.safetensors'));
   const values = assignTrainedWeights(trainable, adapter, heads, tf, `${adapterDir} + trainable.safetensors`);
-  o.logger.info(`fine-tuned policy loaded from disk: ${adapter.tensors.size} LoRA tensors + ${heads.size} head tensors, ${values.toLocaleString('en-US')} values (strict: nothing missing, nothing unexpected)`);
+  o.logger.info(
+    `fine-tuned policy loaded from disk: ${adapter.tensors.size} LoRA tensors + ${heads.size} head tensors, ${values.toLocaleString('en-US')} values (strict: nothing missing, nothing unexpected)`,
+  );
   const tunedScore = await scorePolicy(tuned.policy, view, stats, tokenizer, positions, cfg.eval.seed);
   for (const [, v] of all) v.dispose();
 
-  const result = { chunks: positions.length, horizon: base.pi0.actionHorizon, actionDims: view.actionDim, base: baseScore, fineTuned: tunedScore };
+  const result = {
+    chunks: positions.length,
+    horizon: base.pi0.actionHorizon,
+    actionDims: view.actionDim,
+    base: baseScore,
+    fineTuned: tunedScore,
+  };
   const path = join(o.runDir, 'eval.json');
-  await writeFileAtomic(path, `${JSON.stringify({ split: 'test', units: 'unnormalised dataset action units, padded steps excluded', sampler: '10 Euler steps, fixed noise per chunk', ...result }, null, 2)}\n`);
+  await writeFileAtomic(
+    path,
+    `${JSON.stringify({ split: 'test', units: 'unnormalised dataset action units, padded steps excluded', sampler: '10 Euler steps, fixed noise per chunk', ...result }, null, 2)}\n`,
+  );
   return { ...result, path };
 }

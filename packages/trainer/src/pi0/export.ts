@@ -12,7 +12,11 @@ export interface ExportedWeights {
   report: AdapterReport;
 }
 
-export async function exportTrainedWeights(runDir: string, params: Map<string, tf.Variable>, adapterConfig: PeftAdapter['config']): Promise<ExportedWeights> {
+export async function exportTrainedWeights(
+  runDir: string,
+  params: Map<string, tf.Variable>,
+  adapterConfig: PeftAdapter['config'],
+): Promise<ExportedWeights> {
   const tensors: PeftAdapter['tensors'] = new Map();
   const heads: Array<{ name: string; dtype: 'F32'; shape: number[]; data: Uint8Array }> = [];
   for (const [name, v] of params) {
@@ -26,7 +30,11 @@ export async function exportTrainedWeights(runDir: string, params: Map<string, t
   let trainablePath: string | null = null;
   if (heads.length > 0) {
     trainablePath = join(runDir, 'trainable.safetensors');
-    await writeSafetensors(trainablePath, heads.sort((a, b) => (a.name < b.name ? -1 : 1)), { metadata: { format: 'pt', note: 'trainable non-LoRA weights (pi0 projection heads) of this run' } });
+    await writeSafetensors(
+      trainablePath,
+      heads.sort((a, b) => (a.name < b.name ? -1 : 1)),
+      { metadata: { format: 'pt', note: 'trainable non-LoRA weights (pi0 projection heads) of this run' } },
+    );
   }
   // Never print success for something not checked: read the adapter back and verify it.
   const report = await verifyAdapter(adapterDir);

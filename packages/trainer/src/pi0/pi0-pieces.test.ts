@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { getPi0Config } from '@vla-lora/gemma-config';
-import { computeNormStatsCommand, generateLiberoDataset, LeRobotDataset, LiberoView, loadNormStats, type LiberoBatch } from '@vla-lora/lerobot-data';
+import {
+  computeNormStatsCommand,
+  generateLiberoDataset,
+  LeRobotDataset,
+  LiberoView,
+  loadNormStats,
+  type LiberoBatch,
+} from '@vla-lora/lerobot-data';
 import { initBackend } from '@vla-lora/tfjs-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
@@ -44,7 +51,9 @@ describe('pi0 unused-by-design parameters', () => {
     expect(f(`${last}.self_attn.o_proj.lora_A.default.weight`)).toMatch(/never reads the prefix output/);
     expect(f(`${last}.mlp.down_proj.lora_B.default.weight`)).not.toBeNull();
     expect(f(`${last}.self_attn.q_proj.lora_A.default.weight`)).toBeNull();
-    expect(f('paligemma_with_expert.paligemma.model.language_model.layers.0.mlp.up_proj.lora_A.default.weight')).toBeNull();
+    expect(
+      f('paligemma_with_expert.paligemma.model.language_model.layers.0.mlp.up_proj.lora_A.default.weight'),
+    ).toBeNull();
     expect(f('paligemma_with_expert.gemma_expert.model.layers.1.mlp.up_proj.lora_A.default.weight')).toBeNull();
     expect(f('action_out_proj.weight')).toBeNull();
   });
@@ -65,10 +74,18 @@ describe('LIBERO batch -> pi0 batch', () => {
       height: px,
       width: px,
       images: { base_0_rgb: img(), left_wrist_0_rgb: img(), right_wrist_0_rgb: new Uint8Array(b * px * px * 3) },
-      imageMask: { base_0_rgb: Uint8Array.of(1, 1), left_wrist_0_rgb: Uint8Array.of(1, 1), right_wrist_0_rgb: Uint8Array.of(0, 0) },
+      imageMask: {
+        base_0_rgb: Uint8Array.of(1, 1),
+        left_wrist_0_rgb: Uint8Array.of(1, 1),
+        right_wrist_0_rgb: Uint8Array.of(0, 0),
+      },
     };
     const batch = toPi0Batch(lb, cfg, new WordHashTokenizer(cfg.vocabSize, cfg.maxTokenLen));
-    expect(batch.images.map((t) => t.shape)).toEqual([[b, px, px, 3], [b, px, px, 3], [b, px, px, 3]]);
+    expect(batch.images.map((t) => t.shape)).toEqual([
+      [b, px, px, 3],
+      [b, px, px, 3],
+      [b, px, px, 3],
+    ]);
     const d = batch.images[0]!.dataSync();
     expect(d[0]).toBe(-1);
     expect(d[1]).toBeCloseTo(7 / 127.5 - 1, 6);
@@ -77,7 +94,9 @@ describe('LIBERO batch -> pi0 batch', () => {
     expect(batch.tokens.dtype).toBe('int32');
     expect(batch.actions.shape).toEqual([b, cfg.actionHorizon, cfg.actionDim]);
     disposePi0Batch(batch);
-    expect(() => toPi0Batch({ ...lb, height: 16, width: 16 }, cfg, new WordHashTokenizer(cfg.vocabSize, cfg.maxTokenLen))).toThrow(/regenerate the data/);
+    expect(() =>
+      toPi0Batch({ ...lb, height: 16, width: 16 }, cfg, new WordHashTokenizer(cfg.vocabSize, cfg.maxTokenLen)),
+    ).toThrow(/regenerate the data/);
   });
 
   it('the data source resumes from its cursor with the same batches', async () => {
@@ -85,7 +104,11 @@ describe('LIBERO batch -> pi0 batch', () => {
     await generateLiberoDataset(ds, { episodes: 3, heldOut: 1, steps: 8, imageSize: cfg.siglip.imageSize, seed: 3 });
     await computeNormStatsCommand({ dataset: ds, actionHorizon: cfg.actionHorizon });
     const stats = await loadNormStats(join(ds, 'norm_stats.json'));
-    const view = new LiberoView(await LeRobotDataset.open(ds, { episodes: 'train' }), { actionHorizon: cfg.actionHorizon, modelActionDim: cfg.actionDim, normStats: stats });
+    const view = new LiberoView(await LeRobotDataset.open(ds, { episodes: 'train' }), {
+      actionHorizon: cfg.actionHorizon,
+      modelActionDim: cfg.actionDim,
+      normStats: stats,
+    });
     const tok = new WordHashTokenizer(cfg.vocabSize, cfg.maxTokenLen);
     const a = new Pi0DataSource(view, cfg, tok, 4, 9);
     for (let i = 0; i < 7; i++) a.disposeBatch(await a.next()); // crosses an epoch (24 frames / 4)

@@ -25,7 +25,12 @@ function fnv1a(s: string): number {
 
 /** openpi cleans the prompt: strip, lowercase words, "_" -> " " (LIBERO task names). */
 export function cleanPrompt(prompt: string): string[] {
-  return prompt.trim().replace(/_/g, ' ').toLowerCase().split(/\s+/).filter((w) => w.length > 0);
+  return prompt
+    .trim()
+    .replace(/_/g, ' ')
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
 }
 
 export class WordHashTokenizer {
@@ -33,7 +38,8 @@ export class WordHashTokenizer {
     readonly vocabSize: number,
     readonly maxLen: number,
   ) {
-    if (!Number.isInteger(vocabSize) || vocabSize <= FIRST_WORD_ID + 1) throw new RangeError(`vocabSize must exceed ${FIRST_WORD_ID + 1}, got ${vocabSize}`);
+    if (!Number.isInteger(vocabSize) || vocabSize <= FIRST_WORD_ID + 1)
+      throw new RangeError(`vocabSize must exceed ${FIRST_WORD_ID + 1}, got ${vocabSize}`);
     if (!Number.isInteger(maxLen) || maxLen < 2) throw new RangeError(`maxLen must be >= 2, got ${maxLen}`);
   }
 

@@ -21,19 +21,48 @@ describe('trainPi0 resume (real pi0, tiny)', () => {
   it('N straight steps and k steps + resume give identical weights and losses', async () => {
     const { trainPi0, ensureDataset, computeNormStatsForConfig } = await import('./index.js');
     const logger = createLogger({ mode: 'silent' });
-    const base = applyOverrides(getTrainConfig('pi0_libero_lora_smoke'), ['backend=wasm', 'trainer.saveInterval=2', 'data.batchSize=2']);
+    const base = applyOverrides(getTrainConfig('pi0_libero_lora_smoke'), [
+      'backend=wasm',
+      'trainer.saveInterval=2',
+      'data.batchSize=2',
+    ]);
     const dataRoot = join(root, 'data');
     await ensureDataset(base, dataRoot, logger);
     await computeNormStatsForConfig(base, dataRoot, logger);
     const cfg4 = applyOverrides(base, ['trainer.numTrainSteps=4']);
-    const straight = await trainPi0({ config: cfg4, runDir: join(root, 'straight'), dataRoot, resume: false, overwrite: false, logger, handleSignals: false });
+    const straight = await trainPi0({
+      config: cfg4,
+      runDir: join(root, 'straight'),
+      dataRoot,
+      resume: false,
+      overwrite: false,
+      logger,
+      handleSignals: false,
+    });
     expect(straight.loop.step).toBe(4);
 
     // k = 2: a run that is stopped after its step-2 checkpoint (same config: the step count is part of it)
     const split = join(root, 'split');
-    const first = await trainPi0({ config: applyOverrides(cfg4, []), runDir: split, dataRoot, resume: false, overwrite: false, logger, handleSignals: false, hooks: stopAfter(2) }).catch((e: unknown) => e);
+    const first = await trainPi0({
+      config: applyOverrides(cfg4, []),
+      runDir: split,
+      dataRoot,
+      resume: false,
+      overwrite: false,
+      logger,
+      handleSignals: false,
+      hooks: stopAfter(2),
+    }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(StopHere);
-    const resumed = await trainPi0({ config: cfg4, runDir: split, dataRoot, resume: true, overwrite: false, logger, handleSignals: false });
+    const resumed = await trainPi0({
+      config: cfg4,
+      runDir: split,
+      dataRoot,
+      resume: true,
+      overwrite: false,
+      logger,
+      handleSignals: false,
+    });
     expect(resumed.loop.stepsRun).toBe(2);
 
     expect(resumed.loop.history.map((h) => h.loss)).toEqual(straight.loop.history.map((h) => h.loss));
@@ -45,7 +74,9 @@ describe('trainPi0 resume (real pi0, tiny)', () => {
     // The run carries the norm stats it was trained with (vla-serve reads them beside the adapter).
     const { normStatsPath } = await import('./index.js');
     const dataStats = await readFile(normStatsPath(base, dataRoot), 'utf8');
-    expect(JSON.parse(await readFile(join(root, 'straight', 'norm_stats.json'), 'utf8'))).toEqual(JSON.parse(dataStats));
+    expect(JSON.parse(await readFile(join(root, 'straight', 'norm_stats.json'), 'utf8'))).toEqual(
+      JSON.parse(dataStats),
+    );
   }, 180_000);
 });
 

@@ -84,7 +84,12 @@ export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
   const backend = await ensureBackend(cfg.backend);
   log.info(backend.description);
 
-  const run = await prepareRunDir(o.runDir, { resume: o.resume, overwrite: o.overwrite, config: cfg as unknown as JsonValue, allowConfigChange: o.allowConfigChange ?? false });
+  const run = await prepareRunDir(o.runDir, {
+    resume: o.resume,
+    overwrite: o.overwrite,
+    config: cfg as unknown as JsonValue,
+    allowConfigChange: o.allowConfigChange ?? false,
+  });
   try {
     return await trainInRunDir(o, run, backend.description);
   } finally {
@@ -92,7 +97,11 @@ export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
   }
 }
 
-async function trainInRunDir(o: TrainPi0Options, run: PreparedRunDir, backendDescription: string): Promise<TrainPi0Result> {
+async function trainInRunDir(
+  o: TrainPi0Options,
+  run: PreparedRunDir,
+  backendDescription: string,
+): Promise<TrainPi0Result> {
   const cfg = o.config;
   const log = o.logger;
   await writeFileAtomic(join(run.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
@@ -102,14 +111,18 @@ async function trainInRunDir(o: TrainPi0Options, run: PreparedRunDir, backendDes
   const built = await buildPi0(cfg, o.baseWeights ? { baseWeights: o.baseWeights } : {});
   log.info(`weights: ${built.weightsFrom}`);
   const ranks = [...new Set(built.inject.wrapped.map((w) => `r=${w.r}/alpha=${w.alpha}`))].join(', ');
-  log.info(`LoRA detected: wrapped ${built.inject.count} linear layers (${ranks}) -> ${built.inject.count * 2} LoRA tensors created, ${built.inject.loraParameters.toLocaleString('en-US')} LoRA parameters`);
+  log.info(
+    `LoRA detected: wrapped ${built.inject.count} linear layers (${ranks}) -> ${built.inject.count * 2} LoRA tensors created, ${built.inject.loraParameters.toLocaleString('en-US')} LoRA parameters`,
+  );
 
   // 3: freeze by policy (base_layer weights stay frozen; LoRA + the five heads train)
   const all = new Map(namedParameters(built.policy));
   const { trainable, report } = freezeWithPolicy(all, freezePolicyFor(cfg), log);
   const plan = planRun(cfg);
   if (plan.report.trainable !== report.trainable || plan.report.total !== report.total) {
-    log.warn(`accounting from gemma-config (${plan.report.trainable}/${plan.report.total}) differs from the built model (${report.trainable}/${report.total})`);
+    log.warn(
+      `accounting from gemma-config (${plan.report.trainable}/${plan.report.total}) differs from the built model (${report.trainable}/${report.total})`,
+    );
   }
   log.info(`memory bill (per device, estimate before step 0): ${formatBytes(plan.bill.perDeviceBytes)}`);
   for (const line of plan.bill.table.split('\n')) log.info(line);
@@ -123,12 +136,18 @@ async function trainInRunDir(o: TrainPi0Options, run: PreparedRunDir, backendDes
   const view = await openView(cfg, o.dataRoot, 'train', stats);
   const tokenizer = new WordHashTokenizer(built.pi0.vocabSize, built.pi0.maxTokenLen);
   const data = new Pi0DataSource(view, built.pi0, tokenizer, cfg.data.batchSize, cfg.trainer.seed);
-  log.info(`data: ${view.length} training frames (${view.dataset.episodeIndices.length} episodes), batch ${cfg.data.batchSize}, action chunks of ${built.pi0.actionHorizon}`);
+  log.info(
+    `data: ${view.length} training frames (${view.dataset.episodeIndices.length} episodes), batch ${cfg.data.batchSize}, action chunks of ${built.pi0.actionHorizon}`,
+  );
 
   // 4: preflight on one batch, with its own RNG (the run's RNG and data order stay untouched)
   const lossFn = pi0Loss(built.policy);
   let flow: PreflightReport;
-  const probe = toPi0Batch(await view.batch(Array.from({ length: Math.min(cfg.data.batchSize, view.length) }, (_, i) => i)), built.pi0, tokenizer);
+  const probe = toPi0Batch(
+    await view.batch(Array.from({ length: Math.min(cfg.data.batchSize, view.length) }, (_, i) => i)),
+    built.pi0,
+    tokenizer,
+  );
   try {
     const probeRng = new RngStreams((cfg.trainer.seed ^ 0x5eed) >>> 0);
     flow = preflight(all, () => lossFn(probe, probeRng), log, { expectedDisconnected: pi0UnusedByDesign(built.pi0) });
@@ -149,7 +168,12 @@ async function trainInRunDir(o: TrainPi0Options, run: PreparedRunDir, backendDes
     ...(savedNotOptimized.size > 0 ? { savedNotOptimized } : {}),
     lossFn,
     data,
-    optimizer: createLoopOptimizer(optimized, { lr: o1.peakLr, betas: [o1.b1, o1.b2], eps: o1.eps, weightDecay: o1.weightDecay }),
+    optimizer: createLoopOptimizer(optimized, {
+      lr: o1.peakLr,
+      betas: [o1.b1, o1.b2],
+      eps: o1.eps,
+      weightDecay: o1.weightDecay,
+    }),
     lrAt: (s) => warmupCosine(s, sched),
     scheduler: { name: 'warmup_cosine', ...sched },
     seed: cfg.trainer.seed,
@@ -157,7 +181,10 @@ async function trainInRunDir(o: TrainPi0Options, run: PreparedRunDir, backendDes
     gradAccumSteps: cfg.trainer.gradAccumSteps,
     maxGradNorm: o1.clipGradientNorm,
     saveEvery: cfg.trainer.saveInterval,
-    retention: { keepLast: cfg.trainer.keepLast, ...(cfg.trainer.keepEvery > 0 ? { keepEvery: cfg.trainer.keepEvery } : {}) },
+    retention: {
+      keepLast: cfg.trainer.keepLast,
+      ...(cfg.trainer.keepEvery > 0 ? { keepEvery: cfg.trainer.keepEvery } : {}),
+    },
     config: cfg as unknown as JsonValue,
     adapterConfig: built.adapterConfig,
     ...(run.resumeFrom ? { resumeFrom: run.resumeFrom } : {}),
@@ -187,11 +214,16 @@ async function trainInRunDir(o: TrainPi0Options, run: PreparedRunDir, backendDes
     zeroB.length > 0 && zeroB.every((m) => m.startsWith(lastLayer))
       ? `all ${zeroB.length} are in the last PaliGemma layer, whose prefix output pi0 never reads (no gradient reaches them, as in openpi)`
       : null;
-  if (zeroB.length > 0) log.info(`lora_B still all zero for ${zeroB.length} module(s)${explained ? `: ${explained}` : `: ${zeroB.slice(0, 4).join(', ')}`}`);
+  if (zeroB.length > 0)
+    log.info(
+      `lora_B still all zero for ${zeroB.length} module(s)${explained ? `: ${explained}` : `: ${zeroB.slice(0, 4).join(', ')}`}`,
+    );
   let exported: Awaited<ReturnType<typeof exportTrainedWeights>> | null = null;
   if (loop.stoppedBy === 'completed') {
     exported = await exportTrainedWeights(run.runDir, trainable, built.adapterConfig);
-    log.info(`adapter saved in PEFT format: ${exported.adapterDir} — verified: ${exported.report.loraTensors} LoRA tensors, ${exported.report.loraValues.toLocaleString('en-US')} values`);
+    log.info(
+      `adapter saved in PEFT format: ${exported.adapterDir} — verified: ${exported.report.loraTensors} LoRA tensors, ${exported.report.loraValues.toLocaleString('en-US')} values`,
+    );
   }
   return {
     runDir: run.runDir,

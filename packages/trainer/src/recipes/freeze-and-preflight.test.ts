@@ -10,7 +10,8 @@ beforeAll(async () => {
 });
 
 function toyPi0(headConnected: boolean) {
-  const v = (name: string, shape: number[]) => [name, tf.variable(tf.randomNormal(shape, 0, 0.1, 'float32', 3), true, `${name}-${Math.random()}`)] as const;
+  const v = (name: string, shape: number[]) =>
+    [name, tf.variable(tf.randomNormal(shape, 0, 0.1, 'float32', 3), true, `${name}-${Math.random()}`)] as const;
   const all = new Map<string, tf.Variable>([
     v('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.base_layer.weight', [4, 4]),
     v('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.lora_A.default.weight', [2, 4]),
@@ -25,10 +26,30 @@ function toyPi0(headConnected: boolean) {
   const x = tf.ones([5, 3]);
   const loss = () =>
     tf.tidy(() => {
-      const t = tf.matMul(tf.matMul(tf.matMul(x, g('state_proj.weight'), false, true), g('action_time_mlp_in.weight'), false, true), g('action_time_mlp_out.weight'), false, true);
+      const t = tf.matMul(
+        tf.matMul(tf.matMul(x, g('state_proj.weight'), false, true), g('action_time_mlp_in.weight'), false, true),
+        g('action_time_mlp_out.weight'),
+        false,
+        true,
+      );
       const h0 = tf.add(tf.matMul(x, g('action_in_proj.weight'), false, true), t);
-      const base = tf.matMul(h0, g('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.base_layer.weight'), false, true);
-      const lora = tf.matMul(tf.matMul(h0, g('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.lora_A.default.weight'), false, true), g('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.lora_B.default.weight'), false, true);
+      const base = tf.matMul(
+        h0,
+        g('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.base_layer.weight'),
+        false,
+        true,
+      );
+      const lora = tf.matMul(
+        tf.matMul(
+          h0,
+          g('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.lora_A.default.weight'),
+          false,
+          true,
+        ),
+        g('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.lora_B.default.weight'),
+        false,
+        true,
+      );
       const h = tf.add(base, lora);
       // a "disconnected head": the output projection is computed but never reaches the loss
       const out = headConnected ? tf.matMul(h, g('action_out_proj.weight'), false, true) : h;
@@ -52,7 +73,9 @@ describe('freeze + preflight', () => {
       'paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.lora_B.default.weight',
       'state_proj.weight',
     ]);
-    expect(all.get('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.base_layer.weight')?.trainable).toBe(false);
+    expect(all.get('paligemma_with_expert.gemma_expert.model.layers.0.mlp.up_proj.base_layer.weight')?.trainable).toBe(
+      false,
+    );
     expect(lines.join('\n')).toMatch(/trainable params: 84 \|\| all params: 100/);
     const r = preflight(all, loss, logger);
     expect(r.disconnected).toEqual([]);

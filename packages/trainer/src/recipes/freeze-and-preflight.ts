@@ -18,7 +18,11 @@ export interface FreezeResult {
 }
 
 /** Applies the policy to every named variable and logs the report (LoRA detected, frozen groups, PEFT line). */
-export function freezeWithPolicy(all: Map<string, tf.Variable>, policy: FreezePolicy, logger: TrainLogger): FreezeResult {
+export function freezeWithPolicy(
+  all: Map<string, tf.Variable>,
+  policy: FreezePolicy,
+  logger: TrainLogger,
+): FreezeResult {
   const plan = applyFreezePolicy(policy, all);
   const report = freezeReport(plan);
   for (const line of report.lines) logger.info(line);
@@ -45,10 +49,16 @@ export function preflight(
   const reasons = new Set([...why.values()].filter((w): w is string => w !== null));
   for (const reason of reasons) {
     const names = r.disconnected.filter((n) => why.get(n) === reason);
-    logger.info(`preflight: ${names.length} trainable tensor(s) get no gradient by design: ${reason}; they keep their initial values, are saved with the adapter and are left out of the optimizer (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`);
+    logger.info(
+      `preflight: ${names.length} trainable tensor(s) get no gradient by design: ${reason}; they keep their initial values, are saved with the adapter and are left out of the optimizer (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`,
+    );
   }
-  for (const line of r.lines.filter((l) => !l.startsWith('INFO') && !l.startsWith('ERROR disconnected'))) logger.info(line);
+  for (const line of r.lines.filter((l) => !l.startsWith('INFO') && !l.startsWith('ERROR disconnected')))
+    logger.info(line);
   const info = r.lines.filter((l) => l.startsWith('INFO')).length;
-  if (info > 0) logger.info(`preflight: ${info} LoRA A matrices have a zero first gradient because their B starts at zero (PEFT init) — expected`);
+  if (info > 0)
+    logger.info(
+      `preflight: ${info} LoRA A matrices have a zero first gradient because their B starts at zero (PEFT init) — expected`,
+    );
   return r;
 }

@@ -31,7 +31,9 @@ describe('philox4x32-10', () => {
   });
 
   it('rejects a damaged state', () => {
-    expect(() => Philox.fromState({ kind: 'philox4x32-10', key: [1], counter: [0, 0, 0, 0], used: 0 })).toThrow(/damaged/);
+    expect(() => Philox.fromState({ kind: 'philox4x32-10', key: [1], counter: [0, 0, 0, 0], used: 0 })).toThrow(
+      /damaged/,
+    );
     expect(() => Philox.fromState(null)).toThrow();
   });
 

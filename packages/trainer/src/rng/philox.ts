@@ -89,7 +89,9 @@ export class Philox {
       s.used < 0 ||
       s.used > 4
     ) {
-      throw new RngStateError(`not a philox4x32-10 state: ${JSON.stringify(state)}; the checkpoint's rng_state is damaged or from another generator`);
+      throw new RngStateError(
+        `not a philox4x32-10 state: ${JSON.stringify(state)}; the checkpoint's rng_state is damaged or from another generator`,
+      );
     }
     const p = new Philox(s.key[0], s.key[1]);
     p.counter = [...s.counter] as [number, number, number, number];
@@ -127,7 +129,8 @@ export class Philox {
 
   /** Uniform integer in [0, n) without modulo bias. */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000) throw new RangeError(`int(n) needs 1 <= n <= 2^32, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000)
+      throw new RangeError(`int(n) needs 1 <= n <= 2^32, got ${n}`);
     const limit = 0x100000000 - (0x100000000 % n);
     for (;;) {
       const x = this.nextU32();

@@ -25,7 +25,8 @@ export class RngStreams {
   private readonly map = new Map<string, Philox>();
 
   constructor(readonly seed: number) {
-    if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
   }
 
   /** The stream `name` (created on first use, keyed by (seed, name)). */

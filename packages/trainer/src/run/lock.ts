@@ -48,10 +48,14 @@ export function acquireRunLock(runDir: string): RunLock {
       }
       const sameHost = owner.host === undefined || owner.host === hostname();
       if (typeof owner.pid === 'number' && sameHost && owner.pid !== process.pid && alive(owner.pid)) {
-        throw new RunDirError(`${runDir} is in use by process ${owner.pid} (lock file ${path}); wait for it to finish or stop it — two runs in one directory would overwrite each other's checkpoints`);
+        throw new RunDirError(
+          `${runDir} is in use by process ${owner.pid} (lock file ${path}); wait for it to finish or stop it — two runs in one directory would overwrite each other's checkpoints`,
+        );
       }
       if (!sameHost) {
-        throw new RunDirError(`${runDir} is locked by ${owner.host ?? 'another host'} (pid ${owner.pid ?? '?'}); if that run is gone, delete ${path}`);
+        throw new RunDirError(
+          `${runDir} is locked by ${owner.host ?? 'another host'} (pid ${owner.pid ?? '?'}); if that run is gone, delete ${path}`,
+        );
       }
       unlinkSync(path); // stale: its process is gone
     }

@@ -20,7 +20,9 @@ describe('prepareRunDir', () => {
     const p = await prepareRunDir(dir, { resume: false, overwrite: false, config: {} });
     expect(p.resumeFrom).toBeNull();
     await writeFile(join(dir, 'metrics.jsonl'), '');
-    await expect(prepareRunDir(dir, { resume: false, overwrite: false, config: {} })).rejects.toThrow(/--resume to continue it or --overwrite/);
+    await expect(prepareRunDir(dir, { resume: false, overwrite: false, config: {} })).rejects.toThrow(
+      /--resume to continue it or --overwrite/,
+    );
   });
   it('--overwrite deletes a run dir, but never one holding foreign files', async () => {
     const dir = join(root, 'exp');
@@ -36,7 +38,9 @@ describe('prepareRunDir', () => {
     // another live process holds it (our parent process stands in for it)
     a.release();
     await writeFile(`${dir}.lock`, JSON.stringify({ pid: process.ppid }));
-    await expect(prepareRunDir(dir, { resume: false, overwrite: true, config: {} })).rejects.toThrow(/in use by process/);
+    await expect(prepareRunDir(dir, { resume: false, overwrite: true, config: {} })).rejects.toThrow(
+      /in use by process/,
+    );
     // a dead owner (pid far beyond pid_max) is stale
     await writeFile(`${dir}.lock`, JSON.stringify({ pid: 2 ** 30 }));
     const b = await prepareRunDir(dir, { resume: false, overwrite: true, config: {} });
@@ -44,8 +48,12 @@ describe('prepareRunDir', () => {
     await expect(readdir(root)).resolves.not.toContain('locked.lock');
   });
   it('--resume needs a run and a checkpoint', async () => {
-    await expect(prepareRunDir(join(root, 'none'), { resume: true, overwrite: false, config: {} })).rejects.toThrow(/does not exist/);
+    await expect(prepareRunDir(join(root, 'none'), { resume: true, overwrite: false, config: {} })).rejects.toThrow(
+      /does not exist/,
+    );
     await mkdir(join(root, 'empty'));
-    await expect(prepareRunDir(join(root, 'empty'), { resume: true, overwrite: false, config: {} })).rejects.toThrow(NoCheckpointError);
+    await expect(prepareRunDir(join(root, 'empty'), { resume: true, overwrite: false, config: {} })).rejects.toThrow(
+      NoCheckpointError,
+    );
   });
 });

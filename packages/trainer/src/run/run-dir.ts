@@ -23,7 +23,18 @@ export interface PreparedRunDir {
 }
 
 /** Files a run directory holds; --overwrite refuses to delete a directory holding anything else. */
-const RUN_ENTRIES = new Set(['checkpoints', 'metrics.jsonl', 'report.html', 'config.json', 'adapter', 'trainable.safetensors', 'eval.json', 'summary.json', 'train.log', 'norm_stats.json']);
+const RUN_ENTRIES = new Set([
+  'checkpoints',
+  'metrics.jsonl',
+  'report.html',
+  'config.json',
+  'adapter',
+  'trainable.safetensors',
+  'eval.json',
+  'summary.json',
+  'train.log',
+  'norm_stats.json',
+]);
 
 async function entries(dir: string): Promise<string[] | null> {
   try {
@@ -48,20 +59,34 @@ export async function prepareRunDir(runDirIn: string, o: PrepareRunDirOptions): 
   }
 }
 
-async function prepareLocked(runDir: string, checkpointsDir: string, o: PrepareRunDirOptions): Promise<Omit<PreparedRunDir, 'release'>> {
+async function prepareLocked(
+  runDir: string,
+  checkpointsDir: string,
+  o: PrepareRunDirOptions,
+): Promise<Omit<PreparedRunDir, 'release'>> {
   const existing = await entries(runDir);
   if (o.resume) {
-    if (existing === null) throw new RunDirError(`cannot resume: ${runDir} does not exist; start the run without --resume (check --exp-name and the config name)`);
-    const resumeFrom = await loadCheckpoint(checkpointsDir, { config: o.config, allowConfigMismatch: o.allowConfigChange ?? false });
+    if (existing === null)
+      throw new RunDirError(
+        `cannot resume: ${runDir} does not exist; start the run without --resume (check --exp-name and the config name)`,
+      );
+    const resumeFrom = await loadCheckpoint(checkpointsDir, {
+      config: o.config,
+      allowConfigMismatch: o.allowConfigChange ?? false,
+    });
     return { runDir, checkpointsDir, resumeFrom };
   }
   if (existing !== null && existing.length > 0) {
     if (!o.overwrite) {
-      throw new RunDirError(`${runDir} already holds a run (${existing.slice(0, 4).join(', ')}); pass --resume to continue it or --overwrite to delete it and start again, or choose another --exp-name`);
+      throw new RunDirError(
+        `${runDir} already holds a run (${existing.slice(0, 4).join(', ')}); pass --resume to continue it or --overwrite to delete it and start again, or choose another --exp-name`,
+      );
     }
     const foreign = existing.filter((e) => !RUN_ENTRIES.has(e) && !e.startsWith('.'));
     if (foreign.length > 0) {
-      throw new RunDirError(`--overwrite refuses to delete ${runDir}: it holds files a run does not write (${foreign.slice(0, 4).join(', ')}); remove them yourself`);
+      throw new RunDirError(
+        `--overwrite refuses to delete ${runDir}: it holds files a run does not write (${foreign.slice(0, 4).join(', ')}); remove them yourself`,
+      );
     }
     await rm(runDir, { recursive: true, force: true });
   }

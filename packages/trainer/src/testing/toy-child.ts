@@ -51,7 +51,9 @@ const result = await trainLoop({
   config,
   adapterConfig: TOY_ADAPTER_CONFIG as never,
   logger: createLogger({ mode: 'jsonl' }),
-  ...(rest.includes('--resume') ? { resumeFrom: await loadCheckpoint(join(runDir as string, 'checkpoints'), { config }) } : {}),
+  ...(rest.includes('--resume')
+    ? { resumeFrom: await loadCheckpoint(join(runDir as string, 'checkpoints'), { config }) }
+    : {}),
   hooks: {
     beforeCheckpointCommit: async (tmp) => {
       saveStep++;
@@ -62,5 +64,7 @@ const result = await trainLoop({
     },
   },
 });
-process.stdout.write(`${JSON.stringify({ event: 'done', step: result.step, stopped_by: result.stoppedBy, saves: saveStep })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ event: 'done', step: result.step, stopped_by: result.stoppedBy, saves: saveStep })}\n`,
+);
 if (result.stoppedBy !== 'completed') process.exit(result.stoppedBy === 'SIGINT' ? 130 : 143);

@@ -117,7 +117,12 @@ export class ToyData implements DataSource<ToyBatch> {
     b.y.dispose();
   }
   cursor(): JsonValue {
-    const c: Cursor = { epoch: this.ep, pos: this.pos, order: this.order, rng: this.rng.state() as unknown as JsonValue };
+    const c: Cursor = {
+      epoch: this.ep,
+      pos: this.pos,
+      order: this.order,
+      rng: this.rng.state() as unknown as JsonValue,
+    };
     return c as unknown as JsonValue;
   }
   restore(cursor: JsonValue): void {
@@ -136,4 +141,11 @@ export class ToyData implements DataSource<ToyBatch> {
 export const TOY_SCHED = { warmupSteps: 2, peakLr: 0.05, decaySteps: 10, decayLr: 0.005 };
 export const TOY_CONFIG = { toy: true, lr: 0.05 };
 export const TOY_ADAM = { lr: TOY_SCHED.peakLr, betas: [0.9, 0.95] as [number, number], eps: 1e-8, weightDecay: 0.01 };
-export const TOY_ADAPTER_CONFIG = { peft_type: 'LORA', r: 2, lora_alpha: 2, target_modules: ['layer'], base_model_name_or_path: 'toy', task_type: null };
+export const TOY_ADAPTER_CONFIG = {
+  peft_type: 'LORA',
+  r: 2,
+  lora_alpha: 2,
+  target_modules: ['layer'],
+  base_model_name_or_path: 'toy',
+  task_type: null,
+};
