@@ -112,19 +112,31 @@ export function inferActivationStacks(specs: readonly ParamSpec[], tokens: numbe
 }
 
 /**
- * Bytes of activations autograd keeps for backward, per example, for one stack:
- *   per layer and token: h (block input) + h (norm out) + qDim + 2·kvDim (q, k, v) + qDim (attention
- *   output before o_proj) + h (residual) + h (second norm out) + c·mlpDim (c = 4 gated, 2 plain),
+ * Bytes one layer keeps for backward, per sequence of one example:
+ *   per token: h (block input) + h (norm out) + qDim + 2·kvDim (q, k, v) + qDim (attention output
+ *   before o_proj) + h (residual) + h (second norm out) + c·mlpDim (c = 4 gated, 2 plain),
  *   plus heads · keys (softmax probabilities) — all at `bytes` per element.
- * With gradient checkpointing each layer keeps only its input (h per token) and one layer at a
- * time is recomputed in full.
  */
-export function stackActivationBytes(st: ActivationStack, bytes: number, checkpointing: boolean): number {
+export function layerActivationBytes(st: ActivationStack, bytes: number): number {
   const c = st.mlp === 'gated' ? 4 : 2;
   const keys = st.keys ?? st.tokens;
   const perTokenLayer = 4 * st.hidden + 2 * st.qDim + 2 * st.kvDim + c * st.mlpDim + st.numHeads * keys;
-  const oneLayer = st.tokens * perTokenLayer * bytes;
+  return st.tokens * perTokenLayer * bytes;
+}
+
+/** With checkpointing, what one example keeps between forward and backward: each layer's input (h per token) only. */
+export function checkpointedInputBytes(st: ActivationStack, bytes: number): number {
+  return (st.sequences ?? 1) * st.layers * st.tokens * st.hidden * bytes;
+}
+
+/**
+ * Bytes of activations autograd keeps for backward, per example, for one stack: every layer's
+ * `layerActivationBytes` for every sequence. With gradient checkpointing each layer keeps only its
+ * input (`checkpointedInputBytes`) and one layer at a time is recomputed in full.
+ */
+export function stackActivationBytes(st: ActivationStack, bytes: number, checkpointing: boolean): number {
+  const oneLayer = layerActivationBytes(st, bytes);
   const seqs = st.sequences ?? 1;
   if (!checkpointing) return seqs * st.layers * oneLayer;
-  return seqs * (st.layers * st.tokens * st.hidden * bytes + oneLayer);
+  return checkpointedInputBytes(st, bytes) + seqs * oneLayer;
 }

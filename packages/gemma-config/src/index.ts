@@ -38,6 +38,8 @@ export { pathSegments, isLoraPath, isUnder } from './path-segments.js';
 export { countParams, sumParams, assertUniquePaths } from './accounting.js';
 export type { ParamCounts, TrainablePredicate } from './accounting.js';
 export { memoryBill, formatBytes } from './memory-bill.js';
+export { pi0MemoryBill, OPENPI_PUBLISHED_MEMORY } from './pi0-memory.js';
+export type { Pi0MemoryBillOptions } from './pi0-memory.js';
 export type {
   MemoryBill,
   MemoryBillOptions,
@@ -52,5 +54,7 @@ export {
   siglipActivationStack,
   inferActivationStacks,
   stackActivationBytes,
+  layerActivationBytes,
+  checkpointedInputBytes,
 } from './activation-stacks.js';
 export type { ActivationStack } from './activation-stacks.js';

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { inferActivationStacks, pi0ActivationStacks, stackActivationBytes } from './activation-stacks.js';
+import {
+  checkpointedInputBytes,
+  inferActivationStacks,
+  layerActivationBytes,
+  pi0ActivationStacks,
+  stackActivationBytes,
+} from './activation-stacks.js';
 import { InvalidConfigError } from './errors.js';
 import { gemmaCausalLmSpecs, type HfGemmaConfig } from './gemma-specs.js';
 import { memoryBill, formatBytes } from './memory-bill.js';
@@ -9,6 +15,7 @@ import type { ParamSpec } from './param-spec.js';
 import { isLoraPath, isUnder } from './path-segments.js';
 import { getPi0Config } from './pi0-config.js';
 import { PI0_HEADS, pi0ParamSpecs } from './pi0-specs.js';
+import { OPENPI_PUBLISHED_MEMORY, pi0MemoryBill } from './pi0-memory.js';
 
 const hf = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../../fixtures/peft-tiny-gemma/base/config.json', import.meta.url)), 'utf8'),
@@ -83,6 +90,73 @@ describe('memoryBill', () => {
       'paligemma_with_expert.paligemma.model.language_model',
       'paligemma_with_expert.gemma_expert.model',
     ]);
+  });
+
+  it('float32 masters over a bf16 frozen base, EMA, and checkpointing: layer inputs kept, the largest layer recomputed', () => {
+    const cfg = getPi0Config('pi0_lora');
+    const specs = pi0ParamSpecs(cfg);
+    const isTrainable = (s: ParamSpec) => isLoraPath(s.path) || PI0_HEADS.some((h) => isUnder(s.path, h));
+    const stacks = pi0ActivationStacks(cfg);
+    const bill = memoryBill({
+      specs,
+      trainable: isTrainable,
+      batchSize: 32,
+      dtype: 'bfloat16',
+      optimizer: 'adamw',
+      stacks,
+      gradientCheckpointing: true,
+      trainableDtype: 'float32',
+      frozenDtype: 'bfloat16',
+      ema: true,
+    });
+    const row = (k: string) => bill.rows.find((r) => r.item === k)?.bytesPerDevice;
+    const frozen = specs.filter((s) => !isTrainable(s)).reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+    expect(frozen + 36_720_672).toBe(3_534_844_688);
+    expect(row('weights')).toBe(frozen * 2 + 36_720_672 * 4);
+    expect(row('gradients')).toBe(36_720_672 * 4);
+    expect(row('ema')).toBe(36_720_672 * 4);
+    // Layer inputs: SigLIP 3 cameras x 27 layers x 256 x 1152, PaliGemma 18 x 816 x 2048, expert 18 x 51 x 1024 (bf16).
+    const kept = (3 * 27 * 256 * 1152 + 18 * 816 * 2048 + 18 * 51 * 1024) * 2;
+    expect(stacks.reduce((a, st) => a + checkpointedInputBytes(st, 2), 0)).toBe(kept);
+    expect(row('activations')).toBe(kept * 32);
+    // The largest layer is a PaliGemma layer: 816 tokens x (4h + 2q + 2kv + 4 mlp + 8 heads x 816 keys).
+    const pgLayer = 816 * (4 * 2048 + 2 * 2048 + 2 * 256 + 4 * 16_384 + 8 * 816) * 2;
+    expect(Math.max(...stacks.map((st) => layerActivationBytes(st, 2)))).toBe(pgLayer);
+    expect(row('recompute')).toBe(2 * pgLayer * 32);
+    expect(bill.table).toContain('recompute');
+  });
+
+  it("pi0 as openpi trains it: LoRA at batch 32 and full fine-tuning with EMA land near openpi's published figures", () => {
+    const GIB = 1024 ** 3;
+    const lora = getPi0Config('pi0_lora');
+    const loraBill = pi0MemoryBill(lora, {
+      specs: pi0ParamSpecs(lora),
+      trainable: (s) => isLoraPath(s.path) || PI0_HEADS.some((h) => isUnder(s.path, h)),
+      batchSize: 32,
+    });
+    expect(loraBill.rows.map((r) => r.item)).toEqual(['weights', 'gradients', 'optimizer', 'activations', 'recompute']);
+    expect(loraBill.perDeviceBytes / GIB).toBeGreaterThan(16);
+    expect(loraBill.perDeviceBytes / GIB).toBeLessThan(30);
+    // openpi: LoRA "> 22.5 GB" fits a 24 GB card; the bill excludes temporaries, so it sits below 24 GB.
+    expect(loraBill.perDeviceBytes).toBeLessThan(24e9);
+    const full = getPi0Config('pi0');
+    const fullBill = pi0MemoryBill(full, {
+      specs: pi0ParamSpecs(full),
+      trainable: () => true,
+      batchSize: 32,
+      ema: true,
+    });
+    expect(fullBill.perDeviceBytes / GIB).toBeGreaterThan(60);
+    expect(fullBill.perDeviceBytes / GIB).toBeLessThan(100);
+    expect(fullBill.perDeviceBytes).toBeGreaterThan(OPENPI_PUBLISHED_MEMORY.full.bytes);
+    // Toy float32 configs: no checkpointing by default, every layer kept.
+    const tiny = getPi0Config('pi0_tiny_lora');
+    const tinyBill = pi0MemoryBill(tiny, {
+      specs: pi0ParamSpecs(tiny),
+      trainable: (s) => isLoraPath(s.path),
+      batchSize: 8,
+    });
+    expect(tinyBill.rows.map((r) => r.item)).toEqual(['weights', 'gradients', 'optimizer', 'activations']);
   });
 
   it('refuses to guess without a sequence length, and formats bytes', () => {
