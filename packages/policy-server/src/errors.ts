@@ -17,3 +17,9 @@ export class BadRequestError extends PolicyServerError {}
 
 /** The server was asked to listen or serve in a way that cannot work (e.g. the policy is not ready). */
 export class ServerConfigError extends PolicyServerError {}
+
+/**
+ * A request arrived after the server began shutting down (SIGTERM); it is answered with this
+ * message as a text frame instead of being run. Reconnect to another replica.
+ */
+export class ServerShuttingDownError extends PolicyServerError {}

@@ -1,5 +1,5 @@
 // Public API of @vla-lora/policy-server.
-export { BadRequestError, PolicyServerError, ServerConfigError } from './errors.js';
+export { BadRequestError, PolicyServerError, ServerConfigError, ServerShuttingDownError } from './errors.js';
 export {
   NdArray,
   NpGeneric,

@@ -161,6 +161,52 @@ describe('policy server (openpi protocol)', () => {
     c.close();
   });
 
+  it('refuses an ndarray shape sent as msgpack floats ([8.0]) with a typed error, and keeps serving', async () => {
+    server = await startPolicyServer({ policy, port: 0 });
+    const c = new Client(server.url);
+    await c.open();
+    await c.next();
+    // Built byte by byte: every msgpack encoder (Python's and msgpackr) writes 8.0 as an int when it can.
+    const str = (t: string) => Buffer.concat([Buffer.from([0xa0 | t.length]), Buffer.from(t)]);
+    const binKey = (t: string) => Buffer.concat([Buffer.from([0xc4, t.length]), Buffer.from(t)]);
+    const frame = (shapeElem: Buffer) =>
+      Buffer.concat([
+        Buffer.from([0x81]),
+        str('observation/state'),
+        Buffer.from([0x84]),
+        binKey('__ndarray__'),
+        Buffer.from([0xc3]),
+        binKey('data'),
+        Buffer.from([0xc4, 32]),
+        Buffer.from(state8().buffer),
+        binKey('dtype'),
+        str('<f4'),
+        binKey('shape'),
+        Buffer.from([0x91]),
+        shapeElem,
+      ]);
+    const f64 = Buffer.alloc(9);
+    f64[0] = 0xcb;
+    f64.writeDoubleBE(8, 1);
+    const f32 = Buffer.alloc(5);
+    f32[0] = 0xca;
+    f32.writeFloatBE(8, 1);
+    for (const elem of [f64, f32]) {
+      c.sendRaw(frame(elem));
+      const m = await c.next();
+      expect(m.binary).toBe(false);
+      expect(m.data.toString()).toMatch(
+        /^BadRequestError: ndarray field "shape" must be a list of msgpack integers.*the float 8/,
+      );
+    }
+    // The same frame with an int 8 is served: only the wire type differed.
+    c.sendRaw(frame(Buffer.from([0x08])));
+    const ok = await c.next();
+    expect(ok.binary).toBe(true);
+    expect((clientUnpackr.unpack(ok.data) as Map<string, unknown>).get('actions')).toBeInstanceOf(Map);
+    c.close();
+  });
+
   it('closes only the failing connection on a server fault, with the error text first', async () => {
     server = await startPolicyServer({ policy, port: 0 });
     const bad = new Client(server.url);

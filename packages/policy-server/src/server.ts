@@ -2,8 +2,9 @@
 // with server_timing, error text frames), plus GET /healthz and GET /metadata over plain HTTP.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { BadRequestError, ServerConfigError } from './errors.js';
+import { BadRequestError, ServerConfigError, ServerShuttingDownError } from './errors.js';
 import { packMessage, unpackMessage, type WireMap, type WireValue } from './protocol/msgpack-numpy.js';
 import type { ServedPolicy } from './policy.js';
 import { SerialQueue } from './serial-queue.js';
@@ -19,6 +20,13 @@ export interface PolicyServerOptions {
   maxBufferedBytes?: number;
   /** Ping interval; a client that misses a pong is disconnected. Default 30 s. */
   heartbeatMs?: number;
+  /**
+   * Longest a `close()` may take, in ms (default 3000, under Docker's 10 s stop timeout and
+   * Kubernetes' 30 s grace). In-flight requests get most of it; then clients are sent close
+   * frames; sockets of clients that have not completed the closing handshake when it runs out
+   * (a client that never reads or never answers the close frame) are destroyed.
+   */
+  closeTimeoutMs?: number;
   /** Structured log sink (JSON-able events). Default: none. */
   log?: (event: { event: string; [key: string]: unknown }) => void;
 }
@@ -29,7 +37,14 @@ export interface RunningPolicyServer {
   readonly url: string;
   /** Number of open WebSocket connections. */
   readonly connections: number;
-  /** Stops accepting, finishes in-flight requests, closes clients with 1001, closes the listener. */
+  /** True once `close()` has been called: `/healthz` and new WebSocket upgrades answer HTTP 503. */
+  readonly closing: boolean;
+  /**
+   * Answers `/healthz` and new upgrades with 503, finishes in-flight requests (requests that arrive
+   * after this are answered with a `ServerShuttingDownError` text frame), closes clients with 1001,
+   * destroys the sockets of clients that do not finish the closing handshake in time, closes the
+   * listener. Settles within `closeTimeoutMs` whatever the clients do.
+   */
   close(): Promise<void>;
 }
 
@@ -40,6 +55,9 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
   const maxFrameBytes = options.maxFrameBytes ?? 64 * 1024 * 1024;
   const maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
   const heartbeatMs = options.heartbeatMs ?? 30_000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 3000;
+  if (!(Number.isFinite(closeTimeoutMs) && closeTimeoutMs >= 0))
+    throw new ServerConfigError(`closeTimeoutMs must be a non-negative number of ms, got ${closeTimeoutMs}`);
   const log = options.log ?? (() => {});
   if (!policy || typeof policy.infer !== 'function')
     throw new ServerConfigError('startPolicyServer needs a policy with an infer() method');
@@ -47,6 +65,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
   const metadataFrame = packMessage(policy.metadata);
   const queue = new SerialQueue();
   let closing = false;
+  let closed: Promise<void> | null = null;
 
   const http = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -64,7 +83,20 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
       .end('not found: connect with a WebSocket, or GET /healthz or /metadata\n');
   });
 
-  const wss = new WebSocketServer({ server: http, maxPayload: maxFrameBytes, perMessageDeflate: false });
+  // noServer: the upgrade handler stays ours, so that during shutdown a new upgrade is answered
+  // with HTTP 503 (ws would unhook itself and Node would answer 404 or drop the socket).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false });
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (closing) {
+      const body = 'shutting down\n';
+      socket.on('error', () => {});
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
   const alive = new WeakMap<WebSocket, boolean>();
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
@@ -77,9 +109,12 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const start = performance.now();
+      const lateRequest = closing;
       void queue
         .run(async () => {
           if (ws.readyState !== ws.OPEN) return null;
+          if (lateRequest)
+            throw new ServerShuttingDownError('the server is shutting down; reconnect to another replica');
           if (!isBinary) throw new BadRequestError('requests must be binary msgpack frames, not text');
           const obs = unpackMessage(toBytes(data));
           const t0 = performance.now();
@@ -102,6 +137,10 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
           },
           (err: unknown) => {
             if (ws.readyState !== ws.OPEN) return;
+            if (err instanceof ServerShuttingDownError) {
+              ws.send(`ServerShuttingDownError: ${err.message}`);
+              return;
+            }
             if (err instanceof BadRequestError) {
               log({ event: 'bad-request', peer, message: err.message });
               ws.send(`BadRequestError: ${err.message}`);
@@ -148,18 +187,49 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
     get connections() {
       return wss.clients.size;
     },
-    async close() {
-      if (closing) return;
-      closing = true;
-      clearInterval(heartbeat);
-      await queue.drain();
-      for (const ws of wss.clients) ws.close(1001, 'server shutting down');
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      log({ event: 'closed' });
+    get closing() {
+      return closing;
+    },
+    close() {
+      closed ??= shutdown();
+      return closed;
     },
   };
+
+  async function shutdown(): Promise<void> {
+    const t0 = performance.now();
+    closing = true;
+    clearInterval(heartbeat);
+    log({ event: 'closing', connections: wss.clients.size, queued: queue.size });
+    // In-flight requests get up to 3/4 of the budget, the closing handshake the rest.
+    const drained = await within(queue.drain(), closeTimeoutMs * 0.75);
+    if (!drained) log({ event: 'drain-timeout', queued: queue.size });
+    for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+    const allClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
+    const handshakeDone = await within(allClosed, Math.max(0, closeTimeoutMs - (performance.now() - t0)));
+    if (!handshakeDone) {
+      // Clients that never read or never answer the close frame: ws would wait 30 s for them.
+      log({ event: 'terminate', connections: wss.clients.size });
+      for (const ws of wss.clients) ws.terminate();
+      await allClosed;
+    }
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    log({ event: 'closed', ms: Math.round(performance.now() - t0) });
+  }
+}
+
+/** Resolves true if `p` settles within `ms`, false otherwise (without cancelling it). */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function toBytes(data: RawData): Uint8Array {

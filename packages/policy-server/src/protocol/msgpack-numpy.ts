@@ -4,6 +4,7 @@
 // msgpack bin, so replies must use bin keys too or openpi clients will not decode them.
 import { Packr, Unpackr } from 'msgpackr';
 import { BadRequestError } from '../errors.js';
+import { checkIntegerShapes } from './int-shapes.js';
 import { makeNdArray, NdArray, NpGeneric } from './ndarray.js';
 
 /** A decoded message: string-keyed maps, arrays, scalars, strings, bytes, ndarrays. */
@@ -40,6 +41,8 @@ export function unpackMessage(frame: Uint8Array): WireMap {
     throw new BadRequestError(`malformed msgpack request: ${(err as Error).message}`, { cause: err });
   }
   const value = fromRaw(raw, 0);
+  // msgpackr hands a float 8.0 back as 8: check the wire types of ndarray shapes on the raw bytes.
+  checkIntegerShapes(frame);
   if (
     value === null ||
     typeof value !== 'object' ||
