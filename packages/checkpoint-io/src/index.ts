@@ -2,6 +2,8 @@
 export * from './errors.js';
 export * from './dtype/index.js';
 export * from './fs/index.js';
+export * from './source/index.js';
+export { openFileSource } from './source/file.js';
 export * from './safetensors/index.js';
 export * from './pt/index.js';
 export * from './peft/index.js';

@@ -1,6 +1,6 @@
 // vla-ckpt's commands: inspect, verify, convert and diff checkpoints from the command line.
 import { Command, CommanderError, Option } from 'commander';
-import { verifyAdapter } from '../peft/verify.js';
+import { verifyAdapter } from '../peft/verify-dir.js';
 import { convertToSafetensors, type ConvertDtype } from './convert.js';
 import { diffTensors, renderDiff } from './diff.js';
 import { TensorsDifferError } from './errors.js';

@@ -1,11 +1,11 @@
 // RawTensor <-> Float32Array for every dtype (tfjs computes in float32).
-import { endianness } from 'node:os';
 import { DTYPE_ITEMSIZE, numel, type Dtype, type RawTensor } from './dtypes.js';
 import { DtypeConversionError } from './errors.js';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './half.js';
 import { f8e4m3ToF32, f8e5m2ToF32 } from './fp8.js';
 
-if (endianness() !== 'LE') {
+// the host's byte order, without node:os (this module also runs in browsers)
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new DtypeConversionError('@vla-lora/checkpoint-io needs a little-endian host (tensor files are little-endian)');
 }
 

@@ -4,10 +4,11 @@ import { checkRawTensor } from '../dtype/convert.js';
 import { numel, type RawTensor } from '../dtype/dtypes.js';
 import { mkdir } from 'node:fs/promises';
 import { writeSafetensors } from '../safetensors/writer.js';
-import { readAdapterConfig, writeAdapterConfig, type PeftLoraConfig } from './config.js';
+import type { PeftLoraConfig } from './config.js';
+import { readAdapterConfig, writeAdapterConfig } from './config-fs.js';
 import { AdapterSaveError } from './errors.js';
 import { insertAdapterName, removeAdapterName } from './names.js';
-import { placeholderError, zeroElementError } from './zero-hint.js';
+import { placeholderError, zeroElementError } from './zero-hint-fs.js';
 import { ADAPTER_SAFETENSORS_NAME, openAdapterWeights } from './weights.js';
 
 /** A LoRA adapter in memory: PEFT's config and its tensors under the names a PeftModel uses. */

@@ -1,7 +1,5 @@
 // adapter_config.json: a typed view of PEFT's LoraConfig that keeps every field it does not know.
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../fs/atomic.js';
+// No node: imports (runs in browsers); reading/writing the file is in config-fs.ts.
 import { AdapterConfigError } from './errors.js';
 import { dumpPyJson, markFloats, parsePyJson } from './py-json.js';
 
@@ -29,7 +27,8 @@ export interface PeftLoraConfig {
 }
 
 export const ADAPTER_CONFIG_NAME = 'adapter_config.json';
-const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+/** An adapter config is a few KB; anything above this is not one. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 /** Validates the fields LoRA needs; returns the config typed (same object). */
 export function checkLoraConfig(raw: unknown, where: string): PeftLoraConfig {
@@ -65,31 +64,15 @@ export function checkLoraConfig(raw: unknown, where: string): PeftLoraConfig {
   return c as PeftLoraConfig;
 }
 
-/** Reads and validates `<dir>/adapter_config.json`. */
-export async function readAdapterConfig(dir: string): Promise<PeftLoraConfig> {
-  const path = join(dir, ADAPTER_CONFIG_NAME);
-  let text: string;
-  try {
-    const { size } = await stat(path);
-    if (size > MAX_CONFIG_BYTES)
-      throw new AdapterConfigError(dir, `${path} is ${size} bytes; an adapter config is a few KB — this is not one`);
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new AdapterConfigError(
-        dir,
-        `${dir} has no ${ADAPTER_CONFIG_NAME}: not a PEFT adapter directory (save one with savePeftAdapter or PEFT's save_pretrained)`,
-      );
-    }
-    throw err;
-  }
+/** Parses and validates the text of an adapter_config.json; `where` names it in errors. */
+export function parseAdapterConfig(text: string, where: string, dir = where): PeftLoraConfig {
   let raw: unknown;
   try {
     raw = parsePyJson(text);
   } catch (err) {
-    throw new AdapterConfigError(dir, `${path} is not valid JSON (${(err as Error).message})`, { cause: err });
+    throw new AdapterConfigError(dir, `${where} is not valid JSON (${(err as Error).message})`, { cause: err });
   }
-  return checkLoraConfig(raw, path);
+  return checkLoraConfig(raw, where);
 }
 
 /** Text PEFT's save_pretrained writes for a config: json.dumps(indent=2, sort_keys=True). */
@@ -97,11 +80,6 @@ export function serializeAdapterConfig(config: PeftLoraConfig): string {
   // lora_dropout is a float in PEFT; keep it one even when a JS caller wrote 0
   if (typeof config.lora_dropout === 'number') markFloats(config, [['lora_dropout']]);
   return dumpPyJson(config, { sortKeys: true, indent: 2 });
-}
-
-/** Writes `<dir>/adapter_config.json` atomically. */
-export async function writeAdapterConfig(dir: string, config: PeftLoraConfig): Promise<void> {
-  await writeFileAtomic(join(dir, ADAPTER_CONFIG_NAME), serializeAdapterConfig(config));
 }
 
 function patternKey(patterns: Record<string, number> | undefined | null, module: string): string | undefined {

@@ -22,8 +22,7 @@ export {
 export type { AdapterWeights } from './weights.js';
 export type { PeftAdapter } from './adapter.js';
 export {
-  readAdapterConfig,
-  writeAdapterConfig,
+  parseAdapterConfig,
   serializeAdapterConfig,
   checkLoraConfig,
   loraRank,
@@ -33,8 +32,20 @@ export {
 export type { PeftLoraConfig } from './config.js';
 export { insertAdapterName, removeAdapterName, parseLoraKey, relativeModulePath } from './names.js';
 export type { LoraKeyParts } from './names.js';
-export { verifyAdapter } from './verify.js';
-export type { AdapterReport } from './verify.js';
-export { findZeroCheckpointDir, ZERO_RECOVER_COMMAND } from './zero-hint.js';
+export { readAdapterConfig, writeAdapterConfig } from './config-fs.js';
+export { verifyAdapterWeights } from './verify.js';
+export type { AdapterReport, EmptyAdapterErrors } from './verify.js';
+export { verifyAdapter } from './verify-dir.js';
+export {
+  ZERO_RECOVER_COMMAND,
+  zeroHint,
+  placeholderErrorFor,
+  zeroElementErrorFor,
+  pickZeroCheckpointDir,
+} from './zero-hint.js';
+export { findZeroCheckpointDir } from './zero-hint-fs.js';
+export { adapterWeightsFromReader } from './weights-source.js';
 export { parsePyJson, dumpPyJson, pyFloatRepr } from './py-json.js';
 export type { PyJson } from './py-json.js';
+export { verifyAdapterFiles } from './verify-files.js';
+export type { OpenAdapterBin } from './verify-files.js';

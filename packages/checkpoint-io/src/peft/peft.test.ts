@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fromFloat32, toFloat32 } from '../dtype/convert.js';
 import { loadPeftAdapter, savePeftAdapter } from './adapter.js';
-import { loraScaling, readAdapterConfig } from './config.js';
+import { loraScaling } from './config.js';
+import { readAdapterConfig } from './config-fs.js';
 import {
   AdapterConfigError,
   AdapterEmptyTensorError,
@@ -19,7 +20,7 @@ import {
 } from './errors.js';
 import { insertAdapterName, removeAdapterName } from './names.js';
 import { dumpPyJson, parsePyJson, pyFloatRepr } from './py-json.js';
-import { verifyAdapter } from './verify.js';
+import { verifyAdapter } from './verify-dir.js';
 
 const fixture = (p: string): string => fileURLToPath(new URL(`../../../../fixtures/${p}`, import.meta.url));
 const ADAPTER = fixture('peft-tiny-gemma/adapter');

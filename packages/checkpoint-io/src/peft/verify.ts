@@ -1,16 +1,16 @@
-// verifyAdapter: everything a user checks by hand before trusting a LoRA adapter directory.
+// Everything a user checks by hand before trusting a LoRA adapter: the checks run on a parsed config and
+// opened weights, wherever they come from (verify-dir.ts opens a directory; a browser opens dropped files).
 import { numel, type Dtype } from '../dtype/dtypes.js';
 import { toFloat32 } from '../dtype/convert.js';
-import { readAdapterConfig, loraRank, type PeftLoraConfig } from './config.js';
+import { loraRank, type PeftLoraConfig } from './config.js';
 import {
   AdapterMissingTargetsError,
   AdapterNonFiniteError,
   AdapterRankMismatchError,
   AdapterUnpairedError,
 } from './errors.js';
-import { openAdapterWeights } from './weights.js';
+import type { AdapterWeights } from './weights.js';
 import { parseLoraKey, relativeModulePath } from './names.js';
-import { placeholderError, zeroElementError } from './zero-hint.js';
 
 export interface AdapterReport {
   dir: string;
@@ -56,14 +56,24 @@ function moduleIsTargeted(config: PeftLoraConfig, module: string): boolean {
   return t.some((x) => matchesTarget(module, x));
 }
 
+/** The errors for weights that hold nothing (they name where the ZeRO shards are, which needs a look around). */
+export interface EmptyAdapterErrors {
+  placeholder(weightsPath: string): Error | Promise<Error>;
+  zeroElements(weightsPath: string, names: string[]): Error | Promise<Error>;
+}
+
 /**
- * Checks an adapter directory and returns a report; throws the typed error of the first failed
- * check: placeholder / zero-element tensors (with the ZeRO hint), unpaired A/B, ranks that disagree
- * with r / rank_pattern, NaN/Inf, target modules with no weights. lora_B all zero is a warning.
+ * Checks an adapter's config and weights and returns a report; throws the typed error of the first
+ * failed check: placeholder / zero-element tensors (with the ZeRO hint), unpaired A/B, ranks that
+ * disagree with r / rank_pattern, NaN/Inf, target modules with no weights. lora_B all zero is a
+ * warning. Tensors are streamed one at a time; `weights` is closed when done.
  */
-export async function verifyAdapter(dir: string): Promise<AdapterReport> {
-  const config = await readAdapterConfig(dir);
-  const weights = await openAdapterWeights(dir);
+export async function verifyAdapterWeights(
+  dir: string,
+  config: PeftLoraConfig,
+  weights: AdapterWeights,
+  empty: EmptyAdapterErrors,
+): Promise<AdapterReport> {
   const { path, format } = weights;
   const warnings: string[] = [];
   const dtypes: Partial<Record<Dtype, number>> = {};
@@ -74,8 +84,8 @@ export async function verifyAdapter(dir: string): Promise<AdapterReport> {
   let otherTensors = 0;
   const nonFinite: Array<{ name: string; nan: number; inf: number }> = [];
   try {
-    if (weights.names.length === 0) throw await placeholderError(dir, path);
-    if (weights.emptyNames.length > 0) throw await zeroElementError(dir, path, weights.emptyNames);
+    if (weights.names.length === 0) throw await empty.placeholder(path);
+    if (weights.emptyNames.length > 0) throw await empty.zeroElements(path, weights.emptyNames);
     for await (const [name, t] of weights.tensors()) {
       dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
       const parts = parseLoraKey(name);

@@ -2,10 +2,11 @@
 // at a time (an r=64 adapter of a 7B model is over a gigabyte; nothing needs it all at once).
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { numel, type RawTensor } from '../dtype/dtypes.js';
+import type { RawTensor } from '../dtype/dtypes.js';
 import { SafetensorsFile } from '../safetensors/reader.js';
 import { openAdapterBin } from './bin.js';
 import { AdapterWeightsMissingError } from './errors.js';
+import { adapterWeightsFromReader } from './weights-source.js';
 
 export const ADAPTER_SAFETENSORS_NAME = 'adapter_model.safetensors';
 export const ADAPTER_BIN_NAME = 'adapter_model.bin';
@@ -44,16 +45,7 @@ export async function findAdapterWeights(dir: string): Promise<{ path: string; f
 export async function openAdapterWeights(dir: string): Promise<AdapterWeights> {
   const { path, format } = await findAdapterWeights(dir);
   if (format === 'bin') return openAdapterBin(path);
-  const f = await SafetensorsFile.open(path);
-  const list = f.list();
-  return {
-    path,
-    format,
-    names: list.map((t) => t.name),
-    emptyNames: list.filter((t) => numel(t.shape) === 0).map((t) => t.name),
-    tensors: () => f.tensors(),
-    close: () => f.close(),
-  };
+  return adapterWeightsFromReader(path, await SafetensorsFile.open(path));
 }
 
 /** Reads every tensor of the weights file (on-disk names, adapter name stripped). */

@@ -191,8 +191,13 @@ export interface HeaderEntry {
 
 const encoder = new TextEncoder();
 
+/** Byte order of the UTF-8 encodings (no Buffer: this module also runs in browsers). */
 function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
 }
 
 /**

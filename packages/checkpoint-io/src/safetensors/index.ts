@@ -17,7 +17,17 @@ export type { TensorInfo, TensorSlot, ParsedHeader, HeaderEntry } from './header
 export { SafetensorsFile } from './reader.js';
 export type { SafetensorsReader } from './reader.js';
 export { ShardedSafetensors, readShardIndex } from './sharded.js';
-export type { ShardIndex } from './sharded.js';
+export { ShardedSet, openShards, parseShardIndex, MAX_INDEX_BYTES } from './sharded-set.js';
+export type { ShardIndex, NamedShard } from './sharded-set.js';
+export { SafetensorsSourceFile, openSafetensorsSource } from './source-reader.js';
+export {
+  openSafetensorsBlob,
+  openSafetensorsFiles,
+  openSafetensorsUrl,
+  openShardedSource,
+  readSourceText,
+} from './open-source.js';
+export type { NamedBlob } from './open-source.js';
 export { openSafetensors, resolveSafetensorsPath } from './open.js';
 export { writeSafetensors } from './writer.js';
 export type { SafetensorsEntry, ChunkedData, WriteSafetensorsOptions } from './writer.js';

@@ -1,0 +1,55 @@
+// The browser entry bundles for the browser with no node: import anywhere in its module graph.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import * as browser from './browser.js';
+
+const fixture = (p: string): string => fileURLToPath(new URL(`../../../fixtures/${p}`, import.meta.url));
+
+describe('@vla-lora/checkpoint-io/browser', () => {
+  it('bundles with esbuild for platform "browser" without shims, and no input imports node:', async () => {
+    const out = await build({
+      entryPoints: [fileURLToPath(new URL('./browser.ts', import.meta.url))],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect(out.errors).toEqual([]);
+    const imports = Object.values(out.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
+    expect(imports.filter((p) => p.startsWith('node:'))).toEqual([]);
+    const inputs = Object.keys(out.metafile.inputs);
+    expect(inputs.some((p) => p.endsWith('source/url.ts'))).toBe(true);
+    expect(inputs.some((p) => /\/(fs|state|pt|cli)\//.test(p) || /\/(reader|sharded|open)\.ts$/.test(p))).toBe(false);
+    const text = out.outputFiles[0]!.text;
+    expect(text).not.toMatch(/\bBuffer\./);
+    expect(text).not.toMatch(/\brequire\(/);
+  });
+
+  it('verifies the PEFT fixture adapter from Blobs, and names the ZeRO placeholder with the hint', async () => {
+    const blob = async (p: string) => new Blob([await readFile(fixture(p))]);
+    const ok = await browser.verifyAdapterFiles([
+      { name: 'adapter/adapter_config.json', blob: await blob('peft-tiny-gemma/adapter/adapter_config.json') },
+      {
+        name: 'adapter/adapter_model.safetensors',
+        blob: await blob('peft-tiny-gemma/adapter/adapter_model.safetensors'),
+      },
+    ]);
+    expect(ok.summary).toBe('28 LoRA tensors, 15872 values');
+    const z = 'zero/zero3-w4-bf16/checkpoint-5000';
+    const err = await browser
+      .verifyAdapterFiles([
+        { name: 'checkpoint-5000/adapter_config.json', blob: await blob(`${z}/adapter_config.json`) },
+        { name: 'checkpoint-5000/adapter_model.safetensors', blob: await blob(`${z}/adapter_model.safetensors`) },
+        { name: 'checkpoint-5000/latest', blob: await blob(`${z}/latest`) },
+        { name: 'checkpoint-5000/global_step5000/mp_rank_00_model_states.pt', blob: new Blob([]) },
+      ])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(browser.AdapterPlaceholderError);
+    expect((err as Error).message).toContain('checkpoint-5000/global_step5000');
+    expect((err as Error).message).toContain('zero-merge extract-adapter');
+  });
+});

@@ -1,0 +1,67 @@
+// The browser entry of @vla-lora/checkpoint-io (`@vla-lora/checkpoint-io/browser`): the readers that
+// take a Blob/File or a URL instead of a path. Nothing here imports node: modules, so a bundler
+// (esbuild, Vite, webpack) builds it for the browser without shims; browser.test.ts checks that.
+export * from './errors.js';
+export * from './dtype/index.js';
+export * from './source/index.js';
+export {
+  SafetensorsError,
+  SafetensorsTruncatedError,
+  SafetensorsHeaderTooLargeError,
+  SafetensorsHeaderError,
+  SafetensorsDtypeError,
+  SafetensorsShapeError,
+  SafetensorsOffsetError,
+  TensorNotFoundError,
+  ShardIndexError,
+  ReaderClosedError,
+} from './safetensors/errors.js';
+export { MAX_HEADER_SIZE, parseHeader, parseHeaderLength } from './safetensors/header.js';
+export type { TensorInfo, TensorSlot, ParsedHeader } from './safetensors/header.js';
+export type { SafetensorsReader } from './safetensors/reader.js';
+export { ShardedSet, openShards, parseShardIndex, MAX_INDEX_BYTES } from './safetensors/sharded-set.js';
+export type { ShardIndex, NamedShard } from './safetensors/sharded-set.js';
+export { SafetensorsSourceFile, openSafetensorsSource } from './safetensors/source-reader.js';
+export {
+  openSafetensorsBlob,
+  openSafetensorsFiles,
+  openSafetensorsUrl,
+  openShardedSource,
+  readSourceText,
+} from './safetensors/open-source.js';
+export type { NamedBlob } from './safetensors/open-source.js';
+export {
+  PeftAdapterError,
+  AdapterConfigError,
+  AdapterWeightsMissingError,
+  AdapterPlaceholderError,
+  AdapterEmptyTensorError,
+  AdapterUnpairedError,
+  AdapterRankMismatchError,
+  AdapterNonFiniteError,
+  AdapterMissingTargetsError,
+} from './peft/errors.js';
+export {
+  parseAdapterConfig,
+  checkLoraConfig,
+  loraRank,
+  loraScaling,
+  serializeAdapterConfig,
+  ADAPTER_CONFIG_NAME,
+} from './peft/config.js';
+export type { PeftLoraConfig } from './peft/config.js';
+export { insertAdapterName, removeAdapterName, parseLoraKey, relativeModulePath } from './peft/names.js';
+export type { LoraKeyParts } from './peft/names.js';
+export { verifyAdapterWeights } from './peft/verify.js';
+export type { AdapterReport, EmptyAdapterErrors } from './peft/verify.js';
+export { verifyAdapterFiles } from './peft/verify-files.js';
+export type { OpenAdapterBin } from './peft/verify-files.js';
+export { adapterWeightsFromReader } from './peft/weights-source.js';
+export type { AdapterWeights } from './peft/weights.js';
+export {
+  ZERO_RECOVER_COMMAND,
+  zeroHint,
+  placeholderErrorFor,
+  zeroElementErrorFor,
+  pickZeroCheckpointDir,
+} from './peft/zero-hint.js';
