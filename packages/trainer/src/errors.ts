@@ -21,3 +21,6 @@ export class NonFiniteLossError extends TrainerError {}
 
 /** A training option that is out of range. */
 export class TrainerConfigError extends TrainerError {}
+
+/** The run directory is locked by another live process (or by another host). */
+export class RunLockedError extends RunDirError {}

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NoCheckpointError } from '@vla-lora/checkpoint-io';
@@ -35,17 +35,22 @@ describe('prepareRunDir', () => {
   it('one process per run dir: a live lock refuses, a stale one is taken over, release frees it', async () => {
     const dir = join(root, 'locked');
     const a = await prepareRunDir(dir, { resume: false, overwrite: false, config: {} });
-    // another live process holds it (our parent process stands in for it)
     a.release();
-    await writeFile(`${dir}.lock`, JSON.stringify({ pid: process.ppid }));
+    const gens = async () => (await readdir(`${dir}.lock`)).filter((n) => n.startsWith('gen-')).sort();
+    const top = async () => join(`${dir}.lock`, (await gens()).at(-1)!);
+    expect(JSON.parse(await readFile(await top(), 'utf8'))).toEqual({ released: true });
+    // another live process holds it (our parent process stands in for it)
+    await writeFile(join(`${dir}.lock`, 'gen-000000000007'), JSON.stringify({ pid: process.ppid }));
     await expect(prepareRunDir(dir, { resume: false, overwrite: true, config: {} })).rejects.toThrow(
       /in use by process/,
     );
     // a dead owner (pid far beyond pid_max) is stale
-    await writeFile(`${dir}.lock`, JSON.stringify({ pid: 2 ** 30 }));
+    await writeFile(join(`${dir}.lock`, 'gen-000000000008'), JSON.stringify({ pid: 2 ** 30 }));
     const b = await prepareRunDir(dir, { resume: false, overwrite: true, config: {} });
+    expect(await gens()).toEqual(['gen-000000000009']);
+    expect(JSON.parse(await readFile(await top(), 'utf8'))).toMatchObject({ pid: process.pid });
     b.release();
-    await expect(readdir(root)).resolves.not.toContain('locked.lock');
+    expect(JSON.parse(await readFile(await top(), 'utf8'))).toEqual({ released: true });
   });
   it('--resume needs a run and a checkpoint', async () => {
     await expect(prepareRunDir(join(root, 'none'), { resume: true, overwrite: false, config: {} })).rejects.toThrow(

@@ -88,7 +88,8 @@ async function prepareLocked(
         `--overwrite refuses to delete ${runDir}: it holds files a run does not write (${foreign.slice(0, 4).join(', ')}); remove them yourself`,
       );
     }
-    await rm(runDir, { recursive: true, force: true });
+    // Entry by entry, not the directory itself: a symlinked run dir stays a link to the same place.
+    for (const e of existing) await rm(join(runDir, e), { recursive: true, force: true });
   }
   await mkdir(runDir, { recursive: true });
   if (!(await stat(runDir)).isDirectory()) throw new RunDirError(`${runDir} is not a directory`);
