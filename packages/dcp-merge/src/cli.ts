@@ -1,0 +1,223 @@
+// dcp-merge CLI: consolidate (default), extract-adapter, inspect. Failures print one line
+// "dcp-merge: <ErrorName>: <message>" and exit 1 (2 for usage errors); success lines are printed only after the
+// output was written (and, for adapters, verified).
+import { Command, CommanderError } from 'commander';
+import { pathToFileURL } from 'node:url';
+import { extractAdapter } from './adapter.js';
+import { openDcpCheckpoint } from './checkpoint.js';
+import { consolidate } from './consolidate.js';
+import { DcpUsageError } from './errors.js';
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+function positive(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new DcpUsageError(`${name} must be a positive number, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+/** A one-line bar on a TTY, JSON lines (at most 4 a second, plus the last) otherwise. */
+function progress(quiet: boolean) {
+  let last = 0;
+  const t0 = Date.now();
+  return (p: { tensors: number; totalTensors: number; bytes: number; totalBytes: number; name: string }): void => {
+    if (quiet) return;
+    const now = Date.now();
+    const done = p.tensors === p.totalTensors;
+    if (!done && now - last < 250) return;
+    last = now;
+    if (process.stderr.isTTY) {
+      const pct = p.totalBytes > 0 ? Math.floor((100 * p.bytes) / p.totalBytes) : 100;
+      process.stderr.write(
+        `\rconsolidating ${pct}% | ${(p.bytes / 1e6).toFixed(1)}/${(p.totalBytes / 1e6).toFixed(1)} MB | ${p.tensors}/${p.totalTensors} tensors${done ? '\n' : ''}`,
+      );
+    } else process.stderr.write(`${JSON.stringify({ event: 'progress', ...p, elapsedMs: now - t0 })}\n`);
+  };
+}
+
+interface KeyFlags {
+  key?: string;
+  all?: boolean;
+}
+
+function keyOption(f: KeyFlags): { key?: string | null } {
+  if (f.all && f.key !== undefined) throw new DcpUsageError('--key and --all exclude each other');
+  return f.all ? { key: null } : f.key !== undefined ? { key: f.key } : {};
+}
+
+export function buildProgram(): Command {
+  const program = new Command('dcp-merge')
+    .description(
+      'Consolidate PyTorch distributed checkpoints (FSDP / torch.distributed.checkpoint: .metadata + __<rank>_<n>.distcp) into safetensors and extract PEFT LoRA adapters, in bounded memory, without Python.\n' +
+        'Default command: dcp-merge <checkpoint-dir> <output.safetensors>',
+    )
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('consolidate', { isDefault: true })
+    .description(
+      'gather every chunk of every tensor into one safetensors file (what dcp_to_torch_save holds, as safetensors)',
+    )
+    .argument('<checkpoint>', 'DCP directory (holding .metadata)')
+    .argument('<output>', 'a .safetensors file')
+    .option('--key <key>', 'top-level state-dict key to export, dropped from the names (default: "model" when present)')
+    .option('--all', 'export every tensor (model, optimizer state…) under its flattened name')
+    .option('--overwrite', 'replace an existing output')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'no progress output')
+    .action(
+      async (
+        checkpoint: string,
+        output: string,
+        f: KeyFlags & { overwrite?: boolean; json?: boolean; quiet?: boolean },
+      ) => {
+        const r = await consolidate(checkpoint, output, {
+          ...keyOption(f),
+          overwrite: f.overwrite ?? false,
+          onProgress: progress(f.quiet ?? false),
+        });
+        if (f.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        else
+          process.stdout.write(
+            `wrote ${fmt(r.tensors)} tensors (${fmt(r.bytes)} bytes) ${r.key === null ? '(all keys)' : `under key "${r.key}"`} from ${r.files.length} .distcp files to ${r.output}\n` +
+              (r.skippedTensors > 0
+                ? `  ${fmt(r.skippedTensors)} tensors under other keys not written (--all writes them)\n`
+                : '') +
+              (r.skippedBytesEntries > 0
+                ? `  ${fmt(r.skippedBytesEntries)} non-tensor entries (pickled Python values) not written\n`
+                : ''),
+          );
+      },
+    );
+
+  program
+    .command('extract-adapter')
+    .description(
+      'write the PEFT LoRA adapter (adapter_model.safetensors + adapter_config.json) held in the checkpoint, then verify it',
+    )
+    .argument('<checkpoint>', 'DCP directory (holding .metadata)')
+    .argument('<out-dir>', 'adapter directory to create')
+    .option('--key <key>', 'top-level state-dict key holding the model (default: "model" when present)')
+    .option('--all', 'look at every tensor under its flattened name')
+    .option('--adapter-name <name>', 'adapter name inside the parameter names (default: "default" or the only one)')
+    .option('--config <path>', 'adapter_config.json to use (default: one in the checkpoint dir or its parent)')
+    .option('--r <n>', 'LoRA rank (overrides the config)', positive('--r'))
+    .option('--lora-alpha <n>', 'lora_alpha (overrides the config; required without one)', positive('--lora-alpha'))
+    .option('--target-modules <names>', 'comma-separated target modules (overrides the config)', (v: string) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .option('--base-model <name>', 'base_model_name_or_path for the config')
+    .option('--prefix <prefix>', 'prefix of PEFT names, added when missing (default "base_model.model.")')
+    .option('--overwrite', 'replace an existing output directory')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(
+      async (
+        checkpoint: string,
+        outDir: string,
+        f: KeyFlags & {
+          adapterName?: string;
+          config?: string;
+          r?: number;
+          loraAlpha?: number;
+          targetModules?: string[];
+          baseModel?: string;
+          prefix?: string;
+          overwrite?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const r = await extractAdapter(checkpoint, outDir, {
+          ...keyOption(f),
+          ...(f.adapterName !== undefined ? { adapterName: f.adapterName } : {}),
+          ...(f.config !== undefined ? { configPath: f.config } : {}),
+          ...(f.r !== undefined ? { r: f.r } : {}),
+          ...(f.loraAlpha !== undefined ? { loraAlpha: f.loraAlpha } : {}),
+          ...(f.targetModules !== undefined ? { targetModules: f.targetModules } : {}),
+          ...(f.baseModel !== undefined ? { baseModel: f.baseModel } : {}),
+          ...(f.prefix !== undefined ? { prefix: f.prefix } : {}),
+          overwrite: f.overwrite ?? false,
+        });
+        const rep = r.report;
+        if (f.json) {
+          const { config: _c, ...report } = rep;
+          process.stdout.write(`${JSON.stringify({ ...r, report }, null, 2)}\n`);
+        } else
+          process.stdout.write(
+            `wrote adapter ${r.output} (adapter "${r.adapterName}", config from ${r.configSource})\n` +
+              `verified: ${fmt(rep.loraTensors)} LoRA tensors, ${fmt(rep.loraValues)} LoRA values, ${fmt(rep.modules)} modules, ranks ${Object.entries(
+                rep.ranks,
+              )
+                .map(([k, v]) => `r=${k}×${v}`)
+                .join(' ')}\n` +
+              rep.warnings.map((w) => `warning: ${w}\n`).join(''),
+          );
+      },
+    );
+
+  program
+    .command('inspect')
+    .description(
+      'tensors, dtypes, chunks and files of a DCP checkpoint (everything is validated; no tensor data is read)',
+    )
+    .argument('<checkpoint>', 'DCP directory (holding .metadata)')
+    .option('--json', 'print the report as JSON')
+    .action(async (checkpoint: string, f: { json?: boolean }) => {
+      const ck = await openDcpCheckpoint(checkpoint);
+      try {
+        const tops = new Map<string, { tensors: number; bytes: number }>();
+        for (const t of ck.tensors) {
+          const k = String(t.path[0]);
+          const e = tops.get(k) ?? { tensors: 0, bytes: 0 };
+          e.tensors++;
+          e.bytes += t.byteLength;
+          tops.set(k, e);
+        }
+        const report = {
+          dir: ck.dir,
+          version: ck.metadata.version,
+          files: ck.files,
+          tensors: ck.tensors.length,
+          bytes: ck.totalBytes,
+          chunks: ck.metadata.entries.reduce((a, e) => a + (e.kind === 'tensor' ? e.chunks.length : 0), 0),
+          keys: Object.fromEntries(tops),
+          nonTensorEntries: ck.bytesEntries.map((e) => e.fqn),
+        };
+        if (f.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else
+          process.stdout.write(
+            `${report.dir}: DCP metadata ${report.version ?? '(no version)'}, ${report.files.length} files, ${fmt(report.tensors)} tensors in ${fmt(report.chunks)} chunks, ${fmt(report.bytes)} bytes\n` +
+              [...tops].map(([k, v]) => `  ${k}: ${fmt(v.tensors)} tensors, ${fmt(v.bytes)} bytes\n`).join('') +
+              `  non-tensor entries: ${report.nonTensorEntries.join(', ') || '(none)'}\n`,
+          );
+      } finally {
+        await ck.close();
+      }
+    });
+  return program;
+}
+
+/** Runs the CLI with user arguments; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    const e = err as Error;
+    process.stderr.write(`dcp-merge: ${e.name ?? 'Error'}: ${e.message}\n`);
+    return err instanceof DcpUsageError ? 2 : 1;
+  }
+}
+
+const invoked = process.argv[1];
+if (invoked && (import.meta.url === pathToFileURL(invoked).href || /dcp-merge(\.mjs)?$/.test(invoked))) {
+  process.exitCode = await main(process.argv.slice(2));
+}
