@@ -11,6 +11,8 @@ export { geluTanh, silu, activationByName } from './ops/activations.js';
 export { gemmaRmsNorm, layerNorm } from './ops/norms.js';
 export { type RopeTables, ropeInvFreq, ropeTables, rotateHalf, applyRope } from './ops/rope.js';
 export { type AttentionDims, groupedQueryAttention } from './ops/attention.js';
+export { checkpointed, trainableVariablesOf } from './ops/checkpoint.js';
+export { type LeanGradients, leanGradients, leanVariableGrads } from './ops/backprop.js';
 export {
   type BoolMask2d,
   MASK_NEG,

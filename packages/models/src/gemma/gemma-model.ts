@@ -4,6 +4,7 @@ import { ModuleBase, ModuleList } from '@vla-lora/lora-core';
 import { Embedding } from '../layers/embedding.js';
 import { GemmaRMSNorm } from '../layers/rms-norm.js';
 import type { AttentionDims } from '../ops/attention.js';
+import { checkpointed, trainableVariablesOf } from '../ops/checkpoint.js';
 import type { RopeTables } from '../ops/rope.js';
 import type { SpecBook } from '../params/spec-book.js';
 import { ModelConfigError, SpecMismatchError } from '../errors.js';
@@ -115,10 +116,23 @@ export class GemmaModel extends ModuleBase {
     return tf.mul(this.embedTokens.apply(ids), Math.fround(Math.sqrt(this.hiddenSize)));
   }
 
+  /** Recompute each decoder layer in backward instead of keeping its activations (see `checkpointed`). */
+  gradientCheckpointing = false;
+
   /** The decoder stack on embeddings x [B, S, hidden] and the final norm. */
   forwardEmbeds(x: tf.Tensor, rope: RopeTables, mask: tf.Tensor | null): tf.Tensor {
     let h = x;
-    for (const layer of this.layers) h = layer.apply(h, rope, mask);
+    for (const layer of this.layers) {
+      h = this.gradientCheckpointing
+        ? checkpointed(
+            ([y], [cos, sin, m]) => [layer.apply(y!, { cos: cos as tf.Tensor4D, sin: sin as tf.Tensor4D }, m ?? null)],
+            [h],
+            mask ? [rope.cos, rope.sin, mask] : [rope.cos, rope.sin],
+            trainableVariablesOf([layer]),
+            [layer],
+          )[0]!
+        : layer.apply(h, rope, mask);
+    }
     return this.norm.apply(h);
   }
 }

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ModuleBase, ModuleDict, type Linear, type LinearLike } from '@vla-lora/lora-core';
 import type { GemmaModel } from '../gemma/gemma-model.js';
 import { groupedQueryAttention, type AttentionDims } from '../ops/attention.js';
+import { checkpointed, trainableVariablesOf } from '../ops/checkpoint.js';
 import type { RopeTables } from '../ops/rope.js';
 import type { SiglipVisionModel } from '../siglip/siglip.js';
 
@@ -43,6 +44,12 @@ export class PaliGemmaWithExpert extends ModuleBase {
     this.registerChild('paligemma', paligemma);
     this.registerChild('gemma_expert', expert);
   }
+
+  /**
+   * Recompute each joint layer (and, set separately on `visionTower`, each SigLIP layer) in backward
+   * instead of keeping its activations: openpi's `nn.remat` per block.
+   */
+  gradientCheckpointing = false;
 
   private get paliModel(): ModuleDict {
     return this.child<ModuleDict>('paligemma').get('model') as ModuleDict;
@@ -97,18 +104,37 @@ export class PaliGemmaWithExpert extends ModuleBase {
     let xp = prefix;
     let xs = suffix;
     for (let i = 0; i < lm.length; i++) {
-      const a = lm[i]!.qkv(xp, ropePrefix);
-      const b = ex[i]!.qkv(xs, ropeSuffix);
-      const out = groupedQueryAttention(
-        tf.concat([a.q, b.q], 1),
-        tf.concat([a.k, b.k], 1),
-        tf.concat([a.v, b.v], 1),
-        mask,
-        dims,
-      );
-      const [op, os] = tf.split(out, [sp, ss], 1) as [tf.Tensor, tf.Tensor];
-      if (i < lm.length - 1) xp = lm[i]!.finish(xp, op);
-      xs = ex[i]!.finish(xs, os);
+      const last = i === lm.length - 1;
+      const step = ([p, s]: tf.Tensor[], [cp, sp_, cs, ss_, m]: tf.Tensor[]): tf.Tensor[] => {
+        const a = lm[i]!.qkv(p!, { cos: cp as tf.Tensor4D, sin: sp_ as tf.Tensor4D });
+        const b = ex[i]!.qkv(s!, { cos: cs as tf.Tensor4D, sin: ss_ as tf.Tensor4D });
+        const out = groupedQueryAttention(
+          tf.concat([a.q, b.q], 1),
+          tf.concat([a.k, b.k], 1),
+          tf.concat([a.v, b.v], 1),
+          m!,
+          dims,
+        );
+        const [op, os] = tf.split(out, [sp, ss], 1) as [tf.Tensor, tf.Tensor];
+        const nextS = ex[i]!.finish(s!, os);
+        return last ? [nextS] : [lm[i]!.finish(p!, op), nextS];
+      };
+      const constants = [ropePrefix.cos, ropePrefix.sin, ropeSuffix.cos, ropeSuffix.sin, mask];
+      if (!this.gradientCheckpointing) {
+        const outs = step([xp, xs], constants);
+        if (!last) xp = outs[0]!;
+        xs = outs[outs.length - 1]!;
+        continue;
+      }
+      // The last PaliGemma layer contributes only its q/k/v: its o_proj, MLP and second norm stay
+      // without a gradient, as in the plain path.
+      const pali = last
+        ? [lm[i]!.inputLayernorm, lm[i]!.selfAttn.qProj, lm[i]!.selfAttn.kProj, lm[i]!.selfAttn.vProj]
+        : [lm[i]!];
+      const modules = [...pali, ex[i]!];
+      const outs = checkpointed(step, [xp, xs], constants, trainableVariablesOf(modules), modules);
+      if (!last) xp = outs[0]!;
+      xs = outs[outs.length - 1]!;
     }
     return this.expertModel.norm.apply(xs);
   }

@@ -117,6 +117,20 @@ export class Pi0Policy extends ModuleBase {
     return new Pi0Policy(config, new PaliGemmaWithExpert(vision, projector, lm, ex, expertHead), heads);
   }
 
+  /**
+   * Activation checkpointing for every SigLIP layer and every joint Gemma layer (openpi remats each
+   * block): backward recomputes a layer from its input instead of keeping its activations. Gradients
+   * equal the plain path's; memory between forward and backward drops to the layer inputs.
+   */
+  setGradientCheckpointing(on: boolean): void {
+    this.paligemmaWithExpert.gradientCheckpointing = on;
+    this.paligemmaWithExpert.visionTower.gradientCheckpointing = on;
+  }
+
+  get gradientCheckpointing(): boolean {
+    return this.paligemmaWithExpert.gradientCheckpointing;
+  }
+
   get paligemmaWithExpert(): PaliGemmaWithExpert {
     return this.child<PaliGemmaWithExpert>('paligemma_with_expert');
   }

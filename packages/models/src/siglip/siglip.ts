@@ -7,6 +7,7 @@ import { linear2d, ModuleBase, ModuleDict, ModuleList, type LinearLike } from '@
 import type { SiglipConfig } from '@vla-lora/gemma-config';
 import { InputShapeError } from '../errors.js';
 import { Embedding } from '../layers/embedding.js';
+import { checkpointed, trainableVariablesOf } from '../ops/checkpoint.js';
 import { LayerNorm } from '../layers/layer-norm.js';
 import { geluTanh } from '../ops/activations.js';
 import { groupedQueryAttention, type AttentionDims } from '../ops/attention.js';
@@ -158,6 +159,9 @@ export class SiglipVisionModel extends ModuleBase {
     this.registerChild('vision_model', visionModel);
   }
 
+  /** Recompute each encoder layer in backward instead of keeping its activations (see `checkpointed`). */
+  gradientCheckpointing = false;
+
   /** images [B, H, W, C] in [-1, 1] -> last_hidden_state [B, tokens, hidden] (post-layernormed). */
   apply(images: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
@@ -173,7 +177,12 @@ export class SiglipVisionModel extends ModuleBase {
       }
       x = tf.add(x, pos.weight);
       const layers = (vm.get('encoder') as ModuleDict).get('layers') as ModuleList;
-      for (const [, layer] of layers.namedChildren()) x = (layer as SiglipEncoderLayer).apply(x);
+      for (const [, m] of layers.namedChildren()) {
+        const layer = m as SiglipEncoderLayer;
+        x = this.gradientCheckpointing
+          ? checkpointed(([h]) => [layer.apply(h!)], [x], [], trainableVariablesOf([layer]), [layer])[0]!
+          : layer.apply(x);
+      }
       return (vm.get('post_layernorm') as LayerNorm).apply(x);
     });
   }
