@@ -50,6 +50,15 @@ describe('CLI', () => {
     expect(await runCli(['frobnicate', root], out, false)).toBe(2);
   });
 
+  it('--help / -h / help print the usage and exit 0; no command is a usage error', async () => {
+    for (const argv of [['--help'], ['-h'], ['help'], ['generate', '--help']]) {
+      const lines: string[] = [];
+      expect(await runCli(argv, (l) => lines.push(l), false)).toBe(0);
+      expect(lines.join('\n')).toMatch(/^usage:\n {2}lerobot-data generate/);
+    }
+    expect(await runCli([], () => {}, false)).toBe(2);
+  });
+
   it('the bin runs from any cwd and reports typed errors on stderr with exit code 1', async () => {
     const bin = fileURLToPath(new URL('../bin/lerobot-data.mjs', import.meta.url));
     const run = promisify(execFile);

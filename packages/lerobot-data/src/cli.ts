@@ -50,7 +50,7 @@ export async function runCli(
     },
   });
   const target = positionals[0];
-  if (values.help || cmd === undefined || cmd === 'help') {
+  if (values.help || cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     out(USAGE);
     return cmd === undefined ? 2 : 0;
   }
