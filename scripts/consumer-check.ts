@@ -357,6 +357,7 @@ const REAL: Record<string, RealCommand> = {
     args: ['extract-adapter', 'fixtures/zero/zero3-w4-bf16/checkpoint-5000', 'adapter-out'],
     expect: /adapter/i,
   },
+  'dcp-merge': { args: ['inspect', 'fixtures/dcp/dcp-w2-f32/checkpoint'], expect: /DCP metadata/ },
   'vla-train': { args: ['plan', 'pi0_libero_lora'], expect: /trainable/i },
   'vla-serve': {
     // the ZeRO-3 placeholder adapter is refused before anything is served, with the zero-merge hint
@@ -399,7 +400,7 @@ async function checkBins(work: string, pkgs: Pkg[], binCommand: BinCommand, wher
         fail(`${where} ${name}: no real command`, `add one for "${name}" to REAL in scripts/consumer-check.ts`);
         continue;
       }
-      for (const f of ['peft-tiny-gemma/adapter', 'zero/zero3-w4-bf16'])
+      for (const f of ['peft-tiny-gemma/adapter', 'zero/zero3-w4-bf16', 'dcp/dcp-w2-f32'])
         if (real.args.some((a) => a.startsWith(`fixtures/${f}`)))
           await cp(join(ROOT, 'fixtures', f), join(cwd, 'fixtures', f), { recursive: true });
       if (real.setup) {
