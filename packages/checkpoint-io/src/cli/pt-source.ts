@@ -2,7 +2,7 @@
 // by its dotted path (a state dict's keys as they are), read lazily and in chunks.
 import { DTYPE_ITEMSIZE } from '../dtype/dtypes.js';
 import { readPt } from '../pt/read.js';
-import { torchToSafetensorsDtype } from '../pt/dtypes.js';
+import { torchToSafetensorsDtype } from '../pt/torch/dtypes.js';
 import { PtUnsupportedDtypeError } from '../pt/errors.js';
 import type { TensorInfo } from '../safetensors/header.js';
 import type { TensorSource } from './source.js';

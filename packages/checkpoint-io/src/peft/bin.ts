@@ -1,8 +1,8 @@
 // adapter_model.bin (torch.save of the adapter state dict) via the safe .pt reader: no code runs.
 import type { RawTensor } from '../dtype/dtypes.js';
 import { readPt } from '../pt/read.js';
-import { PickleDict } from '../pt/values.js';
-import { TorchTensor } from '../pt/tensor.js';
+import { PickleDict } from '../pt/pickle/values.js';
+import { TorchTensor } from '../pt/torch/tensor.js';
 import { AdapterWeightsMissingError } from './errors.js';
 import type { AdapterWeights } from './weights.js';
 

@@ -4,12 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TORCH_DTYPE_ITEMSIZE, swapUnit, type TorchDtype } from './dtypes.js';
-import { PtTensorData, picklePt } from './pickler.js';
+import { TORCH_DTYPE_ITEMSIZE, swapUnit, type TorchDtype } from './torch/dtypes.js';
+import { PtTensorData, picklePt } from './torch/pickler.js';
 import { readPt } from './read.js';
-import { byteswap, type TorchTensor } from './tensor.js';
-import type { PickleDict } from './values.js';
-import { ZipStreamWriter } from './zip-writer.js';
+import { byteswap } from './torch/storage.js';
+import type { TorchTensor } from './torch/tensor.js';
+import type { PickleDict } from './pickle/values.js';
+import { ZipStreamWriter } from './zip/writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pt-be-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,8 +9,8 @@ import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PtError } from './errors.js';
 import { readPt } from './read.js';
-import { diffAgainstJson, parsePythonJson } from './test-support.js';
-import { ZipArchive } from './zip-archive.js';
+import { diffAgainstJson, parsePythonJson } from '../../test-support/pt-json.js';
+import { ZipArchive } from './zip/archive.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pt-deflate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

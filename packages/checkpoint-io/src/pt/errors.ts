@@ -10,6 +10,9 @@ export class PtFormatError extends PtError {}
 /** The file or a record ends before the bytes its own headers promise (a partial copy or an interrupted save). */
 export class PtTruncatedError extends PtError {}
 
+/** The pickle stream ended before STOP (the legacy reader catches it to read more of the file). */
+export class PickleTruncatedError extends PtTruncatedError {}
+
 /** The zip container is malformed or unsafe (`..` / absolute entry names, entries outside the file, bad headers). */
 export class PtZipError extends PtError {}
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readPt } from './read.js';
-import { diffAgainstJson, parsePythonJson } from './test-support.js';
+import { diffAgainstJson, parsePythonJson } from '../../test-support/pt-json.js';
 
 const ROOT = fileURLToPath(new URL('../../../../fixtures/torch-pt/', import.meta.url));
 const dirs = ['torch-1.13', 'torch-2.11'];

@@ -7,24 +7,32 @@ export {
   PickleError,
   PickleUnsupportedOpcodeError,
   PickleLimitError,
+  PickleTruncatedError,
   PtTorchObjectError,
   PtUnsupportedDtypeError,
   PtClosedError,
   PtWriteError,
 } from './errors.js';
-export { PickleDict, PickleTuple, PickleSet, PickleGlobal, PickleObject, TorchSize } from './values.js';
-export type { PickleValue } from './values.js';
-export { TorchTensor, TorchStorage } from './tensor.js';
-export type { TorchDtype } from './dtypes.js';
-export { TORCH_DTYPE_ITEMSIZE, torchToSafetensorsDtype, safetensorsToTorchDtype, isTorchDtype } from './dtypes.js';
-export { unpickle, PickleTruncatedError } from './unpickler.js';
-export type { UnpickleOptions, UnpickleHooks, UnpickleResult, CallKind } from './unpickler.js';
-export { isKnownGlobal } from './torch-globals.js';
+export { PickleDict, PickleTuple, PickleSet, PickleGlobal, PickleObject } from './pickle/values.js';
+export type { PickleValue, PickleValueExtensions } from './pickle/values.js';
+export { TorchSize } from './torch/values.js';
+export { TorchTensor } from './torch/tensor.js';
+export { TorchStorage } from './torch/storage.js';
+export type { TorchDtype } from './torch/dtypes.js';
+export {
+  TORCH_DTYPE_ITEMSIZE,
+  torchToSafetensorsDtype,
+  safetensorsToTorchDtype,
+  isTorchDtype,
+} from './torch/dtypes.js';
+export { unpickle } from './pickle/unpickler.js';
+export type { UnpickleOptions, UnpickleHooks, UnpickleResult, CallKind } from './pickle/unpickler.js';
+export { isKnownGlobal } from './torch/globals.js';
 export { PtFile, flattenTensors } from './pt-file.js';
 export type { PtFileInfo } from './pt-file.js';
 export { readPt } from './read.js';
 export type { ReadPtOptions } from './read-zip.js';
 export { writePt } from './write.js';
 export type { WritePtOptions } from './write.js';
-export { PtTensorData, PyFloat, ptTuple, ptDict } from './pickler.js';
-export type { PtWritable } from './pickler.js';
+export { PtTensorData, PyFloat, ptTuple, ptDict } from './torch/pickler.js';
+export type { PtWritable } from './torch/pickler.js';

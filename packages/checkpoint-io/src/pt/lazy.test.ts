@@ -5,10 +5,10 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { PtTensorData } from './pickler.js';
+import { PtTensorData } from './torch/pickler.js';
 import { readPt } from './read.js';
-import type { TorchTensor } from './tensor.js';
-import type { PickleDict } from './values.js';
+import type { TorchTensor } from './torch/tensor.js';
+import type { PickleDict } from './pickle/values.js';
 import { writePt } from './write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pt-lazy-'));

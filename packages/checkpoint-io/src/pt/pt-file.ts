@@ -1,6 +1,7 @@
 // The result of readPt: the decoded object tree plus the open file its tensors read from.
-import { TorchTensor, type TorchStorage } from './tensor.js';
-import { PickleDict, PickleObject, PickleTuple, type PickleValue } from './values.js';
+import { PickleDict, PickleObject, PickleTuple, type PickleValue } from './pickle/values.js';
+import type { TorchStorage } from './torch/storage.js';
+import { TorchTensor } from './torch/tensor.js';
 
 export interface PtFileInfo {
   path: string;

@@ -2,14 +2,14 @@
 // magic number, protocol version, sys_info, the object, the list of storage keys — then each storage as an
 // int64 element count followed by its raw bytes, in the order of that list.
 import type { FileHandle } from 'node:fs/promises';
-import { PtClosedError, PtFormatError, PtTruncatedError } from './errors.js';
-import { torchPersistentLoad, type LegacyView } from './persistent.js';
+import { PickleTruncatedError, PtClosedError, PtFormatError, PtTruncatedError } from './errors.js';
+import { unpickle, type UnpickleHooks, type UnpickleResult } from './pickle/unpickler.js';
+import { PickleDict, type PickleValue } from './pickle/values.js';
 import { PtFile } from './pt-file.js';
 import type { ReadPtOptions } from './read-zip.js';
-import type { TorchStorage } from './tensor.js';
-import { torchCall } from './torch-globals.js';
-import { PickleTruncatedError, unpickle, type UnpickleHooks, type UnpickleResult } from './unpickler.js';
-import { PickleDict, type PickleValue } from './values.js';
+import { torchCall } from './torch/globals.js';
+import { torchPersistentLoad, type LegacyView } from './torch/persistent.js';
+import type { TorchStorage } from './torch/storage.js';
 
 const MAGIC_NUMBER = 0x1950a86a20f9469cfc6cn;
 const PROTOCOL_VERSION = 1001;
@@ -39,79 +39,92 @@ async function preadExact(
   return out;
 }
 
-export async function readLegacyPt(
-  path: string,
-  handle: FileHandle,
-  fileSize: number,
-  options: ReadPtOptions,
-  close: () => Promise<void>,
-): Promise<PtFile> {
-  // The pickles are read from a window of the file that grows (×4) until a pickle fits; storages are never read.
-  let window = await preadExact(handle, 0, Math.min(fileSize, INITIAL_WINDOW), path);
-  const parseAt = async (offset: number, makeHooks: () => UnpickleHooks, what: string): Promise<UnpickleResult> => {
+/** The file's first bytes, grown (×4) until the pickle being parsed fits; storages are never read into it. */
+class PickleWindow {
+  bytes: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    readonly path: string,
+    readonly handle: FileHandle,
+    readonly fileSize: number,
+    readonly options: ReadPtOptions,
+  ) {}
+
+  async load(): Promise<void> {
+    this.bytes = await preadExact(this.handle, 0, Math.min(this.fileSize, INITIAL_WINDOW), this.path);
+  }
+
+  /** Parses the pickle at `offset`, reading more of the file while it is cut off by the window. */
+  async parseAt(offset: number, makeHooks: () => UnpickleHooks, what: string): Promise<UnpickleResult> {
     for (;;) {
       try {
-        return unpickle(window, makeHooks(), options, offset);
+        return unpickle(this.bytes, makeHooks(), this.options, offset);
       } catch (err) {
         if (!(err instanceof PickleTruncatedError)) throw err;
-        if (window.length >= fileSize) {
-          throw new PtTruncatedError(`${path}: the file ends inside the ${what} pickle; the file is truncated`, {
-            cause: err,
-          });
-        }
-        const limit = options.maxPickleBytes ?? 2 ** 31 - 1;
-        if (window.length - offset >= limit)
-          throw new PtFormatError(`${path}: the ${what} pickle is larger than maxPickleBytes (${limit})`);
-        window = await preadExact(handle, 0, Math.min(fileSize, window.length * 4, offset + limit + 1), path);
+        await this.#grow(offset, what, err);
       }
     }
-  };
-  const call = torchCall(path);
+  }
 
-  const magic = await parseAt(0, () => ({ call }), 'magic number');
+  async #grow(offset: number, what: string, err: PickleTruncatedError): Promise<void> {
+    const { path, fileSize } = this;
+    if (this.bytes.length >= fileSize) {
+      throw new PtTruncatedError(`${path}: the file ends inside the ${what} pickle; the file is truncated`, {
+        cause: err,
+      });
+    }
+    const limit = this.options.maxPickleBytes ?? 2 ** 31 - 1;
+    if (this.bytes.length - offset >= limit)
+      throw new PtFormatError(`${path}: the ${what} pickle is larger than maxPickleBytes (${limit})`);
+    this.bytes = await preadExact(this.handle, 0, Math.min(fileSize, this.bytes.length * 4, offset + limit + 1), path);
+  }
+}
+
+/** Magic number, protocol version and sys_info: returns where the object pickle starts and the byte order. */
+async function readHeader(
+  win: PickleWindow,
+  call: UnpickleHooks['call'],
+): Promise<{ end: number; bigEndian: boolean }> {
+  const path = win.path;
+  const magic = await win.parseAt(0, () => ({ call }), 'magic number');
   const m = magic.value;
   if (!(typeof m === 'bigint' && m === MAGIC_NUMBER)) {
     throw new PtFormatError(
       `${path}: a pickle file, but not one written by torch.save (no torch magic number); if it is a plain pickle, load it with Python`,
     );
   }
-  const proto = await parseAt(magic.end, () => ({ call }), 'protocol version');
+  const proto = await win.parseAt(magic.end, () => ({ call }), 'protocol version');
   if (proto.value !== PROTOCOL_VERSION)
     throw new PtFormatError(
       `${path}: torch legacy protocol ${String(proto.value)} is not supported (expected ${PROTOCOL_VERSION})`,
     );
-  const sysInfo = await parseAt(proto.end, () => ({ call }), 'sys_info');
-  let bigEndian = false;
-  if (sysInfo.value instanceof PickleDict) {
-    const le = sysInfo.value.get('little_endian');
-    if (le === false) bigEndian = true;
-  } else {
+  const sysInfo = await win.parseAt(proto.end, () => ({ call }), 'sys_info');
+  if (!(sysInfo.value instanceof PickleDict))
     throw new PtFormatError(`${path}: torch legacy sys_info is not a dict; the file is corrupt`);
-  }
+  return { end: sysInfo.end, bigEndian: sysInfo.value.get('little_endian') === false };
+}
 
-  let storages = new Map<string, TorchStorage>();
-  let views: LegacyView[] = [];
-  const obj = await parseAt(
-    sysInfo.end,
-    () => {
-      storages = new Map();
-      views = [];
-      return { persistentLoad: torchPersistentLoad(path, 'legacy', storages, () => undefined, views), call };
-    },
-    'object',
-  );
-  const keysRes = await parseAt(obj.end, () => ({ call }), 'storage keys');
-  const keys: PickleValue = keysRes.value;
-  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
-    throw new PtFormatError(`${path}: the torch legacy storage key list is not a list of strings; the file is corrupt`);
-  }
+interface LegacyStorages {
+  /** Offset of the first storage record. */
+  offset: number;
+  keys: string[];
+  storages: Map<string, TorchStorage>;
+}
 
-  let offset = keysRes.end;
-  let closed = false;
+/** Binds each listed storage to its `int64 count + bytes` record, checking counts and bounds. */
+async function bindStorages(
+  path: string,
+  handle: FileHandle,
+  fileSize: number,
+  bigEndian: boolean,
+  s: LegacyStorages,
+  isClosed: () => boolean,
+): Promise<void> {
+  let offset = s.offset;
   const seen = new Set<string>();
-  for (const key of keys as string[]) {
-    const s = storages.get(key);
-    if (!s)
+  for (const key of s.keys) {
+    const st = s.storages.get(key);
+    if (!st)
       throw new PtFormatError(`${path}: storage key ${key} is listed but no tensor references it; the file is corrupt`);
     if (seen.has(key)) throw new PtFormatError(`${path}: storage key ${key} is listed twice; the file is corrupt`);
     seen.add(key);
@@ -119,42 +132,71 @@ export async function readLegacyPt(
       throw new PtTruncatedError(`${path}: the file ends before storage ${key}; the file is truncated`);
     const head = await preadExact(handle, offset, 8, path);
     const count = new DataView(head.buffer).getBigInt64(0, !bigEndian);
-    if (count !== BigInt(s.numel)) {
+    if (count !== BigInt(st.numel)) {
       throw new PtFormatError(
-        `${path}: storage ${key} has ${count} elements in the file but ${s.numel} in the pickle; the file is corrupt`,
+        `${path}: storage ${key} has ${count} elements in the file but ${st.numel} in the pickle; the file is corrupt`,
       );
     }
     const dataStart = offset + 8;
-    if (dataStart + s.nbytes > fileSize) {
+    if (dataStart + st.nbytes > fileSize) {
       throw new PtTruncatedError(
-        `${path}: storage ${key} needs ${s.nbytes} bytes at ${dataStart} but the file has ${fileSize}; the file is truncated`,
+        `${path}: storage ${key} needs ${st.nbytes} bytes at ${dataStart} but the file has ${fileSize}; the file is truncated`,
       );
     }
-    s.bind({
-      byteLength: s.nbytes,
+    st.bind({
+      byteLength: st.nbytes,
       bigEndian,
       read: (off, len, into) => {
-        if (closed) return Promise.reject(new PtClosedError(`${path} was closed; read tensors before PtFile.close()`));
+        if (isClosed())
+          return Promise.reject(new PtClosedError(`${path} was closed; read tensors before PtFile.close()`));
         return preadExact(handle, dataStart + off, len, path, into);
       },
     });
-    offset = dataStart + s.nbytes;
+    offset = dataStart + st.nbytes;
   }
-  // The window (up to the size of the pickles) is released here; only offsets are kept.
-  window = new Uint8Array(0);
-  return new PtFile(
-    {
-      path,
-      format: 'legacy',
-      byteorder: bigEndian ? 'big' : 'little',
-      archiveName: null,
-      version: `legacy-${PROTOCOL_VERSION}`,
+}
+
+export async function readLegacyPt(
+  path: string,
+  handle: FileHandle,
+  fileSize: number,
+  options: ReadPtOptions,
+  close: () => Promise<void>,
+): Promise<PtFile> {
+  const win = new PickleWindow(path, handle, fileSize, options);
+  await win.load();
+  const call = torchCall(path);
+  const header = await readHeader(win, call);
+  let storages = new Map<string, TorchStorage>();
+  let views: LegacyView[] = [];
+  const obj = await win.parseAt(
+    header.end,
+    () => {
+      storages = new Map();
+      views = [];
+      return { persistentLoad: torchPersistentLoad(path, 'legacy', storages, () => undefined, views), call };
     },
-    obj.value,
-    storages,
-    async () => {
-      closed = true;
-      await close();
-    },
+    'object',
   );
+  const keysRes = await win.parseAt(obj.end, () => ({ call }), 'storage keys');
+  const keys: PickleValue = keysRes.value;
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
+    throw new PtFormatError(`${path}: the torch legacy storage key list is not a list of strings; the file is corrupt`);
+  }
+  let closed = false;
+  const { bigEndian } = header;
+  await bindStorages(path, handle, fileSize, bigEndian, { offset: keysRes.end, keys, storages }, () => closed);
+  // The window (up to the size of the pickles) is released here; only offsets are kept.
+  win.bytes = new Uint8Array(0);
+  const info = {
+    path,
+    format: 'legacy' as const,
+    byteorder: bigEndian ? ('big' as const) : ('little' as const),
+    archiveName: null,
+    version: `legacy-${PROTOCOL_VERSION}`,
+  };
+  return new PtFile(info, obj.value, storages, async () => {
+    closed = true;
+    await close();
+  });
 }

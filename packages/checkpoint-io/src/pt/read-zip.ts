@@ -1,16 +1,69 @@
 // torch.save's zip format (torch ≥ 1.6): <archive>/data.pkl, <archive>/data/<key>, byteorder, version.
 import type { FileHandle } from 'node:fs/promises';
 import { PtFormatError } from './errors.js';
-import { torchPersistentLoad } from './persistent.js';
+import { unpickle, type UnpickleOptions } from './pickle/unpickler.js';
 import { PtFile } from './pt-file.js';
-import type { TorchStorage } from './tensor.js';
-import { torchCall } from './torch-globals.js';
-import { unpickle, type UnpickleOptions } from './unpickler.js';
-import { ZipArchive, type ZipEntryInfo } from './zip-archive.js';
+import { torchCall } from './torch/globals.js';
+import { torchPersistentLoad } from './torch/persistent.js';
+import type { TorchStorage } from './torch/storage.js';
+import { ZipArchive, type ZipEntryInfo } from './zip/archive.js';
 
 export interface ReadPtOptions extends UnpickleOptions {
   /** Largest data.pkl accepted, in bytes (default 2 GiB − 1). */
   maxPickleBytes?: number;
+}
+
+/** The archive's folder name: the first entry's folder when it holds data.pkl, else any folder that does. */
+function archivePrefix(path: string, archive: ZipArchive): string {
+  const first = archive.order[0];
+  const prefix = first !== undefined && first.includes('/') ? first.slice(0, first.indexOf('/')) : undefined;
+  if (prefix !== undefined && archive.entries.has(`${prefix}/data.pkl`)) return prefix;
+  const pkl = archive.order.find((n) => /^[^/]+\/data\.pkl$/.test(n));
+  if (pkl === undefined) {
+    const jit = archive.order.some((n) => n.endsWith('/constants.pkl') || n.includes('/code/'));
+    throw new PtFormatError(
+      `${path}: zip archive has no <archive>/data.pkl, so it is not a torch.save file` +
+        (jit ? ' (it looks like a TorchScript archive: load it with torch.jit.load and save the state_dict)' : ''),
+    );
+  }
+  return pkl.slice(0, pkl.indexOf('/'));
+}
+
+/** The `byteorder` record ("little" when absent, as torch < 1.10 wrote none). */
+async function readByteorder(
+  path: string,
+  archive: ZipArchive,
+  rec: ZipEntryInfo | undefined,
+): Promise<'little' | 'big'> {
+  if (!rec) return 'little';
+  const text = Buffer.from(await archive.readAll(rec, 16))
+    .toString('latin1')
+    .trim();
+  if (text !== 'little' && text !== 'big')
+    throw new PtFormatError(`${path}: byteorder record says ${JSON.stringify(text)}, expected "little" or "big"`);
+  return text;
+}
+
+/** Binds each storage the pickle names to its `data/<key>` record. */
+function storageBinder(
+  path: string,
+  archive: ZipArchive,
+  prefix: string,
+  bigEndian: boolean,
+): (s: TorchStorage) => void {
+  return (s) => {
+    const rec = archive.entries.get(`${prefix}/data/${s.key}`);
+    if (!rec) {
+      throw new PtFormatError(
+        `${path}: the pickle references storage ${s.key} but the archive has no ${prefix}/data/${s.key} record; the file is incomplete`,
+      );
+    }
+    s.bind({
+      byteLength: rec.uncompressedSize,
+      bigEndian,
+      read: (off, len, into) => archive.readRange(rec, off, len, into),
+    });
+  };
 }
 
 export async function readZipPt(
@@ -22,55 +75,18 @@ export async function readZipPt(
 ): Promise<PtFile> {
   const archive = await ZipArchive.open(path, handle, fileSize);
   try {
-    const first = archive.order[0];
-    let prefix = first !== undefined && first.includes('/') ? first.slice(0, first.indexOf('/')) : undefined;
-    if (prefix === undefined || !archive.entries.has(`${prefix}/data.pkl`)) {
-      const pkl = archive.order.find((n) => /^[^/]+\/data\.pkl$/.test(n));
-      if (pkl === undefined) {
-        const jit = archive.order.some((n) => n.endsWith('/constants.pkl') || n.includes('/code/'));
-        throw new PtFormatError(
-          `${path}: zip archive has no <archive>/data.pkl, so it is not a torch.save file` +
-            (jit ? ' (it looks like a TorchScript archive: load it with torch.jit.load and save the state_dict)' : ''),
-        );
-      }
-      prefix = pkl.slice(0, pkl.indexOf('/'));
-    }
+    const prefix = archivePrefix(path, archive);
     const record = (name: string): ZipEntryInfo | undefined => archive.entries.get(`${prefix}/${name}`);
-
-    let byteorder: 'little' | 'big' = 'little';
-    const bo = record('byteorder');
-    if (bo) {
-      const text = Buffer.from(await archive.readAll(bo, 16))
-        .toString('latin1')
-        .trim();
-      if (text !== 'little' && text !== 'big')
-        throw new PtFormatError(`${path}: byteorder record says ${JSON.stringify(text)}, expected "little" or "big"`);
-      byteorder = text;
-    }
+    const byteorder = await readByteorder(path, archive, record('byteorder'));
     const ver = record('.data/version') ?? record('version');
     const version = ver
       ? Buffer.from(await archive.readAll(ver, 64))
           .toString('latin1')
           .trim()
       : null;
-
-    const pklInfo = record('data.pkl') as ZipEntryInfo;
-    const pkl = await archive.readAll(pklInfo, options.maxPickleBytes ?? 2 ** 31 - 1);
+    const pkl = await archive.readAll(record('data.pkl') as ZipEntryInfo, options.maxPickleBytes ?? 2 ** 31 - 1);
     const storages = new Map<string, TorchStorage>();
-    const bigEndian = byteorder === 'big';
-    const onStorage = (s: TorchStorage): void => {
-      const rec = record(`data/${s.key}`);
-      if (!rec) {
-        throw new PtFormatError(
-          `${path}: the pickle references storage ${s.key} but the archive has no ${prefix}/data/${s.key} record; the file is incomplete`,
-        );
-      }
-      s.bind({
-        byteLength: rec.uncompressedSize,
-        bigEndian,
-        read: (off, len, into) => archive.readRange(rec, off, len, into),
-      });
-    };
+    const onStorage = storageBinder(path, archive, prefix, byteorder === 'big');
     // Like pickle.load, stop at STOP (bytes after it are ignored, as torch ignores them).
     const { value } = unpickle(
       pkl,

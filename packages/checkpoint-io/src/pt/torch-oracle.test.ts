@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TORCH_DTYPE_ITEMSIZE, type TorchDtype } from './dtypes.js';
-import { PtTensorData, PyFloat, ptDict, ptTuple } from './pickler.js';
+import { TORCH_DTYPE_ITEMSIZE, type TorchDtype } from './torch/dtypes.js';
+import { PtTensorData, PyFloat, ptDict, ptTuple } from './torch/pickler.js';
 import { readPt } from './read.js';
-import { diffAgainstJson, parsePythonJson } from './test-support.js';
-import { PickleSet, TorchSize } from './values.js';
+import { diffAgainstJson, parsePythonJson } from '../../test-support/pt-json.js';
+import { PickleSet } from './pickle/values.js';
+import { TorchSize } from './torch/values.js';
 import { writePt } from './write.js';
 
 const PYTHON = '/usr/bin/python3';

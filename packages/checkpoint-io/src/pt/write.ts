@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { createAtomicFile } from '../fs/index.js';
 import { PtWriteError } from './errors.js';
-import { picklePt, type PtWritable } from './pickler.js';
-import { ZipStreamWriter } from './zip-writer.js';
+import { picklePt, type PtWritable } from './torch/pickler.js';
+import { ZipStreamWriter } from './zip/writer.js';
 
 export interface WritePtOptions {
   /** The archive's folder name inside the zip (torch uses the file name without extension). */

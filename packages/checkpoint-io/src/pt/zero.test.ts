@@ -4,8 +4,9 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readPt } from './read.js';
-import { TorchTensor } from './tensor.js';
-import { PickleDict, PickleObject, PickleSet, TorchSize, type PickleValue } from './values.js';
+import { TorchTensor } from './torch/tensor.js';
+import { PickleDict, PickleObject, PickleSet, type PickleValue } from './pickle/values.js';
+import { TorchSize } from './torch/values.js';
 
 const ZERO = fileURLToPath(new URL('../../../../fixtures/zero/', import.meta.url));
 

@@ -1,5 +1,5 @@
 // torch dtypes and storage classes: names, item sizes, and the safetensors names they map to.
-import type { Dtype } from '../dtype/dtypes.js';
+import type { Dtype } from '../../dtype/dtypes.js';
 
 /** torch dtype names (without the `torch.` prefix). */
 export type TorchDtype =

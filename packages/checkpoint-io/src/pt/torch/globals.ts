@@ -1,19 +1,13 @@
 // The allow-list: the few globals torch.save emits whose meaning we know, mapped to constructors of inert
 // data. Every other global called by a pickle becomes a PickleObject record. Nothing here calls Python
 // code, imports modules or touches the file system.
-import { PtTorchObjectError } from './errors.js';
+import { PtTorchObjectError } from '../errors.js';
 import { TORCH_DTYPE_ATTR, type TorchDtype } from './dtypes.js';
-import { TorchStorage, TorchTensor } from './tensor.js';
-import type { CallKind } from './unpickler.js';
-import {
-  PickleDict,
-  PickleGlobal,
-  PickleObject,
-  PickleSet,
-  PickleTuple,
-  TorchSize,
-  type PickleValue,
-} from './values.js';
+import type { CallKind } from '../pickle/machine.js';
+import { PickleDict, PickleGlobal, PickleObject, PickleSet, PickleTuple, type PickleValue } from '../pickle/values.js';
+import { TorchStorage } from './storage.js';
+import { TorchTensor } from './tensor.js';
+import { TorchSize } from './values.js';
 
 const MODULE_ALIASES: Readonly<Record<string, string>> = { __builtin__: 'builtins', copy_reg: 'copyreg' };
 

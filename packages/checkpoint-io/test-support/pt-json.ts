@@ -1,8 +1,9 @@
 // Test helpers (not part of the public API): decode tensor values and compare decoded values against the
 // fixtures' JSON descriptions ({"__tensor__"}, {"__dict__"}, {"__tuple__"}, {"__size__"}).
-import { bf16ToF32, f16ToF32 } from '../dtype/half.js';
-import { TorchTensor } from './tensor.js';
-import { PickleDict, PickleSet, PickleTuple, TorchSize, type PickleValue } from './values.js';
+import { bf16ToF32, f16ToF32 } from '../src/dtype/half.js';
+import { TorchTensor } from '../src/pt/torch/tensor.js';
+import { PickleDict, PickleSet, PickleTuple, type PickleValue } from '../src/pt/pickle/values.js';
+import { TorchSize } from '../src/pt/torch/values.js';
 
 /** A tensor's elements as JS numbers (int64 as number when safe, else bigint), row-major. */
 export async function tensorValues(t: TorchTensor): Promise<Array<number | bigint>> {

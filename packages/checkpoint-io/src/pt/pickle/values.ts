@@ -1,5 +1,13 @@
 // The inert values a pickle decodes to. Nothing here can run code: every Python object is data.
-import type { TorchStorage, TorchTensor } from './tensor.js';
+// The pickle layer knows nothing of torch: torch/ adds its values (TorchSize, TorchTensor, TorchStorage) to
+// PickleValue through `PickleValueExtensions` (declaration merging), so no module here imports torch/.
+
+/**
+ * Values that layers above the pickle VM add to PickleValue: `declare module` this interface with one property per
+ * added class (torch/ adds `size: TorchSize`, `tensor: TorchTensor`, `storage: TorchStorage`).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in torch/
+export interface PickleValueExtensions {}
 
 /** Everything `readPt` can return. Python int → number (bigint beyond ±2^53), float → number, str → string,
  * bytes/bytearray → Uint8Array, list → array, None → null. */
@@ -14,11 +22,9 @@ export type PickleValue =
   | PickleTuple
   | PickleDict
   | PickleSet
-  | TorchSize
-  | TorchTensor
-  | TorchStorage
   | PickleGlobal
-  | PickleObject;
+  | PickleObject
+  | PickleValueExtensions[keyof PickleValueExtensions];
 
 /** A Python tuple. */
 export class PickleTuple {
@@ -26,11 +32,6 @@ export class PickleTuple {
   get length(): number {
     return this.items.length;
   }
-}
-
-/** torch.Size: a tuple of non-negative ints. */
-export class TorchSize {
-  constructor(readonly dims: number[]) {}
 }
 
 /** A Python set or frozenset. */

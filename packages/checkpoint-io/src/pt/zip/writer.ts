@@ -2,7 +2,7 @@
 // through an "FB" padding extra field, a data descriptor after each entry (so data streams through once while its
 // CRC-32 is computed), zip64 records when sizes or offsets pass 4 GiB.
 import { crc32 } from 'node:zlib';
-import { PtWriteError } from './errors.js';
+import { PtWriteError } from '../errors.js';
 
 export const ALIGNMENT = 64;
 const U32_MAX = 0xffffffff;
@@ -98,55 +98,11 @@ export class ZipStreamWriter {
     if (this.#finished) throw new PtWriteError('zip archive already finished');
     this.#finished = true;
     const cdStart = this.#offset;
-    for (const r of this.#records) {
-      const bigSize = r.size >= U32_MAX || (r.zip64 && r.size >= this.zip64Threshold);
-      const bigOffset = r.offset >= U32_MAX || (r.zip64 && r.offset >= this.zip64Threshold);
-      const extraFields = [
-        ...(bigSize ? [...le(r.size, 8), ...le(r.size, 8)] : []),
-        ...(bigOffset ? le(r.offset, 8) : []),
-      ];
-      const extra = extraFields.length > 0 ? [...le(1, 2), ...le(extraFields.length, 2), ...extraFields] : [];
-      await this.#emit([
-        ...le(0x02014b50, 4),
-        ...le(r.zip64 ? 45 : 0, 2), // version made by
-        ...le(r.zip64 ? 45 : 0, 2), // version needed
-        ...le(0x0808, 2),
-        ...le(0, 2),
-        ...le(0, 2),
-        ...le(0, 2),
-        ...le(r.crc, 4),
-        ...le(bigSize ? U32_MAX : r.size, 4),
-        ...le(bigSize ? U32_MAX : r.size, 4),
-        ...le(r.name.length, 2),
-        ...le(extra.length, 2),
-        ...le(0, 2), // comment
-        ...le(0, 2), // disk
-        ...le(0, 2), // internal attributes
-        ...le(0, 4), // external attributes
-        ...le(bigOffset ? U32_MAX : r.offset, 4),
-      ]);
-      await this.#emit(r.name);
-      if (extra.length > 0) await this.#emit(extra);
-    }
+    for (const r of this.#records) await this.#centralRecord(r);
     const cdSize = this.#offset - cdStart;
     const count = this.#records.length;
     const zip64 = count >= 0xffff || cdStart >= U32_MAX || cdSize >= U32_MAX || this.#records.some((r) => r.zip64);
-    if (zip64) {
-      const eocd64 = this.#offset;
-      await this.#emit([
-        ...le(0x06064b50, 4),
-        ...le(44, 8),
-        ...le(45, 2),
-        ...le(45, 2),
-        ...le(0, 4),
-        ...le(0, 4),
-        ...le(count, 8),
-        ...le(count, 8),
-        ...le(cdSize, 8),
-        ...le(cdStart, 8),
-      ]);
-      await this.#emit([...le(0x07064b50, 4), ...le(0, 4), ...le(eocd64, 8), ...le(1, 4)]);
-    }
+    if (zip64) await this.#zip64End(count, cdSize, cdStart);
     await this.#emit([
       ...le(0x06054b50, 4),
       ...le(0, 2),
@@ -157,5 +113,55 @@ export class ZipStreamWriter {
       ...le(zip64 ? U32_MAX : cdStart, 4),
       ...le(0, 2),
     ]);
+  }
+
+  /** One central directory file header (zip64 extra field when the size or offset needs it). */
+  async #centralRecord(r: CentralRecord): Promise<void> {
+    const bigSize = r.size >= U32_MAX || (r.zip64 && r.size >= this.zip64Threshold);
+    const bigOffset = r.offset >= U32_MAX || (r.zip64 && r.offset >= this.zip64Threshold);
+    const extraFields = [
+      ...(bigSize ? [...le(r.size, 8), ...le(r.size, 8)] : []),
+      ...(bigOffset ? le(r.offset, 8) : []),
+    ];
+    const extra = extraFields.length > 0 ? [...le(1, 2), ...le(extraFields.length, 2), ...extraFields] : [];
+    await this.#emit([
+      ...le(0x02014b50, 4),
+      ...le(r.zip64 ? 45 : 0, 2), // version made by
+      ...le(r.zip64 ? 45 : 0, 2), // version needed
+      ...le(0x0808, 2),
+      ...le(0, 2),
+      ...le(0, 2),
+      ...le(0, 2),
+      ...le(r.crc, 4),
+      ...le(bigSize ? U32_MAX : r.size, 4),
+      ...le(bigSize ? U32_MAX : r.size, 4),
+      ...le(r.name.length, 2),
+      ...le(extra.length, 2),
+      ...le(0, 2), // comment
+      ...le(0, 2), // disk
+      ...le(0, 2), // internal attributes
+      ...le(0, 4), // external attributes
+      ...le(bigOffset ? U32_MAX : r.offset, 4),
+    ]);
+    await this.#emit(r.name);
+    if (extra.length > 0) await this.#emit(extra);
+  }
+
+  /** The zip64 end of central directory record and its locator. */
+  async #zip64End(count: number, cdSize: number, cdStart: number): Promise<void> {
+    const eocd64 = this.#offset;
+    await this.#emit([
+      ...le(0x06064b50, 4),
+      ...le(44, 8),
+      ...le(45, 2),
+      ...le(45, 2),
+      ...le(0, 4),
+      ...le(0, 4),
+      ...le(count, 8),
+      ...le(count, 8),
+      ...le(cdSize, 8),
+      ...le(cdStart, 8),
+    ]);
+    await this.#emit([...le(0x07064b50, 4), ...le(0, 4), ...le(eocd64, 8), ...le(1, 4)]);
   }
 }

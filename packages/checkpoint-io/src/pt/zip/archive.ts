@@ -5,7 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
-import { PtClosedError, PtTruncatedError, PtZipError } from './errors.js';
+import { PtClosedError, PtTruncatedError, PtZipError } from '../errors.js';
 
 export interface ZipEntryInfo {
   readonly name: string;
