@@ -7,6 +7,7 @@ import { registerAllGradients } from './gradients.js';
 import { importOptional, isPackageNotFound, type ModuleImporter } from './module-loading.js';
 import { resolveBackendRequest, type ResolvedRequest } from './request.js';
 import type { BackendInfo, BackendName, InitBackendOptions } from './types.js';
+import { shareIdentityBuffers } from './wasm-kernels.js';
 import { locateWasmDir } from './wasm-dir.js';
 import { probeWebGpu } from './webgpu.js';
 
@@ -77,6 +78,7 @@ async function initWasm(
   } finally {
     if (lent) delete g.__dirname;
   }
+  shareIdentityBuffers();
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   return { name: 'wasm', tfName: 'wasm', simd, threads: wasm.getThreadsCount(), wasmDir: dir };
 }

@@ -31,8 +31,11 @@ describe('explicit backends that are missing', () => {
     );
   });
 
-  it('webgpu without an adapter (this machine has no GPU): typed error that says what to do', async () => {
-    const err = await initBackend({ backend: 'webgpu', env: {} }).catch((e: unknown) => e);
+  it('webgpu without an adapter (no GPU, no Vulkan driver): typed error that says what to do', async () => {
+    const noAdapter = async () => ({ create: () => ({ requestAdapter: async () => null }), globals: {} });
+    const err = await initBackendWith({ backend: 'webgpu', env: {} }, { importOptional, loadWebGpu: noAdapter }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(WebGpuUnavailableError);
     expect((err as Error).message).toMatch(/no WebGPU adapter/);
     expect((err as Error).message).toMatch(/libvulkan1/);
