@@ -35,3 +35,6 @@ export class WeightsMismatchError extends ModelsError {
     super(message);
   }
 }
+
+/** A weights file whose keys cannot be mapped to one pi0 layout (two keys land on the same parameter). */
+export class WeightsLayoutError extends ModelsError {}

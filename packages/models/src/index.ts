@@ -53,4 +53,15 @@ export {
   Pi0Policy,
 } from './pi0/policy.js';
 export { pi0LoraConfig } from './pi0/lora.js';
-export { type LoadPi0Options, loadPi0Weights, savePi0Weights } from './pi0/load.js';
+export { type LoadPi0Options, loadPi0Weights, type Pi0LoadReport, savePi0Weights } from './pi0/load.js';
+export {
+  canonicalPi0AdapterKey,
+  canonicalPi0AdapterKeys,
+  describePi0Layout,
+  mapPi0Layout,
+  PI0_EMBED_KEY,
+  PI0_LEGACY_RENAMES,
+  PI0_TIED_HEAD_KEY,
+  type Pi0LayoutMapping,
+  type Pi0WeightLayout,
+} from './pi0/layout.js';
