@@ -1,5 +1,6 @@
 // LoraConfig: PEFT's LoraConfig fields and rules (peft/tuners/lora/config.py), in camelCase, with
 // lossless parsing from and emission to PEFT's adapter_config.json (unknown fields are kept).
+import { checkRankRules, checkTargetRules, loraScalingOf, PeftRuleError } from '@vla-lora/checkpoint-io';
 import { LoraConfigError } from './errors.js';
 
 /**
@@ -81,40 +82,15 @@ export function makeLoraConfig(input: LoraConfigInput): LoraConfig {
       `bias='${String(c.bias)}' is not supported; use bias='none' and make biases trainable with a freeze-policy rule`,
     );
   }
-  if (Array.isArray(c.targetModules)) {
-    if (c.targetModules.length === 0)
-      throw new LoraConfigError(
-        'target_modules is an empty list: name the modules to adapt, e.g. ["q_proj", "v_proj"]',
-      );
-    for (const t of c.targetModules)
-      if (typeof t !== 'string' || t === '')
-        throw new LoraConfigError(`target_modules entries must be non-empty strings, got ${JSON.stringify(t)}`);
-  } else if (typeof c.targetModules !== 'string' || c.targetModules === '') {
+  if (c.targetModules === null || c.targetModules === undefined)
     throw new LoraConfigError('target_modules must be a list of names or a regex string');
-  } else {
-    checkRegex(c.targetModules, 'target_modules');
-  }
-  if (typeof c.excludeModules === 'string') checkRegex(c.excludeModules, 'exclude_modules');
-  if (typeof c.targetModules === 'string' && c.layersToTransform !== null) {
-    throw new LoraConfigError('`layers_to_transform` cannot be used when `target_modules` is a str.');
-  }
-  if (typeof c.targetModules === 'string' && c.layersPattern !== null) {
-    throw new LoraConfigError('`layers_pattern` cannot be used when `target_modules` is a str.');
-  }
-  if (
-    c.layersPattern !== null &&
-    (c.layersToTransform === null || (Array.isArray(c.layersToTransform) && c.layersToTransform.length === 0))
-  ) {
-    throw new LoraConfigError('When `layers_pattern` is specified, `layers_to_transform` must also be specified.');
-  }
-  for (const [k, v] of Object.entries(c.rankPattern)) {
-    checkRegex(k, 'rank_pattern key');
-    if (!isPosInt(v)) throw new LoraConfigError(`rank_pattern['${k}'] must be a positive integer, got ${String(v)}`);
-  }
-  for (const [k, v] of Object.entries(c.alphaPattern)) {
-    checkRegex(k, 'alpha_pattern key');
-    if (typeof v !== 'number' || !Number.isFinite(v))
-      throw new LoraConfigError(`alpha_pattern['${k}'] must be a number, got ${String(v)}`);
+  // target/exclude/modules_to_save/layers/rank+alpha patterns: checkpoint-io's PEFT rulebook
+  try {
+    checkTargetRules(c);
+    checkRankRules(c);
+  } catch (e) {
+    if (e instanceof PeftRuleError) throw new LoraConfigError(e.message, { cause: e });
+    throw e;
   }
   const init = c.initLoraWeights;
   if (!(init === true || init === false || init === 'gaussian' || init === 'openpi')) {
@@ -125,19 +101,9 @@ export function makeLoraConfig(input: LoraConfigInput): LoraConfig {
   return c;
 }
 
-function checkRegex(src: string, what: string): void {
-  try {
-    new RegExp(src);
-  } catch (e) {
-    throw new LoraConfigError(
-      `${what} ${JSON.stringify(src)} is not a valid regular expression: ${(e as Error).message}`,
-    );
-  }
-}
-
 /** LoRA scaling: alpha / r, or alpha / sqrt(r) with rsLoRA. */
 export function loraScaling(alpha: number, r: number, useRslora: boolean): number {
-  return useRslora ? alpha / Math.sqrt(r) : alpha / r;
+  return loraScalingOf(alpha, r, useRslora);
 }
 
 /** A PEFT adapter_config.json as a plain JSON object. */

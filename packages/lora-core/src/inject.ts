@@ -5,7 +5,14 @@ import { namedModules, namedParameters, replaceModule, type Module } from './mod
 import { Linear } from './linear.js';
 import { LoraLinear } from './lora-linear.js';
 import { makeLoraConfig, loraScaling, type LoraConfig, type LoraConfigInput } from './config.js';
-import { matchTarget, rankAndAlphaFor } from './target-match.js';
+import {
+  isAllLinear,
+  isExcluded,
+  isModuleToSave,
+  matchTarget,
+  rankAndAlphaFor,
+  targetEntriesNaming,
+} from './target-match.js';
 import { LoraConfigError, TargetNotFoundError, UnsupportedTargetError } from './errors.js';
 
 export interface InjectOptions {
@@ -79,7 +86,7 @@ export function injectLora(
   const modules = namedModules(root).filter(([n]) => n !== '' && !inside(n));
 
   let matchCfg: LoraConfig = config;
-  if (typeof config.targetModules === 'string' && config.targetModules.toLowerCase() === 'all-linear') {
+  if (isAllLinear(config.targetModules)) {
     const heads = new Set(opts.outputLayerNames ?? ['lm_head']);
     const names = modules
       .filter(([n, m]) => m instanceof Linear && !heads.has(n.slice(n.lastIndexOf('.') + 1)))
@@ -99,11 +106,7 @@ export function injectLora(
   for (const k of keys) hits.set(k, 0);
   for (const [name, mod] of modules) {
     // Which target entries name this module at all (before exclusions)? Used for "matched nothing".
-    if (typeof tm === 'string') {
-      if (new RegExp(`^(?:${tm})$`).test(name)) hits.set(tm, hits.get(tm)! + 1);
-    } else {
-      for (const k of tm) if (name === k || name.endsWith(`.${k}`)) hits.set(k, hits.get(k)! + 1);
-    }
+    for (const k of targetEntriesNaming(matchCfg, name)) hits.set(k, hits.get(k)! + 1);
     const m = matchTarget(matchCfg, name);
     if (!m.matched) {
       if (m.reason !== 'no-target') skipped.push({ name, reason: m.reason });
@@ -181,10 +184,10 @@ export function injectLora(
     ex === null
       ? []
       : typeof ex === 'string'
-        ? allNames.some((n) => new RegExp(`^(?:${ex})$`).test(n))
+        ? allNames.some((n) => isExcluded(ex, n))
           ? []
           : [ex]
-        : ex.filter((k) => !allNames.some((n) => n === k || n.endsWith(`.${k}`)));
+        : ex.filter((k) => !allNames.some((n) => isExcluded([k], n)));
 
   const params = namedParameters(root);
   const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -211,9 +214,8 @@ export function isLoraParameterName(name: string): boolean {
  * `modulesToSave` (PEFT's match: a path segment sequence ending the name) trainable, all else frozen.
  */
 export function freezeNonLora(root: Module, modulesToSave: string[] | null = null): void {
-  const save = (modulesToSave ?? []).map((m) => new RegExp(`^(?:^|.*\\.)${m}(?:$|\\..*)`));
   for (const [name, v] of namedParameters(root, { removeDuplicate: false })) {
-    v.trainable = isLoraParameterName(name) || save.some((re) => re.test(name.slice(0, name.lastIndexOf('.'))));
+    v.trainable = isLoraParameterName(name) || isModuleToSave(modulesToSave, name.slice(0, name.lastIndexOf('.')));
   }
 }
 

@@ -22,7 +22,7 @@ import {
 import { namedModules, namedParameters, type Module } from './module.js';
 import { loraConfigFromPeft, loraConfigToPeft, loraScaling, type LoraConfig, type PeftConfigJson } from './config.js';
 import { injectLora, loraLayers, type InjectReport } from './inject.js';
-import { rankAndAlphaFor } from './target-match.js';
+import { isModuleToSave, rankAndAlphaFor } from './target-match.js';
 import { AdapterMismatchError, LoraConfigError } from './errors.js';
 
 /** PEFT's PeftModel prefix in front of the wrapped model's own names. */
@@ -32,10 +32,6 @@ const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 const same = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
-function modulesToSaveRegexes(config: LoraConfig): RegExp[] {
-  return (config.modulesToSave ?? []).map((m) => new RegExp(`^(?:^|.*\\.)${m}(?:$|\\..*)`));
-}
-
 /**
  * The parameters an adapter file holds for this model, under PeftModel names (with the adapter
  * name): every lora_A/lora_B of `adapterName`, plus every parameter of a modules_to_save module.
@@ -43,10 +39,10 @@ function modulesToSaveRegexes(config: LoraConfig): RegExp[] {
 export function adapterParameters(root: Module, config: LoraConfig, adapterName = 'default'): Map<string, tf.Variable> {
   const out = new Map<string, tf.Variable>();
   const loraRe = new RegExp(`(^|\\.)lora_[AB]\\.${adapterName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.weight$`);
-  const save = modulesToSaveRegexes(config);
   for (const [name, v] of namedParameters(root)) {
     const owner = name.slice(0, Math.max(0, name.lastIndexOf('.')));
-    if (loraRe.test(name) || (owner !== '' && save.some((re) => re.test(owner)))) out.set(PEFT_PREFIX + name, v);
+    if (loraRe.test(name) || (owner !== '' && isModuleToSave(config.modulesToSave, owner)))
+      out.set(PEFT_PREFIX + name, v);
   }
   return out;
 }

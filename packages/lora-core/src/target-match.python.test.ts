@@ -120,7 +120,9 @@ function corpus(): { names: string[]; configs: LoraConfigInput[] } {
     if (rnd() < 0.2) c.modulesToSave = [pick(['lm_head', 'score', 'mlp'])];
     if (Array.isArray(c.targetModules) && rnd() < 0.3) {
       c.layersToTransform = rnd() < 0.5 ? Math.floor(rnd() * 3) : [0, 2];
-      if (rnd() < 0.5) c.layersPattern = pick(['layers', 'h', ['layers', 'h']]) as string | string[];
+      // PEFT's LoraConfig refuses layers_pattern with a falsy layers_to_transform (0 included)
+      if (rnd() < 0.5 && c.layersToTransform !== 0)
+        c.layersPattern = pick(['layers', 'h', ['layers', 'h']]) as string | string[];
     }
     configs.push(c);
   }

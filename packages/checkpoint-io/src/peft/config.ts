@@ -1,6 +1,7 @@
 // adapter_config.json: a typed view of PEFT's LoraConfig that keeps every field it does not know.
 // No node: imports (runs in browsers); reading/writing the file is in config-fs.ts.
-import { AdapterConfigError } from './errors.js';
+import { AdapterConfigError, PeftRuleError } from './errors.js';
+import { checkRankRules, checkTargetRules, loraScalingOf, rankAndAlphaFor, rulesFromPeftJson } from './rules.js';
 import { dumpPyJson, markFloats, parsePyJson } from './py-json.js';
 
 /** PEFT's LoraConfig as saved in adapter_config.json. Unknown fields are kept on round trip. */
@@ -19,6 +20,7 @@ export interface PeftLoraConfig {
   modules_to_save?: string[] | null;
   exclude_modules?: string[] | string | null;
   layers_to_transform?: number[] | number | null;
+  layers_pattern?: string[] | string | null;
   base_model_name_or_path?: string | null;
   task_type?: string | null;
   inference_mode?: boolean;
@@ -44,22 +46,14 @@ export function checkLoraConfig(raw: unknown, where: string): PeftLoraConfig {
     bad(`r must be a positive integer, got ${JSON.stringify(c['r'])}`);
   if (typeof c['lora_alpha'] !== 'number' || !Number.isFinite(c['lora_alpha']))
     bad(`lora_alpha must be a number, got ${JSON.stringify(c['lora_alpha'])}`);
-  const t = c['target_modules'];
-  if (
-    !(
-      t === null ||
-      t === undefined ||
-      typeof t === 'string' ||
-      (Array.isArray(t) && t.every((x) => typeof x === 'string'))
-    )
-  ) {
-    bad('target_modules must be a list of module names, a regex string, or null');
-  }
-  for (const k of ['rank_pattern', 'alpha_pattern'] as const) {
-    const p = c[k];
-    if (p === undefined || p === null) continue;
-    if (typeof p !== 'object' || Array.isArray(p) || !Object.values(p).every((v) => typeof v === 'number'))
-      bad(`${k} must map module patterns to numbers`);
+  // every rule field (target/exclude/modules_to_save/layers/rank+alpha patterns): PEFT's rulebook
+  try {
+    const rules = rulesFromPeftJson(c);
+    checkTargetRules(rules);
+    checkRankRules(rules);
+  } catch (err) {
+    if (err instanceof PeftRuleError) throw new AdapterConfigError(where, `${where}: ${err.message}`, { cause: err });
+    throw err;
   }
   return c as PeftLoraConfig;
 }
@@ -82,32 +76,13 @@ export function serializeAdapterConfig(config: PeftLoraConfig): string {
   return dumpPyJson(config, { sortKeys: true, indent: 2 });
 }
 
-function patternKey(patterns: Record<string, number> | undefined | null, module: string): string | undefined {
-  if (!patterns) return undefined;
-  // PEFT's get_pattern_key: a pattern matches the module path or any dotted suffix of it (regex)
-  for (const key of Object.keys(patterns)) {
-    let re: RegExp;
-    try {
-      re = new RegExp(`^(?:.*\\.)?(?:${key})$`);
-    } catch {
-      if (module === key || module.endsWith(`.${key}`)) return key;
-      continue;
-    }
-    if (re.test(module)) return key;
-  }
-  return undefined;
-}
-
 /** The rank PEFT gives `module` (relative path, e.g. model.layers.0.self_attn.q_proj). */
 export function loraRank(config: PeftLoraConfig, module: string): number {
-  const k = patternKey(config.rank_pattern, module);
-  return k !== undefined ? config.rank_pattern![k]! : config.r;
+  return rankAndAlphaFor(rulesFromPeftJson(config), module).r;
 }
 
 /** lora_alpha / r, or lora_alpha / sqrt(r) with use_rslora, honouring rank_pattern/alpha_pattern. */
 export function loraScaling(config: PeftLoraConfig, module: string): number {
-  const r = loraRank(config, module);
-  const k = patternKey(config.alpha_pattern, module);
-  const alpha = k !== undefined ? config.alpha_pattern![k]! : config.lora_alpha;
-  return config.use_rslora ? alpha / Math.sqrt(r) : alpha / r;
+  const { r, alpha } = rankAndAlphaFor(rulesFromPeftJson(config), module);
+  return loraScalingOf(alpha, r, config.use_rslora === true);
 }

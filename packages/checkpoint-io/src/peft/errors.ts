@@ -86,5 +86,49 @@ export class AdapterMissingTargetsError extends PeftAdapterError {
   }
 }
 
+/**
+ * LoRA weights on modules the config does not target under PEFT's rules (exclude_modules,
+ * modules_to_save, layers_to_transform / layers_pattern, target_modules): PEFT would not wrap them
+ * and loading would drop the weights.
+ */
+export class AdapterUntargetedError extends PeftAdapterError {
+  constructor(
+    dir: string,
+    message: string,
+    readonly modules: Array<{ module: string; reason: string }>,
+  ) {
+    super(dir, message);
+  }
+}
+
 /** An adapter handed to savePeftAdapter that cannot be saved as PEFT would (empty, bad keys, bad tensors). */
 export class AdapterSaveError extends PeftAdapterError {}
+
+/**
+ * A PEFT rule field (target_modules, exclude_modules, layers_to_transform, layers_pattern,
+ * modules_to_save, rank_pattern, alpha_pattern) has a value PEFT would reject or we cannot apply
+ * exactly as PEFT does. `field` names it.
+ */
+export class PeftRuleError extends CheckpointIoError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A rule field holds a regex that Python's `re` rejects or that cannot be translated to JS exactly. */
+export class PeftRegexError extends PeftRuleError {
+  constructor(
+    field: string,
+    /** The pattern as written. */
+    readonly pattern: string,
+    readonly reason: string,
+  ) {
+    super(
+      field,
+      `${field} ${JSON.stringify(pattern)} is not a usable regular expression: ${reason}. PEFT matches it with Python's re; write it with plain syntax (literals, ., [classes], groups, |, * + ? {m,n}, \\d \\w) or use a list of module names`,
+    );
+  }
+}

@@ -10,6 +10,9 @@ export {
   AdapterNonFiniteError,
   AdapterMissingTargetsError,
   AdapterSaveError,
+  AdapterUntargetedError,
+  PeftRuleError,
+  PeftRegexError,
 } from './errors.js';
 export { loadPeftAdapter, savePeftAdapter } from './adapter.js';
 export {
@@ -49,3 +52,23 @@ export { parsePyJson, dumpPyJson, pyFloatRepr } from './py-json.js';
 export type { PyJson } from './py-json.js';
 export { verifyAdapterFiles } from './verify-files.js';
 export type { OpenAdapterBin } from './verify-files.js';
+export {
+  type TargetRules,
+  type RankRules,
+  type TargetMatch,
+  ALL_LINEAR,
+  isAllLinear,
+  listMatch,
+  isExcluded,
+  isModuleToSave,
+  checkTargetRules,
+  checkRankRules,
+  matchTarget,
+  targetEntriesNaming,
+  expandAllLinear,
+  patternKey,
+  rankAndAlphaFor,
+  loraScalingOf,
+  rulesFromPeftJson,
+} from './rules.js';
+export { type PyRegex, translatePyRegex, pyFullmatch, pyMatch, checkPyRegex } from './py-regex.js';

@@ -16,7 +16,10 @@ import {
   AdapterRankMismatchError,
   AdapterSaveError,
   AdapterUnpairedError,
+  AdapterUntargetedError,
   AdapterWeightsMissingError,
+  PeftRegexError,
+  PeftRuleError,
 } from './errors.js';
 import { insertAdapterName, removeAdapterName } from './names.js';
 import { dumpPyJson, parsePyJson, pyFloatRepr } from './py-json.js';
@@ -288,6 +291,83 @@ describe('verifyAdapter', () => {
     const e = (await verifyAdapter(dir).catch((x: unknown) => x)) as AdapterMissingTargetsError;
     expect(e).toBeInstanceOf(AdapterMissingTargetsError);
     expect(e.targets).toEqual(['down_proj']);
+  });
+
+  async function withConfig(edit: Record<string, unknown>, dropWeights?: (k: string) => boolean): Promise<string> {
+    const a = await loadPeftAdapter(ADAPTER);
+    Object.assign(a.config, edit);
+    if (dropWeights) for (const k of [...a.tensors.keys()]) if (dropWeights(k)) a.tensors.delete(k);
+    const dir = join(await scratch(), 'rules');
+    await savePeftAdapter(dir, a);
+    return dir;
+  }
+  const untargeted = async (dir: string): Promise<AdapterUntargetedError> => {
+    const e = await verifyAdapter(dir).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AdapterUntargetedError);
+    return e as AdapterUntargetedError;
+  };
+
+  it('exclude_modules (list and regex): weights on an excluded module are an error, as PEFT would not wrap it', async () => {
+    const q0 = 'model.layers.0.self_attn.q_proj';
+    for (const ex of [[q0], ['layers.0.self_attn.q_proj'], String.raw`.*layers\.0\.self_attn\.q_proj`]) {
+      const e = await untargeted(await withConfig({ exclude_modules: ex }));
+      expect(e.modules).toEqual([{ module: q0, reason: 'excluded' }]);
+    }
+    // the consistent adapter (excluded module has no weights) verifies
+    const ok = await verifyAdapter(await withConfig({ exclude_modules: [q0] }, (k) => k.includes(`${q0}.`)));
+    expect(ok.modules).toBe(13);
+  });
+
+  it('layers_to_transform / layers_pattern: weights outside the chosen layers are an error', async () => {
+    for (const extra of [{}, { layers_pattern: 'layers' }, { layers_pattern: ['h', 'layers'] }]) {
+      const e = await untargeted(await withConfig({ layers_to_transform: [1], ...extra }));
+      expect(e.modules).toHaveLength(7);
+      expect(e.modules.every((m) => m.module.startsWith('model.layers.0.') && m.reason === 'layer-index')).toBe(true);
+    }
+    const ok = await verifyAdapter(await withConfig({ layers_to_transform: 1 }, (k) => k.includes('.layers.0.')));
+    expect(ok.modules).toBe(7);
+    // a layers_pattern that names no layer list keeps every module out
+    const e = await untargeted(await withConfig({ layers_to_transform: [0, 1], layers_pattern: 'blocks' }));
+    expect(e.modules).toHaveLength(14);
+  });
+
+  it('an invalid or untranslatable target_modules regex is a typed error, not "targets everything"', async () => {
+    for (const [tm, reason] of [
+      ['.*(q_proj', /does not compile/],
+      ['(?i).*Q_PROJ', /inline flags/],
+      [String.raw`.*\.q_proj\e`, /bad escape/],
+      [String.raw`(?<=self_attn\.\w+)q_proj`, /fixed-width/],
+    ] as const) {
+      const e = await verifyAdapter(await withConfig({ target_modules: tm })).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(AdapterConfigError);
+      const cause = (e as AdapterConfigError).cause;
+      expect(cause).toBeInstanceOf(PeftRegexError);
+      expect((cause as PeftRegexError).field).toBe('target_modules');
+      expect((cause as PeftRegexError).reason).toMatch(reason);
+    }
+    const e = await verifyAdapter(await withConfig({ exclude_modules: '[' })).catch((x: unknown) => x);
+    expect((e as AdapterConfigError).cause).toBeInstanceOf(PeftRegexError);
+    // a valid regex that matches only some modules: the others are untargeted
+    const u = await untargeted(await withConfig({ target_modules: String.raw`.*\.(q|k|v|o)_proj` }));
+    expect(u.modules.map((m) => m.module.split('.').at(-1))).toEqual(
+      expect.arrayContaining(['up_proj', 'down_proj', 'gate_proj']),
+    );
+    // Python named groups are translated, not refused
+    const ok = await verifyAdapter(await withConfig({ target_modules: String.raw`.*\.(?P<p>[a-z]+)_proj` }));
+    expect(ok.modules).toBe(14);
+  });
+
+  it("LoraConfig's own rules: layers_pattern needs layers_to_transform; string targets take neither", async () => {
+    for (const [edit, field] of [
+      [{ layers_pattern: 'layers' }, 'layers_pattern'],
+      [{ target_modules: '.*_proj', layers_to_transform: [0] }, 'layers_to_transform'],
+      [{ layers_to_transform: 0, layers_pattern: 'layers' }, 'layers_pattern'], // 0 is falsy in PEFT's check
+    ] as const) {
+      const e = await verifyAdapter(await withConfig(edit)).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(AdapterConfigError);
+      expect((e as AdapterConfigError).cause).toBeInstanceOf(PeftRuleError);
+      expect(((e as AdapterConfigError).cause as PeftRuleError).field).toBe(field);
+    }
   });
 
   it('lora_B all zero is a warning, not an error', async () => {

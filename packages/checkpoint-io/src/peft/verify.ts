@@ -3,11 +3,13 @@
 import { numel, type Dtype } from '../dtype/dtypes.js';
 import { toFloat32 } from '../dtype/convert.js';
 import { loraRank, type PeftLoraConfig } from './config.js';
+import { expandAllLinear, isAllLinear, matchTarget, rulesFromPeftJson, targetEntriesNaming } from './rules.js';
 import {
   AdapterMissingTargetsError,
   AdapterNonFiniteError,
   AdapterRankMismatchError,
   AdapterUnpairedError,
+  AdapterUntargetedError,
 } from './errors.js';
 import type { AdapterWeights } from './weights.js';
 import { parseLoraKey, relativeModulePath } from './names.js';
@@ -37,25 +39,6 @@ export interface AdapterReport {
 
 const FLOAT_DTYPES = new Set<Dtype>(['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2']);
 
-/** PEFT's target matching for a list of names: the full path or its last dotted segments. */
-function matchesTarget(module: string, target: string): boolean {
-  return module === target || module.endsWith(`.${target}`);
-}
-
-function moduleIsTargeted(config: PeftLoraConfig, module: string): boolean {
-  const t = config.target_modules;
-  if (t === null || t === undefined) return true;
-  if (typeof t === 'string') {
-    if (t === 'all-linear') return true;
-    try {
-      return new RegExp(`^(?:${t})$`).test(module);
-    } catch {
-      return true;
-    }
-  }
-  return t.some((x) => matchesTarget(module, x));
-}
-
 /** The errors for weights that hold nothing (they name where the ZeRO shards are, which needs a look around). */
 export interface EmptyAdapterErrors {
   placeholder(weightsPath: string): Error | Promise<Error>;
@@ -65,8 +48,9 @@ export interface EmptyAdapterErrors {
 /**
  * Checks an adapter's config and weights and returns a report; throws the typed error of the first
  * failed check: placeholder / zero-element tensors (with the ZeRO hint), unpaired A/B, ranks that
- * disagree with r / rank_pattern, NaN/Inf, target modules with no weights. lora_B all zero is a
- * warning. Tensors are streamed one at a time; `weights` is closed when done.
+ * disagree with r / rank_pattern, NaN/Inf, target modules with no weights, weights on modules the
+ * config does not target (PEFT's rules: exclude_modules, modules_to_save, layers_to_transform /
+ * layers_pattern). lora_B all zero is a warning. Tensors are streamed one at a time; `weights` is closed when done.
  */
 export async function verifyAdapterWeights(
   dir: string,
@@ -161,27 +145,8 @@ export async function verifyAdapterWeights(
     );
   }
 
-  const t = config.target_modules;
   const modules = [...pairs.keys()].map(relativeModulePath);
-  if (Array.isArray(t)) {
-    const missing = t.filter((target) => !modules.some((m) => matchesTarget(m, target)));
-    if (missing.length > 0) {
-      throw new AdapterMissingTargetsError(
-        dir,
-        `${path}: target_modules ${JSON.stringify(missing)} of adapter_config.json have no LoRA weights in the file; the weights were not saved (or the config belongs to another run)`,
-        missing,
-      );
-    }
-  } else if (typeof t === 'string' && t !== 'all-linear' && !modules.some((m) => moduleIsTargeted(config, m))) {
-    throw new AdapterMissingTargetsError(
-      dir,
-      `${path}: no LoRA weight belongs to a module matching target_modules ${JSON.stringify(t)}`,
-      [t],
-    );
-  }
-  const untargeted = modules.filter((m) => !moduleIsTargeted(config, m));
-  if (untargeted.length > 0)
-    warnings.push(`${untargeted.length} LoRA module(s) are not matched by target_modules, e.g. ${untargeted[0]}`);
+  checkTargets(dir, path, config, modules, warnings);
 
   if (zeroBModules.length === pairs.size) {
     warnings.push(
@@ -208,4 +173,84 @@ export async function verifyAdapterWeights(
     warnings,
     summary: `${loraTensors} LoRA tensors, ${loraValues} values`,
   };
+}
+
+/**
+ * The adapter's modules against the config's target rules, decided as PEFT's injector decides
+ * (the rulebook in rules.ts): every LoRA module must be one PEFT would wrap, else loading drops its
+ * weights silently; every list entry / the regex must name at least one module.
+ * `baseModules` (the base checkpoint's Linear modules: 2-D `<module>.weight` tensors) expands
+ * 'all-linear' and makes the missing-weights check exact; without it the adapter's own modules
+ * stand in for the base's Linear layers.
+ */
+export function checkTargets(
+  dir: string,
+  path: string,
+  config: PeftLoraConfig,
+  modules: string[],
+  warnings: string[],
+  baseModules?: string[],
+): void {
+  const t = config.target_modules;
+  if (t === null || t === undefined) {
+    warnings.push("target_modules is null (PEFT's per-architecture default): targets not checked");
+    return;
+  }
+  const rules = expandAllLinear(rulesFromPeftJson(config), baseModules ?? modules);
+  const untargeted: Array<{ module: string; reason: string }> = [];
+  for (const m of modules) {
+    const r = matchTarget(rules, m);
+    if (!r.matched) untargeted.push({ module: m, reason: r.reason });
+  }
+  if (untargeted.length > 0) {
+    const why: Record<string, string> = {
+      excluded: 'exclude_modules',
+      modules_to_save: 'modules_to_save',
+      'no-target': 'not matched by target_modules',
+      'layer-index': 'layers_to_transform / layers_pattern',
+    };
+    const list = untargeted.map((u) => `${u.module} (${why[u.reason]})`);
+    throw new AdapterUntargetedError(
+      dir,
+      `${path}: ${untargeted.length} module(s) have LoRA weights but adapter_config.json does not target them, so PEFT (and lora-core) would not create LoRA there and loading would drop their weights: ${list.slice(0, 5).join(', ')}${list.length > 5 ? ' …' : ''}. The config and weights disagree — use the config saved with these weights`,
+      untargeted,
+    );
+  }
+  if (baseModules !== undefined) {
+    // exact: every base module PEFT would wrap must have weights
+    const have = new Set(modules);
+    const missing = baseModules.filter((m) => !have.has(m) && matchTarget(rules, m).matched);
+    if (missing.length > 0)
+      throw new AdapterMissingTargetsError(
+        dir,
+        `${path}: ${missing.length} module(s) of the base that adapter_config.json targets have no LoRA weights, e.g. ${missing.slice(0, 5).join(', ')}; the weights were not saved (or the config belongs to another run)`,
+        missing,
+      );
+    return;
+  }
+  if (isAllLinear(t)) return;
+  const named = new Set<string>();
+  for (const m of modules) for (const e of targetEntriesNaming(rules, m)) named.add(e);
+  const entries = typeof t === 'string' ? [t] : t;
+  const missing = entries.filter((e) => !named.has(e));
+  if (missing.length === 0) return;
+  const li = config.layers_to_transform;
+  const filtered =
+    (config.exclude_modules !== null && config.exclude_modules !== undefined && config.exclude_modules.length > 0) ||
+    (li !== null && li !== undefined && (!Array.isArray(li) || li.length > 0));
+  if (filtered) {
+    // exclude_modules / layers_to_transform may legitimately remove every module an entry names;
+    // only the base model's module list can tell (verify --base)
+    warnings.push(
+      `target_modules ${JSON.stringify(missing)} have no LoRA weights; exclude_modules / layers_to_transform may remove them all — check against the base with --base`,
+    );
+    return;
+  }
+  throw new AdapterMissingTargetsError(
+    dir,
+    typeof t === 'string'
+      ? `${path}: no LoRA weight belongs to a module matching target_modules ${JSON.stringify(t)}`
+      : `${path}: target_modules ${JSON.stringify(missing)} of adapter_config.json have no LoRA weights in the file; the weights were not saved (or the config belongs to another run)`,
+    missing,
+  );
 }
