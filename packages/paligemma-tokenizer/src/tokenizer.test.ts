@@ -77,6 +77,13 @@ describe('PaligemmaTokenizer (SentencePiece .model) against python3-sentencepiec
     expect(ref.cases.some((c) => c.prompt.includes('\u3000'))).toBe(true);
   });
 
+  it('tokenizeBatch lays the rows out one after another', () => {
+    const cases = ref.cases.slice(0, 5);
+    const { ids, masks } = tok.tokenizeBatch(cases.map((c) => c.prompt));
+    expect(Array.from(ids)).toEqual(cases.flatMap((c) => c.ids));
+    expect(masks.map(maskString)).toEqual(cases.map((c) => c.mask));
+  });
+
   it('other max lengths (1, 2, 8, 200) equal Python too', async () => {
     const byLen = new Map<number, PaligemmaTokenizer>();
     for (const c of ref.cases_other_len) {

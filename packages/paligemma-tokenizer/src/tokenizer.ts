@@ -158,6 +158,18 @@ export class PaligemmaTokenizer {
     const mask = Array.from({ length: n }, (_, i) => i < len);
     return { ids, mask };
   }
+
+  /** `tokenize` over a batch: ids [B × maxTokenLen] row-major, one mask per prompt. */
+  tokenizeBatch(prompts: readonly string[]): { ids: Int32Array; masks: boolean[][] } {
+    const ids = new Int32Array(prompts.length * this.maxTokenLen);
+    const masks: boolean[][] = [];
+    prompts.forEach((p, b) => {
+      const t = this.tokenize(p);
+      ids.set(t.ids, b * this.maxTokenLen);
+      masks.push(t.mask);
+    });
+    return { ids, masks };
+  }
 }
 
 /** Throws TokenizerChangedError if `actual` is not the tokenizer recorded as `expected`. */
