@@ -19,7 +19,10 @@ for (const [name, h, w, H, W] of cases) {
   for (let i = 0; i < 20; i++) resizeWithPad(f, H, W); // warm-up
   const n = 200;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) resizeWithPad(f, H, W);
   const ms = (performance.now() - t0) / n;
-  console.log(`${name.padEnd(26)} ${ms.toFixed(2)} ms/frame`);
+  const c = process.cpuUsage(c0);
+  const cpuMs = (c.user + c.system) / 1000 / n;
+  console.log(`${name.padEnd(26)} ${ms.toFixed(2)} ms/frame wall, ${cpuMs.toFixed(2)} ms CPU`);
 }
