@@ -58,3 +58,4 @@ export {
   checkpointedInputBytes,
 } from './activation-stacks.js';
 export type { ActivationStack } from './activation-stacks.js';
+export * from './families/index.js';
