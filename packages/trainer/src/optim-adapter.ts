@@ -13,7 +13,7 @@ export function createLoopOptimizer(
   return {
     adamw: adam,
     step: (grads, lr) => adam.step(grads, lr),
-    async exportState(): Promise<OptimizerCheckpoint> {
+    async exportState(lr?: number): Promise<OptimizerCheckpoint> {
       const s = adam.exportState();
       const expAvg = new Map<string, F32Tensor>();
       const expAvgSq = new Map<string, F32Tensor>();
@@ -27,7 +27,14 @@ export function createLoopOptimizer(
         expAvg,
         expAvgSq,
         steps,
-        hyper: { lr: opts.lr, betas: [...opts.betas], eps: opts.eps, weight_decay: opts.weightDecay },
+        // lr: the rate in effect (torch's param_group["lr"] after scheduler.step()); initial_lr: the configured peak.
+        hyper: {
+          lr: lr ?? opts.lr,
+          initial_lr: opts.lr,
+          betas: [...opts.betas],
+          eps: opts.eps,
+          weight_decay: opts.weightDecay,
+        },
       };
     },
     importState(c: OptimizerCheckpoint): void {

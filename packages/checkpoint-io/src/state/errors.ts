@@ -36,3 +36,23 @@ export class ConfigMismatchError extends TrainingStateError {
 
 /** Optimizer moments do not line up with the parameters they belong to. */
 export class OptimizerStateError extends TrainingStateError {}
+
+/**
+ * A checkpoint could not be written (disk full, quota, I/O error). Names the file being written,
+ * the step, and the last good checkpoint, which is untouched: `latest` still names it.
+ */
+export class CheckpointWriteError extends TrainingStateError {
+  constructor(
+    message: string,
+    /** The piece being written (e.g. `optimizer.safetensors`, `latest`), relative to the step dir. */
+    readonly file: string,
+    readonly step: number,
+    /** Absolute path of the checkpoint `latest` still names, or null if there is none yet. */
+    readonly lastGood: string | null,
+    /** The errno code (`ENOSPC`, `EDQUOT`, `EIO` …) when there is one. */
+    readonly code: string | null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

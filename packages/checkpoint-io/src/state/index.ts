@@ -20,6 +20,7 @@ export {
 } from './layout.js';
 export {
   CheckpointIncompleteError,
+  CheckpointWriteError,
   CheckpointPointerError,
   ConfigMismatchError,
   NoCheckpointError,

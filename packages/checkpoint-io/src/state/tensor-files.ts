@@ -1,5 +1,6 @@
 // optimizer.safetensors and trainable.safetensors: named F32 tensors through the safetensors module.
 import { openSafetensors, writeSafetensors } from '../safetensors/index.js';
+import { canonicalJson } from './config-hash.js';
 import { OPTIMIZER_FORMAT } from './layout.js';
 import { OptimizerStateError, TrainerStateInvalidError } from './errors.js';
 import type { F32Tensor, JsonValue, OptimizerCheckpoint } from './types.js';
@@ -50,7 +51,9 @@ export async function readF32Tensors(
 
 /** optimizer.safetensors: `exp_avg.<name>` / `exp_avg_sq.<name>`; metadata holds per-param steps and hyperparameters. */
 export async function writeOptimizer(path: string, opt: OptimizerCheckpoint): Promise<void> {
-  const names = new Set([...opt.expAvg.keys(), ...opt.expAvgSq.keys(), ...opt.steps.keys()]);
+  // Sorted, so that the bytes depend on the state only, not on the order the optimizer (or a
+  // resume, which reads names back sorted) happened to insert parameters in.
+  const names = [...new Set([...opt.expAvg.keys(), ...opt.expAvgSq.keys(), ...opt.steps.keys()])].sort();
   const all = new Map<string, F32Tensor>();
   const steps: Record<string, number> = {};
   for (const name of names) {
@@ -74,7 +77,7 @@ export async function writeOptimizer(path: string, opt: OptimizerCheckpoint): Pr
   await writeF32Tensors(path, all, {
     format: OPTIMIZER_FORMAT,
     steps: JSON.stringify(steps),
-    hyper: JSON.stringify(opt.hyper),
+    hyper: canonicalJson(opt.hyper),
   });
 }
 

@@ -14,7 +14,12 @@ import { isLoraParam, peftKeyForParam } from './names.js';
 
 /** What the loop needs from an optimizer to checkpoint it. */
 export interface CheckpointableOptimizer {
-  exportState(): Promise<OptimizerCheckpoint>;
+  /**
+   * The optimizer state. `lr` is the learning rate in effect (the one the next update will use, as
+   * torch's `param_groups[i]["lr"]` after `scheduler.step()`); it is saved as `hyper.lr`, and the
+   * configured peak as `hyper.initial_lr`.
+   */
+  exportState(lr?: number): Promise<OptimizerCheckpoint>;
   importState(state: OptimizerCheckpoint): void;
 }
 
@@ -29,6 +34,7 @@ export async function collectCheckpoint(
   optimizer: CheckpointableOptimizer,
   state: TrainerStateInput,
   adapterConfig: PeftAdapter['config'] | null,
+  lrInEffect?: number,
 ): Promise<CheckpointContents> {
   const tensors: PeftAdapter['tensors'] = new Map();
   const trainable = new Map<string, F32Tensor>();
@@ -49,7 +55,7 @@ export async function collectCheckpoint(
       'the model has LoRA parameters but no adapter config was given; pass the LoraConfig (as PEFT json) to the trainer',
     );
   }
-  const out: CheckpointContents = { state, optimizer: await optimizer.exportState(), trainable };
+  const out: CheckpointContents = { state, optimizer: await optimizer.exportState(lrInEffect), trainable };
   if (tensors.size > 0 && adapterConfig) out.adapter = { config: adapterConfig, tensors };
   return out;
 }

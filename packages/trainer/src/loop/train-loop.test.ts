@@ -112,6 +112,56 @@ describe('trainLoop', () => {
     second.dispose();
   });
 
+  it('optimizer.safetensors of a resumed run is byte-identical to a straight run; hyper.lr is the LR in effect', async () => {
+    // Parameters in an unsorted order (as a model builds them); resume reads them back sorted.
+    const reversed = (m: ToyModel) => new Map([...m.params].reverse());
+    const straight = buildToy(1);
+    await trainLoop(opts(straight, join(root, 'bytes-straight'), 8, { params: reversed(straight) }));
+    const first = buildToy(1);
+    await trainLoop(opts(first, join(root, 'bytes-split'), 5, { params: reversed(first) }));
+    const second = buildToy(99);
+    const loaded = await loadCheckpoint(join(root, 'bytes-split', 'checkpoints'), { config });
+    // The saved LR is the one in effect at step 5 (what update 6 uses), the peak is kept beside it.
+    expect(loaded.optimizer.hyper['lr']).toBe(warmupCosine(5, sched));
+    expect(loaded.optimizer.hyper['initial_lr']).toBe(sched.peakLr);
+    expect(warmupCosine(5, sched)).not.toBe(sched.peakLr);
+    await trainLoop(opts(second, join(root, 'bytes-split'), 8, { params: reversed(second), resumeFrom: loaded }));
+    const file = (run: string) => readFile(join(root, run, 'checkpoints', 'step-000008', 'optimizer.safetensors'));
+    expect((await file('bytes-straight')).equals(await file('bytes-split'))).toBe(true);
+    straight.dispose();
+    first.dispose();
+    second.dispose();
+  });
+
+  it('reads the saved schedule back on resume: a different schedule is a ResumeError unless allowed', async () => {
+    const first = buildToy(1);
+    await trainLoop(opts(first, join(root, 'sched'), 3));
+    first.dispose();
+    const other = { ...sched, peakLr: 0.5 };
+    const changed = (extra: Partial<TrainLoopOptions<ToyBatch>>) => ({
+      lrAt: (s: number) => warmupCosine(s, other),
+      scheduler: { name: 'warmup_cosine', ...other },
+      ...extra,
+    });
+    const m = buildToy(2);
+    const loaded = await loadCheckpoint(join(root, 'sched', 'checkpoints'), { config });
+    await expect(trainLoop(opts(m, join(root, 'sched'), 4, changed({ resumeFrom: loaded })))).rejects.toThrow(
+      /different learning-rate schedule: the checkpoint's schedule is .*"peakLr":0.05.*this run's is .*"peakLr":0.5/,
+    );
+    // Same description, but an lrAt that does not match it: caught by the saved LR in effect.
+    await expect(
+      trainLoop(opts(m, join(root, 'sched'), 4, { resumeFrom: loaded, lrAt: (s) => warmupCosine(s, other) })),
+    ).rejects.toThrow(/recorded lr 0\.0\d+ in effect at step 3, this run's schedule gives 0\.\d+/);
+    const warnings: string[] = [];
+    const logger = { ...createLogger({ mode: 'silent' }), warn: (w: string) => void warnings.push(w) };
+    const r = await trainLoop(
+      opts(m, join(root, 'sched'), 4, changed({ resumeFrom: loaded, allowScheduleChange: true, logger })),
+    );
+    expect(r.step).toBe(4);
+    expect(warnings.join('\n')).toMatch(/different learning-rate schedule.*override was given/);
+    m.dispose();
+  });
+
   it('gradient accumulation of 2 x 2 matches one batch of 4 (mean loss)', async () => {
     const a = buildToy(3);
     const b = buildToy(3);

@@ -10,10 +10,11 @@ import {
   type MetricRecord,
   type PeftAdapter,
   type RetentionPolicy,
+  canonicalJson,
 } from '@vla-lora/checkpoint-io';
 import { clipGradNorm } from '../optim/index.js';
 import { applyCheckpoint, collectCheckpoint, type CheckpointableOptimizer } from '../checkpoint/index.js';
-import { NonFiniteLossError, TrainerConfigError } from '../errors.js';
+import { NonFiniteLossError, ResumeError, TrainerConfigError } from '../errors.js';
 import type { TrainLogger } from '../log/index.js';
 import { MetricsFile, renderReport } from '../metrics/index.js';
 import { RngStreams } from '../rng/index.js';
@@ -42,8 +43,14 @@ export interface TrainLoopOptions<B> {
   optimizer: LoopOptimizer;
   /** Learning rate for the update taken at `step` (0-based count of updates done). */
   lrAt: (step: number) => number;
-  /** Scheduler description saved in the checkpoint (its state is the step). */
+  /**
+   * Scheduler description saved in the checkpoint (its state is the step). On resume the saved one
+   * is read back and must equal this one (and `lrAt(step)` must give the saved `hyper.lr`), else
+   * ResumeError — unless `allowScheduleChange`, which turns both into warnings.
+   */
   scheduler: JsonValue;
+  /** Resume even if the schedule differs from the checkpoint's (e.g. --allow-config-change). */
+  allowScheduleChange?: boolean;
   seed: number;
   totalSteps: number;
   gradAccumSteps?: number;
@@ -109,6 +116,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
   let rng = new RngStreams(o.seed);
   if (o.resumeFrom) {
     const r = o.resumeFrom;
+    checkSchedule(r, o);
     applyCheckpoint(r, o.params, o.optimizer, tf, o.savedNotOptimized);
     rng = RngStreams.fromState(r.state.rng);
     o.data.restore(r.state.dataCursor);
@@ -148,6 +156,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
         config: o.config,
       },
       o.adapterConfig,
+      o.lrAt(step),
     );
     const saved = await saveCheckpoint(checkpointsDir, contents, {
       ...(o.retention ? { retention: o.retention } : {}),
@@ -245,4 +254,35 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
     metricsPath: metrics.path,
     reportPath,
   };
+}
+
+/**
+ * The schedule is part of the resumed state: the saved description must be this run's, and this
+ * run's `lrAt` must give the LR the checkpoint recorded as in effect (hyper.lr; checkpoints from
+ * before hyper.initial_lr was saved recorded the peak there, so they are only checked by name).
+ */
+function checkSchedule<B>(r: LoadedCheckpoint, o: TrainLoopOptions<B>): void {
+  const problems: string[] = [];
+  const saved = r.state.scheduler;
+  if (saved !== null && saved !== undefined && canonicalJson(saved) !== canonicalJson(o.scheduler)) {
+    problems.push(`the checkpoint's schedule is ${canonicalJson(saved)}, this run's is ${canonicalJson(o.scheduler)}`);
+  }
+  const hyper = r.optimizer.hyper;
+  const savedLr = hyper['lr'];
+  if ('initial_lr' in hyper && typeof savedLr === 'number') {
+    const now = o.lrAt(r.step);
+    if (now !== savedLr) {
+      problems.push(
+        `the checkpoint recorded lr ${savedLr} in effect at step ${r.step}, this run's schedule gives ${now}`,
+      );
+    }
+  }
+  if (problems.length === 0) return;
+  const what = `resuming ${r.dir} with a different learning-rate schedule: ${problems.join('; ')}`;
+  if (!o.allowScheduleChange) {
+    throw new ResumeError(
+      `${what}. Resume with the config the run was started with, or pass --allow-config-change if the change is intended`,
+    );
+  }
+  o.logger.warn(`${what}; continuing because the override was given`);
 }
