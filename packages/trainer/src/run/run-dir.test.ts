@@ -20,6 +20,8 @@ describe('prepareRunDir', () => {
     const p = await prepareRunDir(dir, { resume: false, overwrite: false, config: {} });
     expect(p.resumeFrom).toBeNull();
     await writeFile(join(dir, 'metrics.jsonl'), '');
+    await mkdir(join(dir, 'adapter')); // a finished run (one with no checkpoint at all is restarted: below)
+    p.release();
     await expect(prepareRunDir(dir, { resume: false, overwrite: false, config: {} })).rejects.toThrow(
       /--resume to continue it or --overwrite/,
     );
@@ -51,6 +53,32 @@ describe('prepareRunDir', () => {
     expect(JSON.parse(await readFile(await top(), 'utf8'))).toMatchObject({ pid: process.pid });
     b.release();
     expect(JSON.parse(await readFile(await top(), 'utf8'))).toEqual({ released: true });
+  });
+  it('a run killed before its first checkpoint starts again from step 0, with or without --resume', async () => {
+    const killed = async (name: string) => {
+      const dir = join(root, name);
+      await mkdir(join(dir, 'checkpoints', '.step-000003.tmpdir-123-abcd'), { recursive: true });
+      await writeFile(join(dir, 'metrics.jsonl'), '{"step":1}\n');
+      await writeFile(join(dir, 'config.json'), '{}');
+      return dir;
+    };
+    for (const resume of [true, false]) {
+      const dir = await killed(`killed-${resume}`);
+      const p = await prepareRunDir(dir, { resume, overwrite: false, config: {} });
+      expect(p.resumeFrom).toBeNull();
+      expect(p.warnings.join('\n')).toMatch(
+        /stopped before its first checkpoint \(nothing to resume\): starting it again from step 0/,
+      );
+      expect(await readdir(dir)).toEqual([]);
+      p.release();
+    }
+    // With a checkpoint, or a final adapter, nothing is deleted without a flag.
+    const done = join(root, 'done');
+    await mkdir(join(done, 'adapter'), { recursive: true });
+    await writeFile(join(done, 'metrics.jsonl'), '');
+    await expect(prepareRunDir(done, { resume: false, overwrite: false, config: {} })).rejects.toThrow(
+      /pass --resume to continue it or --overwrite/,
+    );
   });
   it('--resume needs a run and a checkpoint', async () => {
     await expect(prepareRunDir(join(root, 'none'), { resume: true, overwrite: false, config: {} })).rejects.toThrow(

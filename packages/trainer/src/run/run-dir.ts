@@ -2,7 +2,13 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { acquireRunLock } from './lock.js';
-import { loadCheckpoint, type JsonValue, type LoadedCheckpoint } from '@vla-lora/checkpoint-io';
+import {
+  loadCheckpoint,
+  NoCheckpointError,
+  resolveCheckpoint,
+  type JsonValue,
+  type LoadedCheckpoint,
+} from '@vla-lora/checkpoint-io';
 import { RunDirError } from '../errors.js';
 
 export interface PrepareRunDirOptions {
@@ -18,6 +24,8 @@ export interface PreparedRunDir {
   checkpointsDir: string;
   /** Set when resuming. */
   resumeFrom: LoadedCheckpoint | null;
+  /** Things the caller should print (e.g. a run stopped before its first checkpoint is started again). */
+  warnings: string[];
   /** Releases the run-directory lock (also released at process exit). */
   release(): void;
 }
@@ -65,7 +73,21 @@ async function prepareLocked(
   o: PrepareRunDirOptions,
 ): Promise<Omit<PreparedRunDir, 'release'>> {
   const existing = await entries(runDir);
-  if (o.resume) {
+  const warnings: string[] = [];
+  // A run killed before its first checkpoint left logs but nothing to resume and no result: with or
+  // without --resume, it simply starts again (from step 0), and says so.
+  const restartable =
+    existing !== null &&
+    existing.length > 0 &&
+    !existing.includes('adapter') &&
+    existing.every((e) => RUN_ENTRIES.has(e) || e.startsWith('.')) &&
+    !(await hasCheckpoint(checkpointsDir));
+  if (restartable) {
+    warnings.push(
+      `${runDir} holds a run that was stopped before its first checkpoint (nothing to resume): starting it again from step 0`,
+    );
+    for (const e of existing) await rm(join(runDir, e), { recursive: true, force: true });
+  } else if (o.resume) {
     if (existing === null)
       throw new RunDirError(
         `cannot resume: ${runDir} does not exist; start the run without --resume (check --exp-name and the config name)`,
@@ -74,9 +96,8 @@ async function prepareLocked(
       config: o.config,
       allowConfigMismatch: o.allowConfigChange ?? false,
     });
-    return { runDir, checkpointsDir, resumeFrom };
-  }
-  if (existing !== null && existing.length > 0) {
+    return { runDir, checkpointsDir, resumeFrom, warnings };
+  } else if (existing !== null && existing.length > 0) {
     if (!o.overwrite) {
       throw new RunDirError(
         `${runDir} already holds a run (${existing.slice(0, 4).join(', ')}); pass --resume to continue it or --overwrite to delete it and start again, or choose another --exp-name`,
@@ -93,5 +114,17 @@ async function prepareLocked(
   }
   await mkdir(runDir, { recursive: true });
   if (!(await stat(runDir)).isDirectory()) throw new RunDirError(`${runDir} is not a directory`);
-  return { runDir, checkpointsDir, resumeFrom: null };
+  return { runDir, checkpointsDir, resumeFrom: null, warnings };
+}
+
+/** Whether `checkpoints/` holds anything resume could use (or a pointer problem resume must report). */
+async function hasCheckpoint(checkpointsDir: string): Promise<boolean> {
+  try {
+    await resolveCheckpoint(checkpointsDir);
+    return true;
+  } catch (err) {
+    if (err instanceof NoCheckpointError) return false;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    return true;
+  }
 }
