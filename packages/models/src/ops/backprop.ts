@@ -20,7 +20,7 @@ interface TapeNode {
 }
 
 interface EngineState {
-  activeTape: TapeNode[] | null;
+  activeTape: TapeNode[] | null | undefined;
   gradientDepth: number;
 }
 
@@ -69,7 +69,7 @@ export interface LeanGradients {
  */
 export function leanGradients(f: () => tf.Tensor, xs: readonly tf.Tensor[], dy?: tf.Tensor): LeanGradients {
   const state = engineState();
-  const created = state.activeTape === null;
+  const created = state.activeTape == null;
   if (created) state.activeTape = [];
   const tape = state.activeTape!;
   const mark = tape.length;

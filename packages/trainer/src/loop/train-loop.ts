@@ -12,6 +12,7 @@ import {
   type RetentionPolicy,
   canonicalJson,
 } from '@vla-lora/checkpoint-io';
+import { leanVariableGrads } from '@vla-lora/models';
 import { clipGradNorm } from '../optim/index.js';
 import { applyCheckpoint, collectCheckpoint, type CheckpointableOptimizer } from '../checkpoint/index.js';
 import { NonFiniteLossError, ResumeError, TrainerConfigError } from '../errors.js';
@@ -187,7 +188,8 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
       let acc: Map<string, tfns.Tensor> | null = null;
       for (let m = 0; m < accum; m++) {
         const batch = await o.data.next();
-        const { value, grads } = tf.variableGrads(() => {
+        // tf.variableGrads's gradients, freeing each intermediate as soon as backward is past it.
+        const { value, grads } = leanVariableGrads(() => {
           const l = o.lossFn(batch, rng);
           return accum > 1 ? tf.div(l, accum) : l;
         }, vars);
