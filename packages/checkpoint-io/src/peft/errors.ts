@@ -1,4 +1,5 @@
 import { CheckpointIoError } from '../errors.js';
+import type { AdapterFitReport } from './base-fit.js';
 
 /** Base of every PEFT adapter error; `dir` is the adapter directory. */
 export class PeftAdapterError extends CheckpointIoError {
@@ -96,6 +97,21 @@ export class AdapterUntargetedError extends PeftAdapterError {
     dir: string,
     message: string,
     readonly modules: Array<{ module: string; reason: string }>,
+  ) {
+    super(dir, message);
+  }
+}
+
+/**
+ * The adapter does not fit a base checkpoint: modules the base lacks, targeted base modules without
+ * weights, lora_A / lora_B shapes that disagree with the base weight, ranks that disagree with the
+ * config. `report` holds every finding.
+ */
+export class AdapterBaseMismatchError extends PeftAdapterError {
+  constructor(
+    dir: string,
+    message: string,
+    readonly report: AdapterFitReport,
   ) {
     super(dir, message);
   }

@@ -11,6 +11,7 @@ export {
   AdapterMissingTargetsError,
   AdapterSaveError,
   AdapterUntargetedError,
+  AdapterBaseMismatchError,
   PeftRuleError,
   PeftRegexError,
 } from './errors.js';
@@ -72,3 +73,16 @@ export {
   rulesFromPeftJson,
 } from './rules.js';
 export { type PyRegex, translatePyRegex, pyFullmatch, pyMatch, checkPyRegex } from './py-regex.js';
+export {
+  type TensorShapeInfo,
+  type AdapterFitReport,
+  checkAdapterFit,
+  assertAdapterFits,
+} from './base-fit.js';
+export {
+  type BaseHeaders,
+  type BaseHeaderOptions,
+  type AdapterBaseReport,
+  readBaseHeaders,
+  verifyAdapterAgainstBase,
+} from './base-fit-fs.js';
