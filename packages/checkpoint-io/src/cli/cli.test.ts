@@ -111,6 +111,32 @@ describe('vla-ckpt CLI', () => {
     await r.close();
   });
 
+  it('verify --base checks the fit against the base from headers (text and --json)', async () => {
+    const r = await run('verify', fixture('peft-tiny-gemma/adapter'), '--base', fixture('peft-tiny-gemma/base'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/base: .*model\.safetensors \(one file, 20 tensors; headers only\)/);
+    expect(r.stdout).toMatch(/fits: 14 base weights/);
+    const j = await run(
+      'verify',
+      fixture('peft-tiny-gemma/rslora'),
+      '--base',
+      fixture('peft-tiny-gemma/base'),
+      '--json',
+    );
+    expect(JSON.parse(j.stdout).base).toMatchObject({ kind: 'file', shards: 1, fit: { missing: [], extra: [] } });
+    // a "base" that holds none of the adapter's modules (the ZeRO-3 placeholder file: no tensors)
+    const bad = await run(
+      'verify',
+      fixture('peft-tiny-gemma/adapter'),
+      '--base',
+      fixture('zero/zero3-w4-bf16/checkpoint-5000'),
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /AdapterBaseMismatchError: .*14 adapter module\(s\)\/tensor\(s\) have no tensor in the base/,
+    );
+  });
+
   it('verify --json gives the report fields', async () => {
     const r = await run('verify', fixture('peft-tiny-gemma/rslora'), '--json');
     expect(r.code).toBe(0);

@@ -1,11 +1,12 @@
 // vla-ckpt's commands: inspect, verify, convert and diff checkpoints from the command line.
 import { Command, CommanderError, Option } from 'commander';
 import { verifyAdapter } from '../peft/verify-dir.js';
+import { verifyAdapterAgainstBase } from '../peft/base-fit-fs.js';
 import { convertToSafetensors, type ConvertDtype } from './convert.js';
 import { diffTensors, renderDiff } from './diff.js';
 import { TensorsDifferError } from './errors.js';
 import { inspect, renderInspect } from './inspect.js';
-import { renderReport } from './verify.js';
+import { renderFit, renderReport } from './verify.js';
 import { formatBytes } from './format.js';
 
 function jsonReplacer(_k: string, v: unknown): unknown {
@@ -44,12 +45,15 @@ export function buildProgram(io: CliIo = processIo): Command {
     .description('check a PEFT LoRA adapter directory (placeholder, pairs, ranks, NaN/Inf, targets)')
     .argument('<adapter-dir>')
     .option('--json', 'machine-readable report')
-    .action(async (dir: string, opts: { json?: boolean }) => {
-      const r = await verifyAdapter(dir);
+    .option('--base <path>', 'also check the fit against a base checkpoint (file, dir or index.json; headers only)')
+    .action(async (dir: string, opts: { json?: boolean; base?: string }) => {
+      const fit = opts.base === undefined ? undefined : await verifyAdapterAgainstBase(dir, opts.base);
+      const r = fit?.adapter ?? (await verifyAdapter(dir));
       if (opts.json) {
         const { config: _config, ...rest } = r;
-        io.out(`${JSON.stringify(rest, null, 2)}\n`);
-      } else io.out(`${renderReport(r)}\n`);
+        const base = fit && { ...fit.base, fit: fit.fit };
+        io.out(`${JSON.stringify(base ? { ...rest, base } : rest, null, 2)}\n`);
+      } else io.out(`${renderReport(r)}\n${fit ? `${renderFit(fit)}\n` : ''}`);
     });
 
   program
