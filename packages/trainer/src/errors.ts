@@ -24,3 +24,6 @@ export class TrainerConfigError extends TrainerError {}
 
 /** The run directory is locked by another live process (or by another host). */
 export class RunLockedError extends RunDirError {}
+
+/** Metrics output (metrics.jsonl, TensorBoard events, report.html) used out of order. */
+export class MetricsError extends TrainerError {}

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,6 +11,7 @@ import { warmupCosine } from '../optim/index.js';
 import { buildToy, ToyData, type ToyModel } from '../testing/toy.js';
 import { trainLoop, type TrainLoopOptions } from './index.js';
 import type { ToyBatch } from '../testing/toy.js';
+import { haveTensorBoardReader, readEventFile } from '../../test-support/tensorboard-reader.js';
 
 const config: JsonValue = { toy: true, lr: 0.05 };
 const sched = { warmupSteps: 2, peakLr: 0.05, decaySteps: 10, decayLr: 0.005 };
@@ -105,6 +106,17 @@ describe('trainLoop', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { step: number });
     expect(lines.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // so does the TensorBoard event file: one file, file_version then steps 1..8 with the same losses
+    const tbDir = join(root, 'split', 'tensorboard');
+    const tbFiles = await readdir(tbDir);
+    expect(tbFiles).toEqual([expect.stringMatching(/^events\.out\.tfevents\.\d+\./)]);
+    if (haveTensorBoardReader) {
+      const back = await readEventFile(join(tbDir, tbFiles[0]!));
+      expect(back.events[0]!.file_version).toBe('brain.Event:2');
+      expect(back.events.slice(1).map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      const loss = back.events.slice(1).map((e) => e.values!.find((v) => v[0] === 'train/loss')![1]);
+      expect(loss).toEqual(r2.history.map((h) => Math.fround(h.loss as number)));
+    } else console.warn('SKIPPED reading the event file back: needs protobuf-compiler + python3-protobuf');
     // the adapter saved in the checkpoint is a valid PEFT adapter
     const report = await verifyAdapter(join(root, 'split', 'checkpoints', 'step-000008', 'adapter'));
     expect(report.loraTensors).toBe(2);

@@ -17,7 +17,7 @@ import { clipGradNorm } from '../optim/index.js';
 import { applyCheckpoint, collectCheckpoint, type CheckpointableOptimizer } from '../checkpoint/index.js';
 import { NonFiniteLossError, ResumeError, TrainerConfigError } from '../errors.js';
 import type { TrainLogger } from '../log/index.js';
-import { MetricsFile, renderReport } from '../metrics/index.js';
+import { MetricsFile, renderReport, TensorBoardWriter } from '../metrics/index.js';
 import { RngStreams } from '../rng/index.js';
 import type { DataSource } from './data-source.js';
 import { watchStopSignals, yieldToEventLoop, type StopSignal } from './signals.js';
@@ -29,7 +29,7 @@ export interface LoopOptimizer extends CheckpointableOptimizer {
 
 export interface TrainLoopOptions<B> {
   tf: typeof tfns;
-  /** Run directory: checkpoints/, metrics.jsonl, report.html go here. */
+  /** Run directory: checkpoints/, metrics.jsonl, tensorboard/ (event files), report.html go here. */
   runDir: string;
   /** The trainable parameters by PyTorch name (LoRA tensors and trainable heads). */
   params: Map<string, tfns.Variable>;
@@ -86,6 +86,8 @@ export interface TrainLoopResult {
   /** Directory of the last checkpoint written (null if none). */
   lastCheckpoint: string | null;
   metricsPath: string;
+  /** The run's TensorBoard event file writer (`<run>/tensorboard/`), for scalars logged after training (eval). */
+  tensorboard: TensorBoardWriter;
   reportPath: string;
 }
 
@@ -111,6 +113,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
   const checkpointsDir = join(o.runDir, 'checkpoints');
   const metrics = new MetricsFile(join(o.runDir, 'metrics.jsonl'));
   const reportPath = join(o.runDir, 'report.html');
+  const tensorboard = new TensorBoardWriter(join(o.runDir, 'tensorboard'));
 
   let step = 0;
   let history: MetricRecord[] = [];
@@ -129,6 +132,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
     );
   }
   await metrics.reset(history);
+  await tensorboard.reset(history);
 
   const names = [...o.params.keys()];
   const vars = [...o.params.values()];
@@ -236,6 +240,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
       };
       history.push(rec);
       await metrics.append(rec);
+      await tensorboard.append(rec);
       o.logger.step(rec, o.totalSteps);
       await yieldToEventLoop();
       if (step % o.saveEvery === 0 || step === o.totalSteps || stop?.requested) await save();
@@ -254,6 +259,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
     history,
     lastCheckpoint,
     metricsPath: metrics.path,
+    tensorboard,
     reportPath,
   };
 }

@@ -1,3 +1,12 @@
 export { MetricsFile } from './metrics-file.js';
-export { renderReport, lineChartSvg } from './report.js';
-export type { ReportOptions } from './report.js';
+export { renderReport, lineChartSvg, chartSvg, smoothSeries } from './report.js';
+export type { ReportOptions, EvaluationSummary, ChartSeries } from './report.js';
+export {
+  TensorBoardWriter,
+  TENSORBOARD_TAGS,
+  crc32c,
+  maskedCrc32c,
+  tfRecord,
+  fileVersionEvent,
+  scalarsEvent,
+} from './tensorboard.js';

@@ -34,6 +34,7 @@ export interface PreparedRunDir {
 const RUN_ENTRIES = new Set([
   'checkpoints',
   'metrics.jsonl',
+  'tensorboard',
   'report.html',
   'config.json',
   'adapter',
