@@ -97,3 +97,24 @@ export class GradientsNotRegisteredError extends FreezePolicyError {
     );
   }
 }
+
+/**
+ * Graph preflight: a reentrant gradient-checkpointed stage whose inputs do not require grad. torch's reentrant
+ * checkpoint then returns outputs without a grad_fn, so the LoRA inside trains nothing — and when nothing after it
+ * is trainable, `loss.backward()` fails with "element 0 of tensors does not require grad and does not have a
+ * grad_fn" (the RoboVLMs / HF LoRA + gradient-checkpointing failure).
+ */
+export class CheckpointedStageWithoutInputGradError extends FreezePolicyError {
+  constructor(
+    readonly stages: string[],
+    readonly fatal: boolean,
+  ) {
+    super(
+      `Preflight: gradient-checkpointed stage(s) ${stages.join(', ')} hold trainable parameters but receive inputs that do not require grad (everything before them is frozen); torch's reentrant checkpoint then drops their gradients${
+        fatal
+          ? ', and since nothing else on the loss path is trainable, loss.backward() will fail with "element 0 of tensors does not require grad and does not have a grad_fn"'
+          : ': those LoRA weights would silently never change'
+      }. Call model.enable_input_require_grads() (transformers) before training, or use non-reentrant checkpointing (gradient_checkpointing_kwargs={"use_reentrant": False}).`,
+    );
+  }
+}

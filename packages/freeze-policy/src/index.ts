@@ -10,6 +10,7 @@ export {
   DisconnectedParametersError,
   NonFiniteGradientError,
   GradientsNotRegisteredError,
+  CheckpointedStageWithoutInputGradError,
 } from './errors.js';
 export { compilePattern } from './pattern.js';
 export type { SegmentPattern } from './pattern.js';
@@ -40,3 +41,5 @@ export { applyFreezePolicy } from './variables.js';
 export type { NamedVariables } from './variables.js';
 export { preflightGradientFlow } from './preflight.js';
 export type { PreflightOptions, PreflightReport, ParamGradient, ZeroGradient } from './preflight.js';
+export { preflightGraph } from './graph-preflight.js';
+export type { FlowStage, ModelFlow, GraphPreflightOptions, GraphPreflightReport } from './graph-preflight.js';

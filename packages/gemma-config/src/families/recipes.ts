@@ -44,9 +44,26 @@ export interface FamilyTraining {
   seqLen: number;
   dtype: ComputeDtype;
   gradientCheckpointing: boolean;
+  /** torch.utils.checkpoint flavour when checkpointing, and whether the trainer makes the inputs require grad
+   * (transformers' enable_input_require_grads). */
+  checkpointKind: 'reentrant' | 'non-reentrant';
+  inputRequiresGrad: boolean;
   /** Storage dtype of the LoRA weights during training. */
   loraDtype: ParamDtype;
   note: string;
+}
+
+/** A stage of the forward pass (freeze-policy's preflightGraph reads this shape). */
+export interface FamilyFlowStage {
+  name: string;
+  prefixes: string[];
+  inputs: string[];
+  checkpointed?: boolean;
+}
+
+export interface FamilyFlow {
+  stages: FamilyFlowStage[];
+  lossFrom: string[];
 }
 
 export interface FamilyRecipe {
@@ -64,6 +81,8 @@ export interface FamilyRecipe {
   /** Module prefixes frozen and NOT LoRA-wrapped (their output feeds what trains). */
   frozenModules: string[];
   training: FamilyTraining;
+  /** What feeds what on the way to the loss (for the gradient-flow preflight). */
+  flow: FamilyFlow;
   stacks: ActivationStack[];
   publishedCounts?: PublishedFigure;
   publishedMemory?: PublishedFigure & { bytes: number };
@@ -139,8 +158,43 @@ function openVla(): FamilyRecipe {
       seqLen: llmTokens,
       dtype: 'bfloat16',
       gradientCheckpointing: false,
+      checkpointKind: 'reentrant',
+      inputRequiresGrad: false,
       loraDtype: 'bfloat16',
       note: `finetune.py defaults: batch 16, grad accumulation 1, bf16 autocast, no gradient checkpointing; ${patches} patch tokens + ~40 prompt/action tokens`,
+    },
+    // Prismatic replaces each ViT's forward with get_intermediate_layers(n={len(blocks) - 2}): the patch features
+    // of the second-to-last block. The last block, the final norm and SigLIP's attention-pool head never feed the
+    // loss (OpenVLA's finetune.py wraps the model in DDP with find_unused_parameters=True).
+    flow: {
+      stages: [
+        { name: 'dinov2', prefixes: ['vision_backbone.featurizer'], inputs: ['input'] },
+        {
+          name: 'dinov2 (unused tail)',
+          prefixes: [`vision_backbone.featurizer.blocks.${dino.depth - 1}`, 'vision_backbone.featurizer.norm'],
+          inputs: ['dinov2'],
+        },
+        { name: 'siglip', prefixes: ['vision_backbone.fused_featurizer'], inputs: ['input'] },
+        {
+          name: 'siglip (unused tail)',
+          prefixes: [
+            `vision_backbone.fused_featurizer.blocks.${siglip.depth - 1}`,
+            'vision_backbone.fused_featurizer.norm',
+            'vision_backbone.fused_featurizer.attn_pool',
+          ],
+          inputs: ['siglip'],
+        },
+        { name: 'projector', prefixes: ['projector'], inputs: ['dinov2', 'siglip'] },
+        { name: 'embed_tokens', prefixes: ['language_model.model.embed_tokens'], inputs: ['input'] },
+        {
+          name: 'llm',
+          prefixes: ['language_model.model.layers', 'language_model.model.norm'],
+          inputs: ['projector', 'embed_tokens'],
+          checkpointed: true,
+        },
+        { name: 'lm_head', prefixes: ['language_model.lm_head'], inputs: ['llm'] },
+      ],
+      lossFrom: ['lm_head'],
     },
     stacks: [
       {
@@ -225,8 +279,25 @@ function qwen(name: 'qwen2_5_vl_7b_lora' | 'qwen2_5_vl_3b_lora', c: Qwen25VlConf
       seqLen: 2048,
       dtype: 'bfloat16',
       gradientCheckpointing: true,
+      checkpointKind: 'reentrant',
+      inputRequiresGrad: true,
       loraDtype: 'float32',
       note: 'LLaMA-Factory example defaults: per_device_train_batch_size 1, cutoff_len 2048, bf16, gradient checkpointing on, trainable (LoRA) weights upcast to float32',
+    },
+    flow: {
+      stages: [
+        { name: 'vision tower', prefixes: ['visual.patch_embed', 'visual.blocks'], inputs: ['input'] },
+        { name: 'merger', prefixes: ['visual.merger'], inputs: ['vision tower'] },
+        { name: 'embed_tokens', prefixes: ['model.embed_tokens'], inputs: ['input'] },
+        {
+          name: 'language model',
+          prefixes: ['model.layers', 'model.norm'],
+          inputs: ['merger', 'embed_tokens'],
+          checkpointed: true,
+        },
+        { name: 'lm_head', prefixes: ['lm_head'], inputs: ['language model'] },
+      ],
+      lossFrom: ['lm_head'],
     },
     stacks: [
       {
