@@ -1,5 +1,6 @@
 // Command-line parsing for vla-train (commander). Pure: returns what to run; cli.ts runs it.
 import { Command, CommanderError, Option } from 'commander';
+import { FAMILY_RECIPE_NAMES } from '@vla-lora/gemma-config';
 import { getTrainConfig, listConfigs } from '@vla-lora/trainer';
 import { UsageError } from './errors.js';
 
@@ -21,6 +22,19 @@ export type Invocation =
       allowConfigChange: boolean;
     } & CommonOptions)
   | ({ kind: 'plan'; config: string; json: boolean } & CommonOptions)
+  | {
+      kind: 'export-launch';
+      config: string;
+      engine: 'deepspeed' | 'torchrun';
+      out: string;
+      nprocPerNode: number;
+      nnodes: number;
+      zeroStage?: 0 | 1 | 2 | 3;
+      microBatch?: number;
+      gradAccum: number;
+      gradientClipping: number;
+      overwrite: boolean;
+    }
   | ({ kind: 'compute-norm-stats'; config: string } & CommonOptions)
   | ({ kind: 'demo'; config: string; expName: string } & CommonOptions)
   | { kind: 'help'; text: string };
@@ -28,7 +42,23 @@ export type Invocation =
 function configsHelp(): string {
   const rows = listConfigs();
   const w = Math.max(...rows.map((r) => r.name.length));
-  return `\nConfigs:\n${rows.map((r) => `  ${r.name.padEnd(w)}  ${r.description}`).join('\n')}\n`;
+  return `\nConfigs:\n${rows.map((r) => `  ${r.name.padEnd(w)}  ${r.description}`).join('\n')}\nPlan / export-launch only (PyTorch trainers): ${FAMILY_RECIPE_NAMES.join(', ')}\n`;
+}
+
+const isFamily = (name: string): boolean => (FAMILY_RECIPE_NAMES as readonly string[]).includes(name);
+
+/** plan accepts the pi0 configs and the family recipes (OpenVLA, Qwen2.5-VL). */
+function checkPlanConfig(name: string): string {
+  return isFamily(name) ? name : checkConfig(name);
+}
+
+function positiveInt(what: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UsageError(`${what} must be a positive integer, got ${JSON.stringify(v)}`);
+    return n;
+  };
 }
 
 function checkConfig(name: string): string {
@@ -116,8 +146,70 @@ export function parseArgs(argv: readonly string[]): Invocation {
       .description('parameter accounting and the memory bill, without training')
       .option('--json', 'machine-readable', false),
   ).action((config: string, o: { json: boolean } & CommonOptions) => {
-    result = { kind: 'plan', config: checkConfig(config), json: o.json, ...common(o) };
+    result = { kind: 'plan', config: checkPlanConfig(config), json: o.json, ...common(o) };
   });
+
+  program
+    .command('export-launch <config>')
+    .description(
+      `DeepSpeed JSON or torchrun command + PEFT LoraConfig + trainable-parameter list + memory bill per rank, for your PyTorch trainer (${FAMILY_RECIPE_NAMES.join(', ')})`,
+    )
+    .addOption(
+      new Option('--engine <engine>', 'deepspeed or torchrun').choices(['deepspeed', 'torchrun']).makeOptionMandatory(),
+    )
+    .option('--out <dir>', 'output directory (default launch/<config>-<engine>)')
+    .option('--nproc-per-node <n>', 'GPUs per node', positiveInt('--nproc-per-node'), 8)
+    .option('--nnodes <n>', 'nodes', positiveInt('--nnodes'), 1)
+    .addOption(new Option('--zero-stage <n>', 'DeepSpeed ZeRO stage (default 2)').choices(['0', '1', '2', '3']))
+    .option('--micro-batch <n>', "per-GPU micro batch (default: the recipe's)", positiveInt('--micro-batch'))
+    .option('--grad-accum <n>', 'gradient accumulation steps', positiveInt('--grad-accum'), 1)
+    .option(
+      '--gradient-clipping <x>',
+      'max gradient norm',
+      (v: string) => {
+        const x = Number(v);
+        if (!(x > 0)) throw new UsageError(`--gradient-clipping must be > 0, got ${JSON.stringify(v)}`);
+        return x;
+      },
+      1,
+    )
+    .option('--overwrite', 'replace an existing output directory', false)
+    .action(
+      (
+        config: string,
+        o: {
+          engine: 'deepspeed' | 'torchrun';
+          out?: string;
+          nprocPerNode: number;
+          nnodes: number;
+          zeroStage?: string;
+          microBatch?: number;
+          gradAccum: number;
+          gradientClipping: number;
+          overwrite: boolean;
+        },
+      ) => {
+        if (!isFamily(config))
+          throw new UsageError(
+            `export-launch knows ${FAMILY_RECIPE_NAMES.join(', ')}; ${config} is trained by vla-train itself`,
+          );
+        if (o.engine === 'torchrun' && o.zeroStage !== undefined)
+          throw new UsageError('--zero-stage is a DeepSpeed option; use --engine deepspeed');
+        result = {
+          kind: 'export-launch',
+          config,
+          engine: o.engine,
+          out: o.out ?? `launch/${config}-${o.engine}`,
+          nprocPerNode: o.nprocPerNode,
+          nnodes: o.nnodes,
+          ...(o.zeroStage !== undefined ? { zeroStage: Number(o.zeroStage) as 0 | 1 | 2 | 3 } : {}),
+          ...(o.microBatch !== undefined ? { microBatch: o.microBatch } : {}),
+          gradAccum: o.gradAccum,
+          gradientClipping: o.gradientClipping,
+          overwrite: o.overwrite,
+        };
+      },
+    );
 
   addCommon(
     program

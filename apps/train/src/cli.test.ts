@@ -1,5 +1,8 @@
 // The real bin, as a user runs it (tsx through bin/vla-train.mjs).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -12,6 +15,60 @@ describe('vla-train bin', () => {
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as { trainable: number; total: number; loraTensors: number };
     expect(j).toMatchObject({ trainable: 36_720_672, total: 3_534_844_688, loraTensors: 504 });
+  }, 120_000);
+  it("plan prints PEFT's line, the base count and the graph preflight for the family recipes", () => {
+    const r = run(['plan', 'openvla_7b_lora']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('trainable params: 110,828,288 || all params: 7,652,065,472 || trainable%: 1.4483');
+    expect(r.stdout).toContain('base params: 7,541,237,184');
+    expect(r.stdout).toMatch(/LoRA tensors: 878/);
+    expect(r.stdout).toMatch(/~72 GB/);
+    expect(r.stdout).toMatch(/WARNING: 26 never will/);
+    const q = run(['plan', 'qwen2_5_vl_7b_lora', '--json']);
+    expect(q.status, q.stderr).toBe(0);
+    expect(JSON.parse(q.stdout)).toMatchObject({
+      trainable: 20_185_088,
+      total: 8_312_351_744,
+      baseParams: 8_292_166_656,
+      loraTensors: 392,
+    });
+  }, 120_000);
+  it('export-launch writes the DeepSpeed JSON, the LoRA spec and the memory bill; refuses to overwrite', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vla-launch-'));
+    try {
+      const out = join(dir, 'l');
+      const r = run([
+        'export-launch',
+        'qwen2_5_vl_3b_lora',
+        '--engine',
+        'deepspeed',
+        '--zero-stage',
+        '3',
+        '--nproc-per-node',
+        '2',
+        '--out',
+        out,
+      ]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(readdirSync(out).sort()).toEqual([
+        'adapter_config.json',
+        'ds_config.json',
+        'launch.sh',
+        'memory.txt',
+        'trainable_parameters.tsv',
+      ]);
+      const ds = JSON.parse(readFileSync(join(out, 'ds_config.json'), 'utf8')) as Record<string, unknown>;
+      expect(ds).toMatchObject({
+        train_batch_size: 2,
+        train_micro_batch_size_per_gpu: 1,
+        zero_optimization: { stage: 3 },
+      });
+      const again = run(['export-launch', 'qwen2_5_vl_3b_lora', '--engine', 'deepspeed', '--out', out]);
+      expect(again.status).toBe(2);
+      expect(again.stderr).toMatch(/--overwrite/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
   it('usage errors exit 2 with a one-line reason', () => {
     const r = run(['pi0_libero_lora_tiny', '--exp-name', 'x', '--resume', '--overwrite']);

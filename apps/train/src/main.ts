@@ -14,6 +14,11 @@ async function main(argv: string[]): Promise<number> {
     case 'plan':
       planCommand(inv, out);
       return 0;
+    case 'export-launch': {
+      const { exportLaunchCommand } = await import('./commands/export-launch.js');
+      await exportLaunchCommand(inv, out);
+      return 0;
+    }
     case 'compute-norm-stats': {
       const { normStatsCommand } = await import('./commands/norm-stats.js');
       await normStatsCommand(inv, out);

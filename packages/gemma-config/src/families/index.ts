@@ -37,6 +37,10 @@ export type {
   FamilyPlan,
   FamilyPlanOptions,
   FamilyTraining,
+  FamilyFlow,
+  FamilyFlowStage,
   PeftLoraConfigJson,
   PublishedFigure,
 } from './recipes.js';
+export { launchSpec } from './launch.js';
+export type { LaunchEngine, LaunchOptions, LaunchSpec, DeepSpeedConfig } from './launch.js';
