@@ -2,7 +2,7 @@
 // disk behind lazy TorchTensor handles), the stage, world size and 16-bit dtype are detected, and
 // the file set is checked against the world size before anything is reconstructed.
 import { basename } from 'node:path';
-import { PickleDict, readPt, type PtFile, type TorchTensor } from '@vla-lora/checkpoint-io';
+import { PickleDict, readPt, UnsafePickleError, type PtFile, type TorchTensor } from '@vla-lora/checkpoint-io';
 import { CorruptCheckpointError, RankFilesError, UnsupportedStageError, WorldSizeMismatchError } from './errors.js';
 import {
   locateCheckpoint,
@@ -69,6 +69,8 @@ async function openPt(file: string): Promise<PtFile> {
   try {
     return await readPt(file);
   } catch (err) {
+    // A hostile pickle is not a damaged file: keep checkpoint-io's UnsafePickleError (it names the globals).
+    if (err instanceof UnsafePickleError) throw err;
     throw new CorruptCheckpointError(
       `could not read ${file}: ${(err as Error).message} — the file is truncated or damaged; copy it again from the machine that saved it`,
       file,

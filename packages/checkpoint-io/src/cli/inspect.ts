@@ -1,12 +1,23 @@
 // `vla-ckpt inspect <file|dir> [--json]`
 import { numel } from '../dtype/dtypes.js';
+import type { PickleGlobalUse } from '../pt/torch/allowlist.js';
 import { formatBytes, formatCount } from './format.js';
 import { openTensorSource } from './source.js';
+
+export interface InspectOptions {
+  /**
+   * List every global a pickle (.pt/.bin) names, allowed or not, instead of refusing a file whose globals are
+   * not on the allow-list with UnsafePickleError (forensics: nothing is executed either way).
+   */
+  listGlobals?: boolean;
+}
 
 export interface InspectResult {
   path: string;
   kind: string;
   metadata: Record<string, string> | null;
+  /** With `listGlobals`, for pickle files: every global named, and whether it is allowed. */
+  globals?: PickleGlobalUse[];
   tensors: Array<{ name: string; dtype: string; shape: number[]; bytes: number; values: number }>;
   totals: {
     tensors: number;
@@ -16,8 +27,8 @@ export interface InspectResult {
   };
 }
 
-export async function inspect(path: string): Promise<InspectResult> {
-  const src = await openTensorSource(path);
+export async function inspect(path: string, options: InspectOptions = {}): Promise<InspectResult> {
+  const src = await openTensorSource(path, { unsafeGlobals: options.listGlobals ? 'list' : 'refuse' });
   try {
     const tensors = src
       .list()
@@ -33,6 +44,7 @@ export async function inspect(path: string): Promise<InspectResult> {
       path: src.path,
       kind: src.kind,
       metadata: src.metadata,
+      ...(options.listGlobals ? { globals: src.globals ?? [] } : {}),
       tensors,
       totals: {
         tensors: tensors.length,
@@ -49,6 +61,7 @@ export async function inspect(path: string): Promise<InspectResult> {
 export function renderInspect(r: InspectResult): string {
   const lines = [`${r.path} (${r.kind})`];
   if (r.metadata) lines.push(`metadata: ${JSON.stringify(r.metadata)}`);
+  if (r.globals) lines.push(...renderGlobals(r.globals));
   const nameW = Math.min(80, Math.max(4, ...r.tensors.map((t) => t.name.length)));
   for (const t of r.tensors) {
     lines.push(
@@ -62,4 +75,15 @@ export function renderInspect(r: InspectResult): string {
     `total: ${formatCount(r.totals.tensors)} tensors, ${formatCount(r.totals.values)} values, ${formatBytes(r.totals.bytes)}${dt ? ` (${dt})` : ''}`,
   );
   return lines.join('\n');
+}
+
+function renderGlobals(globals: PickleGlobalUse[]): string[] {
+  const refused = globals.filter((g) => !g.allowed);
+  const lines = [`pickle globals: ${globals.length} (${refused.length} not on the allow-list)`];
+  for (const g of globals) lines.push(`  ${g.allowed ? 'allowed    ' : 'NOT ALLOWED'}  ${g.module}.${g.name}`);
+  if (refused.length > 0)
+    lines.push(
+      'WARNING: do not open this file with torch.load: it would import and call the globals marked NOT ALLOWED',
+    );
+  return lines;
 }

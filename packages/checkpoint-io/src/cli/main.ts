@@ -8,6 +8,16 @@ import { TensorsDifferError } from './errors.js';
 import { inspect, renderInspect } from './inspect.js';
 import { renderFit, renderReport } from './verify.js';
 import { formatBytes } from './format.js';
+import { UnsafePickleError } from '../pt/errors.js';
+
+/** vla-ckpt's exit codes (README: "Exit codes"). */
+export const EXIT_CODES = Object.freeze({
+  ok: 0,
+  /** Any typed error, a failed verification, or `diff` beyond --atol / with different tensors. */
+  failure: 1,
+  /** A pickle names globals that are not on the allow-list (UnsafePickleError): the file may be hostile. */
+  unsafePickle: 3,
+});
 
 function jsonReplacer(_k: string, v: unknown): unknown {
   return typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
@@ -35,8 +45,12 @@ export function buildProgram(io: CliIo = processIo): Command {
     .description('list tensors (dtype, shape, bytes), totals and metadata of a file, sharded dir, or adapter dir')
     .argument('<path>', '.safetensors, .pt/.bin, a directory (sharded or PEFT adapter), or an index.json')
     .option('--json', 'machine-readable output')
-    .action(async (path: string, opts: { json?: boolean }) => {
-      const r = await inspect(path);
+    .option(
+      '--list-globals',
+      'list every global a .pt pickle names, allowed or not, instead of refusing a file whose globals are not allowed (forensics; nothing is executed)',
+    )
+    .action(async (path: string, opts: { json?: boolean; listGlobals?: boolean }) => {
+      const r = await inspect(path, { listGlobals: opts.listGlobals ?? false });
       io.out(`${opts.json ? JSON.stringify(r, jsonReplacer, 2) : renderInspect(r)}\n`);
     });
 
@@ -96,12 +110,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return EXIT_CODES.ok;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     const e = err as Error;
     const name = e?.name && e.name !== 'Error' ? `${e.name}: ` : '';
     io.err(`vla-ckpt: ${name}${String(e?.message ?? err).replace(/\s*\n\s*/g, ' ')}\n`);
-    return 1;
+    return err instanceof UnsafePickleError ? EXIT_CODES.unsafePickle : EXIT_CODES.failure;
   }
 }

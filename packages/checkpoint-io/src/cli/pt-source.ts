@@ -2,13 +2,14 @@
 // by its dotted path (a state dict's keys as they are), read lazily and in chunks.
 import { DTYPE_ITEMSIZE } from '../dtype/dtypes.js';
 import { readPt } from '../pt/read.js';
+import type { GlobalsPolicy } from '../pt/torch/allowlist.js';
 import { torchToSafetensorsDtype } from '../pt/torch/dtypes.js';
 import { PtUnsupportedDtypeError } from '../pt/errors.js';
 import type { TensorInfo } from '../safetensors/header.js';
 import type { TensorSource } from './source.js';
 
-export async function openPtSource(path: string): Promise<TensorSource> {
-  const pt = await readPt(path);
+export async function openPtSource(path: string, policy: GlobalsPolicy = {}): Promise<TensorSource> {
+  const pt = await readPt(path, policy);
   try {
     const tensors = new Map(pt.tensors());
     const infos: TensorInfo[] = [];
@@ -29,6 +30,7 @@ export async function openPtSource(path: string): Promise<TensorSource> {
       kind: `torch ${pt.format}`,
       path,
       metadata: null,
+      globals: [...pt.globals],
       list: () => infos.map((i) => ({ ...i, shape: [...i.shape] })),
       read: (name) => get(name).toRaw(),
       async *readChunks(name: string, chunkBytes: number) {

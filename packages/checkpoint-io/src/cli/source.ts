@@ -7,12 +7,15 @@ import { findAdapterWeights } from '../peft/weights.js';
 import { openSafetensors, resolveSafetensorsPath } from '../safetensors/open.js';
 import type { TensorInfo } from '../safetensors/header.js';
 import { openPtSource } from './pt-source.js';
+import type { GlobalsPolicy, PickleGlobalUse } from '../pt/torch/allowlist.js';
 
 export interface TensorSource {
   /** What was opened, e.g. "safetensors", "sharded safetensors (3 files)", "torch zip". */
   kind: string;
   path: string;
   metadata: Record<string, string> | null;
+  /** For pickle files: every global the pickle names (see GlobalsPolicy). */
+  globals?: PickleGlobalUse[];
   list(): TensorInfo[];
   read(name: string): Promise<RawTensor>;
   /**
@@ -27,7 +30,8 @@ function isPt(path: string): boolean {
   return /\.(pt|pth|bin|ckpt)$/i.test(path);
 }
 
-export async function openTensorSource(path: string): Promise<TensorSource> {
+/** Opens any checkpoint the CLI reads; pickles naming globals off the allow-list are refused unless `policy` says list. */
+export async function openTensorSource(path: string, policy: GlobalsPolicy = {}): Promise<TensorSource> {
   const st = await stat(path);
   let target = path;
   if (st.isDirectory()) {
@@ -39,7 +43,7 @@ export async function openTensorSource(path: string): Promise<TensorSource> {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
-  if (isPt(target)) return openPtSource(target);
+  if (isPt(target)) return openPtSource(target, policy);
   const resolved = await resolveSafetensorsPath(target);
   const reader = await openSafetensors(resolved.path);
   return {

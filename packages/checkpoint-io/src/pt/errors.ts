@@ -48,3 +48,28 @@ export class PtClosedError extends PtError {}
 
 /** `writePt` was given a value it cannot express as a torch.save file. */
 export class PtWriteError extends PtError {}
+
+/**
+ * The pickle names globals that are not on the allow-list (os.system, builtins.eval, a user's class...). Nothing
+ * was executed — this reader never calls anything — but torch.load would import and call them: the file may be
+ * hostile. `globals` lists each one as `module.name`, as written in the file.
+ */
+export class UnsafePickleError extends PtError {
+  readonly globals: readonly string[];
+  constructor(
+    readonly file: string,
+    globals: ReadonlyArray<{ module: string; name: string }>,
+    options?: { cause?: unknown },
+  ) {
+    const names = globals.map((g) => `${g.module}.${g.name}`);
+    super(
+      `${file}: the pickle calls or names ${names.length} global${names.length === 1 ? '' : 's'} that a checkpoint ` +
+        `should not: ${names.join(', ')}. Nothing was executed. Do NOT open this file with torch.load (it would ` +
+        'import and run them) unless you trust where it came from. To list every global for forensics run ' +
+        '`vla-ckpt inspect --list-globals <file>` (library: readPt(path, { unsafeGlobals: "list" })); if you trust ' +
+        'a class, allow it with readPt(path, { allowGlobals: ["module.Class"] }).',
+      options,
+    );
+    this.globals = names;
+  }
+}

@@ -12,6 +12,7 @@ export {
   PtUnsupportedDtypeError,
   PtClosedError,
   PtWriteError,
+  UnsafePickleError,
 } from './errors.js';
 export { PickleDict, PickleTuple, PickleSet, PickleGlobal, PickleObject } from './pickle/values.js';
 export type { PickleValue, PickleValueExtensions } from './pickle/values.js';
@@ -28,6 +29,8 @@ export {
 export { unpickle } from './pickle/unpickler.js';
 export type { UnpickleOptions, UnpickleHooks, UnpickleResult, CallKind } from './pickle/unpickler.js';
 export { isKnownGlobal } from './torch/globals.js';
+export { isAllowedGlobal } from './torch/allowlist.js';
+export type { PickleGlobalUse, GlobalsPolicy } from './torch/allowlist.js';
 export { PtFile, flattenTensors } from './pt-file.js';
 export type { PtFileInfo } from './pt-file.js';
 export { readPt } from './read.js';

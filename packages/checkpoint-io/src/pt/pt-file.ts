@@ -1,5 +1,6 @@
 // The result of readPt: the decoded object tree plus the open file its tensors read from.
 import { PickleDict, PickleObject, PickleTuple, type PickleValue } from './pickle/values.js';
+import type { PickleGlobalUse } from './torch/allowlist.js';
 import type { TorchStorage } from './torch/storage.js';
 import { TorchTensor } from './torch/tensor.js';
 
@@ -28,6 +29,8 @@ export class PtFile implements PtFileInfo {
     /** Every storage the pickle references, by key. */
     readonly storages: ReadonlyMap<string, TorchStorage>,
     private readonly closer: () => Promise<void>,
+    /** Every global the pickle names, in first-seen order, and whether it is on the allow-list. */
+    readonly globals: readonly PickleGlobalUse[] = [],
   ) {
     this.path = info.path;
     this.format = info.format;
@@ -39,6 +42,11 @@ export class PtFile implements PtFileInfo {
   /** Every tensor reachable from `root`, named by its path of dict keys / list indices joined with ".". */
   tensors(): Array<[string, TorchTensor]> {
     return flattenTensors(this.root);
+  }
+
+  /** The globals not on the allow-list (only non-empty when read with `unsafeGlobals: 'list'`). */
+  get unsafeGlobals(): PickleGlobalUse[] {
+    return this.globals.filter((g) => !g.allowed);
   }
 
   /** Closes the file; tensors read afterwards fail with PtClosedError. */

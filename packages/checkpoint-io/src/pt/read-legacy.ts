@@ -7,6 +7,7 @@ import { unpickle, type UnpickleHooks, type UnpickleResult } from './pickle/unpi
 import { PickleDict, type PickleValue } from './pickle/values.js';
 import { PtFile } from './pt-file.js';
 import type { ReadPtOptions } from './read-zip.js';
+import { GlobalsAudit, refuseUnsafeGlobals } from './torch/allowlist.js';
 import { torchCall } from './torch/globals.js';
 import { torchPersistentLoad, type LegacyView } from './torch/persistent.js';
 import type { TorchStorage } from './torch/storage.js';
@@ -48,6 +49,7 @@ class PickleWindow {
     readonly handle: FileHandle,
     readonly fileSize: number,
     readonly options: ReadPtOptions,
+    readonly audit: GlobalsAudit,
   ) {}
 
   async load(): Promise<void> {
@@ -58,7 +60,11 @@ class PickleWindow {
   async parseAt(offset: number, makeHooks: () => UnpickleHooks, what: string): Promise<UnpickleResult> {
     for (;;) {
       try {
-        return unpickle(this.bytes, makeHooks(), this.options, offset);
+        this.audit.beginPickle();
+        const hooks = { ...makeHooks(), onGlobal: this.audit.onGlobal };
+        const result = unpickle(this.bytes, hooks, this.options, offset);
+        this.audit.endPickle();
+        return result;
       } catch (err) {
         if (!(err instanceof PickleTruncatedError)) throw err;
         await this.#grow(offset, what, err);
@@ -156,21 +162,17 @@ async function bindStorages(
   }
 }
 
-export async function readLegacyPt(
-  path: string,
-  handle: FileHandle,
-  fileSize: number,
-  options: ReadPtOptions,
-  close: () => Promise<void>,
-): Promise<PtFile> {
-  const win = new PickleWindow(path, handle, fileSize, options);
-  await win.load();
-  const call = torchCall(path);
-  const header = await readHeader(win, call);
+/** The object pickle and the storage key list after the header; storages are collected as the pickle names them. */
+async function readObject(
+  win: PickleWindow,
+  start: number,
+  call: UnpickleHooks['call'],
+): Promise<{ value: PickleValue; storages: Map<string, TorchStorage>; keys: string[]; end: number }> {
+  const path = win.path;
   let storages = new Map<string, TorchStorage>();
   let views: LegacyView[] = [];
   const obj = await win.parseAt(
-    header.end,
+    start,
     () => {
       storages = new Map();
       views = [];
@@ -183,9 +185,34 @@ export async function readLegacyPt(
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
     throw new PtFormatError(`${path}: the torch legacy storage key list is not a list of strings; the file is corrupt`);
   }
+  return { value: obj.value, storages, keys: keys as string[], end: keysRes.end };
+}
+
+export async function readLegacyPt(
+  path: string,
+  handle: FileHandle,
+  fileSize: number,
+  options: ReadPtOptions,
+  close: () => Promise<void>,
+): Promise<PtFile> {
+  const audit = new GlobalsAudit(options.allowGlobals);
+  const win = new PickleWindow(path, handle, fileSize, options, audit);
+  await win.load();
+  const call = torchCall(path, audit);
+  let header: { end: number; bigEndian: boolean };
+  let obj: Awaited<ReturnType<typeof readObject>>;
+  try {
+    header = await readHeader(win, call);
+    obj = await readObject(win, header.end, call);
+  } catch (err) {
+    refuseUnsafeGlobals(path, audit, options, err);
+    throw err;
+  }
+  refuseUnsafeGlobals(path, audit, options);
   let closed = false;
   const { bigEndian } = header;
-  await bindStorages(path, handle, fileSize, bigEndian, { offset: keysRes.end, keys, storages }, () => closed);
+  const { storages } = obj;
+  await bindStorages(path, handle, fileSize, bigEndian, { offset: obj.end, keys: obj.keys, storages }, () => closed);
   // The window (up to the size of the pickles) is released here; only offsets are kept.
   win.bytes = new Uint8Array(0);
   const info = {
@@ -195,8 +222,9 @@ export async function readLegacyPt(
     archiveName: null,
     version: `legacy-${PROTOCOL_VERSION}`,
   };
-  return new PtFile(info, obj.value, storages, async () => {
+  const closer = async (): Promise<void> => {
     closed = true;
     await close();
-  });
+  };
+  return new PtFile(info, obj.value, storages, closer, audit.uses);
 }

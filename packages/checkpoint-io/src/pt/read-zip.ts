@@ -2,13 +2,15 @@
 import type { FileHandle } from 'node:fs/promises';
 import { PtFormatError } from './errors.js';
 import { unpickle, type UnpickleOptions } from './pickle/unpickler.js';
+import type { PickleValue } from './pickle/values.js';
 import { PtFile } from './pt-file.js';
+import { GlobalsAudit, type GlobalsPolicy, refuseUnsafeGlobals } from './torch/allowlist.js';
 import { torchCall } from './torch/globals.js';
 import { torchPersistentLoad } from './torch/persistent.js';
 import type { TorchStorage } from './torch/storage.js';
 import { ZipArchive, type ZipEntryInfo } from './zip/archive.js';
 
-export interface ReadPtOptions extends UnpickleOptions {
+export interface ReadPtOptions extends UnpickleOptions, GlobalsPolicy {
   /** Largest data.pkl accepted, in bytes (default 2 GiB − 1). */
   maxPickleBytes?: number;
 }
@@ -87,16 +89,34 @@ export async function readZipPt(
     const pkl = await archive.readAll(record('data.pkl') as ZipEntryInfo, options.maxPickleBytes ?? 2 ** 31 - 1);
     const storages = new Map<string, TorchStorage>();
     const onStorage = storageBinder(path, archive, prefix, byteorder === 'big');
-    // Like pickle.load, stop at STOP (bytes after it are ignored, as torch ignores them).
-    const { value } = unpickle(
-      pkl,
-      { persistentLoad: torchPersistentLoad(path, 'zip', storages, onStorage), call: torchCall(path) },
-      options,
+    const audit = new GlobalsAudit(options.allowGlobals);
+    const hooks = {
+      persistentLoad: torchPersistentLoad(path, 'zip', storages, onStorage),
+      call: torchCall(path, audit),
+      onGlobal: audit.onGlobal,
+    };
+    let value: PickleValue;
+    try {
+      // Like pickle.load, stop at STOP (bytes after it are ignored, as torch ignores them).
+      audit.beginPickle();
+      value = unpickle(pkl, hooks, options).value;
+      audit.endPickle();
+    } catch (err) {
+      refuseUnsafeGlobals(path, audit, options, err);
+      throw err;
+    }
+    refuseUnsafeGlobals(path, audit, options);
+    const info = { path, format: 'zip' as const, byteorder, archiveName: prefix, version };
+    return new PtFile(
+      info,
+      value,
+      storages,
+      async () => {
+        archive.close();
+        await close();
+      },
+      audit.uses,
     );
-    return new PtFile({ path, format: 'zip', byteorder, archiveName: prefix, version }, value, storages, async () => {
-      archive.close();
-      await close();
-    });
   } catch (err) {
     archive.close();
     throw err;

@@ -12,6 +12,7 @@ import {
   PickleTruncatedError,
   PickleUnsupportedOpcodeError,
   PtTruncatedError,
+  UnsafePickleError,
 } from '../errors.js';
 import { flattenTensors } from '../pt-file.js';
 import { readPt } from '../read.js';
@@ -26,7 +27,7 @@ const zipFile = zipper(dir);
 const marker = join(dir, 'PWNED');
 const SHELL = `touch ${marker}`;
 
-describe('code execution payloads are inert records', () => {
+describe('code execution payloads are inert records, and readPt refuses them by name', () => {
   const payloads: Array<[string, Uint8Array, string, string]> = [
     ['protocol 0: os.system via GLOBAL + REDUCE', cat(`cos\nsystem\n(S'${SHELL}'\ntR.`), 'os', 'system'],
     [
@@ -72,10 +73,14 @@ describe('code execution payloads are inert records', () => {
     const { value } = unpickle(payload, { call: torchCall('payload') });
     expect(value).toBeInstanceOf(PickleObject);
     expect(value).toMatchObject({ module, name });
-    // The same payload as a .pt's data.pkl.
+    // The same payload as a .pt's data.pkl: readPt names the global and refuses; listing reads the inert record.
     const p = await zipFile(`${name}.pt`, [['archive/data.pkl', payload]]);
-    const pt = await readPt(p);
+    const err = await readPt(p).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsafePickleError);
+    expect((err as UnsafePickleError).globals).toEqual([`${module}.${name}`]);
+    const pt = await readPt(p, { unsafeGlobals: 'list' });
     expect(pt.root).toMatchObject({ module, name });
+    expect(pt.unsafeGlobals).toEqual([{ module, name, allowed: false }]);
     await pt.close();
     expect(existsSync(marker)).toBe(false);
   });

@@ -1,12 +1,14 @@
-// The allow-list: the few globals torch.save emits whose meaning we know, mapped to constructors of inert
-// data. Every other global called by a pickle becomes a PickleObject record. Nothing here calls Python
-// code, imports modules or touches the file system.
+// The builders: the few globals torch.save emits whose meaning we know, mapped to constructors of inert
+// data. Every other global called by a pickle becomes a PickleObject record (and, unless allowlisted in
+// allowlist.ts, makes readPt refuse the file). Nothing here calls Python code, imports modules or touches the
+// file system.
 import { PtTorchObjectError } from '../errors.js';
 import { TORCH_DTYPE_ATTR, type TorchDtype } from './dtypes.js';
 import type { CallKind } from '../pickle/machine.js';
 import { PickleDict, PickleGlobal, PickleObject, PickleSet, PickleTuple, type PickleValue } from '../pickle/values.js';
 import { TorchStorage } from './storage.js';
 import { TorchTensor } from './tensor.js';
+import { enumMember } from './enums.js';
 import { TorchSize } from './values.js';
 
 const MODULE_ALIASES: Readonly<Record<string, string>> = { __builtin__: 'builtins', copy_reg: 'copyreg' };
@@ -255,15 +257,39 @@ export function isKnownGlobal(module: string, name: string): boolean {
   return KNOWN.has(canonicalName(module, name));
 }
 
-/** The `call` hook for the unpickler: known globals → inert values; anything else → PickleObject record. */
+/** Told about each `getattr(...)` call: `ok` when it was a known enum member lookup (see enums.ts). */
+export interface GetattrObserver {
+  getattr(g: PickleGlobal, ok: boolean): void;
+}
+
+/** builtins.getattr: only `getattr(KnownEnum, 'member')` means something; anything else stays an inert record. */
+function getattrCall(
+  g: PickleGlobal,
+  args: PickleValue[],
+  kind: CallKind,
+  kwargs: PickleDict | undefined,
+  observer: GetattrObserver | undefined,
+): PickleValue {
+  const member = kind === 'reduce' && args.length === 2 ? enumMember(args[0], args[1]) : undefined;
+  observer?.getattr(g, member !== undefined);
+  return member ?? new PickleObject(g.module, g.name, args, kwargs, kind);
+}
+
+/**
+ * The `call` hook for the unpickler: known globals → inert values; `getattr` of a known enum member → that
+ * member's record; anything else → PickleObject record. `observer` hears about every getattr call.
+ */
 export function torchCall(
   fileName: string,
+  observer?: GetattrObserver,
 ): (g: PickleGlobal, args: PickleValue[], kind: CallKind, kwargs: PickleDict | undefined) => PickleValue {
   let depth = 0;
   const ctx: CallContext = {
     fileName,
     call(g, args, kind, kwargs) {
-      const builder = KNOWN.get(canonicalName(g.module, g.name));
+      const name = canonicalName(g.module, g.name);
+      if (name === 'builtins.getattr') return getattrCall(g, args, kind, kwargs, observer);
+      const builder = KNOWN.get(name);
       if (!builder) return new PickleObject(g.module, g.name, args, kwargs, kind);
       if (depth >= 8) bad(ctx, g.qualifiedName, 'nested rebuild calls deeper than 8');
       depth++;
