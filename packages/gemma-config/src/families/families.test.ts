@@ -79,6 +79,8 @@ describe('parameter counts equal those printed by the real tools', () => {
     expect(under('visual.patch_embed')).toBe(1_505_280);
   });
 
+  // The figure public runs print for meta-llama/Llama-2-7b-hf (e.g. PEFT logs of LoRA on its q/v_proj: "all params:
+  // 6,738,415,616" in full precision, and parameter-count tests of Llama-2-7B).
   it('Llama-2-7B alone: 6,738,415,616 parameters (32,000 vocab, untied head)', () => {
     const specs = decoderModules(LLAMA2_7B_CONFIG, {
       prefix: 'model',
