@@ -78,8 +78,14 @@ export function fillRow(out: Uint8Array, ti: number, r: number): void {
   for (let j = 0; j < out.length; j++) out[j] = (seed + j * 13) & 0xff;
 }
 
-/** Writes a synthetic DCP checkpoint with every tensor under key "model", dim 0 split over `world` ranks. */
-export async function writeSyntheticDcp(dir: string, tensors: SyntheticTensor[], world: number): Promise<number> {
+/** Writes a synthetic DCP checkpoint with every tensor under key "model", dim 0 split over `world` ranks — or, with
+ * `splitDim: 1`, 2-D tensors split on dim 1 (tensor-parallel style, each chunk's rows interleave in the output). */
+export async function writeSyntheticDcp(
+  dir: string,
+  tensors: SyntheticTensor[],
+  world: number,
+  splitDim: 0 | 1 = 0,
+): Promise<number> {
   await mkdir(dir, { recursive: true });
   const e = new Emitter();
   const storage: Array<{ fqn: string; offsets: number[]; file: string; length: number; index: number }> = [];
@@ -87,21 +93,37 @@ export async function writeSyntheticDcp(dir: string, tensors: SyntheticTensor[],
   const fileCount = new Array<number>(world).fill(0);
   let total = 0;
   for (const [ti, t] of tensors.entries()) {
-    const rows = t.shape[0] as number;
-    const per = Math.ceil(rows / world);
+    const dim = splitDim === 1 && t.shape.length === 2 ? 1 : 0;
+    const extent = t.shape[dim] as number;
+    const per = Math.ceil(extent / world);
     const list: Array<{ offsets: number[]; sizes: number[] }> = [];
     for (let r = 0; r < world; r++) {
       const r0 = r * per;
-      const r1 = Math.min(rows, r0 + per);
+      const r1 = Math.min(extent, r0 + per);
       if (r1 <= r0) continue;
-      const sizes = [r1 - r0, ...t.shape.slice(1)];
-      const offsets = [r0, ...t.shape.slice(1).map(() => 0)];
+      const sizes = [...t.shape];
+      sizes[dim] = r1 - r0;
+      const offsets = t.shape.map(() => 0);
+      offsets[dim] = r0;
       const file = `__${r}_${fileCount[r]}.distcp`;
       fileCount[r] = (fileCount[r] as number) + 1;
       const rb = rowBytes(t);
+      const isz = TORCH_DTYPE_ITEMSIZE[t.dtype];
       const bytes = async (): Promise<Uint8Array> => {
-        const out = new Uint8Array((r1 - r0) * rb);
-        for (let i = r0; i < r1; i++) fillRow(out.subarray((i - r0) * rb, (i - r0 + 1) * rb), ti, i);
+        if (dim === 0) {
+          const out = new Uint8Array((r1 - r0) * rb);
+          for (let i = r0; i < r1; i++) fillRow(out.subarray((i - r0) * rb, (i - r0 + 1) * rb), ti, i);
+          return out;
+        }
+        // columns [r0, r1) of every row
+        const rows = t.shape[0] as number;
+        const w = (r1 - r0) * isz;
+        const out = new Uint8Array(rows * w);
+        const row = new Uint8Array(rb);
+        for (let i = 0; i < rows; i++) {
+          fillRow(row, ti, i);
+          out.set(row.subarray(r0 * isz, r1 * isz), i * w);
+        }
         return out;
       };
       await writePt(join(dir, file), new PtTensorData(t.dtype, sizes, bytes), { archiveName: 'archive' });
