@@ -66,7 +66,10 @@ export function req(d: PickleDict, key: string, a: At): PickleValue {
   return v;
 }
 
-/** A Python int (plain, bigint, or an IntEnum such as ZeroStageEnum pickled as Enum(value)). */
+/**
+ * A Python int (plain, bigint, or an IntEnum such as ZeroStageEnum: pickled as `ZeroStageEnum(3)` or, by CPython
+ * 3.11, as `getattr(ZeroStageEnum, 'weights')`; checkpoint-io decodes both to a record whose one arg is the value).
+ */
 export function asInt(v: PickleValue | undefined, a: At): number {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER))
