@@ -7,7 +7,7 @@ await registerAllGradients();
 const tf = await import('@tensorflow/tfjs-core');
 const { startPolicyServer, float32NdArray, uint8NdArray } = await import('@vla-lora/policy-server');
 const { loadPolicy } = await import('../src/load-policy.js');
-const { ServedPi0 } = await import('../src/served-policy.js');
+const { ServedPi0, parseLiberoRequest } = await import('@vla-lora/pi0');
 const { makeTinyRun, tinyObservation } = await import('../src/testing/tiny-run.js');
 
 const [root, backendName, merge] = process.argv.slice(2) as [string, string, string];
@@ -28,7 +28,6 @@ const served = new ServedPi0({
 const server = await startPolicyServer({ policy: served, host: '127.0.0.1', port: 0 });
 // the protocol alone: the same server with a policy that only parses the request (same checks) and
 // returns a fixed chunk of the same shape
-const { parseLiberoRequest } = await import('../src/observation.js');
 const fixed = new Float32Array(served.horizon * served.actionDims);
 const floor = await startPolicyServer({
   host: '127.0.0.1',

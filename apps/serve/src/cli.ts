@@ -10,7 +10,7 @@ import { parseServeArgs } from './args.js';
 import { ServeUsageError } from './errors.js';
 
 await registerAllGradients();
-const { listConfigs } = await import('@vla-lora/trainer');
+const { listConfigs } = await import('@vla-lora/pi0');
 const { startServe } = await import('./serve.js');
 
 const log = (line: string): void => {

@@ -8,8 +8,7 @@ import { fromFloat32, openSafetensors, toFloat32, writeSafetensors } from '@vla-
 import { loraLayers } from '@vla-lora/lora-core';
 import { AdapterRefusedError, NormStatsRefusedError, ServeUsageError } from './errors.js';
 import { loadPolicy, type LoadPolicyOptions } from './load-policy.js';
-import { parseLiberoRequest } from './observation.js';
-import { noiseFor, ServedPi0 } from './served-policy.js';
+import { noiseFor, parseLiberoRequest, ServedPi0 } from '@vla-lora/pi0';
 import { copyDir, cutRank, editedAdapter, FIXTURES, maxAbsDiff, setupBackend, tempDir } from './testing/helpers.js';
 import { makeTinyRun, tinyObservation, type TinyRun } from './testing/tiny-run.js';
 import { float32NdArray, uint8NdArray } from '@vla-lora/policy-server';

@@ -35,21 +35,20 @@ import {
 } from '@vla-lora/lora-core';
 import type { Pi0Policy } from '@vla-lora/models';
 import {
-  assignTrainedWeights,
   buildPi0,
+  checkAdapterFit,
+  describeAdapterFit,
   freezePolicyFor,
   freezeWithPolicy,
   getTrainConfig,
-  isLoraParam,
   normStatsPath,
   type TrainConfig,
-  type TrainLogger,
-} from '@vla-lora/trainer';
-import { checkAdapterFit, describeAdapterFit } from './adapter-fit.js';
+} from '@vla-lora/pi0';
+import { assignTrainedWeights, isLoraParam, type TrainLogger } from '@vla-lora/trainer';
 import { AdapterRefusedError, BaseWeightsRefusedError, NormStatsRefusedError, ServeUsageError } from './errors.js';
 
 export interface LoadPolicyOptions {
-  /** A train config name of @vla-lora/trainer's registry (e.g. pi0_libero_lora_tiny). */
+  /** A train config name of @vla-lora/pi0's registry (e.g. pi0_libero_lora_tiny). */
   config: string;
   /** openpi PyTorch-layout weights: a model.safetensors file or a directory holding one. */
   baseWeights?: string | null;

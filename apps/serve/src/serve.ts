@@ -1,10 +1,9 @@
 // vla-serve as a function: backend -> verified policy -> openpi WebSocket server.
 import { startPolicyServer, type RunningPolicyServer } from '@vla-lora/policy-server';
-import { ensureBackend, getTrainConfig } from '@vla-lora/trainer';
+import { ensureBackend, getTrainConfig, ServedPi0 } from '@vla-lora/pi0';
 import type { ServeArgs } from './args.js';
 import { ServeUsageError } from './errors.js';
 import { loadPolicy, type LoadedPolicy } from './load-policy.js';
-import { ServedPi0 } from './served-policy.js';
 
 export interface RunningServe {
   server: RunningPolicyServer;

@@ -1,7 +1,7 @@
 // Command-line parsing for vla-train (commander). Pure: returns what to run; cli.ts runs it.
 import { Command, CommanderError, Option } from 'commander';
 import { FAMILY_RECIPE_NAMES } from '@vla-lora/gemma-config';
-import { getTrainConfig, listConfigs } from '@vla-lora/trainer';
+import { getTrainConfig, listConfigs } from '@vla-lora/pi0';
 import { UsageError } from './errors.js';
 
 export interface CommonOptions {

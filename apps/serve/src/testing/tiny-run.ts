@@ -9,15 +9,8 @@ import { writeSafetensors } from '@vla-lora/checkpoint-io';
 import { writeNormStats, type LiberoNormStats } from '@vla-lora/lerobot-data';
 import { namedParameters } from '@vla-lora/lora-core';
 import { Pi0Policy, SeededRandom } from '@vla-lora/models';
-import {
-  buildPi0,
-  exportTrainedWeights,
-  freezePolicyFor,
-  freezeWithPolicy,
-  getTrainConfig,
-  Philox,
-  type TrainLogger,
-} from '@vla-lora/trainer';
+import { buildPi0, exportTrainedWeights, freezePolicyFor, freezeWithPolicy, getTrainConfig } from '@vla-lora/pi0';
+import { Philox, type TrainLogger } from '@vla-lora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 
 export const TINY_CONFIG = 'pi0_libero_lora_tiny';

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import {
   applyOverrides,
   computeNormStatsForConfig,
-  createLogger,
   ensureDataset,
   evaluatePi0Run,
   getTrainConfig,
   trainPi0,
-} from '@vla-lora/trainer';
+} from '@vla-lora/pi0';
+import { createLogger } from '@vla-lora/trainer';
 import type { Invocation } from '../args.js';
 
 type Inv = Extract<Invocation, { kind: 'demo' }>;

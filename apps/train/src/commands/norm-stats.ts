@@ -1,10 +1,5 @@
-import {
-  applyOverrides,
-  computeNormStatsForConfig,
-  createLogger,
-  ensureDataset,
-  getTrainConfig,
-} from '@vla-lora/trainer';
+import { applyOverrides, computeNormStatsForConfig, ensureDataset, getTrainConfig } from '@vla-lora/pi0';
+import { createLogger } from '@vla-lora/trainer';
 import type { Invocation } from '../args.js';
 
 type Inv = Extract<Invocation, { kind: 'compute-norm-stats' }>;

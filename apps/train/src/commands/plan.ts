@@ -1,6 +1,6 @@
 import { preflightGraph } from '@vla-lora/freeze-policy';
 import { FAMILY_RECIPE_NAMES, isLoraPath, planFamily } from '@vla-lora/gemma-config';
-import { applyOverrides, getTrainConfig, planRun } from '@vla-lora/trainer';
+import { applyOverrides, getTrainConfig, planRun } from '@vla-lora/pi0';
 
 /** Families trained by the user's PyTorch trainer (OpenVLA, Qwen2.5-VL): accounting, memory bill, graph preflight. */
 function planFamilyCommand(o: { config: string; json: boolean }, out: (s: string) => void): void {

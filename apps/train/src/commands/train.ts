@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { applyOverrides, createLogger, getTrainConfig, trainPi0 } from '@vla-lora/trainer';
+import { applyOverrides, getTrainConfig, trainPi0 } from '@vla-lora/pi0';
+import { createLogger } from '@vla-lora/trainer';
 import type { Invocation } from '../args.js';
 
 type TrainInv = Extract<Invocation, { kind: 'train' }>;

@@ -5,18 +5,22 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic, type JsonValue } from '@vla-lora/checkpoint-io';
 import { writeNormStats } from '@vla-lora/lerobot-data';
 import { formatBytes, getGemmaVariant, getPi0Config, PALIGEMMA_VOCAB_SIZE, PI0_PATHS } from '@vla-lora/gemma-config';
-import { TrainerConfigError } from '../errors.js';
+import { Pi0ConfigError } from './errors.js';
 import { namedParameters } from '@vla-lora/lora-core';
 import { sampleFlowTime, sampleNoise, type Pi0Batch, type Pi0Policy } from '@vla-lora/models';
-import type { TrainConfig } from '../config/index.js';
-import type { TrainLogger } from '../log/index.js';
-import { trainLoop, type TrainLoopResult } from '../loop/index.js';
-import { createLoopOptimizer } from '../optim-adapter.js';
-import { warmupCosine } from '../optim/index.js';
-import { freezePolicyFor, planRun } from '../plan/index.js';
-import { freezeWithPolicy, preflight } from '../recipes/freeze-and-preflight.js';
-import { RngStreams } from '../rng/index.js';
-import { prepareRunDir, type PreparedRunDir } from '../run/index.js';
+import type { TrainConfig } from './config/index.js';
+import {
+  trainLoop,
+  createLoopOptimizer,
+  warmupCosine,
+  RngStreams,
+  prepareRunDir,
+  type TrainLogger,
+  type TrainLoopResult,
+  type PreparedRunDir,
+} from '@vla-lora/trainer';
+import { freezePolicyFor, planRun } from './plan/index.js';
+import { freezeWithPolicy, preflight } from './freeze-and-preflight.js';
 import type { PreflightReport } from '@vla-lora/freeze-policy';
 import { ensureBackend } from './backend.js';
 import { pi0UnusedByDesign } from './unused.js';
@@ -70,7 +74,7 @@ export function pi0Loss(policy: Pi0Policy): (batch: Pi0Batch, rng: RngStreams) =
 function checkRunnable(cfg: TrainConfig, baseWeights: string | undefined): void {
   const pi0 = getPi0Config(cfg.model.pi0);
   if (pi0.vocabSize === PALIGEMMA_VOCAB_SIZE) {
-    throw new TrainerConfigError(
+    throw new Pi0ConfigError(
       `${cfg.name} uses the real PaliGemma vocabulary, whose SentencePiece tokenizer is not implemented in vla-lora yet (the tiny configs use a word-hash tokenizer); ` +
         `use "vla-train plan ${cfg.name}" for its accounting and memory bill, and pi0_libero_lora_tiny to train${baseWeights ? '' : ' (a real-size run would also need --base-weights)'}`,
     );

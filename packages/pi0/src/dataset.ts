@@ -11,9 +11,9 @@ import {
   type LiberoNormStats,
 } from '@vla-lora/lerobot-data';
 import { getPi0Config } from '@vla-lora/gemma-config';
-import { TrainerConfigError } from '../errors.js';
-import type { TrainLogger } from '../log/index.js';
-import type { TrainConfig } from '../config/index.js';
+import { Pi0ConfigError } from './errors.js';
+import type { TrainLogger } from '@vla-lora/trainer';
+import type { TrainConfig } from './config/index.js';
 
 const exists = (p: string) =>
   access(p).then(
@@ -38,7 +38,7 @@ export async function ensureDataset(cfg: TrainConfig, dataRoot: string, logger: 
   if (!(await exists(join(root, 'meta', 'info.json')))) {
     const syn = cfg.data.synthetic;
     if (!syn) {
-      throw new TrainerConfigError(
+      throw new Pi0ConfigError(
         `no dataset at ${root} (meta/info.json missing); download ${cfg.data.repoId} in LeRobot v2 format there, or pass --data-root`,
       );
     }
@@ -47,7 +47,7 @@ export async function ensureDataset(cfg: TrainConfig, dataRoot: string, logger: 
       `generating the synthetic LIBERO dataset at ${root} (${syn.episodes} train + ${syn.heldOutEpisodes} held-out episodes, ${syn.steps} steps, ${syn.imageSize}px)`,
     );
     if (syn.imageSize !== pi0.siglip.imageSize)
-      throw new TrainerConfigError(
+      throw new Pi0ConfigError(
         `data.synthetic.imageSize ${syn.imageSize} differs from the model's ${pi0.siglip.imageSize}`,
       );
     await generateLiberoDataset(root, {
@@ -100,7 +100,7 @@ export async function computeNormStatsForConfig(
 export async function loadNormStatsFor(cfg: TrainConfig, dataRoot: string): Promise<LiberoNormStats> {
   const p = normStatsPath(cfg, dataRoot);
   if (!(await exists(p)))
-    throw new TrainerConfigError(`no norm stats at ${p}; run: vla-train compute-norm-stats ${cfg.name}`);
+    throw new Pi0ConfigError(`no norm stats at ${p}; run: vla-train compute-norm-stats ${cfg.name}`);
   return loadNormStats(p);
 }
 

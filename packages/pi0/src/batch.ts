@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Pi0Config } from '@vla-lora/gemma-config';
 import type { LiberoBatch } from '@vla-lora/lerobot-data';
 import type { Pi0Batch } from '@vla-lora/models';
-import { TrainerConfigError } from '../errors.js';
+import { Pi0ConfigError } from './errors.js';
 import type { WordHashTokenizer } from './prompt-tokenizer.js';
 
 /** uint8 HWC -> float32 in [-1, 1] (openpi's image preprocessing). */
@@ -15,7 +15,7 @@ function imageTensor(bytes: Uint8Array, b: number, h: number, w: number): tf.Ten
 
 export function toPi0Batch(lb: LiberoBatch, cfg: Pi0Config, tokenizer: WordHashTokenizer): Pi0Batch {
   if (lb.height !== cfg.siglip.imageSize || lb.width !== cfg.siglip.imageSize) {
-    throw new TrainerConfigError(
+    throw new Pi0ConfigError(
       `dataset images are ${lb.height}x${lb.width} but the model's SigLIP takes ${cfg.siglip.imageSize}x${cfg.siglip.imageSize}; regenerate the data with imageSize ${cfg.siglip.imageSize} or pick a matching config`,
     );
   }
@@ -23,11 +23,11 @@ export function toPi0Batch(lb: LiberoBatch, cfg: Pi0Config, tokenizer: WordHashT
   const cams = cfg.imageKeys as Array<keyof LiberoBatch['images']>;
   for (const c of cams)
     if (!(c in lb.images))
-      throw new TrainerConfigError(`the model expects camera ${c}; the data has ${Object.keys(lb.images).join(', ')}`);
+      throw new Pi0ConfigError(`the model expects camera ${c}; the data has ${Object.keys(lb.images).join(', ')}`);
   const tok = tokenizer.encode(lb.prompts);
   const horizon = lb.actions.length / (b * cfg.actionDim);
   if (horizon !== cfg.actionHorizon)
-    throw new TrainerConfigError(`action chunks have ${horizon} steps, the model ${cfg.actionHorizon}`);
+    throw new Pi0ConfigError(`action chunks have ${horizon} steps, the model ${cfg.actionHorizon}`);
   return {
     images: cams.map((c) => imageTensor(lb.images[c], b, lb.height, lb.width)),
     imageMasks: cams.map((c) => Array.from(lb.imageMask[c], (m) => m === 1)),

@@ -2,8 +2,8 @@
 import { getPi0Config, type Pi0Config } from '@vla-lora/gemma-config';
 import { injectLora, loraConfigToPeft, makeLoraConfig, type InjectReport, type LoraConfig } from '@vla-lora/lora-core';
 import { loadPi0Weights, Pi0Policy, pi0LoraConfig } from '@vla-lora/models';
-import { RngStreams } from '../rng/index.js';
-import type { TrainConfig } from '../config/index.js';
+import { RngStreams } from '@vla-lora/trainer';
+import type { TrainConfig } from './config/index.js';
 import type { PeftAdapter } from '@vla-lora/checkpoint-io';
 
 export interface BuiltPi0 {

@@ -5,7 +5,7 @@ import { registerAllGradients } from '@vla-lora/tfjs-backend';
 
 await registerAllGradients();
 const tf = await import('@tensorflow/tfjs-core');
-const t = await import('../src/index.js');
+const t = { ...(await import('@vla-lora/trainer')), ...(await import('../src/index.js')) };
 const steps = Number(process.argv[2] ?? 10);
 const batch = Number(process.argv[3] ?? 8);
 const cfg = t.getTrainConfig('pi0_libero_lora_tiny');

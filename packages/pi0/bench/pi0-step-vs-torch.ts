@@ -15,7 +15,7 @@ import { registerAllGradients } from '@vla-lora/tfjs-backend';
 
 await registerAllGradients();
 const tf = await import('@tensorflow/tfjs-core');
-const t = await import('../src/index.js');
+const t = { ...(await import('@vla-lora/trainer')), ...(await import('../src/index.js')) };
 const { namedParameters } = await import('@vla-lora/lora-core');
 const { savePi0Weights, sampleNoise, sampleFlowTime } = await import('@vla-lora/models');
 const { writeSafetensors } = await import('@vla-lora/checkpoint-io');

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { savePeftAdapter, verifyAdapter, writeSafetensors, type PeftAdapter } from '@vla-lora/checkpoint-io';
-import { isLoraParam, peftKeyForParam } from '../checkpoint/index.js';
+import { isLoraParam, peftKeyForParam } from '@vla-lora/trainer';
 
 export type AdapterReport = Awaited<ReturnType<typeof verifyAdapter>>;
 

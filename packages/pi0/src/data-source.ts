@@ -10,7 +10,7 @@ import {
   type LiberoView,
 } from '@vla-lora/lerobot-data';
 import type { Pi0Batch } from '@vla-lora/models';
-import type { DataSource } from '../loop/index.js';
+import type { DataSource } from '@vla-lora/trainer';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
 import type { WordHashTokenizer } from './prompt-tokenizer.js';
 

@@ -9,7 +9,7 @@ import {
   type FreezeReport,
   type PreflightReport,
 } from '@vla-lora/freeze-policy';
-import type { TrainLogger } from '../log/index.js';
+import type { TrainLogger } from '@vla-lora/trainer';
 
 export interface FreezeResult {
   /** The trainable parameters by name (what the optimizer and the loop get). */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DisconnectedParametersError, pi0LoraPolicy } from '@vla-lora/freeze-policy';
 import { initBackend } from '@vla-lora/tfjs-backend';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../log/index.js';
+import { createLogger } from '@vla-lora/trainer';
 import { freezeWithPolicy, preflight } from './freeze-and-preflight.js';
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 // The served pi0: an openpi LIBERO request in, an action chunk in robot units out. The transforms
 // are the training pipeline's own functions (lerobot-data's liberoInputs — the same call
-// LiberoView.sample makes — collateLibero / unnormalize / absoluteActions, trainer's toPi0Batch and
-// WordHashTokenizer), in the order of training and trainer's evaluation:
+// LiberoView.sample makes — collateLibero / unnormalize / absoluteActions, this package's toPi0Batch and
+// WordHashTokenizer), in the order of training and of evaluatePi0Run:
 //   state -> Normalize(z-score) -> pad to the model's action dim; images as base_0_rgb and
 //   left_wrist_0_rgb, right_wrist_0_rgb zero and masked (openpi's LiberoInputs for pi0); prompt ->
 //   tokens; sampleActions (10 Euler steps from the request's noise); the first `actionDims` dims of
@@ -18,9 +18,17 @@ import {
 } from '@vla-lora/lerobot-data';
 import type { Pi0Policy } from '@vla-lora/models';
 import { float32NdArray, type ServedPolicy, type WireMap, type WireValue } from '@vla-lora/policy-server';
-import { disposePi0Batch, Philox, toPi0Batch, WordHashTokenizer, type TrainConfig } from '@vla-lora/trainer';
-import type { LoadSummary } from './load-policy.js';
-import { parseLiberoRequest, type LiberoRequest } from './observation.js';
+import { Philox } from '@vla-lora/trainer';
+import { disposePi0Batch, toPi0Batch } from './batch.js';
+import type { TrainConfig } from './config/index.js';
+import { WordHashTokenizer } from './prompt-tokenizer.js';
+import { parseLiberoRequest, type LiberoRequest } from './libero-request.js';
+
+/** The parts of a load summary the served metadata reports. */
+export interface ServedSummary {
+  lora: { tensors: number; values: number; modules: number; merged: boolean };
+  heads: { tensors: number; values: number } | null;
+}
 
 export interface ServedPi0Options {
   policy: Pi0Policy;
@@ -30,8 +38,8 @@ export interface ServedPi0Options {
   seed?: number;
   /** Euler steps (openpi: 10). */
   numSteps?: number;
-  /** What was loaded (goes into the metadata). */
-  summary?: LoadSummary;
+  /** What was loaded (goes into the metadata); loadTrainedPi0's summary has this shape. */
+  summary?: ServedSummary;
 }
 
 /**

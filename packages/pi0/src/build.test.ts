@@ -8,8 +8,8 @@ import { namedParameters } from '@vla-lora/lora-core';
 import { Pi0Policy } from '@vla-lora/models';
 import { initBackend } from '@vla-lora/tfjs-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyOverrides, getTrainConfig } from '../config/index.js';
-import { Philox } from '../rng/index.js';
+import { applyOverrides, getTrainConfig } from './config/index.js';
+import { Philox } from '@vla-lora/trainer';
 import { buildPi0 } from './build.js';
 
 let root: string;

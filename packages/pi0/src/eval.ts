@@ -8,12 +8,10 @@ import { loadPeftAdapter, openSafetensors, writeFileAtomic, type F32Tensor } fro
 import { unnormalize, type LiberoNormStats, type LiberoView } from '@vla-lora/lerobot-data';
 import { namedParameters } from '@vla-lora/lora-core';
 import type { Pi0Policy } from '@vla-lora/models';
-import type { TrainConfig } from '../config/index.js';
-import { assignTrainedWeights } from '../checkpoint/index.js';
-import type { TrainLogger } from '../log/index.js';
-import { freezePolicyFor } from '../plan/index.js';
+import type { TrainConfig } from './config/index.js';
+import { assignTrainedWeights, Philox, type TrainLogger } from '@vla-lora/trainer';
+import { freezePolicyFor } from './plan/index.js';
 import { applyFreezePolicy } from '@vla-lora/freeze-policy';
-import { Philox } from '../rng/index.js';
 import { ensureBackend } from './backend.js';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
 import { buildPi0 } from './build.js';

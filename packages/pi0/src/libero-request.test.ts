@@ -9,7 +9,7 @@ import {
   uint8NdArray,
   type WireMap,
 } from '@vla-lora/policy-server';
-import { parseLiberoRequest } from './observation.js';
+import { parseLiberoRequest } from './libero-request.js';
 
 const shape = { imageSize: 4, stateDim: 8 };
 const good = (): WireMap => ({

@@ -1,5 +1,5 @@
 // `--set key=value` overrides on dotted paths, type-checked against the existing value.
-import { TrainerConfigError } from '../errors.js';
+import { Pi0ConfigError } from '../errors.js';
 import type { TrainConfig } from './types.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -18,13 +18,12 @@ function parseValue(raw: string, current: Json, key: string): Json {
   try {
     parsed = JSON.parse(raw) as Json;
   } catch {
-    throw new TrainerConfigError(
+    throw new Pi0ConfigError(
       `--set ${key}=${raw}: "${raw}" is not a valid ${kind} (the key holds ${JSON.stringify(current)})`,
     );
   }
   const pk = parsed === null ? 'null' : Array.isArray(parsed) ? 'array' : typeof parsed;
-  if (kind !== 'null' && pk !== kind)
-    throw new TrainerConfigError(`--set ${key}=${raw}: expected a ${kind}, got a ${pk}`);
+  if (kind !== 'null' && pk !== kind) throw new Pi0ConfigError(`--set ${key}=${raw}: expected a ${kind}, got a ${pk}`);
   return parsed;
 }
 
@@ -33,7 +32,7 @@ export function applyOverrides(config: TrainConfig, sets: readonly string[]): Tr
   const out = structuredClone(config) as unknown as { [k: string]: Json };
   for (const s of sets) {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new TrainerConfigError(`--set expects key=value, got "${s}"`);
+    if (eq <= 0) throw new Pi0ConfigError(`--set expects key=value, got "${s}"`);
     const key = s.slice(0, eq).trim();
     const raw = s.slice(eq + 1);
     const segs = key.split('.');
@@ -50,7 +49,7 @@ export function applyOverrides(config: TrainConfig, sets: readonly string[]): Tr
     if (!(leaf in node) || key === 'name') {
       const all = leafPaths(out as Json).filter((p) => p !== 'name');
       const near = all.filter((p) => p.split('.').pop() === leaf || p.startsWith(segs[0] as string));
-      throw new TrainerConfigError(
+      throw new Pi0ConfigError(
         `--set ${key}: no such config key${key === 'name' ? ' (the name is chosen by the positional config argument)' : ''}; ${near.length ? `did you mean ${near.slice(0, 6).join(', ')}?` : `keys are ${all.join(', ')}`}`,
       );
     }

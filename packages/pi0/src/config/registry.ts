@@ -1,5 +1,5 @@
 // Named configs, like openpi's `_CONFIGS` (pi0_libero, pi0_libero_low_mem_finetune ...).
-import { TrainerConfigError } from '../errors.js';
+import { Pi0ConfigError } from '../errors.js';
 import type { OptimConfig, TrainConfig } from './types.js';
 
 /** openpi's defaults: AdamW(b1 .9, b2 .95, eps 1e-8, wd 1e-10), clip 1.0, warmup 1k, peak 2.5e-5 -> 2.5e-6 over 30k. */
@@ -118,6 +118,6 @@ export function listConfigs(): Array<{ name: string; description: string }> {
 /** A named config (a fresh copy). Throws listing the names. */
 export function getTrainConfig(name: string): TrainConfig {
   const c = CONFIGS.find((x) => x.name === name);
-  if (!c) throw new TrainerConfigError(`unknown config "${name}"; known configs: ${configNames().join(', ')}`);
+  if (!c) throw new Pi0ConfigError(`unknown config "${name}"; known configs: ${configNames().join(', ')}`);
   return structuredClone(c);
 }

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerAllGradients } from '@vla-lora/tfjs-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyOverrides, getTrainConfig } from '../config/index.js';
-import { createLogger } from '../log/index.js';
+import { applyOverrides, getTrainConfig } from './config/index.js';
+import { createLogger } from '@vla-lora/trainer';
 
 let root: string;
 beforeAll(async () => {
