@@ -1,5 +1,5 @@
 // The optimisation loop: { batch(es), loss, backward, accumulate, clip, step, schedule, log,
-// maybe checkpoint }. Model building, LoRA, freezing and the preflight happen before (recipes/).
+// maybe checkpoint }. Model building, LoRA, freezing and the preflight happen before (in the recipe, e.g. @vla-lora/pi0).
 import { join } from 'node:path';
 import type * as tfns from '@tensorflow/tfjs-core';
 import {
