@@ -5,7 +5,8 @@ import { castFloat, type FloatDtype } from '../dtype/convert.js';
 import { writeSafetensors, type SafetensorsEntry } from '../safetensors/writer.js';
 import { CliUsageError } from './errors.js';
 import { createProgress } from './progress.js';
-import { openTensorSource } from './source.js';
+import type { TensorInfo } from '../safetensors/header.js';
+import { openTensorSource, type TensorSource } from './source.js';
 
 export type ConvertDtype = 'keep' | 'f32' | 'bf16' | 'f16';
 const TARGET: Record<Exclude<ConvertDtype, 'keep'>, FloatDtype> = { f32: 'F32', bf16: 'BF16', f16: 'F16' };
@@ -19,6 +20,50 @@ export interface ConvertResult {
   tensors: number;
   bytesIn: number;
   bytesOut: number;
+}
+
+/** One tensor's bytes, chunk by chunk, cast to `to` (memory stays at two chunk buffers whatever the tensor size). */
+async function* castChunks(
+  chunks: AsyncIterable<Uint8Array>,
+  from: Dtype,
+  to: Dtype,
+  outBuf: Uint16Array,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    if (to === from) yield chunk;
+    else if (from === 'F32' && (to === 'BF16' || to === 'F16')) {
+      const f = new Float32Array(chunk.buffer, chunk.byteOffset, chunk.byteLength / 4);
+      const o = outBuf.subarray(0, f.length);
+      if (to === 'BF16') f32ToBf16(f, o);
+      else f32ToF16(f, o);
+      yield new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
+    } else {
+      yield castFloat({ dtype: from, shape: [chunk.byteLength / DTYPE_ITEMSIZE[from]], bytes: chunk }, to as FloatDtype)
+        .bytes;
+    }
+  }
+}
+
+/** The safetensors entry of one tensor: streamed in chunks when the source can, else read whole when written. */
+function entryFor(src: TensorSource, t: TensorInfo, to: Dtype, outBuf: Uint16Array): SafetensorsEntry {
+  const readChunks = src.readChunks?.bind(src);
+  if (readChunks) {
+    return {
+      name: t.name,
+      dtype: to,
+      shape: t.shape,
+      data: { chunks: () => castChunks(readChunks(t.name, CHUNK_BYTES), t.dtype, to, outBuf) },
+    };
+  }
+  return {
+    name: t.name,
+    dtype: to,
+    shape: t.shape,
+    data: async () => {
+      const raw: RawTensor = await src.read(t.name);
+      return to === raw.dtype ? raw.bytes : castFloat(raw, to as FloatDtype).bytes;
+    },
+  };
 }
 
 /** Converts any tensor source to one safetensors file; float tensors are cast when a dtype is given. */
@@ -35,46 +80,7 @@ export async function convertToSafetensors(
     const list = src.list();
     const outDtype = (d: Dtype): Dtype => (dtype !== 'keep' && FLOATS.has(d) ? TARGET[dtype] : d);
     const outBuf = new Uint16Array(CHUNK_BYTES / 2);
-    const entries: SafetensorsEntry[] = list.map((t) => {
-      const to = outDtype(t.dtype);
-      if (src.readChunks) {
-        const chunks = src.readChunks.bind(src);
-        // stream in chunks: memory stays at two chunk buffers whatever the tensor size
-        return {
-          name: t.name,
-          dtype: to,
-          shape: t.shape,
-          data: {
-            async *chunks() {
-              for await (const chunk of chunks(t.name, CHUNK_BYTES)) {
-                if (to === t.dtype) yield chunk;
-                else if (t.dtype === 'F32' && (to === 'BF16' || to === 'F16')) {
-                  const f = new Float32Array(chunk.buffer, chunk.byteOffset, chunk.byteLength / 4);
-                  const o = outBuf.subarray(0, f.length);
-                  if (to === 'BF16') f32ToBf16(f, o);
-                  else f32ToF16(f, o);
-                  yield new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
-                } else {
-                  yield castFloat(
-                    { dtype: t.dtype, shape: [chunk.byteLength / DTYPE_ITEMSIZE[t.dtype]], bytes: chunk },
-                    to as FloatDtype,
-                  ).bytes;
-                }
-              }
-            },
-          },
-        };
-      }
-      return {
-        name: t.name,
-        dtype: to,
-        shape: t.shape,
-        data: async () => {
-          const raw: RawTensor = await src.read(t.name);
-          return to === raw.dtype ? raw.bytes : castFloat(raw, to as FloatDtype).bytes;
-        },
-      };
-    });
+    const entries = list.map((t) => entryFor(src, t, outDtype(t.dtype), outBuf));
     const bytesIn = list.reduce((a, t) => a + t.byteLength, 0);
     let bytesOut = 0;
     const bar = opts.progress === false ? null : createProgress('convert', bytesIn);

@@ -1,7 +1,7 @@
 // `vla-ckpt diff <a> <b>`: per-tensor max |a - b| (in float32/float64), plus names and shapes that differ.
 import { numel } from '../dtype/dtypes.js';
 import { toFloat32 } from '../dtype/convert.js';
-import { openTensorSource } from './source.js';
+import { openTensorSource, type TensorSource } from './source.js';
 
 export interface TensorDiff {
   name: string;
@@ -22,8 +22,17 @@ export interface DiffResult {
   structureDiffers: boolean;
 }
 
+/** Opens both sources; when one fails the other is closed before the error is thrown. */
+async function openBoth(pathA: string, pathB: string): Promise<[TensorSource, TensorSource]> {
+  const [a, b] = await Promise.allSettled([openTensorSource(pathA), openTensorSource(pathB)]);
+  if (a.status === 'fulfilled' && b.status === 'fulfilled') return [a.value, b.value];
+  if (a.status === 'fulfilled') await a.value.close();
+  if (b.status === 'fulfilled') await b.value.close();
+  throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
+}
+
 export async function diffTensors(pathA: string, pathB: string): Promise<DiffResult> {
-  const [a, b] = await Promise.all([openTensorSource(pathA), openTensorSource(pathB)]);
+  const [a, b] = await openBoth(pathA, pathB);
   try {
     const listA = new Map(a.list().map((t) => [t.name, t]));
     const listB = new Map(b.list().map((t) => [t.name, t]));

@@ -33,13 +33,7 @@ export interface CliIo {
 
 const processIo: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), progress: true };
 
-export function buildProgram(io: CliIo = processIo): Command {
-  const program = new Command('vla-ckpt')
-    .description('Inspect, verify, convert and diff safetensors / PyTorch / PEFT checkpoints')
-    .showHelpAfterError()
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
-
+function addInspect(program: Command, io: CliIo): void {
   program
     .command('inspect')
     .description('list tensors (dtype, shape, bytes), totals and metadata of a file, sharded dir, or adapter dir')
@@ -53,7 +47,9 @@ export function buildProgram(io: CliIo = processIo): Command {
       const r = await inspect(path, { listGlobals: opts.listGlobals ?? false });
       io.out(`${opts.json ? JSON.stringify(r, jsonReplacer, 2) : renderInspect(r)}\n`);
     });
+}
 
+function addVerify(program: Command, io: CliIo): void {
   program
     .command('verify')
     .description('check a PEFT LoRA adapter directory (placeholder, pairs, ranks, NaN/Inf, targets)')
@@ -69,7 +65,9 @@ export function buildProgram(io: CliIo = processIo): Command {
         io.out(`${JSON.stringify(base ? { ...rest, base } : rest, null, 2)}\n`);
       } else io.out(`${renderReport(r)}\n${fit ? `${renderFit(fit)}\n` : ''}`);
     });
+}
 
+function addConvert(program: Command, io: CliIo): void {
   program
     .command('convert')
     .description('write any readable checkpoint as one safetensors file, streaming one tensor at a time')
@@ -86,7 +84,9 @@ export function buildProgram(io: CliIo = processIo): Command {
         `wrote ${r.output}: ${r.tensors} tensors, ${formatBytes(r.bytesOut)} of tensor data (read ${formatBytes(r.bytesIn)})\n`,
       );
     });
+}
 
+function addDiff(program: Command, io: CliIo): void {
   program
     .command('diff')
     .description('per-tensor max |a-b|, and tensors whose names or shapes differ')
@@ -102,6 +102,18 @@ export function buildProgram(io: CliIo = processIo): Command {
         throw new TensorsDifferError(`max |a-b| = ${r.maxAbsDiff} exceeds --atol ${opts.atol}`);
       }
     });
+}
+
+export function buildProgram(io: CliIo = processIo): Command {
+  const program = new Command('vla-ckpt')
+    .description('Inspect, verify, convert and diff safetensors / PyTorch / PEFT checkpoints')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  addInspect(program, io);
+  addVerify(program, io);
+  addConvert(program, io);
+  addDiff(program, io);
   return program;
 }
 

@@ -1,13 +1,14 @@
 // Hostile pickles are named and refused: readPt throws UnsafePickleError listing each global that is not on
 // the allow-list (files made by CPython's own pickle and by torch.save with __reduce__ → os.system / eval);
 // `unsafeGlobals: 'list'` reads them for forensics. Nothing is ever executed.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cat, le32, zipper } from '../../../test-support/pt-bytes.js';
-import { hasPython, makeHostileFiles } from '../../../test-support/hostile.js';
+import { hasPython, makeHostileFiles, PYTHON } from '../../../test-support/hostile.js';
 import { UnsafePickleError } from '../errors.js';
 import { PickleObject } from '../pickle/values.js';
 import { readPt } from '../read.js';
@@ -127,5 +128,21 @@ describe.skipIf(!python)('hostile checkpoints made by CPython pickle / torch.sav
     expect(allowed.unsafeGlobals).toEqual([]);
     await allowed.close();
     expect(existsSync(h.marker)).toBe(false);
+  });
+
+  it('oracle: torch.load(weights_only=True) refuses the same files', (ctx) => {
+    if (!h?.hasTorch) ctx.skip(); // visible as skipped: needs python3-torch
+    const files = cases.map(([n]) => join(dir, n));
+    const code = [
+      'import sys, pickle, torch',
+      'for f in sys.argv[1:]:',
+      '    try:',
+      '        torch.load(f, weights_only=True); print("loaded")',
+      '    except pickle.UnpicklingError:',
+      '        print("refused")',
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', code, ...files], { encoding: 'utf8' });
+    expect(r.stdout.trim().split('\n')).toEqual(files.map(() => 'refused'));
+    expect(existsSync(h?.marker ?? '')).toBe(false);
   });
 });
