@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import {
   loadPeftAdapter,
   openSafetensors,
   writeSafetensors,
+  writeSafetensorsSharded,
   type SafetensorsEntry,
 } from '@vla-lora/checkpoint-io';
 import { useBackend } from '../test/backend.js';
@@ -114,6 +115,42 @@ describe('streamed merge of an adapter into a base safetensors file', () => {
     } finally {
       await o.close();
       await b.close();
+    }
+  });
+
+  it('a sharded base gives a sharded output with its index; every tensor equals the single-file merge', async () => {
+    const shardedBase = join(tmp, 'base-sharded');
+    const src = await openSafetensors(BASE);
+    const entries: SafetensorsEntry[] = [];
+    for await (const [name, t] of src.tensors()) entries.push({ name, dtype: t.dtype, shape: t.shape, data: t.bytes });
+    await src.close();
+    await writeSafetensorsSharded(shardedBase, entries, { maxShardSize: 60_000, metadata: { format: 'pt' } });
+    const single = join(tmp, 'single-merged.safetensors');
+    await mergeAdapterIntoSafetensors(BASE, join(FIX, 'adapter'), single);
+    const outDir = join(tmp, 'sharded-merged');
+    const rep = await mergeAdapterIntoSafetensors(shardedBase, join(FIX, 'adapter'), outDir, { blockBytes: 4096 });
+    expect(rep.output.kind).toBe('sharded');
+    expect(rep.output.shards).toBeGreaterThan(1);
+    const files = await readdir(outDir);
+    expect(files).toContain('model.safetensors.index.json');
+    const [o, s1] = [await openSafetensors(outDir), await openSafetensors(single)];
+    try {
+      expect(
+        o
+          .list()
+          .map((i) => i.name)
+          .sort(),
+      ).toEqual(
+        s1
+          .list()
+          .map((i) => i.name)
+          .sort(),
+      );
+      for (const info of s1.list())
+        expect(Buffer.compare((await o.read(info.name)).bytes, (await s1.read(info.name)).bytes), info.name).toBe(0);
+    } finally {
+      await o.close();
+      await s1.close();
     }
   });
 
