@@ -56,7 +56,32 @@ export { verifyAdapterWeights } from './peft/verify.js';
 export type { AdapterReport, EmptyAdapterErrors } from './peft/verify.js';
 export { verifyAdapterFiles } from './peft/verify-files.js';
 export type { OpenAdapterBin } from './peft/verify-files.js';
-export { adapterWeightsFromReader } from './peft/weights-source.js';
+export { adapterWeightsFromReader, adapterWeightsFromPt } from './peft/weights-source.js';
+export {
+  PtError,
+  PtFormatError,
+  PtTruncatedError,
+  PtZipError,
+  PickleError,
+  PickleUnsupportedOpcodeError,
+  PickleLimitError,
+  PickleTruncatedError,
+  PtTorchObjectError,
+  PtUnsupportedDtypeError,
+  PtClosedError,
+} from './pt/errors.js';
+export { PickleDict, PickleTuple, PickleSet, PickleGlobal, PickleObject } from './pt/pickle/values.js';
+export type { PickleValue } from './pt/pickle/values.js';
+export { TorchSize } from './pt/torch/values.js';
+export { TorchTensor } from './pt/torch/tensor.js';
+export { TorchStorage } from './pt/torch/storage.js';
+export type { TorchDtype } from './pt/torch/dtypes.js';
+export { torchToSafetensorsDtype } from './pt/torch/dtypes.js';
+export { PtFile, flattenTensors } from './pt/pt-file.js';
+export type { PtFileInfo } from './pt/pt-file.js';
+export { readPtSource } from './pt/read-source.js';
+export type { ReadPtOptions } from './pt/read-zip.js';
+export { SourceZipArchive } from './pt/zip/source-archive.js';
 export type { AdapterWeights } from './peft/weights.js';
 export {
   ZERO_RECOVER_COMMAND,

@@ -48,7 +48,7 @@ export {
   pickZeroCheckpointDir,
 } from './zero-hint.js';
 export { findZeroCheckpointDir } from './zero-hint-fs.js';
-export { adapterWeightsFromReader } from './weights-source.js';
+export { adapterWeightsFromReader, adapterWeightsFromPt } from './weights-source.js';
 export { parsePyJson, dumpPyJson, pyFloatRepr } from './py-json.js';
 export type { PyJson } from './py-json.js';
 export { verifyAdapterFiles } from './verify-files.js';

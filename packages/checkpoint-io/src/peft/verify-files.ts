@@ -6,7 +6,8 @@ import type { NamedBlob } from '../safetensors/open-source.js';
 import { ADAPTER_CONFIG_NAME, MAX_CONFIG_BYTES, parseAdapterConfig } from './config.js';
 import { AdapterConfigError, AdapterWeightsMissingError } from './errors.js';
 import { verifyAdapterWeights, type AdapterReport } from './verify.js';
-import { adapterWeightsFromReader } from './weights-source.js';
+import { readPtSource } from '../pt/read-source.js';
+import { adapterWeightsFromPt, adapterWeightsFromReader } from './weights-source.js';
 import type { AdapterWeights } from './weights.js';
 import { pickZeroCheckpointDir, placeholderErrorFor, zeroElementErrorFor } from './zero-hint.js';
 
@@ -15,13 +16,13 @@ const split = (name: string): [string, string] => {
   return i < 0 ? ['', name] : [name.slice(0, i), name.slice(i + 1)];
 };
 
-/** Opens a `.bin` adapter weights Blob; supplied by callers that can read torch pickles from a Blob. */
+/** Opens a `.bin` adapter weights Blob (default: the safe .pt reader over the Blob). */
 export type OpenAdapterBin = (blob: Blob, name: string) => Promise<AdapterWeights>;
 
 /**
  * Verifies the adapter among `files` (names are paths relative to the dropped folder, e.g.
  * `checkpoint-5000/adapter_config.json`): the shallowest adapter_config.json, the
- * adapter_model.safetensors (else adapter_model.bin, if `openBin` is given) beside it, and — for the
+ * adapter_model.safetensors (else adapter_model.bin, read with the safe .pt reader) beside it, and — for the
  * ZeRO hint — a `latest` file and `global_step*` folders beside it.
  */
 export async function verifyAdapterFiles(
@@ -64,12 +65,14 @@ export async function verifyAdapterFiles(
   let weights: AdapterWeights;
   if (byName.has(st)) {
     weights = adapterWeightsFromReader(st, await SafetensorsSourceFile.open(blobSource(byName.get(st)!, st)));
-  } else if (byName.has(bin) && opts.openBin) {
-    weights = await opts.openBin(byName.get(bin)!, bin);
+  } else if (byName.has(bin)) {
+    const open =
+      opts.openBin ?? (async (b: Blob, n: string) => adapterWeightsFromPt(n, await readPtSource(blobSource(b, n))));
+    weights = await open(byName.get(bin)!, bin);
   } else {
     throw new AdapterWeightsMissingError(
       label,
-      `${label} has ${byName.has(bin) ? 'only adapter_model.bin, which this reader was not given a .pt reader for' : 'neither adapter_model.safetensors nor adapter_model.bin'}; if training ran under DeepSpeed ZeRO the weights are in its global_step*/ shards: npx @vla-lora/zero-merge extract-adapter <ckpt-dir> <out-dir>`,
+      `${label} has neither adapter_model.safetensors nor adapter_model.bin; if training ran under DeepSpeed ZeRO the weights are in its global_step*/ shards: npx @vla-lora/zero-merge extract-adapter <ckpt-dir> <out-dir>`,
     );
   }
   return verifyAdapterWeights(label, config, weights, empty);

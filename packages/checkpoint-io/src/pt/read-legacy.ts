@@ -1,7 +1,7 @@
 // torch.save's legacy format (torch < 1.6, or _use_new_zipfile_serialization=False): five pickles in a row —
 // magic number, protocol version, sys_info, the object, the list of storage keys — then each storage as an
 // int64 element count followed by its raw bytes, in the order of that list.
-import type { FileHandle } from 'node:fs/promises';
+import { allocUnfilled, type PreadHandle } from './bytes.js';
 import { PickleTruncatedError, PtClosedError, PtFormatError, PtTruncatedError } from './errors.js';
 import { unpickle, type UnpickleHooks, type UnpickleResult } from './pickle/unpickler.js';
 import { PickleDict, type PickleValue } from './pickle/values.js';
@@ -17,7 +17,7 @@ const PROTOCOL_VERSION = 1001;
 const INITIAL_WINDOW = 1 << 20;
 
 async function preadExact(
-  handle: FileHandle,
+  handle: PreadHandle,
   position: number,
   length: number,
   path: string,
@@ -25,11 +25,7 @@ async function preadExact(
 ): Promise<Uint8Array> {
   // Unpooled and not zero-filled (every byte is overwritten below, or we throw); a plain Uint8Array view
   // of its own ArrayBuffer, so callers' `.slice()` copies and `.buffer` holds only this data.
-  let out = into;
-  if (out === undefined) {
-    const raw = Buffer.allocUnsafeSlow(length);
-    out = new Uint8Array(raw.buffer, raw.byteOffset, length);
-  }
+  const out = into ?? allocUnfilled(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(out, done, Math.min(length - done, 1 << 30), position + done);
@@ -46,7 +42,7 @@ class PickleWindow {
 
   constructor(
     readonly path: string,
-    readonly handle: FileHandle,
+    readonly handle: PreadHandle,
     readonly fileSize: number,
     readonly options: ReadPtOptions,
     readonly audit: GlobalsAudit,
@@ -120,7 +116,7 @@ interface LegacyStorages {
 /** Binds each listed storage to its `int64 count + bytes` record, checking counts and bounds. */
 async function bindStorages(
   path: string,
-  handle: FileHandle,
+  handle: PreadHandle,
   fileSize: number,
   bigEndian: boolean,
   s: LegacyStorages,
@@ -190,7 +186,7 @@ async function readObject(
 
 export async function readLegacyPt(
   path: string,
-  handle: FileHandle,
+  handle: PreadHandle,
   fileSize: number,
   options: ReadPtOptions,
   close: () => Promise<void>,

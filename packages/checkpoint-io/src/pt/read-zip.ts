@@ -1,5 +1,5 @@
 // torch.save's zip format (torch ≥ 1.6): <archive>/data.pkl, <archive>/data/<key>, byteorder, version.
-import type { FileHandle } from 'node:fs/promises';
+import { latin1Decode } from './bytes.js';
 import { PtFormatError } from './errors.js';
 import { unpickle, type UnpickleOptions } from './pickle/unpickler.js';
 import type { PickleValue } from './pickle/values.js';
@@ -8,7 +8,7 @@ import { GlobalsAudit, type GlobalsPolicy, refuseUnsafeGlobals } from './torch/a
 import { torchCall } from './torch/globals.js';
 import { torchPersistentLoad } from './torch/persistent.js';
 import type { TorchStorage } from './torch/storage.js';
-import { ZipArchive, type ZipEntryInfo } from './zip/archive.js';
+import type { ZipEntryLike as ZipEntryInfo, ZipReader } from './zip/source-archive.js';
 
 export interface ReadPtOptions extends UnpickleOptions, GlobalsPolicy {
   /** Largest data.pkl accepted, in bytes (default 2 GiB − 1). */
@@ -16,7 +16,7 @@ export interface ReadPtOptions extends UnpickleOptions, GlobalsPolicy {
 }
 
 /** The archive's folder name: the first entry's folder when it holds data.pkl, else any folder that does. */
-function archivePrefix(path: string, archive: ZipArchive): string {
+function archivePrefix(path: string, archive: ZipReader): string {
   const first = archive.order[0];
   const prefix = first !== undefined && first.includes('/') ? first.slice(0, first.indexOf('/')) : undefined;
   if (prefix !== undefined && archive.entries.has(`${prefix}/data.pkl`)) return prefix;
@@ -34,13 +34,11 @@ function archivePrefix(path: string, archive: ZipArchive): string {
 /** The `byteorder` record ("little" when absent, as torch < 1.10 wrote none). */
 async function readByteorder(
   path: string,
-  archive: ZipArchive,
+  archive: ZipReader,
   rec: ZipEntryInfo | undefined,
 ): Promise<'little' | 'big'> {
   if (!rec) return 'little';
-  const text = Buffer.from(await archive.readAll(rec, 16))
-    .toString('latin1')
-    .trim();
+  const text = latin1Decode(await archive.readAll(rec, 16)).trim();
   if (text !== 'little' && text !== 'big')
     throw new PtFormatError(`${path}: byteorder record says ${JSON.stringify(text)}, expected "little" or "big"`);
   return text;
@@ -49,7 +47,7 @@ async function readByteorder(
 /** Binds each storage the pickle names to its `data/<key>` record. */
 function storageBinder(
   path: string,
-  archive: ZipArchive,
+  archive: ZipReader,
   prefix: string,
   bigEndian: boolean,
 ): (s: TorchStorage) => void {
@@ -68,24 +66,19 @@ function storageBinder(
   };
 }
 
+/** Reads an opened torch zip archive (ZipArchive on a file, SourceZipArchive on a Blob/URL); closes it on failure. */
 export async function readZipPt(
   path: string,
-  handle: FileHandle,
-  fileSize: number,
+  archive: ZipReader,
   options: ReadPtOptions,
   close: () => Promise<void>,
 ): Promise<PtFile> {
-  const archive = await ZipArchive.open(path, handle, fileSize);
   try {
     const prefix = archivePrefix(path, archive);
     const record = (name: string): ZipEntryInfo | undefined => archive.entries.get(`${prefix}/${name}`);
     const byteorder = await readByteorder(path, archive, record('byteorder'));
     const ver = record('.data/version') ?? record('version');
-    const version = ver
-      ? Buffer.from(await archive.readAll(ver, 64))
-          .toString('latin1')
-          .trim()
-      : null;
+    const version = ver ? latin1Decode(await archive.readAll(ver, 64)).trim() : null;
     const pkl = await archive.readAll(record('data.pkl') as ZipEntryInfo, options.maxPickleBytes ?? 2 ** 31 - 1);
     const storages = new Map<string, TorchStorage>();
     const onStorage = storageBinder(path, archive, prefix, byteorder === 'big');

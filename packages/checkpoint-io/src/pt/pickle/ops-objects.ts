@@ -5,9 +5,10 @@ import { PickleError, PickleUnsupportedOpcodeError } from '../errors.js';
 import { describe, type OpHandlers } from './machine.js';
 import { OP } from './opcodes.js';
 import { PickleDict, PickleObject, type PickleValue } from './values.js';
+import { latin1Encode } from '../bytes.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
-const latin1ToUtf8 = (s: string): string => utf8.decode(Buffer.from(s, 'latin1'));
+const latin1ToUtf8 = (s: string): string => utf8.decode(latin1Encode(s));
 
 export const globalOps: OpHandlers = {
   // "module\nname\n"

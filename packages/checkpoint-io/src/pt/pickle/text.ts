@@ -1,6 +1,7 @@
 // Decoders for the text and integer payloads of pickle opcodes: LONG1/LONG4 two's-complement integers,
 // protocol 0's string-escape (STRING) and raw-unicode-escape (UNICODE), and text floats (FLOAT).
 import { PickleError } from '../errors.js';
+import { hexOf } from '../bytes.js';
 
 const latin1 = new TextDecoder('latin1');
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -20,7 +21,7 @@ export function decodeLong(b: Uint8Array): number | bigint {
     for (let i = n - 1; i >= 0; i--) v = v * 256 + (b[i] as number);
     return negative ? v - 2 ** (8 * n) : v;
   }
-  const hex = Buffer.from(b).reverse().toString('hex');
+  const hex = hexOf(b.slice().reverse());
   let v = BigInt(`0x${hex}`);
   if (negative) v -= 1n << BigInt(8 * n);
   return normalizeInt(v);

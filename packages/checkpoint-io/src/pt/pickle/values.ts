@@ -1,6 +1,7 @@
 // The inert values a pickle decodes to. Nothing here can run code: every Python object is data.
 // The pickle layer knows nothing of torch: torch/ adds its values (TorchSize, TorchTensor, TorchStorage) to
 // PickleValue through `PickleValueExtensions` (declaration merging), so no module here imports torch/.
+import { latin1Decode } from '../bytes.js';
 
 /**
  * Values that layers above the pickle VM add to PickleValue: `declare module` this interface with one property per
@@ -107,8 +108,7 @@ function hashKey(key: PickleValue, depth = 0): string | undefined {
     }
     return `t${parts.length}(${parts.map((p) => `${p.length}:${p}`).join('')})`;
   }
-  if (key instanceof Uint8Array)
-    return `b${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')}`;
+  if (key instanceof Uint8Array) return `b${latin1Decode(key)}`;
   return undefined;
 }
 

@@ -127,7 +127,7 @@ function toBytes(args: PickleValue[], ctx: CallContext, what: string): Uint8Arra
       }
       return out;
     }
-    if (e === 'utf-8' || e === 'utf8') return new Uint8Array(Buffer.from(src, 'utf8'));
+    if (e === 'utf-8' || e === 'utf8') return new TextEncoder().encode(src);
     bad(ctx, what, `unsupported encoding ${String(enc)}`);
   }
   if (typeof src === 'number' && Number.isSafeInteger(src) && src >= 0 && src <= 1 << 20) return new Uint8Array(src);

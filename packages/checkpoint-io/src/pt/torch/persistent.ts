@@ -1,4 +1,5 @@
 // torch's persistent ids: ('storage', storage_type, key, location, numel[, view_metadata]) → a shared TorchStorage.
+import { latin1Decode } from '../bytes.js';
 import { PtTorchObjectError } from '../errors.js';
 import { STORAGE_CLASS_DTYPE, TORCH_DTYPE_ITEMSIZE, type TorchDtype } from './dtypes.js';
 import { PickleGlobal, PickleTuple, type PickleValue } from '../pickle/values.js';
@@ -16,7 +17,7 @@ export interface LegacyView {
 
 function ascii(v: PickleValue | undefined): string | undefined {
   if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  if (v instanceof Uint8Array) return latin1Decode(v);
   return undefined;
 }
 
