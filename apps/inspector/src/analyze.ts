@@ -7,7 +7,10 @@ import {
   openSafetensorsSource,
   openShardedSource,
   openUrlSource,
+  readPtSource,
   SourceHttpError,
+  torchToSafetensorsDtype,
+  UnsafePickleError,
   verifyAdapterFiles,
   type NamedBlob,
   type SafetensorsReader,
@@ -130,13 +133,18 @@ export async function inspectFiles(files: readonly NamedBlob[]): Promise<Inspect
   const out = empty(title, totalBytes);
   try {
     const names = input.map((f) => base(f.name));
+    const pts = input.filter((f) => PT_FILE.test(f.name));
     if (names.includes('adapter_config.json')) await inspectAdapter(input, out);
     else if (names.some((n) => n.endsWith('.safetensors') || n.endsWith('.safetensors.index.json'))) {
       const r = await openSafetensorsFiles(input.filter((f) => /\.safetensors(\.index\.json)?$/.test(f.name)));
       fill(out, r, names.some((n) => n.endsWith('.index.json')) ? 'sharded safetensors' : 'safetensors');
       await r.close();
+    } else if (pts.length > 0) {
+      await inspectPt(pts, out);
     } else {
-      out.notes.push('Drop a .safetensors file, a sharded index with its shards, or an adapter folder.');
+      out.notes.push(
+        'Drop a .safetensors file, a sharded index with its shards, an adapter folder, or a .pt/.bin file.',
+      );
     }
   } catch (err) {
     out.error = errorOf(err);
@@ -177,6 +185,48 @@ async function inspectAdapter(files: NamedBlob[], out: Inspection): Promise<void
     const hint = /Recover them with: (.*)$/.exec(e.message)?.[1];
     out.adapter = { ok: false, error: e.name, message: e.message, ...(hint ? { zeroHint: hint } : {}) };
   }
+}
+
+const PT_FILE = /\.(pt|pth|bin|ckpt)$/;
+
+/**
+ * torch.save files, read by the safe unpickler (nothing executes). A pickle that names globals off the
+ * allow-list is named as hostile (UnsafePickleError's list) and then read once more with `unsafeGlobals:
+ * 'list'` so its tensors can still be shown as inert data.
+ */
+async function inspectPt(files: NamedBlob[], out: Inspection): Promise<void> {
+  out.kind = 'PyTorch pickle';
+  const unsafe = new Set<string>();
+  for (const f of files.sort((a, b) => a.name.localeCompare(b.name))) {
+    let pt: Awaited<ReturnType<typeof readPtSource>>;
+    try {
+      pt = await readPtSource(blobSource(f.blob, f.name));
+    } catch (err) {
+      if (!(err instanceof UnsafePickleError)) throw err;
+      for (const g of err.globals) unsafe.add(g);
+      pt = await readPtSource(blobSource(f.blob, f.name), { unsafeGlobals: 'list' });
+    }
+    try {
+      const prefix = files.length > 1 ? `${base(f.name)}: ` : '';
+      out.notes.push(`${f.name}: torch.save ${pt.format} format${pt.version ? ` (version ${pt.version})` : ''}`);
+      for (const [name, t] of pt.tensors()) {
+        out.tensors.push({
+          name: `${prefix}${name}`,
+          dtype: torchToSafetensorsDtype(t.dtype) ?? t.dtype,
+          shape: [...t.shape],
+          bytes: t.byteLength,
+        });
+      }
+    } finally {
+      await pt.close();
+    }
+  }
+  out.dtypeTotals = dtypeTotals(out.tensors);
+  if (unsafe.size > 0) out.unsafeGlobals = [...unsafe].sort();
+  if (files.some((f) => /zero_pp_rank_\d+_mp_rank_\d+_optim_states\.pt$/.test(f.name)))
+    out.notes.unshift(
+      'DeepSpeed ZeRO shards: consolidate them (or pull the LoRA adapter out) on your machine with `npx @vla-lora/zero-merge extract-adapter <checkpoint-dir> <out-dir>`.',
+    );
 }
 
 /** Inspects a URL (Range requests: the header first; tensors are not fetched). */

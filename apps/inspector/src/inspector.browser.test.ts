@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInspector } from '../scripts/build.js';
 import { haveChromium, withChromium } from '../test-support/chromium.js';
 import { startStaticServer, type StaticServer } from '../test-support/static-server.js';
+import { hasPython, makeHostileFiles } from '../../../packages/checkpoint-io/test-support/hostile.js';
 import type { Inspection } from './analyze.js';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
@@ -129,6 +130,43 @@ describe.skipIf(!haveChromium)('inspector page in headless Chromium', () => {
       // only the page itself was requested: no file bytes were sent anywhere
       const paths = [...new Set(requests.map((u) => new URL(u).pathname))].sort();
       expect(paths).toEqual(['/app.js', '/index.html', '/style.css']);
+    });
+  }, 120_000);
+
+  it('.pt / .bin: tensors of torch.save files (zip and legacy) and of a ZeRO folder; hostile globals named', async () => {
+    await withChromium(async (ctx) => {
+      const page = await ctx.newPage();
+      const zip = await inspectWith(page, 'torch-zip-pt', pick(join(FIX, 'torch-pt/torch-2.11/state_dict_f32.pt')));
+      expect(zip.kind).toBe('PyTorch pickle');
+      expect(zip.error).toBeUndefined();
+      expect(zip.tensors.length).toBeGreaterThan(0);
+      expect(zip.notes[0]).toContain('zip format');
+      const legacy = await inspectWith(
+        page,
+        'torch-legacy-pt',
+        pick(join(FIX, 'torch-pt/torch-1.13/state_dict_f32_legacy.pt')),
+      );
+      expect(legacy.notes[0]).toContain('legacy format');
+      expect(legacy.tensors.map((t) => t.name)).toEqual(zip.tensors.map((t) => t.name));
+      const zero = await inspectWith(
+        page,
+        'zero2-global-step-folder',
+        pickFolder(join(FIX, 'zero/zero2-w3-fp16/checkpoint-5000/global_step5000')),
+      );
+      expect(zero.error).toBeUndefined();
+      expect(zero.notes).toHaveLength(5);
+      expect(zero.notes[0]).toContain('zero-merge extract-adapter');
+      expect(zero.tensors.length).toBeGreaterThan(4);
+      if (!hasPython()) {
+        console.warn('SKIPPED hostile pickle page check: /usr/bin/python3 is missing');
+        return;
+      }
+      const hostile = makeHostileFiles(await mkdtemp(join(tmpdir(), 'hostile-')));
+      const bad = await inspectWith(page, 'hostile-pickle', pick(join(hostile.dir, 'system-p2.pt')));
+      expect(bad.unsafeGlobals).toEqual([expect.stringMatching(/^(posix|os|nt)\.system$/)]);
+      expect(await page.locator('[data-testid=unsafe]').textContent()).toMatch(/system/);
+      const evil = await inspectWith(page, 'hostile-eval', pick(join(hostile.dir, 'eval-p4.pt')));
+      expect(evil.unsafeGlobals).toEqual(['builtins.eval']);
     });
   }, 120_000);
 

@@ -24,8 +24,15 @@ export const MAX_ROWS = 500;
 function readText(r: Inspection): string {
   if (r.requests !== undefined)
     return `fetched ${formatBytes(r.bytesRead)} in ${r.requests} HTTP range request${r.requests === 1 ? '' : 's'}`;
-  const why = r.adapter?.ok ? ': headers, then every LoRA tensor once for the checks' : ' (headers only)';
-  return `read ${formatBytes(r.bytesRead)} in this browser${r.adapter?.ok ? why : r.kind === 'PEFT adapter' ? '' : why}`;
+  const why =
+    r.kind === 'PyTorch pickle'
+      ? ' (the pickles and zip directories; no tensor data)'
+      : r.adapter?.ok
+        ? ': headers, then every LoRA tensor once for the checks'
+        : r.kind === 'PEFT adapter'
+          ? ''
+          : ' (headers only)';
+  return `read ${formatBytes(r.bytesRead)} in this browser${why}`;
 }
 
 export function renderInspection(r: Inspection): string {

@@ -69,6 +69,7 @@ export {
   PtTorchObjectError,
   PtUnsupportedDtypeError,
   PtClosedError,
+  UnsafePickleError,
 } from './pt/errors.js';
 export { PickleDict, PickleTuple, PickleSet, PickleGlobal, PickleObject } from './pt/pickle/values.js';
 export type { PickleValue } from './pt/pickle/values.js';

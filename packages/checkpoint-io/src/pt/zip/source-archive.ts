@@ -228,7 +228,7 @@ export class SourceZipArchive implements ZipReader<SourceZipEntry> {
       );
     const start = await this.dataStart(info);
     const compressed = await this.source.read(start, info.compressedSize);
-    const stream = new Blob([compressed]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+    const stream = new Blob([new Uint8Array(compressed)]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
     const reader = stream.getReader();
     const out = new Uint8Array(length);
     let pos = 0;
