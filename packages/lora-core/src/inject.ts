@@ -6,6 +6,7 @@ import { Linear } from './linear.js';
 import { LoraLinear } from './lora-linear.js';
 import { makeLoraConfig, loraScaling, type LoraConfig, type LoraConfigInput } from './config.js';
 import {
+  expandAllLinear,
   isAllLinear,
   isExcluded,
   isModuleToSave,
@@ -95,7 +96,7 @@ export function injectLora(
       throw new TargetNotFoundError("target_modules='all-linear' found no Linear module (besides the output head)", [
         'all-linear',
       ]);
-    matchCfg = { ...config, targetModules: names };
+    matchCfg = expandAllLinear(config, names); // PEFT's _maybe_include_all_linear_layers
   }
 
   const plan: Array<{ name: string; target: Linear; matchedBy: string }> = [];

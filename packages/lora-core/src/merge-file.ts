@@ -11,6 +11,8 @@ import {
   fromFloat32,
   loadPeftAdapter,
   openSafetensors,
+  parseLoraKey,
+  removeAdapterName,
   ShardedSet,
   toFloat32,
   writeSafetensors,
@@ -130,17 +132,18 @@ export async function mergeAdapterIntoSafetensors(
   const pairs = new Map<string, { a?: RawTensor; b?: RawTensor }>();
   const replacements = new Map<string, RawTensor>();
   const onDisk: Array<{ name: string; dtype: Dtype; shape: number[] }> = [];
-  const loraRe = new RegExp(`^(.*)\\.lora_([AB])\\.${adapterName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.weight$`);
   for (const [k, t] of ad.tensors) {
-    const m = loraRe.exec(k);
-    if (m) {
-      const mod = strip(m[1]!);
+    // checkpoint-io's key rules (PEFT's save_and_load): drop the adapter name, then parse the role
+    const disk = removeAdapterName(k, adapterName);
+    const parts = parseLoraKey(disk);
+    if (parts !== null && (parts.role === 'A' || parts.role === 'B') && disk !== k) {
+      const mod = strip(parts.module);
       const p = pairs.get(mod) ?? {};
-      if (m[2] === 'A') p.a = t;
+      if (parts.role === 'A') p.a = t;
       else p.b = t;
       pairs.set(mod, p);
-      onDisk.push({ name: `${m[1]}.lora_${m[2]}.weight`, dtype: t.dtype, shape: t.shape });
-    } else if (/\.lora_[A-Za-z_]+\./.test(k)) {
+      onDisk.push({ name: disk, dtype: t.dtype, shape: t.shape });
+    } else if (parts !== null || /\.lora_[A-Za-z_]+\./.test(k)) {
       throw new AdapterMismatchError(
         `adapter tensor '${k}' is a LoRA tensor this merge cannot apply (only lora_A/lora_B weights of adapter '${adapterName}')`,
         [],

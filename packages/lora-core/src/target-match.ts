@@ -7,6 +7,7 @@ export {
   rankAndAlphaFor,
   targetEntriesNaming,
   isAllLinear,
+  expandAllLinear,
   isExcluded,
   isModuleToSave,
 } from '@vla-lora/checkpoint-io';
