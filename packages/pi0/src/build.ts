@@ -37,6 +37,8 @@ export async function buildPi0(cfg: TrainConfig, opts: { baseWeights?: string } 
     policy = Pi0Policy.create(pi0, { init: 'random', rng: init });
     weightsFrom = `no --base-weights: seeded random init (seed ${cfg.trainer.seed}); this is the untrained base the demo compares against`;
   }
+  // openpi rematerialises every block: on by default for the real-size (bf16) configs.
+  policy.setGradientCheckpointing(pi0.precision === 'bfloat16');
   const lora = makeLoraConfig({ ...pi0LoraConfig(pi0), seed: cfg.trainer.seed });
   const inject = injectLora(policy, lora, { adapterName: pi0.loraAdapterName });
   const adapterConfig = loraConfigToPeft(lora, {

@@ -81,9 +81,20 @@ function checkRunnable(cfg: TrainConfig, baseWeights: string | undefined): void 
   }
 }
 
+/** What the training loop does not implement yet is refused, not silently skipped. */
+function checkImplemented(cfg: TrainConfig): void {
+  if (cfg.ema !== undefined) {
+    throw new Pi0ConfigError(
+      `${cfg.name} keeps an EMA of the weights (decay ${cfg.ema.decay}) as openpi does, which vla-lora's trainer does not implement yet; ` +
+        `use "vla-train plan ${cfg.name}" for its memory bill (openpi itself trains this config: scripts/train.py ${cfg.name}), or a LoRA config such as pi0_libero_lora`,
+    );
+  }
+}
+
 export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
   const cfg = o.config;
   const log = o.logger;
+  checkImplemented(cfg);
   checkRunnable(cfg, o.baseWeights);
   const backend = await ensureBackend(cfg.backend);
   log.info(backend.description);

@@ -17,6 +17,27 @@ export const OPENPI_OPTIM: OptimConfig = {
 
 const CONFIGS: TrainConfig[] = [
   {
+    name: 'pi0_libero',
+    description:
+      "openpi's full fine-tuning of pi0 on LIBERO: every weight trains in float32, AdamW, EMA 0.99 (plan only here: > 70 GB per openpi; the trainer refuses EMA configs)",
+    model: { pi0: 'pi0' },
+    freeze: 'pi0_full',
+    ema: { decay: 0.99 },
+    data: { repoId: 'physical-intelligence/libero', synthetic: null, batchSize: 32, useDeltaActions: false },
+    optim: { ...OPENPI_OPTIM },
+    trainer: {
+      numTrainSteps: 30_000,
+      gradAccumSteps: 1,
+      saveInterval: 1000,
+      keepLast: 3,
+      keepEvery: 5000,
+      logInterval: 100,
+      seed: 42,
+    },
+    eval: { maxChunks: 256, seed: 0 },
+    backend: 'auto',
+  },
+  {
     name: 'pi0_libero_lora',
     description:
       'pi0 (PaliGemma gemma_2b_lora r16 + expert gemma_300m_lora r32) on LIBERO, openpi sizes and schedule (needs real weights: --base-weights)',

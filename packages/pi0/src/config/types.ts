@@ -30,7 +30,12 @@ export interface TrainConfig {
   /** pi0 preset of @vla-lora/gemma-config (structure + LoRA variants). */
   model: { pi0: string };
   /** Freeze-policy preset: LoRA + heads (openpi LoRA), or full PaliGemma + expert LoRA + heads. */
-  freeze: 'pi0_lora' | 'pi0_full_paligemma_expert_lora';
+  freeze: 'pi0_lora' | 'pi0_full_paligemma_expert_lora' | 'pi0_full';
+  /**
+   * openpi's `ema_decay` (its full fine-tuning configs keep an EMA of the weights, 0.99; LoRA configs
+   * none). Billed by `plan`; the trainer does not implement EMA yet and refuses such a config.
+   */
+  ema?: { decay: number };
   data: DataConfig;
   optim: OptimConfig;
   trainer: {

@@ -1,4 +1,9 @@
-import { pi0FullPaligemmaExpertLoraPolicy, pi0LoraPolicy, type FreezePolicy } from '@vla-lora/freeze-policy';
+import {
+  pi0FullFinetunePolicy,
+  pi0FullPaligemmaExpertLoraPolicy,
+  pi0LoraPolicy,
+  type FreezePolicy,
+} from '@vla-lora/freeze-policy';
 import type { TrainConfig } from '../config/index.js';
 
 /** The freeze-policy preset a config names. */
@@ -8,5 +13,7 @@ export function freezePolicyFor(cfg: Pick<TrainConfig, 'freeze'>): FreezePolicy 
       return pi0LoraPolicy();
     case 'pi0_full_paligemma_expert_lora':
       return pi0FullPaligemmaExpertLoraPolicy();
+    case 'pi0_full':
+      return pi0FullFinetunePolicy();
   }
 }
