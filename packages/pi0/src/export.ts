@@ -1,7 +1,13 @@
 // The run's final artefacts: <run>/adapter (PEFT) + <run>/trainable.safetensors (heads), verified.
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { savePeftAdapter, verifyAdapter, writeSafetensors, type PeftAdapter } from '@vla-lora/checkpoint-io';
+import {
+  savePeftAdapter,
+  verifyAdapter,
+  withAtomicDir,
+  writeSafetensors,
+  type PeftAdapter,
+} from '@vla-lora/checkpoint-io';
 import { isLoraParam, peftKeyForParam } from '@vla-lora/trainer';
 
 export type AdapterReport = Awaited<ReturnType<typeof verifyAdapter>>;
@@ -26,7 +32,6 @@ export async function exportTrainedWeights(
     else heads.push({ name, dtype: 'F32', shape: [...v.shape], data: bytes });
   }
   const adapterDir = join(runDir, 'adapter');
-  await savePeftAdapter(adapterDir, { config: adapterConfig, tensors });
   let trainablePath: string | null = null;
   if (heads.length > 0) {
     trainablePath = join(runDir, 'trainable.safetensors');
@@ -36,6 +41,9 @@ export async function exportTrainedWeights(
       { metadata: { format: 'pt', note: 'trainable non-LoRA weights (pi0 projection heads) of this run' } },
     );
   }
+  // Last, and atomically: <run>/adapter appears complete or not at all (a kill mid-export used to
+  // leave it existing but empty), and its presence marks the export as done.
+  await withAtomicDir(adapterDir, (tmp) => savePeftAdapter(tmp, { config: adapterConfig, tensors }));
   // Never print success for something not checked: read the adapter back and verify it.
   const report = await verifyAdapter(adapterDir);
   return { adapterDir, trainablePath, report };

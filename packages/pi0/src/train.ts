@@ -105,6 +105,7 @@ export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
     config: cfg as unknown as JsonValue,
     allowConfigChange: o.allowConfigChange ?? false,
   });
+  for (const w of run.warnings) log.warn(w);
   try {
     return await trainInRunDir(o, run, backend.description);
   } finally {
@@ -203,6 +204,7 @@ async function trainInRunDir(
     config: cfg as unknown as JsonValue,
     adapterConfig: built.adapterConfig,
     ...(run.resumeFrom ? { resumeFrom: run.resumeFrom } : {}),
+    allowScheduleChange: o.allowConfigChange ?? false,
     logger: log,
     ...(o.handleSignals === false ? { handleSignals: false } : {}),
     report: {
