@@ -1,8 +1,10 @@
 // Child process for the signal tests: trains the toy model with JSON-line output.
-//   tsx toy-child.ts <runDir> <totalSteps> <saveEvery> [--resume] [--pause-at-save STEP --marker FILE] [--step-delay MS]
+//   tsx toy-child.ts <runDir> <totalSteps> <saveEvery> [--resume | --prepare] [--pause-at-save STEP --marker FILE] [--step-delay MS]
+// --prepare: go through prepareRunDir as the CLI does (lock; resume if the run dir exists, which
+// restarts a run that has no checkpoint yet), printing its warnings as JSON lines.
 // --pause-at-save: inside the save of STEP (all files written, nothing renamed yet) write FILE and
 // hang, so that the parent can SIGKILL mid-save.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '@vla-lora/checkpoint-io';
@@ -11,6 +13,7 @@ import { createLogger } from '../log/index.js';
 import { trainLoop } from '../loop/index.js';
 import { createLoopOptimizer } from '../optim-adapter.js';
 import { warmupCosine } from '../optim/index.js';
+import { prepareRunDir } from '../run/index.js';
 import { buildToy, ToyData, TOY_ADAM, TOY_ADAPTER_CONFIG, TOY_CONFIG, TOY_SCHED } from './toy.js';
 
 const [runDir, total, every, ...rest] = process.argv.slice(2);
@@ -25,6 +28,11 @@ const sched = TOY_SCHED;
 const config = TOY_CONFIG;
 
 await initBackend({ backend: 'cpu' });
+let prepared: Awaited<ReturnType<typeof prepareRunDir>> | null = null;
+if (rest.includes('--prepare')) {
+  prepared = await prepareRunDir(runDir as string, { resume: existsSync(runDir as string), overwrite: false, config });
+  for (const w of prepared.warnings) process.stdout.write(`${JSON.stringify({ event: 'warning', message: w })}\n`);
+}
 const model = buildToy(1);
 const data = new ToyData(4);
 const baseNext = data.next.bind(data);
@@ -53,7 +61,9 @@ const result = await trainLoop({
   logger: createLogger({ mode: 'jsonl' }),
   ...(rest.includes('--resume')
     ? { resumeFrom: await loadCheckpoint(join(runDir as string, 'checkpoints'), { config }) }
-    : {}),
+    : prepared?.resumeFrom
+      ? { resumeFrom: prepared.resumeFrom }
+      : {}),
   hooks: {
     beforeCheckpointCommit: async (tmp) => {
       saveStep++;
