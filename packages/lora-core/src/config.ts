@@ -1,6 +1,13 @@
 // LoraConfig: PEFT's LoraConfig fields and rules (peft/tuners/lora/config.py), in camelCase, with
 // lossless parsing from and emission to PEFT's adapter_config.json (unknown fields are kept).
-import { checkRankRules, checkTargetRules, loraScalingOf, PeftRuleError } from '@vla-lora/checkpoint-io';
+import {
+  AdapterConfigError,
+  checkLoraConfig,
+  checkRankRules,
+  checkTargetRules,
+  loraScalingOf,
+  PeftRuleError,
+} from '@vla-lora/checkpoint-io';
 import { LoraConfigError } from './errors.js';
 
 /**
@@ -133,6 +140,16 @@ export function loraConfigFromPeft(json: PeftConfigJson): { config: LoraConfig; 
   const pt = json['peft_type'];
   if (pt !== undefined && pt !== 'LORA')
     throw new LoraConfigError(`peft_type is ${JSON.stringify(pt)}; only LORA adapters are supported`);
+  // the fields every reader checks (r, lora_alpha, target/exclude/layers/patterns): checkpoint-io's rulebook
+  try {
+    checkLoraConfig(
+      { r: LORA_DEFAULTS.r, lora_alpha: LORA_DEFAULTS.loraAlpha, ...json, peft_type: 'LORA' },
+      'adapter_config.json',
+    );
+  } catch (e) {
+    if (e instanceof AdapterConfigError) throw new LoraConfigError(e.message, { cause: e.cause ?? e });
+    throw e;
+  }
   const refuse = (field: string, ok: (v: unknown) => boolean, why: string): void => {
     const v = json[field];
     if (v !== undefined && v !== null && !ok(v))
