@@ -34,7 +34,7 @@ describe('vla-train argument parsing', () => {
     expect(() => parseArgs(['pi0_libero_lora_tiny', '--exp-name', '../x'])).toThrow(/letters, digits/);
   });
   it('unknown configs are rejected with the list', () => {
-    expect(() => parseArgs(['pi0_nope', '--exp-name', 'a'])).toThrow(/known configs: pi0_libero_lora, /);
+    expect(() => parseArgs(['pi0_nope', '--exp-name', 'a'])).toThrow(/known configs: pi0_libero, pi0_libero_lora, /);
   });
   it('--help lists the configs', () => {
     const inv = parseArgs(['--help']);
