@@ -9,7 +9,7 @@ import { unnormalize, type LiberoNormStats, type LiberoView } from '@vla-lora/le
 import { namedParameters } from '@vla-lora/lora-core';
 import type { Pi0Policy } from '@vla-lora/models';
 import type { TrainConfig } from './config/index.js';
-import { assignTrainedWeights, Philox, type TrainLogger } from '@vla-lora/trainer';
+import { assignTrainedWeights, Philox, writeRunEvaluation, type TrainLogger } from '@vla-lora/trainer';
 import { freezePolicyFor } from './plan/index.js';
 import { applyFreezePolicy } from '@vla-lora/freeze-policy';
 import { ensureBackend } from './backend.js';
@@ -161,5 +161,19 @@ export async function evaluatePi0Run(o: EvaluateOptions): Promise<EvalResult> {
     path,
     `${JSON.stringify({ split: 'test', units: 'unnormalised dataset action units, padded steps excluded', sampler: '10 Euler steps, fixed noise per chunk', ...result }, null, 2)}\n`,
   );
+  // the same numbers where users look: eval/* in the run's TensorBoard file, base vs fine-tuned in report.html
+  await writeRunEvaluation(o.runDir, {
+    description: `${result.chunks} held-out chunks of the test split (${result.horizon} steps × ${result.actionDims} action dims, unnormalised units), 10 Euler steps, fixed noise per chunk`,
+    metrics: [
+      { name: 'action MSE', base: baseScore.mse, fineTuned: tunedScore.mse },
+      { name: 'action MAE', base: baseScore.mae, fineTuned: tunedScore.mae },
+    ],
+    scalars: {
+      mse_base: baseScore.mse,
+      mse_fine_tuned: tunedScore.mse,
+      mae_base: baseScore.mae,
+      mae_fine_tuned: tunedScore.mae,
+    },
+  });
   return { ...result, path };
 }

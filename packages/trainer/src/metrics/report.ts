@@ -1,6 +1,7 @@
 // A self-contained HTML report: loss and learning-rate curves as inline SVG (no scripts, no
 // external resources), so it opens offline from the run directory.
 import type { MetricRecord } from '@vla-lora/checkpoint-io';
+import { MetricsError } from '../errors.js';
 
 export interface ReportOptions {
   title: string;
@@ -151,7 +152,20 @@ function rawAndSmoothed(points: Array<[number, number]>, weight: number, color: 
 const series = (h: readonly MetricRecord[], key: string): Array<[number, number]> =>
   h.filter((r) => typeof r[key] === 'number').map((r) => [r.step, r[key] as number]);
 
-function evaluationHtml(e: EvaluationSummary): string {
+/** Where report.html holds the evaluation section (empty until an evaluation is added). */
+export const EVALUATION_START = '<!--evaluation-->';
+export const EVALUATION_END = '<!--/evaluation-->';
+
+/** Puts (or replaces) the evaluation section of a rendered report; other content is left byte for byte. */
+export function withEvaluation(html: string, e: EvaluationSummary): string {
+  const a = html.indexOf(EVALUATION_START);
+  const b = html.indexOf(EVALUATION_END);
+  if (a < 0 || b < a)
+    throw new MetricsError('report.html has no evaluation section (it was written by an older version); re-render it');
+  return html.slice(0, a + EVALUATION_START.length) + evaluationHtml(e) + html.slice(b);
+}
+
+export function evaluationHtml(e: EvaluationSummary): string {
   const rows = e.metrics
     .map((x) => {
       const change = x.base !== 0 ? ((x.fineTuned - x.base) / Math.abs(x.base)) * 100 : Number.NaN;
@@ -189,7 +203,7 @@ export function renderReport(history: readonly MetricRecord[], opts: ReportOptio
 </head><body>
 <h1>${esc(opts.title)}</h1>
 <table>${rows}</table>
-${opts.evaluation ? evaluationHtml(opts.evaluation) : ''}
+${EVALUATION_START}${opts.evaluation ? evaluationHtml(opts.evaluation) : ''}${EVALUATION_END}
 ${chartSvg(rawAndSmoothed(series(history, 'loss'), w, '#1f77b4'), { title: 'training loss', yLabel: 'loss', logY: true })}
 ${chartSvg(rawAndSmoothed(series(history, 'samples_per_s'), w, '#9467bd'), { title: 'throughput', yLabel: 'samples/s' })}
 ${lineChartSvg(series(history, 'lr'), { title: 'learning rate', yLabel: 'lr' })}

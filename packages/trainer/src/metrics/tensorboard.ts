@@ -136,6 +136,19 @@ export class TensorBoardWriter {
     private readonly clock: () => number = () => Date.now() / 1000,
   ) {}
 
+  /** A writer that appends to the newest event file already in `dir` (e.g. after training, for the evaluation). */
+  static async existing(dir: string, clock?: () => number): Promise<TensorBoardWriter> {
+    const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('events.out.tfevents.'));
+    if (names.length === 0)
+      throw new MetricsError(`${dir} has no TensorBoard event file; it is written when training starts (trainLoop)`);
+    const newest = names
+      .sort((a, b) => Number(a.split('.')[3]) - Number(b.split('.')[3]) || a.localeCompare(b))
+      .at(-1)!;
+    const w = new TensorBoardWriter(dir, clock);
+    w.file = join(dir, newest);
+    return w;
+  }
+
   /** The event file being written (after reset). */
   get path(): string | null {
     return this.file;
