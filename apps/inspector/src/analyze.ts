@@ -12,6 +12,7 @@ import {
   torchToSafetensorsDtype,
   UnsafePickleError,
   verifyAdapterFiles,
+  type ByteSource,
   type NamedBlob,
   type SafetensorsReader,
   type UrlSourceOptions,
@@ -194,17 +195,21 @@ const PT_FILE = /\.(pt|pth|bin|ckpt)$/;
  * allow-list is named as hostile (UnsafePickleError's list) and then read once more with `unsafeGlobals:
  * 'list'` so its tensors can still be shown as inert data.
  */
-async function inspectPt(files: NamedBlob[], out: Inspection): Promise<void> {
+async function inspectPt(
+  files: NamedBlob[],
+  out: Inspection,
+  sourceOf: (f: NamedBlob) => Promise<ByteSource> = async (f) => blobSource(f.blob, f.name),
+): Promise<void> {
   out.kind = 'PyTorch pickle';
   const unsafe = new Set<string>();
   for (const f of files.sort((a, b) => a.name.localeCompare(b.name))) {
     let pt: Awaited<ReturnType<typeof readPtSource>>;
     try {
-      pt = await readPtSource(blobSource(f.blob, f.name));
+      pt = await readPtSource(await sourceOf(f));
     } catch (err) {
       if (!(err instanceof UnsafePickleError)) throw err;
       for (const g of err.globals) unsafe.add(g);
-      pt = await readPtSource(blobSource(f.blob, f.name), { unsafeGlobals: 'list' });
+      pt = await readPtSource(await sourceOf(f), { unsafeGlobals: 'list' });
     }
     try {
       const prefix = files.length > 1 ? `${base(f.name)}: ` : '';
@@ -240,7 +245,9 @@ export async function inspectUrl(url: string, opts: UrlSourceOptions = {}): Prom
   };
   try {
     const path = new URL(url).pathname;
-    if (path.endsWith('.index.json')) {
+    if (PT_FILE.test(path)) {
+      await inspectPt([{ name: url, blob: new Blob() }], out, () => open(url));
+    } else if (path.endsWith('.index.json')) {
       const r = await openShardedSource(
         await open(url),
         (file) => open(new URL(file, url)),

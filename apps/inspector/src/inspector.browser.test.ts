@@ -183,6 +183,13 @@ describe.skipIf(!haveChromium)('inspector page in headless Chromium', () => {
       const fetched = server.log.slice(before).filter((l) => l.path.endsWith('model.safetensors'));
       expect(fetched.map((l) => [l.range, l.status])).toEqual([['bytes=0-99999', 206]]);
       expect(r.bytesRead).toBe(Math.min(100_000, r.totalBytes));
+      const pt = await inspectWith(page, 'url-torch-pt', async (p) => {
+        await p.fill('#url', `${server.origin}/fixtures/torch-pt/torch-2.11/state_dict_f32.pt`);
+        await p.click('button[type=submit]');
+      });
+      expect(pt.kind).toBe('PyTorch pickle');
+      expect(pt.error).toBeUndefined();
+      expect(pt.tensors.map((t) => t.name)).toEqual(['layers.0.q_proj.weight', 'layers.0.q_proj.bias', 'norm.weight']);
     });
   }, 60_000);
 
