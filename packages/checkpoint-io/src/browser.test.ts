@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import * as browser from './browser.js';
+import { loadPeftAdapter } from './peft/adapter.js';
 
 const fixture = (p: string): string => fileURLToPath(new URL(`../../../fixtures/${p}`, import.meta.url));
 
@@ -57,5 +58,25 @@ describe('@vla-lora/checkpoint-io/browser', () => {
     expect(err).toBeInstanceOf(browser.AdapterPlaceholderError);
     expect((err as Error).message).toContain('checkpoint-5000/global_step5000');
     expect((err as Error).message).toContain('zero-merge extract-adapter');
+  });
+
+  it('loads the PEFT fixture adapter from Blobs exactly as loadPeftAdapter does from its directory', async () => {
+    const dir = fixture('peft-tiny-gemma/adapter');
+    const want = await loadPeftAdapter(dir);
+    const got = await browser.loadPeftAdapterFiles([
+      { name: 'a/adapter_config.json', blob: new Blob([await readFile(`${dir}/adapter_config.json`)]) },
+      { name: 'a/adapter_model.safetensors', blob: new Blob([await readFile(`${dir}/adapter_model.safetensors`)]) },
+    ]);
+    expect(got.config).toEqual(want.config);
+    expect([...got.tensors.keys()]).toEqual([...want.tensors.keys()]);
+    for (const [k, t] of want.tensors)
+      expect(Buffer.from(got.tensors.get(k)!.bytes).equals(Buffer.from(t.bytes))).toBe(true);
+    const z = fixture('zero/zero3-w4-bf16/checkpoint-5000');
+    await expect(
+      browser.loadPeftAdapterFiles([
+        { name: 'c/adapter_config.json', blob: new Blob([await readFile(`${z}/adapter_config.json`)]) },
+        { name: 'c/adapter_model.safetensors', blob: new Blob([await readFile(`${z}/adapter_model.safetensors`)]) },
+      ]),
+    ).rejects.toBeInstanceOf(browser.AdapterPlaceholderError);
   });
 });

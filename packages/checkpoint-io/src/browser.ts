@@ -54,8 +54,9 @@ export { insertAdapterName, removeAdapterName, parseLoraKey, relativeModulePath 
 export type { LoraKeyParts } from './peft/names.js';
 export { verifyAdapterWeights } from './peft/verify.js';
 export type { AdapterReport, EmptyAdapterErrors } from './peft/verify.js';
-export { verifyAdapterFiles } from './peft/verify-files.js';
-export type { OpenAdapterBin } from './peft/verify-files.js';
+export { verifyAdapterFiles, openAdapterFiles, loadPeftAdapterFiles } from './peft/verify-files.js';
+export type { OpenAdapterBin, AdapterFiles } from './peft/verify-files.js';
+export type { PeftAdapter } from './peft/adapter.js';
 export { adapterWeightsFromReader, adapterWeightsFromPt } from './peft/weights-source.js';
 export {
   PtError,

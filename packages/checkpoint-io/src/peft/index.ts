@@ -51,8 +51,8 @@ export { findZeroCheckpointDir } from './zero-hint-fs.js';
 export { adapterWeightsFromReader, adapterWeightsFromPt } from './weights-source.js';
 export { parsePyJson, dumpPyJson, pyFloatRepr } from './py-json.js';
 export type { PyJson } from './py-json.js';
-export { verifyAdapterFiles } from './verify-files.js';
-export type { OpenAdapterBin } from './verify-files.js';
+export { verifyAdapterFiles, openAdapterFiles, loadPeftAdapterFiles } from './verify-files.js';
+export type { OpenAdapterBin, AdapterFiles } from './verify-files.js';
 export {
   type TargetRules,
   type RankRules,

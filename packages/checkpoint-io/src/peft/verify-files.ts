@@ -3,9 +3,12 @@
 import { SafetensorsSourceFile } from '../safetensors/source-reader.js';
 import { blobSource } from '../source/blob.js';
 import type { NamedBlob } from '../safetensors/open-source.js';
-import { ADAPTER_CONFIG_NAME, MAX_CONFIG_BYTES, parseAdapterConfig } from './config.js';
+import type { RawTensor } from '../dtype/dtypes.js';
+import type { PeftAdapter } from './adapter.js';
+import { ADAPTER_CONFIG_NAME, MAX_CONFIG_BYTES, parseAdapterConfig, type PeftLoraConfig } from './config.js';
+import { insertAdapterName } from './names.js';
 import { AdapterConfigError, AdapterWeightsMissingError } from './errors.js';
-import { verifyAdapterWeights, type AdapterReport } from './verify.js';
+import { verifyAdapterWeights, type AdapterReport, type EmptyAdapterErrors } from './verify.js';
 import { readPtSource } from '../pt/read-source.js';
 import { adapterWeightsFromPt, adapterWeightsFromReader } from './weights-source.js';
 import type { AdapterWeights } from './weights.js';
@@ -19,16 +22,24 @@ const split = (name: string): [string, string] => {
 /** Opens a `.bin` adapter weights Blob (default: the safe .pt reader over the Blob). */
 export type OpenAdapterBin = (blob: Blob, name: string) => Promise<AdapterWeights>;
 
+/** An adapter found among files: its folder (for messages), config, opened weights, and the empty-weights errors. */
+export interface AdapterFiles {
+  label: string;
+  config: PeftLoraConfig;
+  weights: AdapterWeights;
+  empty: EmptyAdapterErrors;
+}
+
 /**
- * Verifies the adapter among `files` (names are paths relative to the dropped folder, e.g.
+ * Finds the adapter among `files` (names are paths relative to the dropped folder, e.g.
  * `checkpoint-5000/adapter_config.json`): the shallowest adapter_config.json, the
  * adapter_model.safetensors (else adapter_model.bin, read with the safe .pt reader) beside it, and — for the
- * ZeRO hint — a `latest` file and `global_step*` folders beside it.
+ * ZeRO hint — a `latest` file and `global_step*` folders beside it. Close `weights` when done.
  */
-export async function verifyAdapterFiles(
+export async function openAdapterFiles(
   files: readonly NamedBlob[],
   opts: { openBin?: OpenAdapterBin } = {},
-): Promise<AdapterReport> {
+): Promise<AdapterFiles> {
   const configs = files
     .filter((f) => split(f.name)[1] === ADAPTER_CONFIG_NAME)
     .sort((a, b) => a.name.split('/').length - b.name.split('/').length);
@@ -75,5 +86,36 @@ export async function verifyAdapterFiles(
       `${label} has neither adapter_model.safetensors nor adapter_model.bin; if training ran under DeepSpeed ZeRO the weights are in its global_step*/ shards: npx @vla-lora/zero-merge extract-adapter <ckpt-dir> <out-dir>`,
     );
   }
+  return { label, config, weights, empty };
+}
+
+/** Verifies the adapter among `files` (found as openAdapterFiles does) with verifyAdapterWeights' checks. */
+export async function verifyAdapterFiles(
+  files: readonly NamedBlob[],
+  opts: { openBin?: OpenAdapterBin } = {},
+): Promise<AdapterReport> {
+  const { label, config, weights, empty } = await openAdapterFiles(files, opts);
   return verifyAdapterWeights(label, config, weights, empty);
+}
+
+/**
+ * loadPeftAdapter for files (a dropped folder, Blobs): config and every tensor, keys with the adapter name
+ * inserted as PEFT's set_peft_model_state_dict does; the ZeRO-3 placeholder and zero-element tensors throw
+ * (with the zero-merge hint) instead of loading as random LoRA.
+ */
+export async function loadPeftAdapterFiles(
+  files: readonly NamedBlob[],
+  opts: { adapterName?: string; openBin?: OpenAdapterBin } = {},
+): Promise<PeftAdapter> {
+  const adapterName = opts.adapterName ?? 'default';
+  const { config, weights, empty } = await openAdapterFiles(files, opts);
+  try {
+    if (weights.names.length === 0) throw await empty.placeholder(weights.path);
+    if (weights.emptyNames.length > 0) throw await empty.zeroElements(weights.path, weights.emptyNames);
+    const tensors = new Map<string, RawTensor>();
+    for await (const [k, t] of weights.tensors()) tensors.set(insertAdapterName(k, adapterName), t);
+    return { config, tensors, adapterName };
+  } finally {
+    await weights.close();
+  }
 }
