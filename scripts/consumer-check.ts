@@ -189,6 +189,7 @@ async function runPublint(p: Pkg): Promise<void> {
 }
 
 async function runAttw(p: Pkg): Promise<void> {
+  if (!p.manifest.exports) return ok(`attw: ${basename(p.tarball!)} is bin-only (no "exports"), nothing to resolve`);
   const r = await run(join(BIN, 'attw'), [p.tarball!, '--profile', 'esm-only', '--format', 'table-flipped'], {
     cwd: ROOT,
     env: { NO_COLOR: '1', FORCE_COLOR: '0' },
@@ -275,7 +276,8 @@ function consumerModule(pkgs: Pkg[]): string {
   const lines: string[] = [];
   const names: string[] = [];
   for (const p of pkgs) {
-    for (const key of Object.keys(p.manifest.exports ?? { '.': '' })) {
+    // a bin-only package (no "exports") has no entry point to import
+    for (const key of Object.keys(p.manifest.exports ?? {})) {
       if (key === './package.json') continue;
       const spec = key === '.' ? p.manifest.name : `${p.manifest.name}/${key.slice(2)}`;
       const id = `m${names.length}`;
@@ -478,13 +480,16 @@ async function main(): Promise<void> {
       total += (await stat(p.tarball!)).size;
     }
     process.stdout.write(`tarballs: ${packed.length}, ${kB(total)} packed in all\n`);
+    process.stdout.write(`packed in ${secs(started)}\n`);
     for (const p of packed) await runPublint(p);
     await mapLimit(packed, 2, runAttw);
+    process.stdout.write(`publint + attw done at ${secs(started)}\n`);
 
     const consumer = join(work, 'consumer');
     await mkdir(consumer);
     if (packed.length === pkgs.length && (await makeConsumer(packed, consumer))) {
       await typecheckAndRun(consumer, packed);
+      process.stdout.write(`type-check + examples done at ${secs(started)}\n`);
       const installed: BinCommand = (_p, name) => [join(consumer, 'node_modules', '.bin', name)];
       await checkBins(consumer, packed, installed, 'installed');
     }

@@ -3,7 +3,7 @@
 // policy; the protocol overhead per request (client round trip minus the server's infer_ms); and the
 // server's memory (RSS, V8 heap, tfjs tensors) after `--warm` requests vs after `--requests`.
 //
-//   pnpm --filter @vla-lora/serve-app bench -- [--per-client 8] [--single 50] [--levels 1,8,32] [--requests 10000] [--warm 100] [--backend wasm] [--merge]
+//   pnpm --filter @vla-lora/serve bench -- [--per-client 8] [--single 50] [--levels 1,8,32] [--requests 10000] [--warm 100] [--backend wasm] [--merge]
 //
 // The server runs in its own process (bench/server-child.ts); the clients here encode requests
 // with msgpackr as openpi's msgpack_numpy does (binary keys), one request in flight per client.
