@@ -54,9 +54,15 @@ try {
     const e = await c.exit;
     const out = c.out();
     if (e.code === 0) outcomes.completedAnyway++;
-    else if (/CheckpointWriteError: checkpoint for step \d+ was NOT saved: writing \S+ failed: ENOSPC/.test(out)) {
+    else if (
+      /CheckpointWriteError: checkpoint for step \d+ was NOT saved: writing \S+ failed: ENOSPC/.test(out) ||
+      /RunOutputWriteError: could not write \S+ at step \d+: .*ENOSPC.*(last good checkpoint is|No checkpoint was saved yet)/.test(
+        out,
+      )
+    ) {
       outcomes.clear++;
-      if (examples.length < 2) examples.push(out.split('\n').find((l) => l.startsWith('CheckpointWriteError:')) ?? '');
+      if (examples.length < 2)
+        examples.push(out.split('\n').find((l) => /^(CheckpointWriteError|RunOutputWriteError):/.test(l)) ?? '');
     } else {
       outcomes.raw++;
       failures.push(`trial ${t} (filled at step ${at}, ${leave} B left): unclear failure:\n${out.slice(-600)}`);
@@ -84,7 +90,7 @@ try {
   for (const f of failures) process.stdout.write(`FAILURE ${f}\n`);
   summary('disk-full', failures.length === 0, [
     ['trials', `${trials} (1 MiB tmpfs; disk filled at a random step, 0-12 KiB left)`],
-    ['stopped with CheckpointWriteError (file, step, last good checkpoint)', outcomes.clear],
+    ['stopped with CheckpointWriteError / RunOutputWriteError (file, step, last good checkpoint)', outcomes.clear],
     ['stopped with any other error', outcomes.raw],
     ['completed anyway (enough space was left)', outcomes.completedAnyway],
     ['resumed after freeing space, final bytes equal the uninterrupted run', `${resumedBitExact}/${trials}`],

@@ -27,3 +27,9 @@ export class RunLockedError extends RunDirError {}
 
 /** Metrics output (metrics.jsonl, TensorBoard events, report.html) used out of order. */
 export class MetricsError extends TrainerError {}
+
+/**
+ * A run output beside the checkpoints (metrics.jsonl, report.html) could not be written (disk
+ * full, I/O error). Names the file, the step and the last good checkpoint.
+ */
+export class RunOutputWriteError extends TrainerError {}

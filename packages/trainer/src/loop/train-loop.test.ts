@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint, verifyAdapter, type JsonValue } from '@vla-lora/checkpoint-io';
 import { initBackend } from '@vla-lora/tfjs-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunOutputWriteError } from '../errors.js';
 import { createLogger } from '../log/index.js';
 import { createLoopOptimizer } from '../optim-adapter.js';
 import { warmupCosine } from '../optim/index.js';
@@ -172,6 +173,18 @@ describe('trainLoop', () => {
     expect(r.step).toBe(4);
     expect(warnings.join('\n')).toMatch(/different learning-rate schedule.*override was given/);
     m.dispose();
+  });
+
+  it('a run output that cannot be written (here report.html is a directory) is a typed error naming file, step and checkpoint', async () => {
+    const dir = join(root, 'unwritable-report');
+    await mkdir(join(dir, 'report.html'), { recursive: true });
+    const m = buildToy(1);
+    const err = await trainLoop(opts(m, dir, 6)).catch((e: unknown) => e);
+    m.dispose();
+    expect(err).toBeInstanceOf(RunOutputWriteError);
+    expect((err as Error).message).toMatch(
+      /could not write .*report\.html at step 3: .*The last good checkpoint is .*step-000003; free space and resume with --resume/,
+    );
   });
 
   it('gradient accumulation of 2 x 2 matches one batch of 4 (mean loss)', async () => {

@@ -15,7 +15,7 @@ import {
 import { leanVariableGrads } from '@vla-lora/models';
 import { clipGradNorm } from '../optim/index.js';
 import { applyCheckpoint, collectCheckpoint, type CheckpointableOptimizer } from '../checkpoint/index.js';
-import { NonFiniteLossError, ResumeError, TrainerConfigError } from '../errors.js';
+import { NonFiniteLossError, ResumeError, RunOutputWriteError, TrainerConfigError } from '../errors.js';
 import type { TrainLogger } from '../log/index.js';
 import { MetricsFile, renderReport, TensorBoardWriter } from '../metrics/index.js';
 import { RngStreams } from '../rng/index.js';
@@ -131,21 +131,39 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
       `resumed from ${r.dir} at global step ${r.step} (epoch ${r.state.epoch.toFixed(3)}; optimizer, RNG, data cursor and ${history.length} metric records restored)`,
     );
   }
-  await metrics.reset(history);
-  await tensorboard.reset(history);
+  let lastCheckpoint: string | null = null;
+  // metrics.jsonl and report.html live beside the checkpoints: a failed write (disk full) stops the
+  // run with a typed error naming the file, the step and the checkpoint to resume from.
+  const output = async (file: string, work: () => Promise<void>): Promise<void> => {
+    try {
+      await work();
+    } catch (err) {
+      const errno = (e: unknown) => typeof (e as NodeJS.ErrnoException | null)?.code === 'string';
+      if (!errno(err) && !(err instanceof Error && errno(err.cause))) throw err;
+      throw new RunOutputWriteError(
+        `could not write ${file} at step ${step}: ${(err as Error).message}. ` +
+          ((lastCheckpoint ?? o.resumeFrom?.dir)
+            ? `The last good checkpoint is ${lastCheckpoint ?? o.resumeFrom?.dir}; free space and resume with --resume.`
+            : 'No checkpoint was saved yet; free space and start the run again.'),
+        { cause: err },
+      );
+    }
+  };
+  await output(metrics.path, () => metrics.reset(history));
+  await output('tensorboard/', () => tensorboard.reset(history));
 
   const names = [...o.params.keys()];
   const vars = [...o.params.values()];
   const nameOfVar = new Map(vars.map((v, i) => [v.name, names[i] as string]));
-  let lastCheckpoint: string | null = null;
   let lastSavedStep = o.resumeFrom ? o.resumeFrom.step : -1;
 
-  const writeReport = async () => {
-    await writeFileAtomic(
-      reportPath,
-      renderReport(history, { title: o.report?.title ?? 'training run', facts: o.report?.facts ?? [] }),
+  const writeReport = () =>
+    output(reportPath, () =>
+      writeFileAtomic(
+        reportPath,
+        renderReport(history, { title: o.report?.title ?? 'training run', facts: o.report?.facts ?? [] }),
+      ),
     );
-  };
   const save = async () => {
     if (lastSavedStep === step) return;
     const contents = await collectCheckpoint(
@@ -239,8 +257,8 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
         epoch: Number(o.data.epoch().toFixed(4)),
       };
       history.push(rec);
-      await metrics.append(rec);
-      await tensorboard.append(rec);
+      await output(metrics.path, () => metrics.append(rec));
+      await output('tensorboard/', () => tensorboard.append(rec));
       o.logger.step(rec, o.totalSteps);
       await yieldToEventLoop();
       if (step % o.saveEvery === 0 || step === o.totalSteps || stop?.requested) await save();
