@@ -9,6 +9,7 @@ export interface ServeArgs {
   adapter: string;
   trainable: string | null;
   normStats: string | null;
+  tokenizer: string | null;
   dataRoot: string;
   merge: boolean;
   host: string;
@@ -45,6 +46,10 @@ function program(): Command {
     .option(
       '--norm-stats <file>',
       'openpi norm_stats.json (default: beside the adapter, the run dir, then the dataset)',
+    )
+    .option(
+      '--tokenizer <path>',
+      "the run's tokenizer: openpi's paligemma_tokenizer.model (checked against the run's record)",
     )
     .option('--data-root <dir>', 'data root used by vla-train, to find the norm stats', 'data')
     .option('--merge', 'serve merged weights (B·A folded into the base)', false)
@@ -94,6 +99,7 @@ export function parseServeArgs(argv: string[]): ParsedServeArgs {
     adapter?: string;
     trainable?: string;
     normStats?: string;
+    tokenizer?: string;
     dataRoot: string;
     merge: boolean;
     host: string;
@@ -117,6 +123,7 @@ export function parseServeArgs(argv: string[]): ParsedServeArgs {
       adapter: o.adapter,
       trainable: o.trainable ?? null,
       normStats: o.normStats ?? null,
+      tokenizer: o.tokenizer ?? null,
       dataRoot: o.dataRoot,
       merge: o.merge,
       host: o.host,

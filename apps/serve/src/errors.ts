@@ -23,3 +23,6 @@ export class NormStatsRefusedError extends ServeError {}
 
 /** The base weights are missing or do not fit the config. */
 export class BaseWeightsRefusedError extends ServeError {}
+
+/** The tokenizer given (or missing) is not the one the run was trained with, or not usable. */
+export class TokenizerRefusedError extends ServeError {}

@@ -42,10 +42,18 @@ import {
   freezeWithPolicy,
   getTrainConfig,
   normStatsPath,
+  type PromptTokenizer,
   type TrainConfig,
+  tokenizerForRun,
 } from '@vla-lora/pi0';
 import { assignTrainedWeights, isLoraParam, type TrainLogger } from '@vla-lora/trainer';
-import { AdapterRefusedError, BaseWeightsRefusedError, NormStatsRefusedError, ServeUsageError } from './errors.js';
+import {
+  AdapterRefusedError,
+  BaseWeightsRefusedError,
+  NormStatsRefusedError,
+  ServeUsageError,
+  TokenizerRefusedError,
+} from './errors.js';
 
 export interface LoadPolicyOptions {
   /** A train config name of @vla-lora/pi0's registry (e.g. pi0_libero_lora_tiny). */
@@ -69,6 +77,11 @@ export interface LoadPolicyOptions {
   merge?: boolean;
   /** Serve an adapter whose every lora_B is zero (it changes nothing). Off by default. */
   allowUntrained?: boolean;
+  /**
+   * The tokenizer the run was trained with (openpi's paligemma_tokenizer.model or a tokenizer.json
+   * dir); checked against <run>/tokenizer-record.json. Required for real-vocabulary configs.
+   */
+  tokenizer?: string | null;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -91,6 +104,8 @@ export interface LoadedPolicy {
   pi0: Pi0Config;
   policy: Pi0Policy;
   normStats: LiberoNormStats;
+  /** The run's tokenizer (checked against its record). */
+  tokenizer: PromptTokenizer;
   summary: LoadSummary;
   /** Frees the model's tensors. */
   dispose(): void;
@@ -158,6 +173,16 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     throw new AdapterRefusedError(
       `refusing adapter ${adapterDir}: --seeded-base builds ${seededName}, but the adapter was trained on ${JSON.stringify(baseName ?? null)}; pass that model with --base-weights`,
     );
+  }
+
+  // the tokenizer the run recorded, before the model is allocated
+  let tokenizer: PromptTokenizer;
+  try {
+    const chosen = await tokenizerForRun(dirname(adapterDir), cfg, o.tokenizer ?? undefined);
+    tokenizer = chosen.tokenizer;
+    log(chosen.description);
+  } catch (err) {
+    throw new TokenizerRefusedError(`refusing to serve ${cfg.name}: ${errText(err)}`, { cause: err });
   }
 
   // the model, as training built it
@@ -314,6 +339,7 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
       pi0: built.pi0,
       policy,
       normStats,
+      tokenizer,
       summary: {
         config: cfg.name,
         pi0: built.pi0.name,

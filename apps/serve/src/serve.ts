@@ -34,6 +34,7 @@ export async function startServe(a: ServeArgs, log: (line: string) => void): Pro
     dataRoot: a.dataRoot,
     merge: a.merge,
     allowUntrained: a.allowUntrained,
+    tokenizer: a.tokenizer,
     log,
   });
   let served: ServedPi0;
@@ -45,6 +46,7 @@ export async function startServe(a: ServeArgs, log: (line: string) => void): Pro
       normStats: loaded.normStats,
       seed: a.seed,
       summary: loaded.summary,
+      tokenizer: loaded.tokenizer,
     });
     server = await startPolicyServer({
       policy: served,

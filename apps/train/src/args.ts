@@ -19,6 +19,7 @@ export type Invocation =
       resume: boolean;
       overwrite: boolean;
       baseWeights?: string;
+      tokenizer?: string;
       allowConfigChange: boolean;
     } & CommonOptions)
   | ({ kind: 'plan'; config: string; json: boolean } & CommonOptions)
@@ -109,7 +110,8 @@ export function parseArgs(argv: readonly string[]): Invocation {
       .option('--resume', 'continue the run from its latest checkpoint', false)
       .option('--overwrite', 'delete an existing run directory and start again', false)
       .option('--allow-config-change', "resume even though the config hash differs from the checkpoint's", false)
-      .option('--base-weights <dir>', 'openpi PyTorch-layout model.safetensors (file or dir) to start from'),
+      .option('--base-weights <dir>', 'openpi PyTorch-layout model.safetensors (file or dir) to start from')
+      .option('--tokenizer <path>', "openpi's paligemma_tokenizer.model (required for real-vocabulary configs)"),
   ).action(
     (
       config: string,
@@ -119,6 +121,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
         overwrite: boolean;
         allowConfigChange: boolean;
         baseWeights?: string;
+        tokenizer?: string;
       } & CommonOptions,
     ) => {
       if (o.resume && o.overwrite)
@@ -135,6 +138,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
         overwrite: o.overwrite,
         allowConfigChange: o.allowConfigChange,
         ...(o.baseWeights ? { baseWeights: o.baseWeights } : {}),
+        ...(o.tokenizer ? { tokenizer: o.tokenizer } : {}),
         ...common(o),
       };
     },

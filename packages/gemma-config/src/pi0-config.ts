@@ -28,7 +28,13 @@ export interface Pi0Config {
 
 const OPENPI_IMAGE_KEYS = ['base_0_rgb', 'left_wrist_0_rgb', 'right_wrist_0_rgb'];
 
-export type Pi0PresetName = 'pi0' | 'pi0_lora' | 'pi0_expert_lora' | 'pi0_tiny' | 'pi0_tiny_lora';
+export type Pi0PresetName =
+  | 'pi0'
+  | 'pi0_lora'
+  | 'pi0_expert_lora'
+  | 'pi0_tiny'
+  | 'pi0_tiny_lora'
+  | 'pi0_tiny_realvocab_lora';
 
 const PRESETS: Readonly<Record<Pi0PresetName, Pi0Config>> = {
   pi0: {
@@ -94,6 +100,21 @@ const PRESETS: Readonly<Record<Pi0PresetName, Pi0Config>> = {
     actionDim: 32,
     actionHorizon: 10,
     maxTokenLen: 16,
+    imageKeys: OPENPI_IMAGE_KEYS,
+    precision: 'float32',
+    loraAdapterName: 'default',
+  },
+  // pi0_tiny_lora's toy widths with PaliGemma's real vocabulary (257,152 pieces, <locNNNN>/<segNNN>)
+  // and openpi's max_token_len: runs end to end with a real SentencePiece tokenizer.
+  pi0_tiny_realvocab_lora: {
+    name: 'pi0_tiny_realvocab_lora',
+    paligemmaVariant: 'gemma_tiny_lora',
+    actionExpertVariant: 'gemma_tiny_expert_lora',
+    siglip: { ...SIGLIP_TINY },
+    vocabSize: PALIGEMMA_VOCAB_SIZE,
+    actionDim: 32,
+    actionHorizon: 10,
+    maxTokenLen: 48,
     imageKeys: OPENPI_IMAGE_KEYS,
     precision: 'float32',
     loraAdapterName: 'default',

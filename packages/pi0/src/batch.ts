@@ -4,7 +4,7 @@ import type { Pi0Config } from '@vla-lora/gemma-config';
 import type { LiberoBatch } from '@vla-lora/lerobot-data';
 import type { Pi0Batch } from '@vla-lora/models';
 import { Pi0ConfigError } from './errors.js';
-import type { WordHashTokenizer } from './prompt-tokenizer.js';
+import type { PromptTokenizer } from './prompt-tokenizer.js';
 
 /** uint8 HWC -> float32 in [-1, 1] (openpi's image preprocessing). */
 function imageTensor(bytes: Uint8Array, b: number, h: number, w: number): tf.Tensor4D {
@@ -13,7 +13,7 @@ function imageTensor(bytes: Uint8Array, b: number, h: number, w: number): tf.Ten
   return tf.tensor4d(f, [b, h, w, 3]);
 }
 
-export function toPi0Batch(lb: LiberoBatch, cfg: Pi0Config, tokenizer: WordHashTokenizer): Pi0Batch {
+export function toPi0Batch(lb: LiberoBatch, cfg: Pi0Config, tokenizer: PromptTokenizer): Pi0Batch {
   if (lb.height !== cfg.siglip.imageSize || lb.width !== cfg.siglip.imageSize) {
     throw new Pi0ConfigError(
       `dataset images are ${lb.height}x${lb.width} but the model's SigLIP takes ${cfg.siglip.imageSize}x${cfg.siglip.imageSize}; regenerate the data with imageSize ${cfg.siglip.imageSize} or pick a matching config`,

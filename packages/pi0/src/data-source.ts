@@ -12,7 +12,7 @@ import {
 import type { Pi0Batch } from '@vla-lora/models';
 import type { DataSource } from '@vla-lora/trainer';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
-import type { WordHashTokenizer } from './prompt-tokenizer.js';
+import type { PromptTokenizer } from './prompt-tokenizer.js';
 
 /** Decoded samples are kept when the whole view fits in this many bytes (the demo's ~20 MB does). */
 const CACHE_LIMIT_BYTES = 512 * 1024 * 1024;
@@ -25,7 +25,7 @@ export class Pi0DataSource implements DataSource<Pi0Batch> {
   constructor(
     private readonly view: LiberoView,
     private readonly cfg: Pi0Config,
-    private readonly tokenizer: WordHashTokenizer,
+    private readonly tokenizer: PromptTokenizer,
     readonly batchSize: number,
     private readonly seed: number,
   ) {

@@ -9,3 +9,9 @@ export class Pi0Error extends Error {
 
 /** A config, override or data layout that does not fit the pi0 recipe (unknown name, bad --set, image size). */
 export class Pi0ConfigError extends Pi0Error {}
+
+/** A real-vocabulary config without a tokenizer, or a run dir whose tokenizer record is unreadable. */
+export class TokenizerRequiredError extends Pi0Error {}
+
+/** The run does not fit this machine's memory (the bill says what it needs); raised before any large allocation. */
+export class InsufficientMemoryError extends Pi0Error {}

@@ -16,7 +16,8 @@ import { ensureBackend } from './backend.js';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
 import { buildPi0 } from './build.js';
 import { loadNormStatsFor, openView } from './dataset.js';
-import { WordHashTokenizer } from './prompt-tokenizer.js';
+import type { PromptTokenizer } from './prompt-tokenizer.js';
+import { tokenizerForRun } from './tokenizer-choice.js';
 
 export interface PolicyScore {
   mse: number;
@@ -45,7 +46,7 @@ export async function scorePolicy(
   policy: Pi0Policy,
   view: LiberoView,
   stats: LiberoNormStats,
-  tokenizer: WordHashTokenizer,
+  tokenizer: PromptTokenizer,
   positions: number[],
   seed: number,
   batchSize = 8,
@@ -115,6 +116,8 @@ export interface EvaluateOptions {
   runDir: string;
   dataRoot: string;
   baseWeights?: string;
+  /** The tokenizer the run was trained with (checked against the run's tokenizer-record.json). */
+  tokenizer?: string;
   logger: TrainLogger;
 }
 
@@ -127,8 +130,8 @@ export async function evaluatePi0Run(o: EvaluateOptions): Promise<EvalResult> {
   const positions = evalPositions(view.length, cfg.eval.maxChunks);
   const bw = o.baseWeights ? { baseWeights: o.baseWeights } : {};
 
+  const { tokenizer } = await tokenizerForRun(o.runDir, cfg, o.tokenizer);
   const base = await buildPi0(cfg, bw);
-  const tokenizer = new WordHashTokenizer(base.pi0.vocabSize, base.pi0.maxTokenLen);
   o.logger.info(
     `evaluating the base policy on ${positions.length} held-out chunks (${view.dataset.episodeIndices.length} episodes)`,
   );

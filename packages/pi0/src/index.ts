@@ -18,8 +18,16 @@ export {
   normStatsPath,
 } from './dataset.js';
 export type { EnsuredDataset } from './dataset.js';
-export { WordHashTokenizer, cleanPrompt } from './prompt-tokenizer.js';
-export type { TokenizedPrompts } from './prompt-tokenizer.js';
+export { WordHashTokenizer, SentencePiecePromptTokenizer, cleanPrompt } from './prompt-tokenizer.js';
+export type { PromptTokenizer, TokenizedPrompts } from './prompt-tokenizer.js';
+export {
+  choosePromptTokenizer,
+  readTokenizerRecord,
+  TOKENIZER_RECORD_FILE,
+  tokenizerForRun,
+  writeTokenizerRecord,
+} from './tokenizer-choice.js';
+export type { ChosenTokenizer, TokenizerRecord } from './tokenizer-choice.js';
 export { toPi0Batch, disposePi0Batch } from './batch.js';
 export { Pi0DataSource } from './data-source.js';
 export { exportTrainedWeights } from './export.js';

@@ -9,6 +9,7 @@ import {
   uint8NdArray,
   type WireMap,
 } from '@vla-lora/policy-server';
+import { frameFromShape, resizeWithPad } from '@vla-lora/image-tools';
 import { parseLiberoRequest } from './libero-request.js';
 
 const shape = { imageSize: 4, stateDim: 8 };
@@ -61,7 +62,7 @@ describe('parseLiberoRequest', () => {
   };
 
   it('names the missing key', () => {
-    bad(without('observation/image'), /^missing "observation\/image": a uint8 array .* \[4, 4, 3\]/);
+    bad(without('observation/image'), /^missing "observation\/image": an RGB image array: uint8/);
     bad(without('observation/wrist_image'), /^missing "observation\/wrist_image"/);
     bad(without('observation/state'), /^missing "observation\/state": a float array of shape \[8\]/);
     bad(without('prompt'), /^missing "prompt"/);
@@ -69,12 +70,30 @@ describe('parseLiberoRequest', () => {
 
   it('names the key with a wrong dtype, shape or value', () => {
     bad(
-      { ...good(), 'observation/image': float32NdArray(new Float32Array(48), [4, 4, 3]) },
-      /"observation\/image" must be .* got dtype <f4/,
+      { ...good(), 'observation/image': makeNdArray('<i4', [4, 4, 3], new Uint8Array(4 * 48)) },
+      /"observation\/image" must be .* got dtype <i4/,
     );
     bad(
-      { ...good(), 'observation/wrist_image': uint8NdArray(new Uint8Array(3 * 16), [3, 4, 4]) },
-      /"observation\/wrist_image" .* got shape \[3, 4, 4\]/,
+      { ...good(), 'observation/wrist_image': uint8NdArray(new Uint8Array(16), [4, 4]) },
+      /"observation\/wrist_image" .* got shape \[4, 4\]/,
+    );
+    bad(
+      { ...good(), 'observation/image': uint8NdArray(new Uint8Array(0), [5, 0, 3]) },
+      /"observation\/image": .*EmptyFrame|"observation\/image": Frame is 5×0/,
+    );
+    bad(
+      { ...good(), 'observation/image': uint8NdArray(new Uint8Array(64), [4, 4, 4]) },
+      /"observation\/image" .* got 4 channels .*drop the alpha channel/,
+    );
+    bad(
+      {
+        ...good(),
+        'observation/image': float32NdArray(
+          Float32Array.from({ length: 48 }, (_, i) => (i === 5 ? NaN : 0.5)),
+          [4, 4, 3],
+        ),
+      },
+      /"observation\/image": Float frame has NaN at flat index 5/,
     );
     bad({ ...good(), 'observation/image': 'not an image' }, /"observation\/image" must be .* got string/);
     bad(
@@ -92,5 +111,19 @@ describe('parseLiberoRequest', () => {
     bad({ ...good(), prompt: 5 }, /"prompt" must be a string, got number/);
     bad({ ...good(), noise_seed: -1 }, /"noise_seed" must be an integer in \[0, 2\^32\)/);
     bad({ ...good(), noise_seed: 1.5 }, /"noise_seed"/);
+  });
+
+  it("resizes frames of any size, float or CHW, with image-tools' resizeWithPad (openpi-client's resize_with_pad)", () => {
+    const hwc = Uint8Array.from({ length: 7 * 13 * 3 }, (_, i) => (i * 37) % 256);
+    const want = resizeWithPad({ data: hwc, height: 7, width: 13, channels: 3 }, 4, 4).data;
+    const r = parseLiberoRequest({ ...good(), 'observation/image': uint8NdArray(hwc, [7, 13, 3]) }, shape);
+    expect(Array.from(r.image)).toEqual(Array.from(want));
+    // float32 CHW in [0, 1]: openpi's (255·x).astype(uint8), CHW → HWC, then the same resize
+    const chw = new Float32Array(3 * 7 * 13);
+    for (let p = 0; p < 7 * 13; p++)
+      for (let c = 0; c < 3; c++) chw[c * 91 + p] = Math.fround((hwc[p * 3 + c] as number) / 255);
+    const r2 = parseLiberoRequest({ ...good(), 'observation/wrist_image': float32NdArray(chw, [3, 7, 13]) }, shape);
+    const want2 = resizeWithPad(frameFromShape(chw, [3, 7, 13]), 4, 4).data;
+    expect(Array.from(r2.wristImage)).toEqual(Array.from(want2));
   });
 });

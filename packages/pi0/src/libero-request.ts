@@ -1,11 +1,14 @@
 // openpi's LIBERO request (what examples/libero/main.py sends) -> checked typed arrays:
-//   "observation/image"       uint8 H×W×3 (agentview, already rotated by the client)
-//   "observation/wrist_image" uint8 H×W×3
+//   "observation/image"       H×W×3 or 3×H×W, uint8 or float in [0, 1] (agentview, already rotated
+//                             by the client), any size: resized to the model's size with
+//                             image-tools' resizeWithPad (openpi-client's resize_with_pad, Pillow-exact)
+//   "observation/wrist_image" the same
 //   "observation/state"       float [stateDim] (LIBERO: eef pos 3 + axis-angle 3 + gripper 2 = 8)
 //   "prompt"                  str
 //   "noise_seed"              optional int in [0, 2^32): this request's sampling noise (see README)
 // Anything else in the map is ignored, as openpi's repack transform ignores it. Every problem is a
 // BadRequestError naming the key; the connection stays open.
+import { frameFromShape, ImageToolsError, resizeWithPad } from '@vla-lora/image-tools';
 import { BadRequestError, NdArray, NpGeneric, ndArrayToFloat64, type WireMap } from '@vla-lora/policy-server';
 
 export const LIBERO_REQUEST_KEYS = {
@@ -32,18 +35,29 @@ export interface RequestShape {
 
 function image(obs: WireMap, key: string, size: number): Uint8Array {
   const v = obs[key];
-  const want = `a uint8 array (numpy |u1) of shape [${size}, ${size}, 3] (H×W×RGB)`;
+  const want = 'an RGB image array: uint8 (numpy |u1) or float in [0, 1] (<f4/<f8), H×W×3 or 3×H×W, any size';
   if (v === undefined) throw new BadRequestError(`missing "${key}": ${want}`);
   if (!(v instanceof NdArray)) throw new BadRequestError(`"${key}" must be ${want}, got ${describe(v)}`);
-  if (v.dtype !== '|u1' && v.dtype !== '<u1' && v.dtype !== '>u1' && v.dtype !== '=u1') {
+  const kind = /^[<>|=]([uf])([1248])$/.exec(v.dtype);
+  const dt = kind ? `${kind[1]}${kind[2]}` : '';
+  if (dt !== 'u1' && dt !== 'f4' && dt !== 'f8')
     throw new BadRequestError(`"${key}" must be ${want}, got dtype ${v.dtype} (convert with image.astype(np.uint8))`);
+  if (v.shape.length !== 3) throw new BadRequestError(`"${key}" must be ${want}, got shape [${v.shape.join(', ')}]`);
+  let data: Uint8Array | Float32Array | Float64Array;
+  if (dt === 'u1') data = v.data;
+  else if (dt === 'f4') data = Float32Array.from(ndArrayToFloat64(v));
+  else data = ndArrayToFloat64(v);
+  try {
+    const frame = frameFromShape(data, v.shape);
+    if (frame.channels !== 3)
+      throw new BadRequestError(
+        `"${key}" must be ${want}, got ${frame.channels} channels (shape [${v.shape.join(', ')}])${frame.channels === 4 ? '; drop the alpha channel' : ''}`,
+      );
+    return resizeWithPad(frame, size, size).data;
+  } catch (e) {
+    if (e instanceof ImageToolsError) throw new BadRequestError(`"${key}": ${e.message}`);
+    throw e;
   }
-  if (v.shape.length !== 3 || v.shape[0] !== size || v.shape[1] !== size || v.shape[2] !== 3) {
-    throw new BadRequestError(
-      `"${key}" must be ${want}, got shape [${v.shape.join(', ')}] (resize to the size the model was trained on)`,
-    );
-  }
-  return v.data;
 }
 
 function describe(v: unknown): string {

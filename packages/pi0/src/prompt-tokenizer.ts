@@ -1,7 +1,8 @@
-// Prompt -> token ids for pi0. The real PaliGemma tokenizer is a SentencePiece model that cannot be
-// downloaded here; the tiny configs use this deterministic word-hash tokenizer instead (same shape
-// of output: BOS, words, "\n" as openpi's PaligemmaTokenizer lays them out, padded to max length
-// with a mask). Real-size runs need the SentencePiece model: see README ("not done").
+// Prompt -> token ids for pi0. Real-vocabulary configs use openpi's PaligemmaTokenizer
+// (@vla-lora/paligemma-tokenizer, a SentencePiece .model given with --tokenizer); the tiny configs
+// default to this deterministic word-hash tokenizer (same shape of output: BOS, words, "\n" as
+// openpi's PaligemmaTokenizer lays them out, padded to max length with a mask).
+import type { PaligemmaTokenizer } from '@vla-lora/paligemma-tokenizer';
 
 export interface TokenizedPrompts {
   /** [B × maxLen] int32 ids. */
@@ -33,7 +34,28 @@ export function cleanPrompt(prompt: string): string[] {
     .filter((w) => w.length > 0);
 }
 
-export class WordHashTokenizer {
+/** What the data pipeline and the server need from a tokenizer. */
+export interface PromptTokenizer {
+  readonly vocabSize: number;
+  readonly maxLen: number;
+  encode(prompts: readonly string[]): TokenizedPrompts;
+}
+
+/** openpi's PaligemmaTokenizer (SentencePiece) as a PromptTokenizer. */
+export class SentencePiecePromptTokenizer implements PromptTokenizer {
+  constructor(readonly tokenizer: PaligemmaTokenizer) {}
+  get vocabSize(): number {
+    return this.tokenizer.vocabSize;
+  }
+  get maxLen(): number {
+    return this.tokenizer.maxTokenLen;
+  }
+  encode(prompts: readonly string[]): TokenizedPrompts {
+    return this.tokenizer.tokenizeBatch(prompts);
+  }
+}
+
+export class WordHashTokenizer implements PromptTokenizer {
   constructor(
     readonly vocabSize: number,
     readonly maxLen: number,

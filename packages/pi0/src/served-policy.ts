@@ -1,7 +1,8 @@
 // The served pi0: an openpi LIBERO request in, an action chunk in robot units out. The transforms
 // are the training pipeline's own functions (lerobot-data's liberoInputs — the same call
 // LiberoView.sample makes — collateLibero / unnormalize / absoluteActions, this package's toPi0Batch and
-// WordHashTokenizer), in the order of training and of evaluatePi0Run:
+// the run's tokenizer), in the order of training and of evaluatePi0Run (camera frames of any size
+// are first resized to the model's with image-tools' resizeWithPad, as openpi-client does):
 //   state -> Normalize(z-score) -> pad to the model's action dim; images as base_0_rgb and
 //   left_wrist_0_rgb, right_wrist_0_rgb zero and masked (openpi's LiberoInputs for pi0); prompt ->
 //   tokens; sampleActions (10 Euler steps from the request's noise); the first `actionDims` dims of
@@ -21,7 +22,7 @@ import { float32NdArray, type ServedPolicy, type WireMap, type WireValue } from 
 import { Philox } from '@vla-lora/trainer';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
 import type { TrainConfig } from './config/index.js';
-import { WordHashTokenizer } from './prompt-tokenizer.js';
+import { type PromptTokenizer, WordHashTokenizer } from './prompt-tokenizer.js';
 import { parseLiberoRequest, type LiberoRequest } from './libero-request.js';
 
 /** The parts of a load summary the served metadata reports. */
@@ -40,6 +41,8 @@ export interface ServedPi0Options {
   numSteps?: number;
   /** What was loaded (goes into the metadata); loadTrainedPi0's summary has this shape. */
   summary?: ServedSummary;
+  /** The run's tokenizer (tokenizerForRun); default the built-in word-hash tokenizer of toy configs. */
+  tokenizer?: PromptTokenizer;
 }
 
 /**
@@ -59,7 +62,7 @@ export class ServedPi0 implements ServedPolicy {
   readonly imageSize: number;
   readonly horizon: number;
   private readonly modelDim: number;
-  private readonly tokenizer: WordHashTokenizer;
+  private readonly tokenizer: PromptTokenizer;
   private readonly seed: number;
   private readonly numSteps: number;
   private readonly delta: boolean;
@@ -72,7 +75,7 @@ export class ServedPi0 implements ServedPolicy {
     this.imageSize = cfg.siglip.imageSize;
     this.horizon = cfg.actionHorizon;
     this.modelDim = cfg.actionDim;
-    this.tokenizer = new WordHashTokenizer(cfg.vocabSize, cfg.maxTokenLen);
+    this.tokenizer = o.tokenizer ?? new WordHashTokenizer(cfg.vocabSize, cfg.maxTokenLen);
     this.seed = o.seed ?? 0;
     if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff)
       throw new RangeError(`seed must be an integer in [0, 2^32), got ${this.seed}`);

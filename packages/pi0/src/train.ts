@@ -1,11 +1,12 @@
 // The pi0 LoRA recipe, top to bottom (torchtune style): backend → run dir → build pi0 → inject
 // LoRA → freeze → say what happened (+ memory bill) → data → preflight → loop → export + verify.
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic, type JsonValue } from '@vla-lora/checkpoint-io';
 import { writeNormStats } from '@vla-lora/lerobot-data';
-import { formatBytes, getGemmaVariant, getPi0Config, PALIGEMMA_VOCAB_SIZE, PI0_PATHS } from '@vla-lora/gemma-config';
-import { Pi0ConfigError } from './errors.js';
+import { formatBytes, getGemmaVariant, getPi0Config, PI0_PATHS } from '@vla-lora/gemma-config';
+import { InsufficientMemoryError, Pi0ConfigError } from './errors.js';
 import { namedParameters } from '@vla-lora/lora-core';
 import { sampleFlowTime, sampleNoise, type Pi0Batch, type Pi0Policy } from '@vla-lora/models';
 import type { TrainConfig } from './config/index.js';
@@ -29,7 +30,13 @@ import { buildPi0 } from './build.js';
 import { Pi0DataSource } from './data-source.js';
 import { loadNormStatsFor, normStatsPath, openView } from './dataset.js';
 import { exportTrainedWeights, type AdapterReport } from './export.js';
-import { WordHashTokenizer } from './prompt-tokenizer.js';
+import {
+  type ChosenTokenizer,
+  choosePromptTokenizer,
+  readTokenizerRecord,
+  writeTokenizerRecord,
+} from './tokenizer-choice.js';
+import { TokenizerChangedError } from '@vla-lora/paligemma-tokenizer';
 
 export interface TrainPi0Options {
   config: TrainConfig;
@@ -41,6 +48,13 @@ export interface TrainPi0Options {
   allowConfigChange?: boolean;
   /** openpi PyTorch-layout model.safetensors (file or dir). */
   baseWeights?: string;
+  /**
+   * openpi's paligemma_tokenizer.model (SentencePiece) or a tokenizer.json dir; required for
+   * real-vocabulary configs. Its sha256 and vocabulary size are recorded in the run dir.
+   */
+  tokenizer?: string;
+  /** Memory the run may use (default: this machine's total memory); a bigger bill is refused before allocating. */
+  memoryLimitBytes?: number;
   logger: TrainLogger;
   /** Install SIGINT/SIGTERM handlers (default true). */
   handleSignals?: boolean;
@@ -70,15 +84,22 @@ export function pi0Loss(policy: Pi0Policy): (batch: Pi0Batch, rng: RngStreams) =
     });
 }
 
-/** Refuses what cannot work before anything is allocated (a 3.5B random init, a tokenizer we do not have). */
-function checkRunnable(cfg: TrainConfig, baseWeights: string | undefined): void {
+/**
+ * Refuses what cannot work before anything is allocated: a tokenizer that is missing, corrupt or
+ * of the wrong vocabulary (choosePromptTokenizer), and a run whose memory bill exceeds the machine.
+ */
+async function checkRunnable(o: TrainPi0Options): Promise<ChosenTokenizer> {
+  const cfg = o.config;
   const pi0 = getPi0Config(cfg.model.pi0);
-  if (pi0.vocabSize === PALIGEMMA_VOCAB_SIZE) {
-    throw new Pi0ConfigError(
-      `${cfg.name} uses the real PaliGemma vocabulary, whose SentencePiece tokenizer is not implemented in vla-lora yet (the tiny configs use a word-hash tokenizer); ` +
-        `use "vla-train plan ${cfg.name}" for its accounting and memory bill, and pi0_libero_lora_tiny to train${baseWeights ? '' : ' (a real-size run would also need --base-weights)'}`,
+  const chosen = await choosePromptTokenizer(pi0, o.tokenizer);
+  const bill = planRun(cfg).bill;
+  const limit = o.memoryLimitBytes ?? totalmem();
+  if (bill.perDeviceBytes > limit)
+    throw new InsufficientMemoryError(
+      `${cfg.name} needs about ${formatBytes(bill.perDeviceBytes)} per device by the memory bill below, and ${o.memoryLimitBytes === undefined ? 'this machine has' : 'the limit is'} ${formatBytes(limit)}; ` +
+        `nothing was allocated. Use a machine with more memory, a smaller batch (--set data.batchSize=…), or a LoRA config that freezes more.\n${bill.table}`,
     );
-  }
+  return chosen;
 }
 
 /** What the training loop does not implement yet is refused, not silently skipped. */
@@ -95,7 +116,7 @@ export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
   const cfg = o.config;
   const log = o.logger;
   checkImplemented(cfg);
-  checkRunnable(cfg, o.baseWeights);
+  const tokenizer = await checkRunnable(o);
   const backend = await ensureBackend(cfg.backend);
   log.info(backend.description);
 
@@ -107,7 +128,7 @@ export async function trainPi0(o: TrainPi0Options): Promise<TrainPi0Result> {
   });
   for (const w of run.warnings) log.warn(w);
   try {
-    return await trainInRunDir(o, run, backend.description);
+    return await trainInRunDir(o, run, backend.description, tokenizer);
   } finally {
     run.release();
   }
@@ -117,11 +138,21 @@ async function trainInRunDir(
   o: TrainPi0Options,
   run: PreparedRunDir,
   backendDescription: string,
+  chosen: ChosenTokenizer,
 ): Promise<TrainPi0Result> {
   const cfg = o.config;
   const log = o.logger;
   await writeFileAtomic(join(run.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
   log.info(`run directory: ${run.runDir}`);
+  // A resumed run keeps its tokenizer: another one would map prompts to other embedding rows.
+  const recorded = await readTokenizerRecord(run.runDir);
+  if (recorded !== null && (recorded.sha256 !== chosen.record.sha256 || recorded.vocabSize !== chosen.record.vocabSize))
+    throw new TokenizerChangedError(
+      { sha256: recorded.sha256 ?? `built-in ${recorded.kind}`, vocabSize: recorded.vocabSize },
+      { sha256: chosen.record.sha256 ?? `built-in ${chosen.record.kind}`, vocabSize: chosen.record.vocabSize },
+    );
+  await writeTokenizerRecord(run.runDir, chosen.record);
+  log.info(chosen.description);
 
   // 1 + 2: model and LoRA
   const built = await buildPi0(cfg, o.baseWeights ? { baseWeights: o.baseWeights } : {});
@@ -150,7 +181,7 @@ async function trainInRunDir(
   const runNormStats = await writeNormStats(join(run.runDir, 'norm_stats.json'), stats);
   log.info(`norm stats: ${normStatsPath(cfg, o.dataRoot)} (copied to ${runNormStats})`);
   const view = await openView(cfg, o.dataRoot, 'train', stats);
-  const tokenizer = new WordHashTokenizer(built.pi0.vocabSize, built.pi0.maxTokenLen);
+  const tokenizer = chosen.tokenizer;
   const data = new Pi0DataSource(view, built.pi0, tokenizer, cfg.data.batchSize, cfg.trainer.seed);
   log.info(
     `data: ${view.length} training frames (${view.dataset.episodeIndices.length} episodes), batch ${cfg.data.batchSize}, action chunks of ${built.pi0.actionHorizon}`,

@@ -18,6 +18,7 @@ export async function trainCommand(inv: TrainInv, out: (s: string) => void): Pro
     overwrite: inv.overwrite,
     allowConfigChange: inv.allowConfigChange,
     ...(inv.baseWeights ? { baseWeights: inv.baseWeights } : {}),
+    ...(inv.tokenizer ? { tokenizer: inv.tokenizer } : {}),
     logger,
   });
   out(`run: ${r.runDir}`);

@@ -103,6 +103,31 @@ const CONFIGS: TrainConfig[] = [
     backend: 'auto',
   },
   {
+    name: 'pi0_libero_lora_realvocab_smoke',
+    description:
+      "a few steps at toy widths with PaliGemma's real vocabulary (257,152, <locNNNN>/<segNNN>) and max_token_len 48: needs --tokenizer (a SentencePiece model of that size)",
+    model: { pi0: 'pi0_tiny_realvocab_lora' },
+    freeze: 'pi0_lora',
+    data: {
+      repoId: 'synthetic-libero-smoke',
+      synthetic: { episodes: 6, heldOutEpisodes: 2, steps: 24, imageSize: 32, seed: 99 },
+      batchSize: 2,
+      useDeltaActions: false,
+    },
+    optim: { ...OPENPI_OPTIM, warmupSteps: 2, peakLr: 1e-3, decaySteps: 10, decayLr: 1e-4 },
+    trainer: {
+      numTrainSteps: 4,
+      gradAccumSteps: 1,
+      saveInterval: 2,
+      keepLast: 2,
+      keepEvery: 0,
+      logInterval: 1,
+      seed: 42,
+    },
+    eval: { maxChunks: 4, seed: 0 },
+    backend: 'auto',
+  },
+  {
     name: 'pi0_libero_lora_smoke',
     description: 'a few steps of the tiny config (tests, CI smoke)',
     model: { pi0: 'pi0_tiny_lora' },
