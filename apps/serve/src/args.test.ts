@@ -28,6 +28,7 @@ describe('parseServeArgs', () => {
         adapter: 'a',
         trainable: null,
         normStats: null,
+        tokenizer: null,
         dataRoot: 'data',
         merge: true,
         host: '0.0.0.0',
@@ -39,13 +40,24 @@ describe('parseServeArgs', () => {
         verbose: false,
       },
     });
-    const d = parseServeArgs(['--config', 'c', '--adapter', 'a', '--seeded-base', '--backend', 'cpu']);
+    const d = parseServeArgs([
+      '--config',
+      'c',
+      '--adapter',
+      'a',
+      '--seeded-base',
+      '--backend',
+      'cpu',
+      '--tokenizer',
+      't.model',
+    ]);
     expect(d.kind === 'serve' && d.args).toMatchObject({
       port: 8000,
       maxFrameBytes: 64 * 1024 * 1024,
       seededBase: true,
       backend: 'cpu',
       merge: false,
+      tokenizer: 't.model',
     });
   });
 
