@@ -35,7 +35,9 @@ describe('buildPi0', () => {
 
     const built = await buildPi0(cfg, { baseWeights: root });
     expect(built.weightsFrom.startsWith(`${root} (`)).toBe(true);
-    expect(built.weightsFrom).toMatch(/\((\d+) tensors, [\d,]+ values loaded, strict\)$/);
+    expect(built.weightsFrom).toMatch(
+      /\((\d+) tensors, [\d,]+ values loaded, strict\) — weights: openpi PyTorch layout/,
+    );
     expect(Number(/\((\d+) tensors/.exec(built.weightsFrom)![1])).toBe(entries.length);
     const got = new Map(namedParameters(built.policy));
     const q = 'paligemma_with_expert.gemma_expert.model.layers.0.self_attn.q_proj';

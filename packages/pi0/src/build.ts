@@ -28,10 +28,11 @@ export async function buildPi0(cfg: TrainConfig, opts: { baseWeights?: string } 
   let weightsFrom: string;
   if (opts.baseWeights) {
     policy = Pi0Policy.create(pi0, { init: 'zeros' });
-    // models' own loader: file, directory or sharded index; bf16/f16 converted; the tied lm_head
-    // under either name; strict about every other tensor.
+    // models' own loader: file, directory or sharded index; bf16/f16 converted; the layout (openpi,
+    // LeRobot, older lerobot/pi0) detected and renamed, the tied embedding from embed_tokens or
+    // lm_head; strict about every other tensor. What it did goes into the log line.
     const r = await loadPi0Weights(policy, opts.baseWeights);
-    weightsFrom = `${opts.baseWeights} (${r.loaded} tensors, ${r.values.toLocaleString('en-US')} values loaded, strict)`;
+    weightsFrom = `${opts.baseWeights} (${r.loaded} tensors, ${r.values.toLocaleString('en-US')} values loaded, strict) — ${r.layoutDescription}`;
   } else {
     const init = new RngStreams(cfg.trainer.seed).get('init');
     policy = Pi0Policy.create(pi0, { init: 'random', rng: init });
