@@ -1,9 +1,12 @@
 // Benchmark: forward + backward + AdamW step of Gemma + LoRA (r=8 on all seven projections) on the
-// selected tfjs backend, next to the same model and step in Debian's torch run by this script.
-// Debian's python3-torch uses a generic reference BLAS: a correctness oracle, not a fair speed
-// peer (docs/performance-notes.md); the ratio is printed with that caveat.
+// selected tfjs backend, next to the same model and step in Debian's torch (scripts/torch_gemma.py)
+// at 1 and 2 threads (TORCH_THREADS=1,2). Debian's torch calls libblas.so.3: the header names which
+// BLAS that is (OpenBLAS once libopenblas0-pthread is installed; the reference BLAS is no fair peer).
+// Ratios are ours / the faster torch run, in wall time and in CPU time (user + system; the machine
+// may be shared: CPU time is the steadier figure).
 // Usage: npx tsx bench/run.ts gemma-step.ts [steps=3]     (VLA_BACKEND=wasm|cpu|... to choose)
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { injectLora, namedParameters } from '@vla-lora/lora-core';
@@ -56,7 +59,16 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-const loadavg = (await import('node:os')).loadavg();
+interface TorchRun {
+  torch: string;
+  threads: number;
+  blas: { kind: string; build: string | null; loaded: string[]; alternative: string | null };
+  msPerStep: number[];
+  cpuMsPerStep: number[];
+}
+const torchThreads = (process.env['TORCH_THREADS'] ?? '1,2').split(',').map(Number);
+const load0 = loadavg();
+let blas: TorchRun['blas'] | null = null;
 const results = [];
 for (const c of cases) {
   const model = GemmaForCausalLM.create(parseGemmaConfig(c.cfg), { init: 'random', rng: new SeededRandom(0) });
@@ -93,40 +105,59 @@ for (const c of cases) {
       cpu.push((u.user + u.system) / 1000);
     }
   }
-  let torch: { torch: string; threads: number; msPerStep: number[]; cpuMsPerStep: number[] } | { error: string };
-  try {
-    const script = fileURLToPath(new URL('../scripts/torch_gemma.py', import.meta.url));
-    const out = execFileSync(
-      '/usr/bin/python3',
-      [script, JSON.stringify({ config: c.cfg, batch: c.batch, seq: c.seq, rank: 8, steps })],
-      { encoding: 'utf8', timeout: 600_000 },
-    );
-    torch = JSON.parse(out.trim().split('\n').pop()!) as {
-      torch: string;
-      threads: number;
-      msPerStep: number[];
-      cpuMsPerStep: number[];
-    };
-  } catch (e) {
-    torch = { error: `Debian torch not available: ${(e as Error).message.split('\n')[0]}` };
+  // torch at each thread count (TORCH_THREADS, default 1,2); the ratio is against the faster run
+  const peers: TorchRun[] = [];
+  let torchError: string | null = null;
+  for (const threads of torchThreads) {
+    try {
+      const script = fileURLToPath(new URL('../scripts/torch_gemma.py', import.meta.url));
+      const out = execFileSync(
+        '/usr/bin/python3',
+        [script, JSON.stringify({ config: c.cfg, batch: c.batch, seq: c.seq, rank: 8, steps, threads })],
+        { encoding: 'utf8', timeout: 600_000 },
+      );
+      const r = JSON.parse(out.trim().split('\n').pop()!) as TorchRun;
+      peers.push(r);
+      blas = r.blas;
+    } catch (e) {
+      torchError = `Debian torch not available: ${(e as Error).message.split('\n')[0]}`;
+      break;
+    }
   }
   const ours = median(times);
-  const peer = 'msPerStep' in torch ? median(torch.msPerStep) : null;
+  const oursCpu = median(cpu);
+  const best = peers.length === 0 ? null : peers.reduce((a, b) => (median(a.msPerStep) <= median(b.msPerStep) ? a : b));
   results.push({
     case: c.name,
     backend: info.name,
     tfjsMsPerStep: Math.round(ours),
-    tfjsCpuMsPerStep: Math.round(median(cpu)),
-    torchMsPerStep: peer === null ? null : Math.round(peer),
-    torchCpuMsPerStep: 'cpuMsPerStep' in torch ? Math.round(median(torch.cpuMsPerStep)) : null,
-    torch: 'torch' in torch ? `${torch.torch} (${torch.threads} threads, reference BLAS)` : torch.error,
-    ratioTfjsOverTorch: peer === null ? null : Number((ours / peer).toFixed(2)),
-    cpuRatioTfjsOverTorch:
-      'cpuMsPerStep' in torch ? Number((median(cpu) / median(torch.cpuMsPerStep)).toFixed(2)) : null,
+    tfjsCpuMsPerStep: Math.round(oursCpu),
+    torch:
+      peers.length === 0
+        ? torchError
+        : peers.map((r) => ({
+            threads: r.threads,
+            msPerStep: Math.round(median(r.msPerStep)),
+            cpuMsPerStep: Math.round(median(r.cpuMsPerStep)),
+          })),
+    bestTorchThreads: best?.threads ?? null,
+    ratioOursOverBestTorch: best === null ? null : Number((ours / median(best.msPerStep)).toFixed(2)),
+    cpuRatioOursOverBestTorch: best === null ? null : Number((oursCpu / median(best.cpuMsPerStep)).toFixed(2)),
+    loadAvg1: Number(loadavg()[0]!.toFixed(1)),
   });
   console.log(JSON.stringify(results[results.length - 1]));
 }
 console.log(
-  `backend: ${info.description}; load average at start ${loadavg.map((x) => x.toFixed(1)).join(' ')}; ${steps} timed steps after 1 warm-up, median.`,
+  `backend: ${info.description}; load average 1/5/15 min at start ${load0.map((x) => x.toFixed(1)).join(' ')}, at end ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}; ${steps} timed steps after 1 warm-up, median; CPU = user + system time of the process (both sides).`,
 );
-console.log('Caveat: Debian torch uses a reference BLAS (a correctness oracle, not a fair speed peer).');
+if (blas !== null) {
+  console.log(
+    `torch BLAS: ${blas.kind} (torch built BLAS_INFO=${blas.build}; libblas.so.3 -> ${blas.alternative}; loaded: ${blas.loaded.join(', ')})`,
+  );
+  if (blas.kind !== 'OpenBLAS' && blas.kind !== 'MKL')
+    console.log(
+      'torch is on the reference BLAS: not a fair speed peer. `apt-get install libopenblas0-pthread` switches it to OpenBLAS.',
+    );
+}

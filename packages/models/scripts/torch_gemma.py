@@ -7,7 +7,9 @@ grouped-query attention with head_dim^-0.5, gelu_tanh MLP, final norm, tied head
 """
 import json
 import math
+import os
 import struct
+import sys
 
 import numpy as np
 import torch
@@ -161,11 +163,12 @@ def grads(cfg_path, weights_path, inputs_path, out_path):
 
 
 if __name__ == "__main__":
-    import sys
-
     if sys.argv[1] == "grads":
         grads(*sys.argv[2:6])
     else:
         args = json.loads(sys.argv[1])
         t, c = bench(args["config"], args["batch"], args["seq"], args["rank"], args["steps"], args.get("threads"))
-        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "msPerStep": t, "cpuMsPerStep": c}))
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from torch_blas import blas_info
+
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info(), "msPerStep": t, "cpuMsPerStep": c}))

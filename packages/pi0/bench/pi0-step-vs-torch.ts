@@ -1,6 +1,8 @@
 // Benchmark (not a test): one pi0_libero_lora_tiny training step (loss forward + backward + global-norm
 // clip + our AdamW, at the config's batch size) on our backend vs the same model in PyTorch
-// (Debian's torch at /usr/bin/python3, via bench/torch_pi0_step.py on top of models' torch_pi0.py).
+// (Debian's torch at /usr/bin/python3, via bench/torch_pi0_step.py on top of models' torch_pi0.py), at
+// 1 and 2 torch threads (TORCH_THREADS=1,2); prints which BLAS torch calls, wall and CPU time, and
+// ours / the faster torch run.
 //   npm run bench:torch -- [steps=20] [warmup=2]        (VLA_BACKEND=wasm|cpu|auto, default: the config's)
 // The model is built as training builds it (buildPi0, LoRA injected, freeze policy), one batch from
 // the synthetic dataset, noise and flow times drawn once and passed to both sides, so both do the
@@ -125,8 +127,10 @@ const adam = new t.AdamW(optimized, {
 });
 const tsLosses: number[] = [];
 let ms = 0;
+let cpuUs = 0;
 for (let i = 0; i < warmup + steps; i++) {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const { value, grads } = tf.variableGrads(() => lossOf() as import('@tensorflow/tfjs-core').Scalar, optVars);
   tsLosses.push((await value.data())[0] as number);
   value.dispose();
@@ -135,9 +139,14 @@ for (let i = 0; i < warmup + steps; i++) {
   adam.step(clipped.grads, hyper.lr);
   for (const g of named.values()) g.dispose();
   for (const g of clipped.grads.values()) if (!g.isDisposed) g.dispose();
-  if (i >= warmup) ms += performance.now() - t0;
+  if (i >= warmup) {
+    ms += performance.now() - t0;
+    const u = process.cpuUsage(c0);
+    cpuUs += u.user + u.system;
+  }
 }
 const tsMs = ms / steps;
+const tsCpuMs = cpuUs / 1000 / steps;
 const lossAfterT = lossOf();
 const lossAfter = (await lossAfterT.data())[0] as number;
 lossAfterT.dispose();
@@ -147,7 +156,8 @@ interface TorchOut {
   torch: string;
   loss_init: number;
   loss_trained: number;
-  runs: Array<{ threads: number; ms_per_step: number; losses: number[] }>;
+  blas: { kind: string; build: string | null; loaded: string[]; alternative: string | null };
+  runs: Array<{ threads: number; ms_per_step: number; cpu_ms_per_step: number; losses: number[] }>;
 }
 let out: TorchOut;
 try {
@@ -184,30 +194,50 @@ console.log(
     : `WARNING: losses differ by more than ${TOL}; the timings below do not compare the same model`,
 );
 
-const rows: string[][] = [['backend', 'threads', 'ms/step', 'samples/s', 'ratio (ours / this)']];
+const rows: string[][] = [
+  ['backend', 'threads', 'ms/step', 'CPU ms/step', 'samples/s', 'ours/this (wall)', 'ours/this (CPU)'],
+];
 const sps = (m: number): number => (B * 1000) / m;
-const ourThreads = info.description.match(/(\d+)\s*thread/)?.[1] ?? '-';
-rows.push([`ours: ${info.name}`, ourThreads, tsMs.toFixed(1), sps(tsMs).toFixed(2), '1.00']);
+const ourThreads = info.description.match(/(\d+)\s*thread/)?.[1] ?? '1';
+rows.push([
+  `ours: ${info.name}`,
+  ourThreads,
+  tsMs.toFixed(1),
+  tsCpuMs.toFixed(1),
+  sps(tsMs).toFixed(2),
+  '1.00',
+  '1.00',
+]);
 for (const r of out.runs)
   rows.push([
-    `torch ${out.torch} (CPU)`,
+    `torch ${out.torch} + ${out.blas.kind}`,
     String(r.threads),
     r.ms_per_step.toFixed(1),
+    r.cpu_ms_per_step.toFixed(1),
     sps(r.ms_per_step).toFixed(2),
-    (sps(tsMs) / sps(r.ms_per_step)).toFixed(2),
+    (tsMs / r.ms_per_step).toFixed(2),
+    (tsCpuMs / r.cpu_ms_per_step).toFixed(2),
   ]);
 const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 console.log('');
 for (const r of rows) console.log(r.map((s, c) => (c === 0 ? s.padEnd(w[c]!) : s.padStart(w[c]!))).join('  '));
+const best = out.runs.reduce((a, b) => (a.ms_per_step <= b.ms_per_step ? a : b));
 console.log('');
+console.log(
+  `ours / best torch (${best.threads} thread(s)): ${(tsMs / best.ms_per_step).toFixed(2)}x wall, ${(tsCpuMs / best.cpu_ms_per_step).toFixed(2)}x CPU time`,
+);
 console.log(`ours: ${info.description}`);
+console.log(
+  `torch BLAS: ${out.blas.kind} (torch built BLAS_INFO=${out.blas.build}; libblas.so.3 -> ${out.blas.alternative}; loaded: ${out.blas.loaded.join(', ')})`,
+);
+if (out.blas.kind !== 'OpenBLAS' && out.blas.kind !== 'MKL')
+  console.log(
+    'torch is on the reference BLAS: not a fair speed peer. `apt-get install libopenblas0-pthread` switches it to OpenBLAS.',
+  );
 console.log(
   `load average (1/5/15 min) at the end: ${loadavg()
     .map((x) => x.toFixed(2))
-    .join(' / ')}`,
-);
-console.log(
-  "torch: Debian's python3-torch, which is linked against the reference BLAS (no OpenBLAS/MKL): a correctness oracle more than a fair speed peer; a pip/conda torch with MKL or OpenBLAS would be faster.",
+    .join(' / ')} (the machine may be shared: CPU time = user + system of each process is the steadier figure)`,
 );
 data.disposeBatch(batch);
 if (!agree) process.exitCode = 1;

@@ -7,7 +7,7 @@ DIR (written by the TS side): base.safetensors (savePi0Weights, LoRA-wrapped lay
 trained.safetensors (our optimized tensors after our steps), inputs.safetensors (batch, noise, time,
 as models' torch-oracle test lays them out), config.json (torch_pi0's config + LoRA scalings by module,
 the optimized tensor names, AdamW/clip hyper-parameters under "optim"). Writes DIR/out.json.
-Debian's torch uses the reference BLAS: it is a correctness oracle more than a fair speed peer.
+Debian's torch calls libblas.so.3 (OpenBLAS once libopenblas0-pthread is installed); out.json names it.
 """
 import json
 import os
@@ -21,6 +21,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "scripts"))
 import torch_pi0  # noqa: E402
+from torch_blas import blas_info  # noqa: E402
 from torch_gemma import read_safetensors  # noqa: E402
 
 _base_lin = torch_pi0.lin
@@ -109,8 +110,10 @@ def main():
         opt = torch.optim.AdamW(params, lr=o["lr"], betas=tuple(o["betas"]), eps=o["eps"], weight_decay=o["weightDecay"])
         losses = []
         total = 0.0
+        cpu = 0.0
         for i in range(warmup + steps):
             t0 = time.perf_counter()
+            c0 = time.process_time()
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(p, c, inp)
             loss.backward()
@@ -119,11 +122,12 @@ def main():
             opt.step()
             if i >= warmup:
                 total += time.perf_counter() - t0
-        runs.append({"threads": n, "ms_per_step": 1000 * total / steps, "losses": losses})
+                cpu += time.process_time() - c0
+        runs.append({"threads": n, "ms_per_step": 1000 * total / steps, "cpu_ms_per_step": 1000 * cpu / steps, "losses": losses})
         print(f"torch {n} thread(s): {1000 * total / steps:.1f} ms/step", file=sys.stderr)
 
     with open(os.path.join(d, "out.json"), "w") as f:
-        json.dump({"torch": torch.__version__, "loss_init": loss_init, "loss_trained": loss_trained, "runs": runs}, f)
+        json.dump({"torch": torch.__version__, "blas": blas_info(), "loss_init": loss_init, "loss_trained": loss_trained, "runs": runs}, f)
 
 
 if __name__ == "__main__":
