@@ -174,6 +174,37 @@ describe('loadPolicy refuses', () => {
     );
   });
 
+  it("an adapter saved in LeRobot's layout (base_model.model.model.…) loads onto our base with the same values", async () => {
+    // LeRobot's PI0Policy holds PI0Pytorch as .model: its PEFT keys and target regexes carry "model."
+    const dir = await editedAdapter(run.adapterDir, join(tmp.path, 'lerobot', 'adapter'), (a) => {
+      a.tensors = new Map(
+        [...a.tensors].map(([k, v]) => [k.replace('base_model.model.', 'base_model.model.model.'), v]),
+      );
+      const c = a.config as unknown as Record<string, unknown>;
+      c.target_modules = `model\\.${c.target_modules as string}`;
+      for (const key of ['rank_pattern', 'alpha_pattern']) {
+        const pat = (c[key] ?? {}) as Record<string, number>;
+        c[key] = Object.fromEntries(Object.entries(pat).map(([k, v]) => [`model\\.${k}`, v]));
+      }
+    });
+    const lines: string[] = [];
+    const ours = await loadPolicy(opts());
+    const theirs = await loadPolicy(
+      opts({ adapter: dir, trainable: run.trainablePath, normStats: run.normStatsPath, log: (l) => lines.push(l) }),
+    );
+    try {
+      expect(lines.some((l) => /^adapter keys: 56 renamed from another pi0 layout/.test(l))).toBe(true);
+      const a = new ServedPi0({ policy: ours.policy, trainConfig: ours.trainConfig, normStats: ours.normStats });
+      const b = new ServedPi0({ policy: theirs.policy, trainConfig: theirs.trainConfig, normStats: theirs.normStats });
+      const ya = a.infer({ ...request(2), noise_seed: 5 })['actions'] as { data: Uint8Array };
+      const yb = b.infer({ ...request(2), noise_seed: 5 })['actions'] as { data: Uint8Array };
+      expect(Buffer.compare(Buffer.from(ya.data), Buffer.from(yb.data))).toBe(0);
+    } finally {
+      ours.dispose();
+      theirs.dispose();
+    }
+  });
+
   it('an adapter with a different rank', async () => {
     const dir = await editedAdapter(run.adapterDir, join(tmp.path, 'rank4'), (a) => cutRank(a, 4));
     await refuses(

@@ -43,6 +43,7 @@ import {
   getTrainConfig,
   normStatsPath,
   type PromptTokenizer,
+  remapPi0AdapterLayout,
   type TrainConfig,
   tokenizerForRun,
 } from '@vla-lora/pi0';
@@ -209,6 +210,11 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     let loaded: string[];
     try {
       const adapter = await loadPeftAdapter(adapterDir, { adapterName });
+      const remapped = remapPi0AdapterLayout(adapter);
+      if (remapped > 0)
+        log(
+          `adapter keys: ${remapped} renamed from another pi0 layout (LeRobot's base_model.model.model. / legacy names) onto ours`,
+        );
       const modelLayers = loraLayers(policy).filter(([, l]) => l.adapterName === adapterName);
       const fit = checkAdapterFit(adapter, modelLayers, adapterName);
       if (!fit.ok) {

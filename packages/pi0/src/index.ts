@@ -37,6 +37,7 @@ export { pi0UnusedByDesign } from './unused.js';
 export { freezeWithPolicy, preflight } from './freeze-and-preflight.js';
 export type { FreezeResult } from './freeze-and-preflight.js';
 export { checkAdapterFit, describeAdapterFit } from './adapter-fit.js';
+export { remapPi0AdapterLayout } from './adapter-layout.js';
 export type { AdapterFit } from './adapter-fit.js';
 export { LIBERO_REQUEST_KEYS, parseLiberoRequest } from './libero-request.js';
 export type { LiberoRequest, RequestShape } from './libero-request.js';
