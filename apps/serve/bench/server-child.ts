@@ -56,7 +56,7 @@ function memory(): Record<string, number> {
   };
 }
 
-function inProcess(n: number): number[] {
+async function inProcess(n: number): Promise<number[]> {
   const o = tinyObservation(1);
   const obs = {
     'observation/image': uint8NdArray(o.image, [32, 32, 3]),
@@ -67,7 +67,7 @@ function inProcess(n: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    served.infer(obs);
+    await served.infer(obs);
     out.push(performance.now() - t0);
   }
   return out;
@@ -78,7 +78,7 @@ process.on('message', (msg: { cmd: string; n?: number }) => {
     global.gc?.();
     process.send!({ cmd: 'memory', memory: memory() });
   } else if (msg.cmd === 'in-process') {
-    process.send!({ cmd: 'in-process', times: inProcess(msg.n ?? 10) });
+    void inProcess(msg.n ?? 10).then((times) => process.send!({ cmd: 'in-process', times }));
   } else if (msg.cmd === 'close') {
     void Promise.all([server.close(), floor.close()]).then(() => {
       loaded.dispose();

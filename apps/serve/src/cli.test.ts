@@ -54,17 +54,18 @@ const serveArgs = (extra: string[] = []): string[] => [
 ];
 
 /** The in-process answer: a fresh ServedPi0 on the reference policy, fed the same requests in order. */
-function inProcess(
+async function inProcess(
   reqs: Array<{ seed: number; noise_seed?: number; drop?: string }>,
   serverSeed = 0,
-): Array<Float32Array | string> {
+): Promise<Array<Float32Array | string>> {
   const served = new ServedPi0({
     policy: reference.policy,
     trainConfig: reference.trainConfig,
     normStats: reference.normStats,
     seed: serverSeed,
   });
-  return reqs.map((r) => {
+  const out: Array<Float32Array | string> = [];
+  for (const r of reqs) {
     const o = tinyObservation(r.seed);
     const obs: Record<string, unknown> = {
       'observation/image': uint8NdArray(o.image, [32, 32, 3]),
@@ -75,13 +76,14 @@ function inProcess(
     if (r.noise_seed !== undefined) obs['noise_seed'] = r.noise_seed;
     if (r.drop) delete obs[r.drop];
     try {
-      const out = served.infer(obs as Parameters<ServedPi0['infer']>[0]);
-      const a = out['actions'] as { data: Uint8Array };
-      return new Float32Array(a.data.slice().buffer);
+      const res = await served.infer(obs as Parameters<ServedPi0['infer']>[0]);
+      const a = res['actions'] as { data: Uint8Array };
+      out.push(new Float32Array(a.data.slice().buffer));
     } catch (e) {
-      return (e as Error).message;
+      out.push((e as Error).message);
     }
-  });
+  }
+  return out;
 }
 
 describe.skipIf(!pythonOk)('vla-serve with an openpi-style Python client', () => {
@@ -128,7 +130,7 @@ describe.skipIf(!pythonOk)('vla-serve with an openpi-style Python client', () =>
         .split('\n')
         .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines[0]).toMatchObject({ event: 'metadata', metadata: { action_horizon: 10, action_dim: 7 } });
-      const want = inProcess(plan);
+      const want = await inProcess(plan);
       const replies = lines.slice(1);
       expect(replies).toHaveLength(plan.length);
       replies.forEach((r, i) => {
@@ -223,7 +225,7 @@ describe('vla-serve with hand-built JS clients', () => {
     expect(metas.every((m) => m.get('action_dim') === 7)).toBe(true);
     clients.forEach((c, i) => c.send(i + 1, 1000 + i));
     const got = await Promise.all(clients.map((c) => c.actions()));
-    const want = inProcess(clients.map((_, i) => ({ seed: i + 1, noise_seed: 1000 + i })));
+    const want = await inProcess(clients.map((_, i) => ({ seed: i + 1, noise_seed: 1000 + i })));
     // merged weights: equal to the unmerged in-process policy up to float rounding
     got.forEach((g, i) => expect(maxAbsDiff(g, want[i] as Float32Array)).toBeLessThan(1e-4));
 
@@ -299,13 +301,15 @@ describe('vla-serve on a run the trainer wrote', () => {
         normStats: local.normStats,
       });
       const o = tinyObservation(4);
-      const want = served.infer({
-        'observation/image': uint8NdArray(o.image, [32, 32, 3]),
-        'observation/wrist_image': uint8NdArray(o.wristImage, [32, 32, 3]),
-        'observation/state': float32NdArray(o.state, [8]),
-        prompt: o.prompt,
-        noise_seed: 77,
-      })['actions'] as { data: Uint8Array };
+      const want = (
+        await served.infer({
+          'observation/image': uint8NdArray(o.image, [32, 32, 3]),
+          'observation/wrist_image': uint8NdArray(o.wristImage, [32, 32, 3]),
+          'observation/state': float32NdArray(o.state, [8]),
+          prompt: o.prompt,
+          noise_seed: 77,
+        })
+      )['actions'] as { data: Uint8Array };
       expect(maxAbsDiff(got, new Float32Array(want.data.slice().buffer))).toBe(0);
       c.ws.close();
     } finally {

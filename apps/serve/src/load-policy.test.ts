@@ -94,13 +94,13 @@ describe('loadPolicy', () => {
       const b = new ServedPi0({ policy: merged.policy, trainConfig: merged.trainConfig, normStats: merged.normStats });
       const req = parseLiberoRequest(request(5), { imageSize: 32, stateDim: 8 });
       const noise = noiseFor(3, 0, a.horizon * 32);
-      const ya = a.sample(req, noise);
-      const yb = b.sample(req, noise);
+      const ya = await a.sample(req, noise);
+      const yb = await b.sample(req, noise);
       expect(ya.length).toBe(10 * 7);
       expect(maxAbsDiff(ya, yb)).toBeLessThan(1e-4);
       // with the adapter switched off the actions differ: the adapter is really in the forward pass
       for (const [, l] of loraLayers(plain.policy)) l.adapterEnabled = false;
-      const yOff = a.sample(req, noise);
+      const yOff = await a.sample(req, noise);
       expect(maxAbsDiff(ya, yOff)).toBeGreaterThan(1e-3);
     } finally {
       plain.dispose();
@@ -116,9 +116,9 @@ describe('loadPolicy', () => {
         trainConfig: loaded.trainConfig,
         normStats: loaded.normStats,
       });
-      served.infer(request(1));
+      await served.infer(request(1));
       const before = tf.memory().numTensors;
-      for (let i = 0; i < 3; i++) served.infer(request(i));
+      for (let i = 0; i < 3; i++) await served.infer(request(i));
       expect(tf.memory().numTensors).toBe(before);
     } finally {
       loaded.dispose();

@@ -316,7 +316,7 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     // merge last: the checks above ran on the unmerged layers
     let merged = false;
     if (o.merge) {
-      const n = mergeLora(policy, { safe: true });
+      const n = await mergeLora(policy, { safe: true });
       if (n !== layers.length)
         throw new AdapterRefusedError(
           `merged ${n} of ${layers.length} LoRA layers; refusing to serve a half-merged model`,

@@ -34,4 +34,4 @@ const loss = (): tf.Scalar => {
   );
   return tf.mean(tf.square(tf.matMul(h, w('head.weight'), false, true)));
 };
-for (const line of preflightGradientFlow({ params: vars, loss }).lines) console.log(line);
+for (const line of (await preflightGradientFlow({ params: vars, loss })).lines) console.log(line);

@@ -86,11 +86,14 @@ function makeModel(opts: { bZero?: boolean } = {}) {
   };
 }
 
-function withModel(fn: (m: ReturnType<typeof makeModel>) => void, opts?: { bZero?: boolean }): void {
+async function withModel(
+  fn: (m: ReturnType<typeof makeModel>) => void | Promise<void>,
+  opts?: { bZero?: boolean },
+): Promise<void> {
   const m = makeModel(opts);
   try {
     applyFreezePolicy(new FreezePolicy([...LORA_RULES, train('^action_out_proj'), train('^state_proj')]), m.vars);
-    fn(m);
+    await fn(m);
   } finally {
     m.dispose();
   }
@@ -113,9 +116,9 @@ describe('applyFreezePolicy on tfjs variables', () => {
 
 describe('preflightGradientFlow', () => {
   it('a wired model passes; lora_A zero gradient with lora_B = 0 is info ("zero at init"), not an error', () =>
-    withModel((m) => {
+    withModel(async (m) => {
       const before = tf.memory().numTensors;
-      const r = preflightGradientFlow({ params: m.vars, loss: m.good });
+      const r = await preflightGradientFlow({ params: m.vars, loss: m.good });
       expect(tf.memory().numTensors).toBe(before);
       expect(r.disconnected).toEqual([]);
       expect(r.checked).toBe(5);
@@ -138,8 +141,8 @@ describe('preflightGradientFlow', () => {
 
   it('with a trained (non-zero) lora_B every trainable parameter has a gradient', () =>
     withModel(
-      (m) => {
-        const r = preflightGradientFlow({ params: m.vars, loss: m.good });
+      async (m) => {
+        const r = await preflightGradientFlow({ params: m.vars, loss: m.good });
         expect(r.zero).toEqual([]);
         expect(r.connected.length).toBe(5);
       },
@@ -147,40 +150,40 @@ describe('preflightGradientFlow', () => {
     ));
 
   it('bug: a head not wired into the loss is named as disconnected', () =>
-    withModel((m) => {
-      expect(() => preflightGradientFlow({ params: m.vars, loss: m.headDisconnected })).toThrow(
+    withModel(async (m) => {
+      await expect(preflightGradientFlow({ params: m.vars, loss: m.headDisconnected })).rejects.toThrow(
         DisconnectedParametersError,
       );
       try {
-        preflightGradientFlow({ params: m.vars, loss: m.headDisconnected });
+        await preflightGradientFlow({ params: m.vars, loss: m.headDisconnected });
       } catch (e) {
         expect((e as DisconnectedParametersError).parameters).toEqual(['state_proj.weight']);
         expect((e as Error).message).toContain('state_proj.weight');
       }
-      const r = preflightGradientFlow({ params: m.vars, loss: m.headDisconnected, onDisconnected: 'report' });
+      const r = await preflightGradientFlow({ params: m.vars, loss: m.headDisconnected, onDisconnected: 'report' });
       expect(r.disconnected).toEqual(['state_proj.weight']);
       expect(r.lines[0]).toBe('ERROR disconnected from the loss (no gradient): state_proj.weight');
     }));
 
   it('bug: a LoRA layer bypassed by the forward pass — lora_A and lora_B are disconnected (not "zero at init")', () =>
-    withModel((m) => {
-      const r = preflightGradientFlow({ params: m.vars, loss: m.loraBypassed, onDisconnected: 'report' });
+    withModel(async (m) => {
+      const r = await preflightGradientFlow({ params: m.vars, loss: m.loraBypassed, onDisconnected: 'report' });
       expect(r.disconnected).toEqual([
         'model.layers.0.mlp.up_proj.lora_A.default.weight',
         'model.layers.0.mlp.up_proj.lora_B.default.weight',
       ]);
       expect(r.zero).toEqual([]);
-      expect(() => preflightGradientFlow({ params: m.vars, loss: m.loraBypassed })).toThrow(
+      await expect(preflightGradientFlow({ params: m.vars, loss: m.loraBypassed })).rejects.toThrow(
         /lora_A\.default\.weight, model\.layers\.0\.mlp\.up_proj\.lora_B/,
       );
     }));
 
   it('nothing trainable reaches the loss: a typed error naming the trainable parameters, no leaked tensors', () =>
-    withModel((m) => {
+    withModel(async (m) => {
       const before = tf.memory().numTensors;
       let err: unknown;
       try {
-        preflightGradientFlow({ params: m.vars, loss: m.onlyFrozen });
+        await preflightGradientFlow({ params: m.vars, loss: m.onlyFrozen });
       } catch (e) {
         err = e;
       }
@@ -190,21 +193,21 @@ describe('preflightGradientFlow', () => {
     }));
 
   it('bug: everything frozen — the policy refuses, and the preflight refuses', () =>
-    withModel((m) => {
+    withModel(async (m) => {
       expect(() => applyFreezePolicy(new FreezePolicy([freeze('**')]), m.vars)).toThrow(NothingTrainableError);
       expect(m.vars.get('model.layers.0.mlp.up_proj.lora_A.default.weight')?.trainable).toBe(true); // unchanged when the plan throws
       applyFreezePolicy(new FreezePolicy([freeze('**')], { requireTrainable: false }), m.vars);
-      expect(() => preflightGradientFlow({ params: m.vars, loss: m.good })).toThrow(NoTrainableParametersError);
+      await expect(preflightGradientFlow({ params: m.vars, loss: m.good })).rejects.toThrow(NoTrainableParametersError);
     }));
 
   it('warns about frozen LoRA tensors and a trainable base_layer (set by hand, bypassing the policy)', () =>
-    withModel((m) => {
+    withModel(async (m) => {
       const a = m.vars.get('model.layers.0.mlp.up_proj.lora_A.default.weight');
       const base = m.vars.get('model.layers.0.mlp.up_proj.base_layer.weight');
       if (!a || !base) throw new Error('missing variable');
       a.trainable = false;
       base.trainable = true;
-      const r = preflightGradientFlow({ params: m.vars, loss: m.good });
+      const r = await preflightGradientFlow({ params: m.vars, loss: m.good });
       expect(r.frozenLora).toEqual(['model.layers.0.mlp.up_proj.lora_A.default.weight']);
       expect(r.trainableBaseLayers).toEqual(['model.layers.0.mlp.up_proj.base_layer.weight']);
       expect(r.lines).toContain(
@@ -213,27 +216,29 @@ describe('preflightGradientFlow', () => {
     }));
 
   it('connected but exactly zero (not explained by LoRA init) is a warning', () =>
-    withModel((m) => {
-      const r = preflightGradientFlow({ params: m.vars, loss: m.deadPath });
+    withModel(async (m) => {
+      const r = await preflightGradientFlow({ params: m.vars, loss: m.deadPath });
       expect(r.zero).toContainEqual(expect.objectContaining({ name: 'state_proj.weight', expected: false }));
       expect(r.lines.some((l) => l.startsWith('WARN state_proj.weight'))).toBe(true);
     }));
 
   it('missing tfjs gradients are a typed error that says how to register them', () =>
-    withModel((m) => {
+    withModel(async (m) => {
       const mean = tf.getGradient('Mean');
       if (!mean) throw new Error('Mean gradient should be registered in this test file');
       tf.unregisterGradient('Mean');
       try {
-        expect(() => preflightGradientFlow({ params: m.vars, loss: m.good })).toThrow(GradientsNotRegisteredError);
+        await expect(preflightGradientFlow({ params: m.vars, loss: m.good })).rejects.toThrow(
+          GradientsNotRegisteredError,
+        );
       } finally {
         tf.registerGradient(mean);
       }
-      expect(preflightGradientFlow({ params: m.vars, loss: m.good }).disconnected).toEqual([]);
+      expect((await preflightGradientFlow({ params: m.vars, loss: m.good })).disconnected).toEqual([]);
     }));
 
   it('non-finite gradients fail loudly', () =>
-    withModel((m) => {
-      expect(() => preflightGradientFlow({ params: m.vars, loss: m.nan })).toThrow(NonFiniteGradientError);
+    withModel(async (m) => {
+      await expect(preflightGradientFlow({ params: m.vars, loss: m.nan })).rejects.toThrow(NonFiniteGradientError);
     }));
 });

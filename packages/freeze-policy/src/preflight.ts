@@ -78,7 +78,7 @@ function loraBOf(name: string): string | null {
  * it reaches none); tf.grads would throw on the first unreachable input, so variableGrads on the
  * whole trainable list is what tells the cases apart per variable in one backward pass.
  */
-export function preflightGradientFlow(opts: PreflightOptions): PreflightReport {
+export async function preflightGradientFlow(opts: PreflightOptions): Promise<PreflightReport> {
   const all =
     opts.params instanceof Map
       ? [...opts.params.entries()]
@@ -111,7 +111,7 @@ export function preflightGradientFlow(opts: PreflightOptions): PreflightReport {
   }
 
   try {
-    const loss = result.value.dataSync()[0] as number;
+    const loss = (await result.value.data())[0] as number;
     const connected: ParamGradient[] = [];
     const zero: ZeroGradient[] = [];
     const nonFinite: string[] = [];
@@ -120,10 +120,11 @@ export function preflightGradientFlow(opts: PreflightOptions): PreflightReport {
       const path = pathOf.get(vname);
       if (path === undefined) continue;
       got.add(path);
-      const [maxAbs, sumSq] = tf.tidy(() => [
-        tf.max(tf.abs(g)).dataSync()[0] as number,
-        tf.sum(tf.square(g)).dataSync()[0] as number,
-      ]);
+      const stats = tf.tidy(() => tf.stack([tf.max(tf.abs(g)), tf.sum(tf.square(g))]));
+      const st = await stats.data();
+      const maxAbs = st[0] as number;
+      const sumSq = st[1] as number;
+      stats.dispose();
       if (!Number.isFinite(maxAbs) || !Number.isFinite(sumSq)) {
         nonFinite.push(path);
         continue;
@@ -131,7 +132,12 @@ export function preflightGradientFlow(opts: PreflightOptions): PreflightReport {
       if (maxAbs === 0) {
         const b = loraBOf(path);
         const bVar = b ? byPath.get(b) : undefined;
-        const bZero = bVar ? tf.tidy(() => (tf.max(tf.abs(bVar)).dataSync()[0] as number) === 0) : false;
+        let bZero = false;
+        if (bVar) {
+          const bMax = tf.tidy(() => tf.max(tf.abs(bVar)));
+          bZero = (await bMax.data())[0] === 0;
+          bMax.dispose();
+        }
         zero.push(
           bZero
             ? {

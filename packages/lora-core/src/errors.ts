@@ -51,3 +51,21 @@ export class AdapterMismatchError extends LoraCoreError {
     super(message);
   }
 }
+
+/**
+ * A tensor is larger than the active backend can hold in one buffer (WebGPU: the adapter's
+ * maxStorageBufferBindingSize / maxBufferSize). Refused before anything is allocated.
+ */
+export class BufferTooLargeError extends LoraCoreError {
+  constructor(
+    message: string,
+    /** The parameter (or tensor) name. */
+    readonly tensorName: string,
+    /** Its size in bytes. */
+    readonly bytes: number,
+    /** The limit it exceeds, in bytes. */
+    readonly limitBytes: number,
+  ) {
+    super(message);
+  }
+}

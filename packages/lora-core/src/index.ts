@@ -1,5 +1,6 @@
 // Public API of @vla-lora/lora-core.
 export * from './errors.js';
+export { type BufferLimits, assertBufferFits, bufferLimits } from './buffer-limits.js';
 export {
   type Module,
   type NamedParametersOptions,

@@ -56,7 +56,7 @@ class Toy extends ModuleBase {
 }
 
 describe('injectLora', () => {
-  it('wraps matching Linears, reports them, and keeps PEFT names', () => {
+  it('wraps matching Linears, reports them, and keeps PEFT names', async () => {
     const m = new Toy();
     const rep = injectLora(m, { targetModules: ['q_proj', 'v_proj'], r: 2, loraAlpha: 4, seed: 1 });
     expect(rep.count).toBe(6);
@@ -78,25 +78,25 @@ describe('injectLora', () => {
     expect(rep.trainableParameters).toBe(rep.loraParameters);
   });
 
-  it('the wrapped model computes the same output before training (B = 0) and uses the adapters', () => {
+  it('the wrapped model computes the same output before training (B = 0) and uses the adapters', async () => {
     const m = new Toy();
     const x = tf.tensor(
       Array.from({ length: 16 }, (_, i) => Math.sin(i)),
       [2, 8],
     );
-    const y0 = Float32Array.from(m.apply(x).dataSync());
+    const y0 = Float32Array.from(await m.apply(x).data());
     injectLora(m, { targetModules: '.*\\.(q|k|v|o)_proj', r: 2, loraAlpha: 2, seed: 5 });
-    expect(Array.from(m.apply(x).dataSync())).toEqual(Array.from(y0));
+    expect(Array.from(await m.apply(x).data())).toEqual(Array.from(y0));
     const q = getModule(m, 'model.layers.1.self_attn.q_proj') as LoraLinear;
     q.loraB.assign(tf.onesLike(q.loraB));
-    const y1 = m.apply(x).dataSync();
+    const y1 = await m.apply(x).data();
     expect(Math.max(...Array.from(y1).map((v, i) => Math.abs(v - y0[i]!)))).toBeGreaterThan(1e-4);
     // the loss reaches every adapter
     const { grads } = tf.variableGrads(() => tf.sum(tf.square(m.apply(x))) as tf.Scalar);
     expect(Object.keys(grads)).toHaveLength(loraLayers(m).length * 2);
   });
 
-  it('throws naming the target that matched nothing (typo) and changes nothing', () => {
+  it('throws naming the target that matched nothing (typo) and changes nothing', async () => {
     const m = new Toy();
     const before = namedParameters(m).map(([n]) => n);
     let err: unknown;
@@ -111,13 +111,13 @@ describe('injectLora', () => {
     expect(namedParameters(m).map(([n]) => n)).toEqual(before);
   });
 
-  it('throws when nothing matched at all (list or regex)', () => {
+  it('throws when nothing matched at all (list or regex)', async () => {
     expect(() => injectLora(new Toy(), { targetModules: ['query'] })).toThrow(TargetNotFoundError);
     expect(() => injectLora(new Toy(), { targetModules: 'q_proj' })).toThrow(/No modules were targeted/); // fullmatch, not search
     expect(() => injectLora(new Toy(), { targetModules: ['q_proj'], excludeModules: ['q_proj'] })).toThrow(/excluded/);
   });
 
-  it('refuses a non-Linear target and a second adapter on the same layer', () => {
+  it('refuses a non-Linear target and a second adapter on the same layer', async () => {
     expect(() => injectLora(new Toy(), { targetModules: ['self_attn'] })).toThrow(UnsupportedTargetError);
     const m = new Toy();
     injectLora(m, { targetModules: ['q_proj'] });
@@ -126,7 +126,7 @@ describe('injectLora', () => {
     expect(() => injectLora(m, { targetModules: ['base_layer'] })).toThrow(TargetNotFoundError);
   });
 
-  it('honours rank_pattern / alpha_pattern / rsLoRA / exclude_modules / layers_to_transform', () => {
+  it('honours rank_pattern / alpha_pattern / rsLoRA / exclude_modules / layers_to_transform', async () => {
     const m = new Toy();
     const rep = injectLora(m, {
       targetModules: ['q_proj', 'v_proj', 'mlp.0'],
@@ -152,13 +152,13 @@ describe('injectLora', () => {
     expect(l.wrapped.map((w) => w.name)).toEqual(['model.layers.1.self_attn.o_proj']);
   });
 
-  it("'all-linear' wraps every Linear except the output head", () => {
+  it("'all-linear' wraps every Linear except the output head", async () => {
     const rep = injectLora(new Toy(), { targetModules: 'all-linear' });
     expect(rep.count).toBe(3 * 5);
     expect(rep.wrapped.some((w) => w.name === 'lm_head')).toBe(false);
   });
 
-  it('modules_to_save stay trainable and are never wrapped', () => {
+  it('modules_to_save stay trainable and are never wrapped', async () => {
     const m = new Toy();
     injectLora(m, { targetModules: ['q_proj', 'lm_head'], modulesToSave: ['lm_head'] });
     expect(getModule(m, 'lm_head')).toBeInstanceOf(Linear);
@@ -166,27 +166,27 @@ describe('injectLora', () => {
     expect(parameterMap(m).get('model.layers.0.self_attn.k_proj.weight')!.trainable).toBe(false);
   });
 
-  it('merge / unmerge / unload over the tree', () => {
+  it('merge / unmerge / unload over the tree', async () => {
     const m = new Toy();
     injectLora(m, { targetModules: ['q_proj', 'o_proj'], initLoraWeights: 'openpi', seed: 3 });
     const x = tf.tensor(
       Array.from({ length: 16 }, (_, i) => Math.cos(i)),
       [2, 8],
     );
-    const y = Float32Array.from(m.apply(x).dataSync());
-    expect(mergeLora(m)).toBe(6);
-    const ym = m.apply(x).dataSync();
+    const y = Float32Array.from(await m.apply(x).data());
+    expect(await mergeLora(m)).toBe(6);
+    const ym = await m.apply(x).data();
     expect(Math.max(...Array.from(ym).map((v, i) => Math.abs(v - y[i]!)))).toBeLessThan(1e-5);
     expect(unmergeLora(m)).toBe(6);
-    const names = unloadLora(m, { merge: true });
+    const names = await unloadLora(m, { merge: true });
     expect(names).toHaveLength(6);
     expect(loraLayers(m)).toHaveLength(0);
     expect(getModule(m, 'model.layers.0.self_attn.q_proj')).toBeInstanceOf(Linear);
-    const yu = m.apply(x).dataSync();
+    const yu = await m.apply(x).data();
     expect(Math.max(...Array.from(yu).map((v, i) => Math.abs(v - y[i]!)))).toBeLessThan(1e-5);
   });
 
-  it('dropout state per layer round-trips for exact resume, and refuses a mismatched state', () => {
+  it('dropout state per layer round-trips for exact resume, and refuses a mismatched state', async () => {
     const m = new Toy();
     injectLora(m, { targetModules: ['q_proj'], loraDropout: 0.3, seed: 9 });
     setTraining(m, true);

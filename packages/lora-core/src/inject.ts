@@ -229,10 +229,10 @@ export function loraLayers(root: Module): Array<[string, LoraLinear]> {
  * Replaces every LoraLinear by its base Linear (PEFT's unload / merge_and_unload). With `merge`,
  * the adapter is folded into the base weight first (if not already merged). Returns the names.
  */
-export function unloadLora(root: Module, opts: { merge?: boolean; safe?: boolean } = {}): string[] {
+export async function unloadLora(root: Module, opts: { merge?: boolean; safe?: boolean } = {}): Promise<string[]> {
   const done: string[] = [];
   for (const [name, layer] of loraLayers(root)) {
-    if (opts.merge && !layer.merged) layer.merge({ safe: opts.safe ?? false });
+    if (opts.merge && !layer.merged) await layer.merge({ safe: opts.safe ?? false });
     if (!opts.merge && layer.merged) layer.unmerge();
     const base = layer.baseLayer;
     layer.loraA.dispose();
@@ -244,10 +244,14 @@ export function unloadLora(root: Module, opts: { merge?: boolean; safe?: boolean
   return done;
 }
 
-/** Merges (or unmerges) every LoRA layer in place. */
-export function mergeLora(root: Module, opts: { safe?: boolean } = {}): number {
+/** Merges (or unmerges) every LoRA layer in place. Async: `safe` reads each merged weight back. */
+export async function mergeLora(root: Module, opts: { safe?: boolean } = {}): Promise<number> {
   let n = 0;
-  for (const [, l] of loraLayers(root)) if (!l.merged) l.merge(opts), n++;
+  for (const [, l] of loraLayers(root)) {
+    if (l.merged) continue;
+    await l.merge(opts);
+    n++;
+  }
   return n;
 }
 export function unmergeLora(root: Module): number {

@@ -55,7 +55,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('Linear', () => {
-  it('computes x W^T + b with W in PyTorch layout [out, in], flattening leading dims', () => {
+  it('computes x W^T + b with W in PyTorch layout [out, in], flattening leading dims', async () => {
     const [inF, outF] = [5, 3];
     const w = rand(outF * inF, 1);
     const b = rand(outF, 2);
@@ -65,10 +65,10 @@ describe('Linear', () => {
     const x = rand(2 * 4 * inF, 3);
     const y = lin.apply(tf.tensor(x, [2, 4, inF]));
     expect(y.shape).toEqual([2, 4, outF]);
-    expect(maxAbsDiff(y.dataSync(), refLinear(x, 8, inF, w, outF, b))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(await y.data(), refLinear(x, 8, inF, w, outF, b))).toBeLessThan(1e-5);
   });
 
-  it('gradients equal tfjs autodiff of the naive matMul (dx, dW, db)', () => {
+  it('gradients equal tfjs autodiff of the naive matMul (dx, dW, db)', async () => {
     const [inF, outF, n] = [7, 4, 6];
     const w = rand(outF * inF, 4);
     const b = rand(outF, 5);
@@ -97,21 +97,21 @@ describe('Linear', () => {
     const g2 = naive([x, lin.weight, lin.bias!]);
     for (let i = 0; i < 3; i++) {
       expect(g1[i]!.shape).toEqual(g2[i]!.shape);
-      expect(maxAbsDiff(g1[i]!.dataSync(), g2[i]!.dataSync())).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await g1[i]!.data(), await g2[i]!.data())).toBeLessThan(1e-5);
     }
   });
 
-  it('variableGrads reaches a trainable weight and skips a frozen one', () => {
+  it('variableGrads reaches a trainable weight and skips a frozen one', async () => {
     const lin = new Linear(4, 3, { bias: true, seed: 1 });
     const x = tf.tensor(rand(8, 9), [2, 4]);
     const { grads } = tf.variableGrads(() => tf.sum(lin.apply(x)) as tf.Scalar, [lin.weight, lin.bias!]);
     expect(Object.keys(grads)).toHaveLength(2);
     expect(grads[lin.weight.name]!.shape).toEqual([3, 4]);
     // dW[o, i] = sum_n x[n, i] for a sum loss
-    const xs = x.arraySync() as number[][];
-    const dW = grads[lin.weight.name]!.arraySync() as number[][];
+    const xs = (await x.array()) as number[][];
+    const dW = (await grads[lin.weight.name]!.array()) as number[][];
     for (let o = 0; o < 3; o++) for (let i = 0; i < 4; i++) expect(dW[o]![i]).toBeCloseTo(xs[0]![i]! + xs[1]![i]!, 5);
-    expect(Array.from(grads[lin.bias!.name]!.dataSync())).toEqual([2, 2, 2]);
+    expect(Array.from(await grads[lin.bias!.name]!.data())).toEqual([2, 2, 2]);
 
     lin.setTrainable(false);
     const x2 = tf.variable(x);
@@ -119,14 +119,14 @@ describe('Linear', () => {
     expect(Object.keys(r.grads)).toEqual([x2.name]);
   });
 
-  it('rejects a wrong-sized buffer and a wrong input width with a typed error', () => {
+  it('rejects a wrong-sized buffer and a wrong input width with a typed error', async () => {
     expect(() => Linear.fromPytorch(new Float32Array(5), [2, 3])).toThrow(ShapeMismatchError);
     const lin = new Linear(3, 2);
     expect(() => lin.apply(tf.zeros([2, 4]))).toThrow(/in_features 3/);
     expect(() => lin.loadPytorch(new Float32Array(6), new Float32Array(2))).toThrow(/no bias/);
   });
 
-  it('does not leak tensors per call', () => {
+  it('does not leak tensors per call', async () => {
     const lin = new Linear(8, 8, { bias: true });
     const x = tf.ones([2, 3, 8]);
     const before = tf.memory().numTensors;
@@ -158,7 +158,7 @@ class Model extends ModuleBase {
 }
 
 describe('module tree', () => {
-  it('names modules and parameters as PyTorch does (root "", dotted paths, tied weights once)', () => {
+  it('names modules and parameters as PyTorch does (root "", dotted paths, tied weights once)', async () => {
     const m = new Model();
     expect(namedModules(m).map(([n]) => n)).toEqual([
       '',
@@ -183,7 +183,7 @@ describe('module tree', () => {
     expect(namedParameters(m, { removeDuplicate: false }).map(([n]) => n)).toContain('head.weight');
   });
 
-  it('getModule / replaceModule address children by dotted path and keep order', () => {
+  it('getModule / replaceModule address children by dotted path and keep order', async () => {
     const m = new Model();
     const q = getModule(m, 'layers.1.q_proj');
     expect(q).toBeInstanceOf(Linear);

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ModuleBase, type Module } from './module.js';
 import { flattenLeading, linear2d } from './matmul.js';
 import { ShapeMismatchError } from './errors.js';
+import { assertBufferFits } from './buffer-limits.js';
 
 /** What callers of a linear layer may rely on; both `Linear` and `LoraLinear` implement it. */
 export interface LinearLike extends Module {
@@ -79,6 +80,7 @@ export class Linear extends ModuleBase implements LinearLike {
     }
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
+    assertBufferFits(`Linear(${inFeatures}, ${outFeatures}) weight`, [outFeatures, inFeatures]);
     const trainable = opts.trainable ?? true;
     const bound = 1 / Math.sqrt(inFeatures); // PyTorch: kaiming_uniform(a=sqrt(5)) => U(±1/sqrt(in)); bias U(±1/sqrt(in))
     const w = opts.weight

@@ -176,16 +176,16 @@ describe('LoraLinear', () => {
     expect(maxAbs(plain.apply(x).dataSync(), l.apply(x).dataSync())).toBeLessThan(1e-5);
   });
 
-  it('merge folds the delta into the base weight without double counting; unmerge restores it', () => {
+  it('merge folds the delta into the base weight without double counting; unmerge restores it', async () => {
     const l = makeLayer(8, 6, 4, 8, { bias: true });
     const x = tf.tensor(rand(5 * 8, 41), [5, 8]);
     const w0 = Float32Array.from(l.weight.dataSync());
     const y0 = Float32Array.from(l.apply(x).dataSync());
-    l.merge({ safe: true });
+    await l.merge({ safe: true });
     expect(l.merged).toBe(true);
     expect(maxAbs(l.apply(x).dataSync(), y0)).toBeLessThan(1e-5);
     expect(maxAbs(l.effectiveWeight().dataSync(), l.weight.dataSync())).toBe(0);
-    expect(() => l.merge()).toThrow(MergeError);
+    await expect(l.merge()).rejects.toThrow(MergeError);
     l.unmerge();
     expect(l.merged).toBe(false);
     expect(maxAbs(l.weight.dataSync(), w0)).toBeLessThan(1e-6);
@@ -194,11 +194,11 @@ describe('LoraLinear', () => {
     expect(l.weight.trainable).toBe(false); // still frozen after merge/unmerge
   });
 
-  it('safe merge refuses NaN and leaves the weight untouched', () => {
+  it('safe merge refuses NaN and leaves the weight untouched', async () => {
     const l = makeLayer(4, 3, 2, 2);
     const w0 = Float32Array.from(l.weight.dataSync());
     l.loraB.assign(tf.fill([3, 2], NaN));
-    expect(() => l.merge({ safe: true })).toThrow(/NaN/);
+    await expect(l.merge({ safe: true })).rejects.toThrow(/NaN/);
     expect(l.merged).toBe(false);
     expect(maxAbs(l.weight.dataSync(), w0)).toBe(0);
   });
@@ -360,7 +360,7 @@ describe.skipIf(noTorch)('LoraLinear vs PEFT formulas in torch, on the PEFT fixt
     });
     if (r.status !== 0) throw new Error(`torch oracle failed: ${r.stderr}`);
     const want = JSON.parse(r.stdout) as Array<Record<'y' | 'dx' | 'dA' | 'dB' | 'merged', number[]>>;
-    cases.forEach(({ layer, x, cot }, i) => {
+    for (const [i, { layer, x, cot }] of cases.entries()) {
       const inF = layer.inFeatures;
       const xt = tf.tensor(x, [2, 12, inF]);
       const ct = tf.tensor(cot, [2, 12, layer.outFeatures]);
@@ -373,9 +373,9 @@ describe.skipIf(noTorch)('LoraLinear vs PEFT formulas in torch, on the PEFT fixt
       expect(maxAbs(grads[layer.loraA.name]!.dataSync(), w.dA)).toBeLessThan(1e-4);
       expect(maxAbs(grads[layer.loraB.name]!.dataSync(), w.dB)).toBeLessThan(1e-4);
       expect(maxAbs(layer.effectiveWeight().dataSync(), w.merged)).toBeLessThan(1e-6);
-      layer.merge();
+      await layer.merge();
       expect(maxAbs(layer.weight.dataSync(), w.merged)).toBeLessThan(1e-6);
       expect(maxAbs(layer.apply(xt).dataSync(), w.y)).toBeLessThan(1e-5);
-    });
+    }
   });
 });

@@ -174,13 +174,16 @@ export class LoraLinear extends ModuleBase implements LinearLike {
 
   /**
    * Folds scaling * B A into the base weight (PEFT merge). With `safe`, computes the merged weight
-   * first and refuses to write it when it holds NaN/Inf.
+   * first and refuses to write it when it holds NaN/Inf. Async: the safe check reads the device
+   * asynchronously (WebGPU in Node has no synchronous read).
    */
-  merge(opts: { safe?: boolean } = {}): void {
+  async merge(opts: { safe?: boolean } = {}): Promise<void> {
     if (this.merged) throw new MergeError('adapter already merged; call unmerge() first');
     const merged = tf.tidy(() => tf.add(this.weight, this.deltaWeight()));
     if (opts.safe) {
-      const finite = tf.tidy(() => tf.all(tf.isFinite(merged)).dataSync()[0] === 1);
+      const allFinite = tf.tidy(() => tf.all(tf.isFinite(merged)));
+      const finite = (await allFinite.data())[0] === 1;
+      allFinite.dispose();
       if (!finite) {
         merged.dispose();
         throw new MergeError('merging would produce NaN/Inf in the base weight; the adapter is broken — not merged');
@@ -230,6 +233,8 @@ export function initLoraWeights(
           ? tf.randomUniform([outF, r], -1 / Math.sqrt(r), 1 / Math.sqrt(r), 'float32', sB)
           : tf.zeros([outF, r]);
     }
+    // sync-read-ok: tfjs's random ops and zeros fill a TensorBuffer on the CPU; the values are still
+    // host-side (never uploaded), so dataSync copies them without a device read on any backend.
     return { a: Float32Array.from(a.dataSync()), b: Float32Array.from(b.dataSync()) };
   });
 }

@@ -38,7 +38,7 @@ describe('adapters through checkpoint-io (PEFT format)', () => {
       const q = getModule(model, 'model.layers.1.self_attn.q_proj') as LoraLinear;
       expect(q).toBeInstanceOf(LoraLinear);
       expect(q.scaling).toBe(2);
-      expect(Array.from(q.loraB.dataSync())).toEqual(
+      expect(Array.from(await q.loraB.data())).toEqual(
         Array.from(await file.readFloat32('base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight')),
       );
     } finally {
@@ -72,7 +72,7 @@ describe('adapters through checkpoint-io (PEFT format)', () => {
     await loadAdapter(out, again);
     const a = new Map(namedParameters(model));
     for (const [n, v] of namedParameters(again))
-      expect(Array.from(v.dataSync())).toEqual(Array.from(a.get(n)!.dataSync()));
+      expect(Array.from(await v.data())).toEqual(Array.from(await a.get(n)!.data()));
   });
 
   it('a freshly injected model saves PEFT names (base_model.model. + name, adapter name stripped on disk)', async () => {

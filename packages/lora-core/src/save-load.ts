@@ -77,7 +77,7 @@ export async function saveAdapter(
   }
   const tensors = new Map<string, RawTensor>();
   for (const [k, v] of params)
-    tensors.set(k, fromFloat32(Float32Array.from(v.dataSync() as Float32Array), [...v.shape], opts.dtype ?? 'F32'));
+    tensors.set(k, fromFloat32(Float32Array.from((await v.data()) as Float32Array), [...v.shape], opts.dtype ?? 'F32'));
   const json = loraConfigToPeft(config, {
     ...(opts.extra ?? {}),
     ...(opts.baseModelNameOrPath !== undefined ? { base_model_name_or_path: opts.baseModelNameOrPath } : {}),

@@ -79,24 +79,32 @@ const hyper = {
 // everything the torch side needs, written before any step changes the weights
 const tmp = await mkdtemp(join(tmpdir(), 'pi0-vs-torch-'));
 const isLora = (n: string): boolean => /\.lora_[AB]\./.test(n);
-const f32 = (name: string, x: Tensor | Float32Array, shape?: number[]): SafetensorsEntry => {
-  const d = x instanceof Float32Array ? x : (x.dataSync() as Float32Array);
+const f32 = async (name: string, x: Tensor | Float32Array, shape?: number[]): Promise<SafetensorsEntry> => {
+  const d = x instanceof Float32Array ? x : ((await x.data()) as Float32Array);
   return { name, dtype: 'F32', shape: shape ?? (x as Tensor).shape, data: new Uint8Array(Float32Array.from(d).buffer) };
 };
 await savePi0Weights(built.policy, join(tmp, 'base.safetensors'), { only: (n) => !isLora(n) });
 await savePi0Weights(built.policy, join(tmp, 'lora.safetensors'), { only: isLora });
 const inputs: SafetensorsEntry[] = [];
-batch.images.forEach((img, c) => {
-  inputs.push(f32(`image${c}`, img), f32(`image_mask${c}`, Float32Array.from(batch.imageMasks[c]!, Number), [B]));
-});
-inputs.push(f32('tokens', tf.cast(batch.tokens, 'float32')));
+for (const [c, img] of batch.images.entries()) {
+  inputs.push(
+    await f32(`image${c}`, img),
+    await f32(`image_mask${c}`, Float32Array.from(batch.imageMasks[c]!, Number), [B]),
+  );
+}
+inputs.push(await f32('tokens', tf.cast(batch.tokens, 'float32')));
 inputs.push(
-  f32('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [
+  await f32('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [
     B,
     built.pi0.maxTokenLen,
   ]),
 );
-inputs.push(f32('state', batch.state), f32('actions', batch.actions), f32('noise', noise), f32('time', times, [B]));
+inputs.push(
+  await f32('state', batch.state),
+  await f32('actions', batch.actions),
+  await f32('noise', noise),
+  await f32('time', times, [B]),
+);
 await writeSafetensors(join(tmp, 'inputs.safetensors'), inputs);
 const { paligemma } = pi0Variants(built.pi0);
 await writeFile(
@@ -135,7 +143,7 @@ for (let i = 0; i < warmup + steps; i++) {
   tsLosses.push((await value.data())[0] as number);
   value.dispose();
   const named = new Map(Object.entries(grads).map(([vn, g]) => [nameOf.get(vn) as string, g]));
-  const clipped = t.clipGradNorm(named, hyper.maxNorm);
+  const clipped = await t.clipGradNorm(named, hyper.maxNorm);
   adam.step(clipped.grads, hyper.lr);
   for (const g of named.values()) g.dispose();
   for (const g of clipped.grads.values()) if (!g.isDisposed) g.dispose();

@@ -59,7 +59,7 @@ function toyPi0(headConnected: boolean) {
 }
 
 describe('freeze + preflight', () => {
-  it('freezes the base weight, trains LoRA + heads, and passes when everything is connected', () => {
+  it('freezes the base weight, trains LoRA + heads, and passes when everything is connected', async () => {
     const { all, loss } = toyPi0(true);
     const lines: string[] = [];
     const logger = { ...createLogger({ mode: 'silent' }), info: (m: string) => lines.push(m) };
@@ -77,16 +77,16 @@ describe('freeze + preflight', () => {
       false,
     );
     expect(lines.join('\n')).toMatch(/trainable params: 84 \|\| all params: 100/);
-    const r = preflight(all, loss, logger);
+    const r = await preflight(all, loss, logger);
     expect(r.disconnected).toEqual([]);
   });
-  it('stops a run whose head is disconnected, naming it', () => {
+  it('stops a run whose head is disconnected, naming it', async () => {
     const { all, loss } = toyPi0(false);
     const logger = createLogger({ mode: 'silent' });
     freezeWithPolicy(all, pi0LoraPolicy(), logger);
     let err: unknown;
     try {
-      preflight(all, loss, logger);
+      await preflight(all, loss, logger);
     } catch (e) {
       err = e;
     }

@@ -36,13 +36,13 @@ export function freezeWithPolicy(
  * DisconnectedParametersError naming the parameters that get no gradient (a head not wired in,
  * a bypassed LoRA layer), NothingReachesLossError, NonFiniteGradientError.
  */
-export function preflight(
+export async function preflight(
   all: Map<string, tf.Variable>,
   loss: () => tf.Scalar,
   logger: TrainLogger,
   opts: { expectedDisconnected?: (name: string) => string | null } = {},
-): PreflightReport {
-  const r = preflightGradientFlow({ params: all, loss, onDisconnected: 'report' });
+): Promise<PreflightReport> {
+  const r = await preflightGradientFlow({ params: all, loss, onDisconnected: 'report' });
   const why = new Map(r.disconnected.map((n) => [n, opts.expectedDisconnected?.(n) ?? null]));
   const unexpected = r.disconnected.filter((n) => why.get(n) === null);
   if (unexpected.length > 0) throw new DisconnectedParametersError(unexpected);

@@ -109,12 +109,12 @@ export class ServedPi0 implements ServedPolicy {
     return this.requests;
   }
 
-  infer(obs: WireMap): { [key: string]: WireValue } {
+  async infer(obs: WireMap): Promise<{ [key: string]: WireValue }> {
     const req = parseLiberoRequest(obs, { imageSize: this.imageSize, stateDim: this.stateDim });
     const t0 = performance.now();
     const [key, index] = req.noiseSeed !== null ? [req.noiseSeed, 0] : [this.seed, this.requests];
     this.requests++;
-    const actions = this.sample(req, noiseFor(key, index, this.horizon * this.modelDim));
+    const actions = await this.sample(req, noiseFor(key, index, this.horizon * this.modelDim));
     return {
       actions: float32NdArray(actions, [this.horizon, this.actionDims]),
       policy_timing: { infer_ms: performance.now() - t0 },
@@ -122,7 +122,7 @@ export class ServedPi0 implements ServedPolicy {
   }
 
   /** One action chunk [horizon × actionDims] in robot units for a checked request and its noise. */
-  sample(req: LiberoRequest, noise: Float32Array): Float32Array {
+  async sample(req: LiberoRequest, noise: Float32Array): Promise<Float32Array> {
     const cfg = this.o.policy.config;
     const stats = this.o.normStats;
     const size = this.imageSize;
@@ -147,8 +147,11 @@ export class ServedPi0 implements ServedPolicy {
     let pred: Float32Array;
     try {
       const out = this.o.policy.sampleActions(batch, new Philox(0), { noise: noiseT, numSteps: this.numSteps });
-      pred = out.dataSync() as Float32Array;
-      out.dispose();
+      try {
+        pred = (await out.data()) as Float32Array;
+      } finally {
+        out.dispose();
+      }
     } finally {
       noiseT.dispose();
       disposePi0Batch(batch);

@@ -197,7 +197,9 @@ async function trainInRunDir(
   );
   try {
     const probeRng = new RngStreams((cfg.trainer.seed ^ 0x5eed) >>> 0);
-    flow = preflight(all, () => lossFn(probe, probeRng), log, { expectedDisconnected: pi0UnusedByDesign(built.pi0) });
+    flow = await preflight(all, () => lossFn(probe, probeRng), log, {
+      expectedDisconnected: pi0UnusedByDesign(built.pi0),
+    });
   } finally {
     disposePi0Batch(probe);
   }
@@ -254,7 +256,9 @@ async function trainInRunDir(
   const zeroB: string[] = [];
   for (const [n, v] of trainable) {
     if (!n.split('.').includes('lora_B')) continue;
-    const max = tf.tidy(() => tf.max(tf.abs(v)).dataSync()[0] as number);
+    const maxT = tf.tidy(() => tf.max(tf.abs(v)));
+    const max = (await maxT.data())[0] as number;
+    maxT.dispose();
     if (max === 0) zeroB.push(n.slice(0, n.indexOf('.lora_B')));
   }
   const lastLayer = `${PI0_PATHS.languageModel}.layers.${getGemmaVariant(built.pi0.paligemmaVariant).depth - 1}.`;

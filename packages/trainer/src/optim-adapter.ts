@@ -14,7 +14,7 @@ export function createLoopOptimizer(
     adamw: adam,
     step: (grads, lr) => adam.step(grads, lr),
     async exportState(lr?: number): Promise<OptimizerCheckpoint> {
-      const s = adam.exportState();
+      const s = await adam.exportState();
       const expAvg = new Map<string, F32Tensor>();
       const expAvgSq = new Map<string, F32Tensor>();
       const steps = new Map<string, number>();

@@ -114,7 +114,7 @@ describe('GemmaForCausalLM on the transformers + PEFT fixture', () => {
     expect(dLoaded).toBeLessThanOrEqual(1e-4);
     // LoRA really changed the output (the fixture's max |lora - base| is 0.67).
     expect(logitsDiff(model, io, 'logits_base')).toBeGreaterThan(0.1);
-    mergeLora(model);
+    await mergeLora(model);
     const dMerged = logitsDiff(model, io, 'logits_merged');
     console.log('logits_merged max abs diff', dMerged);
     expect(dMerged).toBeLessThanOrEqual(1e-4);

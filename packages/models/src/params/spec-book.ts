@@ -4,7 +4,7 @@
 // accounting (gemma-config) and the model (here) cannot drift apart silently.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamSpec } from '@vla-lora/gemma-config';
-import { Linear } from '@vla-lora/lora-core';
+import { assertBufferFits, Linear } from '@vla-lora/lora-core';
 import { SpecMismatchError } from '../errors.js';
 import { normalArray, type RandomSource } from '../rng/random-source.js';
 
@@ -116,6 +116,7 @@ export class SpecBook {
     if (expectShape !== undefined && expectShape.some((d, i) => d !== shape[i])) {
       throw new SpecMismatchError(`parameter '${path}' is declared [${shape}] but the model needs [${expectShape}]`);
     }
+    assertBufferFits(path, shape);
     const n = shape.reduce((a, b) => a * b, 1);
     let data: Float32Array;
     if (this.init === 'zeros' || fill === 'zeros') data = new Float32Array(n);

@@ -77,7 +77,7 @@ export async function savePi0Weights(
   const entries: SafetensorsEntry[] = [];
   for (const [name, v] of namedParameters(policy)) {
     if (opts.only && !opts.only(name)) continue;
-    const raw = fromFloat32(v.dataSync() as Float32Array, v.shape, opts.dtype ?? 'F32');
+    const raw = fromFloat32((await v.data()) as Float32Array, v.shape, opts.dtype ?? 'F32');
     entries.push({ name, dtype: raw.dtype, shape: raw.shape, data: raw.bytes });
   }
   await writeSafetensors(path, entries, { metadata: { format: 'pt' } });

@@ -241,7 +241,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
       }
       const grads = acc as Map<string, tfns.Tensor>;
       const lr = o.lrAt(step);
-      const clipped = clipGradNorm(grads, maxNorm);
+      const clipped = await clipGradNorm(grads, maxNorm);
       o.optimizer.step(clipped.grads, lr);
       for (const g of grads.values()) g.dispose();
       for (const g of clipped.grads.values()) if (!g.isDisposed) g.dispose();

@@ -82,7 +82,7 @@ describe('AdamW on the transformers + PEFT fixture', () => {
     let checked = 0;
     for (const [n, v] of trainable) {
       const want = await step.readFloat32(fixtureKey('after', n));
-      const got = v.dataSync();
+      const got = await v.data();
       for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
       checked += want.length;
     }
@@ -110,7 +110,7 @@ describe('AdamW on the transformers + PEFT fixture', () => {
     for (const [name, v] of trainable) {
       const after = await step.readFloat32(fixtureKey('after', name));
       const g = await step.readFloat32(fixtureKey('grad', name));
-      const got = v.dataSync();
+      const got = await v.data();
       for (let i = 0; i < after.length; i++) {
         const d = Math.abs(got[i]! - after[i]!);
         checked++;

@@ -5,7 +5,7 @@ import { AdamW, type AdamWOptions } from './adamw.js';
 import { OptimizerConfigError, OptimizerMismatchError, OptimizerStateError } from './errors.js';
 
 beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
+  await initBackend({ backend: process.env['VLA_BACKEND'] === 'webgpu' ? 'webgpu' : 'wasm' });
 });
 
 function rand(n: number, seed: number, scale = 1): Float32Array {
@@ -53,20 +53,20 @@ function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const OPTS: AdamWOptions = { lr: 1e-3, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.01 };
 
 describe('AdamW (torch.optim.AdamW semantics)', () => {
-  it('one step by hand: decay first, then the bias-corrected update', () => {
+  it('one step by hand: decay first, then the bias-corrected update', async () => {
     const p = tf.variable(tf.tensor1d([1, -2]));
     const opt = new AdamW(new Map([['w', p]]), { lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
     opt.step(new Map([['w', tf.tensor1d([0.5, 0.25])]]));
     // p = p(1 - 0.001); m = 0.1 g; v = 0.001 g^2; m_hat = g; sqrt(v_hat) = |g|; p -= 0.1 * sign(g) * |g|/(|g| + 1e-8)
     const want = [1 * 0.999 - (0.1 * 0.5) / (0.5 + 1e-8), -2 * 0.999 - (0.1 * 0.25) / (0.25 + 1e-8)];
-    expect(maxAbs(p.dataSync(), want)).toBeLessThan(1e-7);
-    const st = opt.exportState().params.get('w')!;
+    expect(maxAbs(await p.data(), want)).toBeLessThan(1e-7);
+    const st = (await opt.exportState()).params.get('w')!;
     expect(st.step).toBe(1);
     expect(maxAbs(st.expAvg, [0.05, 0.025])).toBeLessThan(1e-8);
     expect(maxAbs(st.expAvgSq, [0.00025, 0.0000625])).toBeLessThan(1e-10);
   });
 
-  it('matches the float64 reference to 1e-6 over 20 steps with a changing lr', () => {
+  it('matches the float64 reference to 1e-6 over 20 steps with a changing lr', async () => {
     const shapes: Record<string, number[]> = { a: [16, 8], b: [8], c: [3, 4, 5] };
     const params = new Map<string, tf.Variable>();
     const init: Record<string, Float32Array> = {};
@@ -95,14 +95,14 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
     }
     for (const n of Object.keys(shapes)) {
       const ref = refAdamW(init[n]!, gs[n]!, lrs, OPTS);
-      expect(maxAbs(params.get(n)!.dataSync(), ref.p)).toBeLessThan(1e-6);
-      const st = opt.exportState().params.get(n)!;
+      expect(maxAbs(await params.get(n)!.data(), ref.p)).toBeLessThan(1e-6);
+      const st = (await opt.exportState()).params.get(n)!;
       expect(st.step).toBe(steps);
       expect(maxAbs(st.expAvg, ref.m)).toBeLessThan(1e-6);
     }
   });
 
-  it('state is keyed by name and round-trips through plain Float32Arrays: resume == uninterrupted', () => {
+  it('state is keyed by name and round-trips through plain Float32Arrays: resume == uninterrupted', async () => {
     const mk = (): Map<string, tf.Variable> =>
       new Map([
         ['layer.lora_A.weight', tf.variable(tf.tensor(rand(12, 3), [3, 4]))],
@@ -120,19 +120,20 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
     const a = mk();
     const o2 = new AdamW(a, OPTS);
     for (let k = 0; k < 3; k++) o2.step(grads(k));
-    const saved = o2.exportState();
-    const savedParams = new Map([...a].map(([n, v]) => [n, Float32Array.from(v.dataSync())]));
+    const saved = await o2.exportState();
+    const savedParams = new Map<string, Float32Array>();
+    for (const [n, v] of a) savedParams.set(n, Float32Array.from(await v.data()));
     // a fresh process: new variables (different tfjs ids), same names, state loaded from plain data
     const b = mk();
     for (const [n, v] of b) v.assign(tf.tensor(savedParams.get(n)!, v.shape));
     const o3 = new AdamW(b, OPTS);
     o3.load(saved);
     for (let k = 3; k < 6; k++) o3.step(grads(k));
-    for (const [n, v] of full) expect(Array.from(b.get(n)!.dataSync())).toEqual(Array.from(v.dataSync()));
-    expect(o3.exportState().params.get('layer.lora_A.weight')!.step).toBe(6);
+    for (const [n, v] of full) expect(Array.from(await b.get(n)!.data())).toEqual(Array.from(await v.data()));
+    expect((await o3.exportState()).params.get('layer.lora_A.weight')!.step).toBe(6);
   });
 
-  it('the live state() view loads into another optimiser (tensors copied)', () => {
+  it('the live state() view loads into another optimiser (tensors copied)', async () => {
     const p = tf.variable(tf.tensor1d([1, 2, 3]));
     const o = new AdamW(new Map([['p', p]]), OPTS);
     o.step(new Map([['p', tf.tensor1d([1, 1, 1])]]));
@@ -140,10 +141,10 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
     const o2 = new AdamW(new Map([['p', q]]), OPTS);
     o2.load(o.state());
     o.step(new Map([['p', tf.tensor1d([1, 1, 1])]])); // o's old state tensors are disposed here; o2 must not care
-    expect(o2.exportState().params.get('p')!.step).toBe(1);
+    expect((await o2.exportState()).params.get('p')!.step).toBe(1);
   });
 
-  it('refuses unknown names, wrong shapes and incomplete states, naming them', () => {
+  it('refuses unknown names, wrong shapes and incomplete states, naming them', async () => {
     const p = tf.variable(tf.zeros([2, 2]));
     const o = new AdamW(new Map([['w', p]]), OPTS);
     expect(() => o.step(new Map([['x', tf.zeros([2, 2])]]))).toThrow(OptimizerMismatchError);
@@ -172,7 +173,7 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
     expect(() => o.step(new Map(), -1)).toThrow(OptimizerConfigError);
   });
 
-  it('skips parameters without a gradient (torch: p.grad is None), including weight decay', () => {
+  it('skips parameters without a gradient (torch: p.grad is None), including weight decay', async () => {
     const a = tf.variable(tf.ones([2]));
     const b = tf.variable(tf.ones([2]));
     const o = new AdamW(
@@ -183,11 +184,11 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
       OPTS,
     );
     o.step(new Map([['a', tf.ones([2])]]));
-    expect(Array.from(b.dataSync())).toEqual([1, 1]);
-    expect(o.exportState().params.has('b')).toBe(false);
+    expect(Array.from(await b.data())).toEqual([1, 1]);
+    expect((await o.exportState()).params.has('b')).toBe(false);
   });
 
-  it('noWeightDecay gives a parameter group with weight_decay 0', () => {
+  it('noWeightDecay gives a parameter group with weight_decay 0', async () => {
     const a = tf.variable(tf.ones([1]));
     const o = new AdamW(new Map([['norm.weight', a]]), {
       ...OPTS,
@@ -196,10 +197,10 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
       noWeightDecay: (n) => n.startsWith('norm'),
     });
     o.step(new Map([['norm.weight', tf.zeros([1])]])); // zero grad: only decay could move it
-    expect(a.dataSync()[0]).toBe(1);
+    expect((await a.data())[0]).toBe(1);
   });
 
-  it('does not grow the tensor count per step', () => {
+  it('does not grow the tensor count per step', async () => {
     const p = tf.variable(tf.ones([8, 8]));
     const o = new AdamW(new Map([['p', p]]), OPTS);
     const g = tf.ones([8, 8]);

@@ -134,15 +134,18 @@ export class AdamW {
     return { params: new Map([...this.st].map(([n, s]) => [n, { ...s }])) };
   }
 
-  /** The state as plain Float32Arrays (torch's exp_avg, exp_avg_sq, step), for checkpoints. */
-  exportState(): AdamWStateData {
+  /**
+   * The state as plain Float32Arrays (torch's exp_avg, exp_avg_sq, step), for checkpoints. Async: read
+   * back from the device without a synchronous read (WebGPU in Node has none).
+   */
+  async exportState(): Promise<AdamWStateData> {
     const out = new Map<string, AdamWParamStateData>();
     for (const [n, s] of this.st) {
       out.set(n, {
         step: s.step,
         shape: [...s.expAvg.shape],
-        expAvg: Float32Array.from(s.expAvg.dataSync() as Float32Array),
-        expAvgSq: Float32Array.from(s.expAvgSq.dataSync() as Float32Array),
+        expAvg: Float32Array.from((await s.expAvg.data()) as Float32Array),
+        expAvgSq: Float32Array.from((await s.expAvgSq.data()) as Float32Array),
       });
     }
     return { params: out };

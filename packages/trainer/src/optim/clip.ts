@@ -12,14 +12,14 @@ export interface ClipResult {
   coef: number;
 }
 
-/** The global L2 norm of all gradients (per-tensor norms in float32, combined in float64). */
-export function globalGradNorm(grads: Map<string, tf.Tensor> | Iterable<tf.Tensor>): number {
+/** The global L2 norm of all gradients (per-tensor norms in float32, combined in float64); read asynchronously. */
+export async function globalGradNorm(grads: Map<string, tf.Tensor> | Iterable<tf.Tensor>): Promise<number> {
   const list = grads instanceof Map ? [...grads.values()] : [...grads];
   if (list.length === 0) return 0;
   const sq = tf.tidy(() =>
     tf.stack(list.map((g) => tf.sum(tf.square(g.dtype === 'float32' ? g : tf.cast(g, 'float32'))))),
   );
-  const parts = sq.dataSync();
+  const parts = await sq.data();
   sq.dispose();
   let s = 0;
   for (const v of parts) s += v;
@@ -32,16 +32,16 @@ export function globalGradNorm(grads: Map<string, tf.Tensor> | Iterable<tf.Tenso
  * disposed. `errorIfNonfinite` throws on a NaN/Inf norm (torch's error_if_nonfinite); otherwise the
  * non-finite norm is returned and the gradients are scaled by the resulting NaN like torch does.
  */
-export function clipGradNorm(
+export async function clipGradNorm(
   grads: Map<string, tf.Tensor>,
   maxNorm: number,
   opts: { errorIfNonfinite?: boolean } = {},
-): ClipResult {
+): Promise<ClipResult> {
   if (!(maxNorm > 0))
     throw new OptimizerConfigError(
       `clipGradNorm: max_norm must be > 0, got ${maxNorm}; pass Infinity to measure without clipping`,
     );
-  const totalNorm = globalGradNorm(grads);
+  const totalNorm = await globalGradNorm(grads);
   if (!Number.isFinite(totalNorm) && opts.errorIfNonfinite) {
     throw new NonFiniteGradNormError(
       `the total gradient norm is ${totalNorm}; a gradient holds NaN/Inf — lower the learning rate or check the loss and the data`,
