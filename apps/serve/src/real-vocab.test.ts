@@ -170,13 +170,15 @@ describe.skipIf(missing !== null)('real PaliGemma vocabulary: train, serve, Pyth
         tokenizer: local.tokenizer,
       });
       const small = (d: Uint8Array) => resizeWithPad({ data: d, height: H, width: W, channels: 3 }, 32, 32).data;
-      const want = served.infer({
-        'observation/image': uint8NdArray(small(image), [32, 32, 3]),
-        'observation/wrist_image': uint8NdArray(small(wrist), [32, 32, 3]),
-        'observation/state': float32NdArray(Float32Array.from(state), [8]),
-        prompt,
-        noise_seed: 7,
-      })['actions'] as { data: Uint8Array };
+      const want = (
+        await served.infer({
+          'observation/image': uint8NdArray(small(image), [32, 32, 3]),
+          'observation/wrist_image': uint8NdArray(small(wrist), [32, 32, 3]),
+          'observation/state': float32NdArray(Float32Array.from(state), [8]),
+          prompt,
+          noise_seed: 7,
+        })
+      )['actions'] as { data: Uint8Array };
       const wantActions = new Float32Array(want.data.slice().buffer);
       for (const i of [0, 1, 5]) {
         expect(lines[i]?.shape).toEqual([10, 7]);
