@@ -3,6 +3,7 @@
 // the same actions as an in-process call of the same policy; it refuses unverifiable adapters with
 // the reason and exit code 1; SIGTERM finishes in-flight work and exits 0.
 import { execFile, spawnSync } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -215,6 +216,29 @@ class JsClient {
   }
 }
 
+/** A WebSocket upgrade done by hand on a raw TCP socket, which then reads nothing more. */
+function rawUpgrade(port: number): Promise<{ status: string; socket: Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('connect', () =>
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      ),
+    );
+    const onData = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.indexOf('\r\n\r\n') < 0) return;
+      socket.off('data', onData);
+      socket.pause();
+      resolve({ status: buf.subarray(0, buf.indexOf('\r\n')).toString(), socket });
+    };
+    socket.on('data', onData);
+  });
+}
+
 describe('vla-serve with hand-built JS clients', () => {
   it('serves concurrent clients (each its own answer) and shuts down gracefully on SIGTERM', async () => {
     const p = spawnServe(serveArgs(['--merge', '--seed', '11', '--max-frame-bytes', '16384']));
@@ -239,14 +263,24 @@ describe('vla-serve with hand-built JS clients', () => {
     clients[1]!.send(2, 1001);
     expect(maxAbsDiff(await clients[1]!.actions(), want[1] as Float32Array)).toBeLessThan(1e-4);
 
+    // A client that upgraded by hand and then never reads nor answers the close frame: it must not
+    // hold the exit back (ws alone waits 30 s for it).
+    const stuck = await rawUpgrade(port);
+    expect(stuck.status).toBe('HTTP/1.1 101 Switching Protocols');
+
     // SIGTERM with a request in flight: it is answered, then clients are closed with 1001, exit 0
     clients[0]!.send(7);
     await new Promise((r) => setTimeout(r, 20));
+    const sigtermAt = performance.now();
     p.child.kill('SIGTERM');
+    // while closing, a new upgrade is refused with 503 (not 404 or a dropped connection)
+    expect((await rawUpgrade(port)).status).toBe('HTTP/1.1 503 Service Unavailable');
     const last = await clients[0]!.actions();
     expect(last).toHaveLength(70);
     expect(await Promise.all(clients.map((c) => c.closed))).toEqual([1001, 1001, 1001, 1001]);
     expect(await p.exited).toEqual({ code: 0, signal: null });
+    expect(performance.now() - sigtermAt).toBeLessThan(5000);
+    stuck.socket.destroy();
     expect(p.stdout()).toMatch(/SIGTERM: finishing in-flight requests and closing/);
     expect(p.stdout()).toMatch(/closed after 6 requests/);
   }, 120_000);
