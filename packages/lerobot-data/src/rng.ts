@@ -1,49 +1,25 @@
 // Small deterministic PRNG (splitmix32 seeding + xoshiro128**), independent of Math.random.
-
-function splitmix32(state: number): [number, number] {
-  let z = (state + 0x9e3779b9) | 0;
-  const next = z;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return [(z ^ (z >>> 16)) >>> 0, next];
-}
+// The generator is @vla-lora/seeded-random's (the one seeded RNG of vla-lora); this class adds the
+// draws the generator and sampler need, each from 32-bit outputs, and the (seed, stream) seeding.
+import { SeededRandom } from '@vla-lora/seeded-random';
 
 /** Seeded generator: uniform floats in [0,1), integers, normals. Same seed → same sequence on every platform. */
 export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  private readonly source: SeededRandom;
   private spare: number | undefined;
 
   constructor(seed: number, stream = 0) {
-    let st = (Math.floor(seed) ^ Math.imul(stream + 1, 0x632be5ab)) | 0;
-    const out: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      const [v, n] = splitmix32(st);
-      out.push(v);
-      st = n;
-    }
-    [this.s0, this.s1, this.s2, this.s3] = out as [number, number, number, number];
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    this.source = new SeededRandom((Math.floor(seed) ^ Math.imul(stream + 1, 0x632be5ab)) | 0);
   }
 
   /** Next 32-bit unsigned integer. */
   nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    return this.source.nextUint32();
   }
 
-  /** Uniform in [0, 1). */
+  /** Uniform in [0, 1) (one 32-bit output / 2^32). */
   uniform(): number {
-    return this.nextU32() / 4294967296;
+    return this.source.uniform32();
   }
 
   /** Uniform in [lo, hi). */
@@ -70,10 +46,6 @@ export class Rng {
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
 
 /** Fisher–Yates permutation of 0..n-1 drawn from `rng`. */

@@ -4,6 +4,8 @@
 // openpi's PaligemmaTokenizer lays them out, padded to max length with a mask).
 import type { PaligemmaTokenizer } from '@vla-lora/paligemma-tokenizer';
 
+import { fnv1a32 } from '@vla-lora/seeded-random';
+
 export interface TokenizedPrompts {
   /** [B × maxLen] int32 ids. */
   ids: Int32Array;
@@ -14,15 +16,6 @@ export interface TokenizedPrompts {
 const BOS = 2;
 const NEWLINE = 3;
 const FIRST_WORD_ID = 4;
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
 
 /** openpi cleans the prompt: strip, lowercase words, "_" -> " " (LIBERO task names). */
 export function cleanPrompt(prompt: string): string[] {
@@ -66,7 +59,7 @@ export class WordHashTokenizer implements PromptTokenizer {
   }
 
   wordId(word: string): number {
-    return FIRST_WORD_ID + (fnv1a(word) % (this.vocabSize - FIRST_WORD_ID));
+    return FIRST_WORD_ID + (fnv1a32(word) % (this.vocabSize - FIRST_WORD_ID));
   }
 
   /** BOS, words, newline; truncated to maxLen (like openpi), padded with 0 and mask false. */

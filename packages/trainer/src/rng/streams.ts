@@ -1,5 +1,6 @@
 // Named, independent random streams derived from one seed (data order, noise, time, dropout ...),
 // each a Philox keyed by (seed, stream id). Their joint state is one JSON object.
+import { fnv1a32 } from '@vla-lora/seeded-random';
 import { RngStateError } from '../errors.js';
 import { Philox, type PhiloxState } from './philox.js';
 
@@ -7,14 +8,7 @@ export const RNG_STREAMS = ['data', 'noise', 'time', 'dropout', 'init'] as const
 export type RngStreamName = (typeof RNG_STREAMS)[number];
 
 /** FNV-1a of the stream name: a stable 32-bit stream id. */
-function streamId(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    h ^= name.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
+const streamId = fnv1a32;
 
 export interface RngStreamsState {
   seed: number;

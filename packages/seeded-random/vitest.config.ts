@@ -1,0 +1,3 @@
+import { packageConfig } from '@vla-lora/vitest-config';
+
+export default packageConfig();
