@@ -196,8 +196,8 @@ describe('loadPolicy refuses', () => {
       expect(lines.some((l) => /^adapter keys: 56 renamed from another pi0 layout/.test(l))).toBe(true);
       const a = new ServedPi0({ policy: ours.policy, trainConfig: ours.trainConfig, normStats: ours.normStats });
       const b = new ServedPi0({ policy: theirs.policy, trainConfig: theirs.trainConfig, normStats: theirs.normStats });
-      const ya = a.infer({ ...request(2), noise_seed: 5 })['actions'] as { data: Uint8Array };
-      const yb = b.infer({ ...request(2), noise_seed: 5 })['actions'] as { data: Uint8Array };
+      const ya = (await a.infer({ ...request(2), noise_seed: 5 }))['actions'] as { data: Uint8Array };
+      const yb = (await b.infer({ ...request(2), noise_seed: 5 }))['actions'] as { data: Uint8Array };
       expect(Buffer.compare(Buffer.from(ya.data), Buffer.from(yb.data))).toBe(0);
     } finally {
       ours.dispose();
