@@ -11,6 +11,9 @@ export class LoraCoreError extends Error {
 /** A dotted module path does not exist in the tree, or a child name is invalid. */
 export class ModulePathError extends LoraCoreError {}
 
+/** A streamed (file-backed) parameter was read outside `withStreamedWeights`. */
+export class WeightNotResidentError extends LoraCoreError {}
+
 /** A tensor or Float32Array has the wrong shape or length for the parameter it is loaded into. */
 export class ShapeMismatchError extends LoraCoreError {}
 

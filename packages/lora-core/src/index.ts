@@ -4,6 +4,9 @@ export { type BufferLimits, assertBufferFits, bufferLimits } from './buffer-limi
 export {
   type Module,
   type NamedParametersOptions,
+  type WeightSource,
+  namedStreamedParameters,
+  withStreamedWeights,
   namedModules,
   namedParameters,
   parameterMap,

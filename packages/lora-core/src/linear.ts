@@ -8,7 +8,7 @@
 // only dy when W is trainable — the same number of copies, and none for a frozen base weight's
 // backward (dx = dy W is a plain matMul).
 import * as tf from '@tensorflow/tfjs-core';
-import { ModuleBase, type Module } from './module.js';
+import { ModuleBase, type Module, type WeightSource } from './module.js';
 import { flattenLeading, linear2d } from './matmul.js';
 import { ShapeMismatchError } from './errors.js';
 import { assertBufferFits } from './buffer-limits.js';
@@ -37,6 +37,13 @@ export interface LinearOptions {
   trainable?: boolean;
   /** Seed for the default init (deterministic tests). */
   seed?: number;
+  /**
+   * A frozen weight kept outside the backend ([out, in], e.g. bf16 in a file): no Variable is
+   * allocated; the weight exists only inside `withStreamedWeights` (and `trainable` must be false).
+   */
+  weightSource?: WeightSource;
+  /** The same for the bias [out] (implies a bias). */
+  biasSource?: WeightSource;
 }
 
 /** Checks a PyTorch-layout buffer against a shape and makes a tensor of it. */
@@ -82,6 +89,20 @@ export class Linear extends ModuleBase implements LinearLike {
     this.outFeatures = outFeatures;
     assertBufferFits(`Linear(${inFeatures}, ${outFeatures}) weight`, [outFeatures, inFeatures]);
     const trainable = opts.trainable ?? true;
+    if (opts.weightSource !== undefined) {
+      const check = (src: WeightSource, shape: number[], what: string): void => {
+        if (src.shape.length !== shape.length || src.shape.some((d, i) => d !== shape[i]))
+          throw new ShapeMismatchError(`Linear ${what} source is [${src.shape}], expected [${shape}]`);
+      };
+      if (trainable) throw new ShapeMismatchError('a streamed Linear weight is frozen: pass { trainable: false }');
+      check(opts.weightSource, [outFeatures, inFeatures], 'weight');
+      this.registerStreamed('weight', opts.weightSource);
+      if (opts.biasSource !== undefined) {
+        check(opts.biasSource, [outFeatures], 'bias');
+        this.registerStreamed('bias', opts.biasSource);
+      }
+      return;
+    }
     const bound = 1 / Math.sqrt(inFeatures); // PyTorch: kaiming_uniform(a=sqrt(5)) => U(±1/sqrt(in)); bias U(±1/sqrt(in))
     const w = opts.weight
       ? tensorFromPytorch<tf.Rank.R2>(opts.weight, [outFeatures, inFeatures], 'Linear weight')
@@ -120,10 +141,10 @@ export class Linear extends ModuleBase implements LinearLike {
   }
 
   get weight(): tf.Variable {
-    return this.ownParameters().find(([n]) => n === 'weight')![1];
+    return this.parameter('weight')!;
   }
   get bias(): tf.Variable | null {
-    return this.ownParameters().find(([n]) => n === 'bias')?.[1] ?? null;
+    return this.parameter('bias') ?? null;
   }
 
   /** Loads PyTorch-layout values (weight [out, in], bias [out]); checks lengths. */
@@ -139,6 +160,10 @@ export class Linear extends ModuleBase implements LinearLike {
 
   /** Marks weight and bias (un)trainable. */
   setTrainable(trainable: boolean): void {
+    if (trainable && this.ownStreamedParameters().length > 0)
+      throw new ShapeMismatchError(
+        'this Linear streams its frozen weight from a file; train it with LoRA, or load it resident',
+      );
     for (const [, v] of this.ownParameters()) v.trainable = trainable;
   }
 

@@ -2,8 +2,21 @@
 // Parameters are named by their dotted path from the root (`model.layers.0.self_attn.q_proj.weight`),
 // exactly as PyTorch's `named_parameters()` / `state_dict()` name them, so files, freeze rules and
 // reports all speak PyTorch's names.
-import type * as tf from '@tensorflow/tfjs-core';
-import { ModulePathError } from './errors.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { ModulePathError, WeightNotResidentError } from './errors.js';
+
+/**
+ * A frozen parameter that lives outside the tfjs backend (e.g. bf16 bytes in a safetensors file)
+ * and enters it only while its block runs (`withStreamedWeights`).
+ */
+export interface WeightSource {
+  /** PyTorch shape of the parameter. */
+  readonly shape: readonly number[];
+  /** A new float32 tensor of `shape` holding the values (the caller disposes it). */
+  materialize(): tf.Tensor;
+  /** Told when the tensor made by `materialize` has been disposed (accounting). */
+  released?(): void;
+}
 
 /** A node of the module tree. */
 export interface Module {
@@ -15,6 +28,14 @@ export interface Module {
   ownParameters(): Array<[string, tf.Variable]>;
   /** Training mode (dropout on). Modules without a mode may leave it undefined. */
   training?: boolean;
+  /**
+   * Frozen parameters kept outside the backend (see `WeightSource`), with their local names. They
+   * are not in `ownParameters` (no resident Variable exists); `namedStreamedParameters` lists them.
+   */
+  ownStreamedParameters?(): Array<[string, WeightSource]>;
+  /** Brings the streamed parameters into the backend (frozen Variables) until `releaseStreamed`. */
+  materializeStreamed?(): void;
+  releaseStreamed?(): void;
 }
 
 /**
@@ -57,6 +78,36 @@ export function namedParameters(root: Module, opts: NamedParametersOptions = {})
     }
   }
   return out;
+}
+
+/** Every streamed parameter with its PyTorch dotted name and source (shape without any data). */
+export function namedStreamedParameters(root: Module): Array<[string, WeightSource]> {
+  const out: Array<[string, WeightSource]> = [];
+  for (const [path, m] of namedModules(root)) {
+    for (const [name, src] of m.ownStreamedParameters?.() ?? [])
+      out.push([path === '' ? name : `${path}.${name}`, src]);
+  }
+  return out;
+}
+
+/**
+ * Runs `fn` with the streamed parameters of `modules` (and their subtrees) materialised as frozen
+ * Variables, disposing them afterwards, also when `fn` throws. Without streamed parameters this is
+ * just `fn()`. A module already materialised (an enclosing scope) is left to that scope.
+ */
+export function withStreamedWeights<T>(modules: readonly Module[], fn: () => T): T {
+  const opened: Module[] = [];
+  try {
+    for (const root of modules)
+      for (const [, m] of namedModules(root))
+        if ((m.ownStreamedParameters?.().length ?? 0) > 0 && m instanceof ModuleBase && !m.streamedLive) {
+          m.materializeStreamed();
+          opened.push(m);
+        }
+    return fn();
+  } finally {
+    for (const m of opened) m.releaseStreamed?.();
+  }
 }
 
 /** The parameters as a name → variable map (the shape the optimiser and savers take). */
@@ -114,6 +165,8 @@ export abstract class ModuleBase implements Module {
   training = false;
   private readonly children = new Map<string, Module>();
   private readonly params = new Map<string, tf.Variable>();
+  private readonly streamed = new Map<string, WeightSource>();
+  private readonly live = new Map<string, tf.Variable>();
 
   namedChildren(): Array<[string, Module]> {
     return [...this.children];
@@ -129,6 +182,49 @@ export abstract class ModuleBase implements Module {
       throw new ModulePathError(`child name '${name}' must be non-empty and contain no '.'`);
     this.children.set(name, child);
     return child;
+  }
+  ownStreamedParameters(): Array<[string, WeightSource]> {
+    return [...this.streamed];
+  }
+  /** Whether the streamed parameters are materialised right now. */
+  get streamedLive(): boolean {
+    return this.live.size > 0;
+  }
+  materializeStreamed(): void {
+    for (const [name, src] of this.streamed) {
+      if (this.live.has(name)) continue;
+      const t = src.materialize();
+      if (t.shape.length !== src.shape.length || t.shape.some((d, i) => d !== src.shape[i]))
+        throw new ModulePathError(`streamed parameter '${name}' materialised as [${t.shape}], expected [${src.shape}]`);
+      this.live.set(name, tf.variable(t, false));
+      t.dispose();
+    }
+  }
+  releaseStreamed(): void {
+    for (const [name, v] of this.live) {
+      v.dispose();
+      this.streamed.get(name)?.released?.();
+    }
+    this.live.clear();
+  }
+  /** A parameter kept outside the backend, materialised only inside `withStreamedWeights`. */
+  protected registerStreamed(name: string, src: WeightSource): void {
+    if (name.includes('.') || name === '')
+      throw new ModulePathError(`parameter name '${name}' must be non-empty and contain no '.'`);
+    this.streamed.set(name, src);
+  }
+  /**
+   * The parameter `name`: the resident Variable, or the materialised streamed one; undefined when
+   * there is none; throws `WeightNotResidentError` for a streamed one outside its block's scope.
+   */
+  protected parameter(name: string): tf.Variable | undefined {
+    const v = this.params.get(name) ?? this.live.get(name);
+    if (v !== undefined) return v;
+    if (this.streamed.has(name))
+      throw new WeightNotResidentError(
+        `parameter '${name}' is streamed from a file and not materialised here; run the layer inside withStreamedWeights([layer], ...)`,
+      );
+    return undefined;
   }
   protected registerParameter(name: string, v: tf.Variable): tf.Variable {
     if (name.includes('.') || name === '')

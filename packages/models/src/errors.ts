@@ -38,3 +38,28 @@ export class WeightsMismatchError extends ModelsError {
 
 /** A weights file whose keys cannot be mapped to one pi0 layout (two keys land on the same parameter). */
 export class WeightsLayoutError extends ModelsError {}
+
+/**
+ * A weights file to stream from does not fit the model, found from its header alone (before any
+ * tensor data is read): a missing or unexpected tensor, a wrong shape, or a non-float dtype.
+ */
+export class StreamedWeightsError extends ModelsError {
+  constructor(
+    message: string,
+    /** The tensor names at fault. */
+    readonly tensors: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** A model would not fit the memory it may use; the message carries the bill. Nothing was allocated. */
+export class ModelMemoryError extends ModelsError {
+  constructor(
+    message: string,
+    readonly neededBytes: number,
+    readonly budgetBytes: number,
+  ) {
+    super(message);
+  }
+}

@@ -26,7 +26,8 @@ export { IGNORE_INDEX, crossEntropyMean, causalLmLoss, oneHotFloat } from './ops
 export { Embedding, embeddingLookup } from './layers/embedding.js';
 export { GemmaRMSNorm } from './layers/rms-norm.js';
 export { LayerNorm } from './layers/layer-norm.js';
-export { type InitMode, type SpecBookOptions, SpecBook, isLoraSpec } from './params/spec-book.js';
+export { type InitMode, type SpecBookOptions, type StreamPlan, SpecBook, isLoraSpec } from './params/spec-book.js';
+export { type RowSource, StreamedSafetensors } from './params/streamed-file.js';
 export { checkAgainstSpecs } from './params/check-specs.js';
 export { type LoadStateDictOptions, type LoadReport, loadStateDict } from './params/load-state-dict.js';
 export { type GemmaConfig, parseGemmaConfig, toHfGemmaConfig } from './gemma/config.js';
@@ -53,6 +54,14 @@ export {
   Pi0Policy,
 } from './pi0/policy.js';
 export { pi0LoraConfig } from './pi0/lora.js';
+export {
+  type OpenStreamedPi0Options,
+  type StreamedPi0,
+  type StreamedPi0Report,
+  WASM_HEAP_MAX_BYTES,
+  checkStreamedHeader,
+  openStreamedPi0,
+} from './pi0/streamed.js';
 export { type LoadPi0Options, loadPi0Weights, type Pi0LoadReport, savePi0Weights } from './pi0/load.js';
 export {
   canonicalPi0AdapterKey,

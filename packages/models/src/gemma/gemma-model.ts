@@ -1,7 +1,7 @@
 // transformers' GemmaModel (the decoder stack), built from parameter specs.
 import * as tf from '@tensorflow/tfjs-core';
-import { ModuleBase, ModuleList } from '@vla-lora/lora-core';
-import { Embedding } from '../layers/embedding.js';
+import { ModuleBase, ModuleList, withStreamedWeights } from '@vla-lora/lora-core';
+import type { Embedding } from '../layers/embedding.js';
 import { GemmaRMSNorm } from '../layers/rms-norm.js';
 import type { AttentionDims } from '../ops/attention.js';
 import { checkpointed, trainableVariablesOf } from '../ops/checkpoint.js';
@@ -52,9 +52,7 @@ export class GemmaModel extends ModuleBase {
       scale: config.attnScale,
     };
     const hidden = book.shape(`${prefix}norm.weight`)[0]!;
-    const embed = opts.embedTokens
-      ? new Embedding(book.variable(`${prefix}embed_tokens.weight`, { normalStd: 0.02 }))
-      : null;
+    const embed = opts.embedTokens ? book.embedding(`${prefix}embed_tokens.weight`) : null;
     if (embed !== null && embed.embeddingDim !== hidden) {
       throw new SpecMismatchError(
         `${prefix}embed_tokens.weight has width ${embed.embeddingDim} but ${prefix}norm.weight ${hidden}; fix the specs`,
@@ -123,15 +121,17 @@ export class GemmaModel extends ModuleBase {
   forwardEmbeds(x: tf.Tensor, rope: RopeTables, mask: tf.Tensor | null): tf.Tensor {
     let h = x;
     for (const layer of this.layers) {
+      const x = h;
       h = this.gradientCheckpointing
         ? checkpointed(
             ([y], [cos, sin, m]) => [layer.apply(y!, { cos: cos as tf.Tensor4D, sin: sin as tf.Tensor4D }, m ?? null)],
-            [h],
+            [x],
             mask ? [rope.cos, rope.sin, mask] : [rope.cos, rope.sin],
             trainableVariablesOf([layer]),
             [layer],
+            (run) => withStreamedWeights([layer], run),
           )[0]!
-        : layer.apply(h, rope, mask);
+        : withStreamedWeights([layer], () => layer.apply(x, rope, mask));
     }
     return this.norm.apply(h);
   }

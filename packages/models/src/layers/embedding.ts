@@ -3,27 +3,59 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ModuleBase } from '@vla-lora/lora-core';
 import { InputShapeError } from '../errors.js';
 import { oneHotFloat } from '../ops/cross-entropy.js';
+import type { RowSource } from '../params/streamed-file.js';
 
+/**
+ * nn.Embedding. The table is a resident Variable, or (frozen, from a file) a `RowSource` of which
+ * only the rows of the looked-up ids are ever read: the 257,152 × 2048 PaliGemma table is never
+ * materialised. A streamed table is listed by `namedStreamedParameters`, not `namedParameters`.
+ */
 export class Embedding extends ModuleBase {
-  constructor(weight: tf.Variable) {
+  private readonly rowSource: RowSource | null;
+  private readonly shape: readonly number[];
+
+  constructor(weight: tf.Variable | RowSource) {
     super();
-    if (weight.rank !== 2) throw new InputShapeError(`embedding weight must be [num, dim], got [${weight.shape}]`);
-    this.registerParameter('weight', weight);
+    if (weight instanceof tf.Variable) {
+      if (weight.rank !== 2) throw new InputShapeError(`embedding weight must be [num, dim], got [${weight.shape}]`);
+      this.registerParameter('weight', weight);
+      this.rowSource = null;
+      this.shape = weight.shape;
+    } else {
+      this.rowSource = weight;
+      this.shape = weight.shape;
+      const rows = weight;
+      this.registerStreamed('weight', {
+        shape: rows.shape,
+        materialize: () => {
+          throw new InputShapeError(
+            'a streamed embedding table is never materialised whole; look rows up with apply(ids)',
+          );
+        },
+      });
+    }
   }
+
+  /** Rows are gathered on demand; the table itself never enters the backend. */
+  override materializeStreamed(): void {}
 
   get weight(): tf.Variable {
-    return this.ownParameters()[0]![1];
+    return this.parameter('weight')!;
   }
   get numEmbeddings(): number {
-    return this.weight.shape[0]!;
+    return this.shape[0]!;
   }
   get embeddingDim(): number {
-    return this.weight.shape[1]!;
+    return this.shape[1]!;
   }
 
   /** ids int32 [...] -> [..., dim]. The table gets a gradient only while it is trainable. */
   apply(ids: tf.Tensor): tf.Tensor {
     if (ids.dtype !== 'int32') throw new InputShapeError(`embedding ids must be int32, got ${ids.dtype}`);
+    if (this.rowSource !== null) {
+      const rows = this.rowSource.gatherRows(ids.dataSync() as Int32Array);
+      return tf.tensor(rows, [...ids.shape, this.embeddingDim], 'float32');
+    }
     return embeddingLookup(this.weight, ids);
   }
 }

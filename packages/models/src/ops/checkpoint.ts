@@ -27,7 +27,9 @@ export function trainableVariablesOf(modules: readonly Module[]): tf.Variable[] 
  * `constants` (masks, RoPE tables) are kept for the recomputation but get no gradient. `variables`
  * are the trainable variables `fn` reads (their gradients come from the recomputation); `modules`
  * are searched for seeded dropout counters, rewound before the recomputation so that it draws the
- * same masks as the forward did. Returns `fn`'s outputs, each with its own shape.
+ * same masks as the forward did. `scope` wraps the forward and, separately, the recomputation with
+ * its backward (e.g. `withStreamedWeights`, so that a block's file-backed weights are in the
+ * backend exactly while the block runs). Returns `fn`'s outputs, each with its own shape.
  */
 export function checkpointed(
   fn: (inputs: tf.Tensor[], constants: tf.Tensor[]) => tf.Tensor[],
@@ -35,6 +37,7 @@ export function checkpointed(
   constants: readonly tf.Tensor[],
   variables: readonly tf.Variable[],
   modules: readonly Module[] = [],
+  scope: <T>(run: () => T) => T = (run) => run(),
 ): tf.Tensor[] {
   const counters: DropoutCounter[] = [];
   for (const m of modules) for (const [, sub] of namedModules(m)) if (hasDropoutCounter(sub)) counters.push(sub);
@@ -57,7 +60,7 @@ export function checkpointed(
     const xs = args.slice(0, n) as tf.Tensor[];
     const cs = args.slice(n, n + k) as tf.Tensor[];
     const before = counters.map((c) => c.dropoutCalls);
-    const value = tf.tidy(() => pack(xs, cs));
+    const value = scope(() => tf.tidy(() => pack(xs, cs)));
     const after = counters.map((c) => c.dropoutCalls);
     save([...xs, ...cs]);
     return {
@@ -68,7 +71,7 @@ export function checkpointed(
         counters.forEach((c, i) => {
           c.dropoutCalls = before[i]!;
         });
-        const { value: again, grads } = leanGradients(() => pack(sx, sc), [...sx, ...variables], dy);
+        const { value: again, grads } = scope(() => leanGradients(() => pack(sx, sc), [...sx, ...variables], dy));
         again.dispose();
         counters.forEach((c, i) => {
           c.dropoutCalls = after[i]!;

@@ -4,9 +4,23 @@
 // accounting (gemma-config) and the model (here) cannot drift apart silently.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamSpec } from '@vla-lora/gemma-config';
-import { assertBufferFits, Linear } from '@vla-lora/lora-core';
+import { assertBufferFits, Linear, type WeightSource } from '@vla-lora/lora-core';
 import { SpecMismatchError } from '../errors.js';
+import { Embedding } from '../layers/embedding.js';
 import { normalArray, type RandomSource } from '../rng/random-source.js';
+import type { RowSource } from './streamed-file.js';
+
+/**
+ * Which frozen parameters stay outside the backend, and where they come from. A Linear whose
+ * `weight` the plan gives is built without a Variable; an embedding table the plan gives as rows
+ * is only ever read row by row. Everything else is allocated as usual.
+ */
+export interface StreamPlan {
+  /** A source for `path` (a `.weight` or `.bias` name), or undefined to keep it resident. */
+  tensor(path: string): WeightSource | undefined;
+  /** Rows of the table at `path`, or undefined to keep it resident. */
+  rows(path: string): RowSource | undefined;
+}
 
 /** How fresh parameters are filled before any weights are loaded. */
 export type InitMode =
@@ -19,6 +33,8 @@ export interface SpecBookOptions {
   init?: InitMode;
   /** Required for init 'random'. */
   rng?: RandomSource;
+  /** Frozen parameters to stream from a file instead of allocating (see `StreamPlan`). */
+  stream?: StreamPlan;
 }
 
 export class SpecBook {
@@ -26,6 +42,7 @@ export class SpecBook {
   private readonly used = new Set<string>();
   readonly init: InitMode;
   private readonly rng: RandomSource | undefined;
+  private readonly stream: StreamPlan | undefined;
 
   /**
    * `specs` may be a plain model's specs or the LoRA-wrapped ones (gemma-config with `lora`): LoRA
@@ -42,6 +59,7 @@ export class SpecBook {
     }
     this.init = opts.init ?? 'zeros';
     this.rng = opts.rng;
+    this.stream = opts.stream;
     if (this.init === 'random' && this.rng === undefined) {
       throw new SpecMismatchError(
         "init 'random' needs an explicit RandomSource (opts.rng) so that the weights are reproducible",
@@ -100,6 +118,17 @@ export class SpecBook {
       if (b[0] !== out)
         throw new SpecMismatchError(`'${modulePath}.bias' is declared [${b}] but the weight has ${out} outputs`);
     }
+    const ws = this.stream?.tensor(`${modulePath}.weight`);
+    if (ws !== undefined) {
+      const bs = hasBias ? this.stream?.tensor(`${modulePath}.bias`) : undefined;
+      if (hasBias && bs === undefined)
+        throw new SpecMismatchError(`'${modulePath}': the stream plan gives the weight but not the bias`);
+      return new Linear(inF, out, {
+        trainable: false,
+        weightSource: ws,
+        ...(bs !== undefined ? { biasSource: bs } : {}),
+      });
+    }
     if (this.init === 'zeros') {
       return new Linear(inF, out, {
         bias: hasBias,
@@ -129,6 +158,16 @@ export class SpecBook {
     const v = tf.variable(t, true, undefined, 'float32');
     t.dispose();
     return v;
+  }
+
+  /** An nn.Embedding table at `path` (N(0, 0.02) for 'random'), streamed by rows when the plan says so. */
+  embedding(path: string): Embedding {
+    const rows = this.stream?.rows(path);
+    if (rows === undefined) return new Embedding(this.variable(path, { normalStd: 0.02 }));
+    const shape = this.take(path, 2);
+    if (shape[0] !== rows.shape[0] || shape[1] !== rows.shape[1])
+      throw new SpecMismatchError(`'${path}' is declared [${shape}] but its rows come as [${rows.shape}]`);
+    return new Embedding(rows);
   }
 
   /** Throws when some declared spec was never allocated (a spec without a module behind it). */

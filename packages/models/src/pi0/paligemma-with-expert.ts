@@ -1,7 +1,7 @@
 // openpi's PaliGemmaWithExpertModel (gemma_pytorch.py): PaliGemma (SigLIP + projector + Gemma LM)
 // and the Gemma action expert, sharing one attention per layer over the concatenated sequence.
 import * as tf from '@tensorflow/tfjs-core';
-import { ModuleBase, ModuleDict, type Linear, type LinearLike } from '@vla-lora/lora-core';
+import { ModuleBase, ModuleDict, type Linear, type LinearLike, withStreamedWeights } from '@vla-lora/lora-core';
 import type { GemmaModel } from '../gemma/gemma-model.js';
 import { groupedQueryAttention, type AttentionDims } from '../ops/attention.js';
 import { checkpointed, trainableVariablesOf } from '../ops/checkpoint.js';
@@ -121,7 +121,8 @@ export class PaliGemmaWithExpert extends ModuleBase {
       };
       const constants = [ropePrefix.cos, ropePrefix.sin, ropeSuffix.cos, ropeSuffix.sin, mask];
       if (!this.gradientCheckpointing) {
-        const outs = step([xp, xs], constants);
+        const inputs = [xp, xs];
+        const outs = withStreamedWeights([lm[i]!, ex[i]!], () => step(inputs, constants));
         if (!last) xp = outs[0]!;
         xs = outs[outs.length - 1]!;
         continue;
@@ -132,7 +133,9 @@ export class PaliGemmaWithExpert extends ModuleBase {
         ? [lm[i]!.inputLayernorm, lm[i]!.selfAttn.qProj, lm[i]!.selfAttn.kProj, lm[i]!.selfAttn.vProj]
         : [lm[i]!];
       const modules = [...pali, ex[i]!];
-      const outs = checkpointed(step, [xp, xs], constants, trainableVariablesOf(modules), modules);
+      const outs = checkpointed(step, [xp, xs], constants, trainableVariablesOf(modules), modules, (run) =>
+        withStreamedWeights([lm[i]!, ex[i]!], run),
+      );
       if (!last) xp = outs[0]!;
       xs = outs[outs.length - 1]!;
     }
@@ -151,10 +154,13 @@ export class PaliGemmaWithExpert extends ModuleBase {
     tf.tidy(() => {
       let x = prefix;
       for (let i = 0; i < lm.length; i++) {
-        const { q, k, v } = lm[i]!.qkv(x, rope);
-        keys.push(tf.keep(k));
-        values.push(tf.keep(v));
-        if (i < lm.length - 1) x = lm[i]!.finish(x, groupedQueryAttention(q, k, v, mask, dims));
+        const h = x;
+        x = withStreamedWeights([lm[i]!], () => {
+          const { q, k, v } = lm[i]!.qkv(h, rope);
+          keys.push(tf.keep(k));
+          values.push(tf.keep(v));
+          return i < lm.length - 1 ? lm[i]!.finish(h, groupedQueryAttention(q, k, v, mask, dims)) : h;
+        });
       }
     });
     return {
@@ -176,15 +182,18 @@ export class PaliGemmaWithExpert extends ModuleBase {
     const dims = this.attnDims();
     let x = suffix;
     for (let i = 0; i < ex.length; i++) {
-      const { q, k, v } = ex[i]!.qkv(x, rope);
-      const out = groupedQueryAttention(
-        q,
-        tf.concat([cache.keys[i]!, k], 1),
-        tf.concat([cache.values[i]!, v], 1),
-        mask,
-        dims,
-      );
-      x = ex[i]!.finish(x, out);
+      const h = x;
+      x = withStreamedWeights([ex[i]!], () => {
+        const { q, k, v } = ex[i]!.qkv(h, rope);
+        const out = groupedQueryAttention(
+          q,
+          tf.concat([cache.keys[i]!, k], 1),
+          tf.concat([cache.values[i]!, v], 1),
+          mask,
+          dims,
+        );
+        return ex[i]!.finish(h, out);
+      });
     }
     return this.expertModel.norm.apply(x);
   }

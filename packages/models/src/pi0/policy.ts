@@ -9,13 +9,19 @@ import {
   type Pi0Config,
   type ParamSpec,
 } from '@vla-lora/gemma-config';
-import { ModuleBase, namedParameters, type Linear, type LinearLike } from '@vla-lora/lora-core';
-import { InputShapeError } from '../errors.js';
+import {
+  ModuleBase,
+  namedParameters,
+  namedStreamedParameters,
+  type Linear,
+  type LinearLike,
+} from '@vla-lora/lora-core';
+import { InputShapeError, ModelConfigError } from '../errors.js';
 import { GemmaModel, type GemmaStackConfig } from '../gemma/gemma-model.js';
 import { silu } from '../ops/activations.js';
 import { additiveMask, concatKeys, makeAtt2dMasks, positionsFromPadding, type BoolMask2d } from '../ops/masks.js';
 import { ropeTables, type RopeTables } from '../ops/rope.js';
-import { SpecBook, type InitMode } from '../params/spec-book.js';
+import { SpecBook, type InitMode, type StreamPlan } from '../params/spec-book.js';
 import type { RandomSource } from '../rng/random-source.js';
 import { SiglipVisionModel } from '../siglip/siglip.js';
 import { eulerSample, flowMatchingLoss, flowMatchingPair, sampleFlowTime, sampleNoise } from './flow-matching.js';
@@ -51,6 +57,8 @@ export interface Pi0CreateOptions {
   rmsNormEps?: number;
   /** RoPE theta (transformers' Gemma default 10000). */
   ropeTheta?: number;
+  /** Frozen parameters kept outside the backend (see `openStreamedPi0`, which sets this up). */
+  stream?: StreamPlan;
 }
 
 export interface Pi0SampleOptions {
@@ -86,6 +94,7 @@ export class Pi0Policy extends ModuleBase {
     const book = new SpecBook(opts.specs ?? pi0ParamSpecs(config), {
       init: opts.init ?? 'zeros',
       ...(opts.rng ? { rng: opts.rng } : {}),
+      ...(opts.stream ? { stream: opts.stream } : {}),
     });
     const stack = (v: typeof paligemma): GemmaStackConfig => ({
       numLayers: v.depth,
@@ -123,6 +132,10 @@ export class Pi0Policy extends ModuleBase {
    * equal the plain path's; memory between forward and backward drops to the layer inputs.
    */
   setGradientCheckpointing(on: boolean): void {
+    if (!on && namedStreamedParameters(this).length > 0)
+      throw new ModelConfigError(
+        'this policy streams its frozen weights from a file: they exist only while a block runs, so backward must recompute each block; gradient checkpointing stays on',
+      );
     this.paligemmaWithExpert.gradientCheckpointing = on;
     this.paligemmaWithExpert.visionTower.gradientCheckpointing = on;
   }

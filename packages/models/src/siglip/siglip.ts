@@ -3,7 +3,14 @@
 // vision_model.encoder.layers.N.{layer_norm1,self_attn.{k,v,q,out}_proj,layer_norm2,mlp.fc1/fc2},
 // vision_model.post_layernorm.
 import * as tf from '@tensorflow/tfjs-core';
-import { linear2d, ModuleBase, ModuleDict, ModuleList, type LinearLike } from '@vla-lora/lora-core';
+import {
+  linear2d,
+  ModuleBase,
+  ModuleDict,
+  ModuleList,
+  type LinearLike,
+  withStreamedWeights,
+} from '@vla-lora/lora-core';
 import type { SiglipConfig } from '@vla-lora/gemma-config';
 import { InputShapeError } from '../errors.js';
 import { Embedding } from '../layers/embedding.js';
@@ -179,9 +186,17 @@ export class SiglipVisionModel extends ModuleBase {
       const layers = (vm.get('encoder') as ModuleDict).get('layers') as ModuleList;
       for (const [, m] of layers.namedChildren()) {
         const layer = m as SiglipEncoderLayer;
+        const h0 = x;
         x = this.gradientCheckpointing
-          ? checkpointed(([h]) => [layer.apply(h!)], [x], [], trainableVariablesOf([layer]), [layer])[0]!
-          : layer.apply(x);
+          ? checkpointed(
+              ([h]) => [layer.apply(h!)],
+              [h0],
+              [],
+              trainableVariablesOf([layer]),
+              [layer],
+              (run) => withStreamedWeights([layer], run),
+            )[0]!
+          : withStreamedWeights([layer], () => layer.apply(h0));
       }
       return (vm.get('post_layernorm') as LayerNorm).apply(x);
     });
