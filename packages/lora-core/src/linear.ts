@@ -87,7 +87,6 @@ export class Linear extends ModuleBase implements LinearLike {
     }
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    assertBufferFits(`Linear(${inFeatures}, ${outFeatures}) weight`, [outFeatures, inFeatures]);
     const trainable = opts.trainable ?? true;
     if (opts.weightSource !== undefined) {
       const check = (src: WeightSource, shape: number[], what: string): void => {
@@ -103,6 +102,8 @@ export class Linear extends ModuleBase implements LinearLike {
       }
       return;
     }
+    // a streamed weight (above) is never one buffer of this size unless its block materialises it
+    assertBufferFits(`Linear(${inFeatures}, ${outFeatures}) weight`, [outFeatures, inFeatures]);
     const bound = 1 / Math.sqrt(inFeatures); // PyTorch: kaiming_uniform(a=sqrt(5)) => U(±1/sqrt(in)); bias U(±1/sqrt(in))
     const w = opts.weight
       ? tensorFromPytorch<tf.Rank.R2>(opts.weight, [outFeatures, inFeatures], 'Linear weight')

@@ -53,6 +53,7 @@ export class Embedding extends ModuleBase {
   apply(ids: tf.Tensor): tf.Tensor {
     if (ids.dtype !== 'int32') throw new InputShapeError(`embedding ids must be int32, got ${ids.dtype}`);
     if (this.rowSource !== null) {
+      // sync-read-ok: int32 ids made from host arrays keep their values host-side on every backend (webgpu too)
       const rows = this.rowSource.gatherRows(ids.dataSync() as Int32Array);
       return tf.tensor(rows, [...ids.shape, this.embeddingDim], 'float32');
     }
