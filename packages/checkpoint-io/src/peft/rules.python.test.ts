@@ -106,24 +106,25 @@ interface PyConfig {
   layers_pattern: string[] | string | null;
 }
 
-function corpus(): { names: string[]; configs: PyConfig[] } {
-  const rnd = lcg(7);
-  const all = [...SEGS, ...SEGS2];
+// A generated corpus: names from `segs`, configs mixing list targets, regex targets from `regexes`,
+// exclude_modules, modules_to_save and layers_to_transform + layers_pattern.
+function generate(seed: number, all: readonly string[], regexes: readonly string[], nNames: number, nConfigs: number) {
+  const rnd = lcg(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
   const names = new Set<string>();
-  while (names.size < 500) names.add(Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => pick(all)).join('.'));
+  while (names.size < nNames) names.add(Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => pick(all)).join('.'));
   const list = (): string[] =>
     Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => (rnd() < 0.3 ? `${pick(all)}.${pick(all)}` : pick(all)));
   const configs: PyConfig[] = [];
-  for (let i = 0; i < 80; i++) {
+  for (let i = 0; i < nConfigs; i++) {
     const c: PyConfig = {
-      target_modules: rnd() < 0.35 ? pick(REGEXES) : list(),
+      target_modules: rnd() < 0.35 ? pick(regexes) : list(),
       exclude_modules: null,
       modules_to_save: null,
       layers_to_transform: null,
       layers_pattern: null,
     };
-    if (rnd() < 0.4) c.exclude_modules = rnd() < 0.5 ? list() : pick(REGEXES);
+    if (rnd() < 0.4) c.exclude_modules = rnd() < 0.5 ? list() : pick(regexes);
     if (rnd() < 0.2) c.modules_to_save = [pick(['lm_head', 'score', 'mlp', String.raw`layers\.1`])];
     if (Array.isArray(c.target_modules) && rnd() < 0.45) {
       c.layers_to_transform = rnd() < 0.5 ? Math.floor(rnd() * 3) : [0, 2, 12];
@@ -132,6 +133,22 @@ function corpus(): { names: string[]; configs: PyConfig[] } {
     configs.push(c);
   }
   return { names: [...names], configs };
+}
+
+// pi0 module names (PaliGemma + action expert), as lora-core injects them
+const PI0_SEGS = ['paligemma', 'gemma_expert', 'language_model', 'layers', '0', '1', '2', '12', 'self_attn'];
+const PI0_SEGS2 = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'mlp', 'gate_proj', 'down_proj', 'lm_head', 'q', 'h'];
+const PI0_REGEXES = [
+  String.raw`(paligemma|gemma_expert)\..*\.o_proj`,
+  String.raw`.*\.(q|v)_proj`,
+  String.raw`.*gemma_expert\..*\.(gate|down)_proj`,
+  'q_proj|v_proj',
+];
+
+function corpus(): { names: string[]; configs: PyConfig[] } {
+  const general = generate(7, [...SEGS, ...SEGS2], REGEXES, 500, 80);
+  const pi0 = generate(2024, [...PI0_SEGS, ...PI0_SEGS2], PI0_REGEXES, 400, 60);
+  return { names: [...new Set([...general.names, ...pi0.names])], configs: [...general.configs, ...pi0.configs] };
 }
 
 const rulesOf = (c: PyConfig): TargetRules => ({
