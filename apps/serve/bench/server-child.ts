@@ -8,7 +8,7 @@ const tf = await import('@tensorflow/tfjs-core');
 const { startPolicyServer, float32NdArray, uint8NdArray } = await import('@vla-lora/policy-server');
 const { loadPolicy } = await import('../src/load-policy.js');
 const { ServedPi0, parseLiberoRequest } = await import('@vla-lora/pi0');
-const { makeTinyRun, tinyObservation } = await import('../src/testing/tiny-run.js');
+const { makeTinyRun, tinyObservation } = await import('@vla-lora/pi0/test-support');
 
 const [root, backendName, merge] = process.argv.slice(2) as [string, string, string];
 const backend = await initBackend({ backend: backendName });

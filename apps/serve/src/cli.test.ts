@@ -14,12 +14,22 @@ import { float32NdArray, uint8NdArray } from '@vla-lora/policy-server';
 import { computeNormStatsForConfig, ensureDataset, getTrainConfig, ServedPi0, trainPi0 } from '@vla-lora/pi0';
 import { createLogger } from '@vla-lora/trainer';
 import { loadPolicy, type LoadedPolicy } from './load-policy.js';
-import { copyDir, cutRank, editedAdapter, FIXTURES, maxAbsDiff, setupBackend, tempDir } from './testing/helpers.js';
-import { spawnServe } from './testing/spawn.js';
-import { makeTinyRun, tinyObservation, type TinyRun } from './testing/tiny-run.js';
+import {
+  copyDir,
+  cutRank,
+  editedAdapter,
+  FIXTURES,
+  makeTinyRun,
+  maxAbsDiff,
+  setupBackend,
+  tempDir,
+  tinyObservation,
+  type TinyRun,
+} from '@vla-lora/pi0/test-support';
+import { spawnServe } from '../test-support/spawn.js';
 
 const execFileAsync = promisify(execFile);
-const PY_CLIENT = fileURLToPath(new URL('./testing/libero_client.py', import.meta.url));
+const PY_CLIENT = fileURLToPath(new URL('../test-support/libero_client.py', import.meta.url));
 const pythonOk =
   spawnSync('/usr/bin/python3', ['-c', 'import msgpack, websockets, numpy'], { stdio: 'ignore' }).status === 0;
 

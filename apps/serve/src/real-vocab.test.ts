@@ -23,11 +23,11 @@ import {
 } from '@vla-lora/pi0';
 import { createLogger, Philox } from '@vla-lora/trainer';
 import { loadPolicy } from './load-policy.js';
-import { FIXTURES, maxAbsDiff, setupBackend, tempDir } from './testing/helpers.js';
-import { spawnServe } from './testing/spawn.js';
+import { FIXTURES, maxAbsDiff, setupBackend, tempDir } from '@vla-lora/pi0/test-support';
+import { spawnServe } from '../test-support/spawn.js';
 
 const execFileAsync = promisify(execFile);
-const PY_CLIENT = fileURLToPath(new URL('./testing/openpi_pillow_client.py', import.meta.url));
+const PY_CLIENT = fileURLToPath(new URL('../test-support/openpi_pillow_client.py', import.meta.url));
 const MAKE_TOKENIZER = join(FIXTURES, 'paligemma-tokenizer', 'make_real_vocab.py');
 const missing = (() => {
   const py = spawnSync('/usr/bin/python3', ['-c', 'import sentencepiece, msgpack, websockets, numpy, PIL'], {

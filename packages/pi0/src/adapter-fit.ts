@@ -1,11 +1,24 @@
-// The strict key check of an adapter against the model built for the config, before any value is
+// The one fit check of an adapter against the model built for the config, before any value is
 // assigned: every adapter tensor must map to a LoRA-wrapped module of the model, every wrapped
-// module must get both lora_A and lora_B, and each pair's shapes (hence its rank) must be the
-// layer's. The result names what is wrong in the user's terms (an adapter for another model or
-// other target modules, a different rank), which is what the refusal message says. lora-core's
-// applyAdapter repeats the key/shape check (and rank/alpha vs adapter_config.json) when assigning.
+// module must get both lora_A and lora_B, each pair's shapes (hence its rank) must be the layer's,
+// and adapter_config.json's rank / alpha / rsLoRA for each module (r, lora_alpha, rank_pattern,
+// alpha_pattern, use_rslora) must be the layer's, or the scaling silently differs. The result names
+// what is wrong in the user's terms (an adapter for another model or other target modules, a
+// different rank), which is what the refusal message says.
 import type { PeftAdapter } from '@vla-lora/checkpoint-io';
-import { PEFT_PREFIX, type LoraLinear } from '@vla-lora/lora-core';
+import {
+  loraConfigFromPeft,
+  PEFT_PREFIX,
+  rankAndAlphaFor,
+  type LoraLinear,
+  type PeftConfigJson,
+} from '@vla-lora/lora-core';
+
+export interface LoraScalingOf {
+  r: number;
+  alpha: number;
+  rslora: boolean;
+}
 
 export interface AdapterFit {
   /** File tensors that belong to no wrapped module of the model. */
@@ -16,6 +29,8 @@ export interface AdapterFit {
   wrongShape: Array<{ key: string; model: number[]; file: number[] }>;
   /** Rank of the file's lora_A per wrapped module whose rank differs from the layer's. */
   rankMismatch: Array<{ module: string; modelRank: number; fileRank: number }>;
+  /** Modules whose r / alpha / rsLoRA in adapter_config.json differ from the layer's. */
+  configMismatch: Array<{ module: string; model: LoraScalingOf; config: LoraScalingOf }>;
   ok: boolean;
 }
 
@@ -48,13 +63,31 @@ export function checkAdapterFit(
         rankMismatch.push({ module: m[1]!, modelRank: byModule.get(m[1]!)!.r, fileRank: t.shape[0]! });
     }
   }
+  const configMismatch = configMismatches(adapter, layers);
   return {
     unexpected,
     missing,
     wrongShape,
     rankMismatch,
-    ok: unexpected.length + missing.length + wrongShape.length === 0,
+    configMismatch,
+    ok: unexpected.length + missing.length + wrongShape.length + configMismatch.length === 0,
   };
+}
+
+/** adapter_config.json's r / alpha / rsLoRA per wrapped module against the layer built for the config. */
+function configMismatches(adapter: PeftAdapter, layers: Array<[string, LoraLinear]>): AdapterFit['configMismatch'] {
+  const { config } = loraConfigFromPeft(adapter.config as PeftConfigJson);
+  const out: AdapterFit['configMismatch'] = [];
+  for (const [name, l] of layers) {
+    const { r, alpha } = rankAndAlphaFor(config, name);
+    if (l.r !== r || l.alpha !== alpha || l.useRslora !== config.useRslora)
+      out.push({
+        module: name,
+        model: { r: l.r, alpha: l.alpha, rslora: l.useRslora },
+        config: { r, alpha, rslora: config.useRslora },
+      });
+  }
+  return out;
 }
 
 /** The refusal reason for a failed fit (empty string when it fits). */
@@ -84,6 +117,12 @@ export function describeAdapterFit(fit: AdapterFit, totalModules: number): strin
     const w = shapeOnly[0]!;
     parts.push(
       `${shapeOnly.length} tensor(s) with the wrong shape (e.g. ${w.key}: model [${w.model.join(', ')}], file [${w.file.join(', ')}])`,
+    );
+  }
+  if (fit.configMismatch.length > 0) {
+    const c = fit.configMismatch[0]!;
+    parts.push(
+      `adapter_config.json disagrees with the layers the config builds in ${fit.configMismatch.length} module(s) (e.g. ${c.module}: config builds r=${c.model.r} alpha=${c.model.alpha} rslora=${c.model.rslora}, adapter_config.json says r=${c.config.r} alpha=${c.config.alpha} rslora=${c.config.rslora}); the LoRA scaling would differ`,
     );
   }
   return parts.join('; ');

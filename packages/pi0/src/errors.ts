@@ -15,3 +15,18 @@ export class TokenizerRequiredError extends Pi0Error {}
 
 /** The run does not fit this machine's memory (the bill says what it needs); raised before any large allocation. */
 export class InsufficientMemoryError extends Pi0Error {}
+
+/**
+ * The adapter (or the trained heads beside it) cannot be used: it failed verification, does not
+ * fit the model built for the config, or holds nothing trained. `cause` carries the library error.
+ */
+export class AdapterRefusedError extends Pi0Error {}
+
+/** No norm stats could be found, or they do not fit the model: actions would come out in wrong units. */
+export class NormStatsRefusedError extends Pi0Error {}
+
+/** The base weights are missing or do not fit the config. */
+export class BaseWeightsRefusedError extends Pi0Error {}
+
+/** The tokenizer given (or missing) is not the one the run was trained with, or not usable. */
+export class TokenizerRefusedError extends Pi0Error {}

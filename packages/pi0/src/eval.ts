@@ -1,21 +1,20 @@
 // Held-out evaluation: action MSE of sampled chunks (10 Euler steps, fixed noise per chunk), in the
 // dataset's own units (unnormalised, unpadded, padded steps excluded), base vs fine-tuned. The
-// fine-tuned policy is re-loaded FROM DISK (PEFT adapter + heads), so the number also proves that
-// the saved files hold the trained weights.
+// fine-tuned policy is re-loaded FROM DISK by loadTrainedPi0 (PEFT adapter + heads, as vla-serve loads
+// it), so the number also proves that the saved files hold the trained weights.
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadPeftAdapter, openSafetensors, writeFileAtomic, type F32Tensor } from '@vla-lora/checkpoint-io';
+import { writeFileAtomic } from '@vla-lora/checkpoint-io';
 import { unnormalize, type LiberoNormStats, type LiberoView } from '@vla-lora/lerobot-data';
 import { namedParameters } from '@vla-lora/lora-core';
 import type { Pi0Policy } from '@vla-lora/models';
 import type { TrainConfig } from './config/index.js';
-import { assignTrainedWeights, Philox, writeRunEvaluation, type TrainLogger } from '@vla-lora/trainer';
-import { freezePolicyFor } from './plan/index.js';
-import { applyFreezePolicy } from '@vla-lora/freeze-policy';
+import { Philox, writeRunEvaluation, type TrainLogger } from '@vla-lora/trainer';
 import { ensureBackend } from './backend.js';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
 import { buildPi0 } from './build.js';
-import { loadNormStatsFor, openView } from './dataset.js';
+import { loadNormStatsFor, normStatsPath, openView } from './dataset.js';
+import { loadTrainedPi0 } from './load-trained.js';
 import type { PromptTokenizer } from './prompt-tokenizer.js';
 import { tokenizerForRun } from './tokenizer-choice.js';
 
@@ -99,18 +98,6 @@ export async function scorePolicy(
   return { mse: se / n, mae: ae / n };
 }
 
-async function readTrainable(path: string | null): Promise<Map<string, F32Tensor>> {
-  const out = new Map<string, F32Tensor>();
-  if (!path) return out;
-  const r = await openSafetensors(path);
-  try {
-    for (const t of r.list()) out.set(t.name, { shape: [...t.shape], data: await r.readFloat32(t.name) });
-  } finally {
-    await r.close();
-  }
-  return out;
-}
-
 export interface EvaluateOptions {
   config: TrainConfig;
   runDir: string;
@@ -138,19 +125,25 @@ export async function evaluatePi0Run(o: EvaluateOptions): Promise<EvalResult> {
   const baseScore = await scorePolicy(base.policy, view, stats, tokenizer, positions, cfg.eval.seed);
   for (const [, v] of namedParameters(base.policy)) v.dispose();
 
-  const tuned = await buildPi0(cfg, bw);
-  const all = new Map(namedParameters(tuned.policy));
-  applyFreezePolicy(freezePolicyFor(cfg), all);
-  const trainable = new Map([...all].filter(([, v]) => v.trainable));
-  const adapterDir = join(o.runDir, 'adapter');
-  const adapter = await loadPeftAdapter(adapterDir);
-  const heads = await readTrainable(join(o.runDir, 'trainable.safetensors'));
-  const values = assignTrainedWeights(trainable, adapter, heads, tf, `${adapterDir} + trainable.safetensors`);
+  const tuned = await loadTrainedPi0({
+    config: cfg,
+    baseWeights: o.baseWeights ?? null,
+    adapter: join(o.runDir, 'adapter'),
+    trainable: join(o.runDir, 'trainable.safetensors'),
+    normStats: normStatsPath(cfg, o.dataRoot),
+    allowUntrained: true,
+    tokenizer: o.tokenizer ?? null,
+  });
+  const { lora, heads } = tuned.summary;
   o.logger.info(
-    `fine-tuned policy loaded from disk: ${adapter.tensors.size} LoRA tensors + ${heads.size} head tensors, ${values.toLocaleString('en-US')} values (strict: nothing missing, nothing unexpected)`,
+    `fine-tuned policy loaded from disk: ${lora.tensors} LoRA tensors + ${heads?.tensors ?? 0} head tensors, ${(lora.values + (heads?.values ?? 0)).toLocaleString('en-US')} values (strict: nothing missing, nothing unexpected)`,
   );
-  const tunedScore = await scorePolicy(tuned.policy, view, stats, tokenizer, positions, cfg.eval.seed);
-  for (const [, v] of all) v.dispose();
+  let tunedScore: PolicyScore;
+  try {
+    tunedScore = await scorePolicy(tuned.policy, view, stats, tokenizer, positions, cfg.eval.seed);
+  } finally {
+    tuned.dispose();
+  }
 
   const result = {
     chunks: positions.length,

@@ -2,14 +2,14 @@
 // training uses (not by hand): base weights in openpi's PyTorch layout (model.safetensors), the
 // trainer's export (<run>/adapter in PEFT format + <run>/trainable.safetensors with the heads) and
 // openpi-format norm stats. LoRA and heads are set to seeded non-zero values, so an adapter that
-// failed to load would change the actions. Used by the tests and the benchmark (not exported).
+// failed to load would change the actions. Used by the tests of pi0 and vla-serve and by vla-serve's benchmark (test-support: never in dist).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSafetensors } from '@vla-lora/checkpoint-io';
 import { writeNormStats, type LiberoNormStats } from '@vla-lora/lerobot-data';
 import { namedParameters } from '@vla-lora/lora-core';
 import { Pi0Policy, SeededRandom } from '@vla-lora/models';
-import { buildPi0, exportTrainedWeights, freezePolicyFor, freezeWithPolicy, getTrainConfig } from '@vla-lora/pi0';
+import { buildPi0, exportTrainedWeights, freezePolicyFor, freezeWithPolicy, getTrainConfig } from '../src/index.js';
 import { Philox, type TrainLogger } from '@vla-lora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../bin/vla-serve.mjs', import.meta.url));
+export const BIN = fileURLToPath(new URL('../bin/vla-serve.mjs', import.meta.url));
 
 export interface ServeProcess {
   child: ChildProcessWithoutNullStreams;

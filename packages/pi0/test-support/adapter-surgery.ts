@@ -1,4 +1,4 @@
-// Test helpers (not exported): backend, temp dirs, adapter surgery through checkpoint-io.
+// Test helpers (test-support: never in dist): backend, temp dirs, adapter surgery through checkpoint-io.
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { fromFloat32, loadPeftAdapter, savePeftAdapter, toFloat32, type PeftAdapter } from '@vla-lora/checkpoint-io';
 import { initBackend } from '@vla-lora/tfjs-backend';
 
-export const FIXTURES = fileURLToPath(new URL('../../../../fixtures/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
 
 export async function setupBackend(): Promise<string> {
   return (await initBackend({ backend: process.env['VLA_BACKEND'] ?? 'wasm' })).name;
