@@ -5,7 +5,8 @@
 # The subset keeps the project to a few minutes on 2 cores; it covers the numerics every other test
 # builds on: Linear/LoRA forward+backward, inject/merge, PEFT adapter save/load byte-identity,
 # per-buffer limits, AdamW and clipping against torch and the PEFT fixture, the pi0 forward against
-# torch, and the served pi0. Prints "webgpu: no adapter (...)" and exits 0 where Dawn finds none.
+# torch, and loading + serving a trained pi0 (pi0 load-trained, what vla-serve runs). Prints
+# "webgpu: no adapter (...)" and exits 0 where Dawn finds none.
 #   bash scripts/webgpu-tests.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,4 +36,6 @@ run() {
 run packages/lora-core src/linear.test.ts src/inject.test.ts src/save-load.test.ts src/buffer-limits.test.ts
 run packages/trainer src/optim/adamw.test.ts src/optim/schedule-clip.test.ts src/optim/torch-parity.test.ts \
   src/optim/adamw.fixture.test.ts
+run packages/models src/pi0/torch-oracle.test.ts src/ops/attention.test.ts src/layers/embedding.test.ts
+run packages/pi0 src/load-trained.test.ts
 exit $status

@@ -42,10 +42,11 @@ export async function makeTinyRun(root: string, seed = 7): Promise<TinyRun> {
   const pi0 = seeded.pi0;
   for (const [, v] of namedParameters(seeded.policy)) v.dispose();
   const base = Pi0Policy.create(pi0, { init: 'random', rng: new SeededRandom(seed) });
-  const entries = namedParameters(base).map(([name, v]) => {
-    const d = Float32Array.from(v.dataSync() as Float32Array);
-    return { name, dtype: 'F32' as const, shape: [...v.shape], data: new Uint8Array(d.buffer) };
-  });
+  const entries: Array<{ name: string; dtype: 'F32'; shape: number[]; data: Uint8Array }> = [];
+  for (const [name, v] of namedParameters(base)) {
+    const d = Float32Array.from((await v.data()) as Float32Array);
+    entries.push({ name, dtype: 'F32', shape: [...v.shape], data: new Uint8Array(d.buffer) });
+  }
   await writeSafetensors(join(baseDir, 'model.safetensors'), entries, { metadata: { format: 'pt' } });
   for (const [, v] of namedParameters(base)) v.dispose();
 
@@ -57,7 +58,7 @@ export async function makeTinyRun(root: string, seed = 7): Promise<TinyRun> {
   for (const [name, v] of trainable) {
     const noise = rng.fillNormal(new Float32Array(v.size));
     const scale = /lora_B/.test(name) ? 0.05 : /lora_A/.test(name) ? 0.2 : 0.1;
-    const cur = v.dataSync() as Float32Array;
+    const cur = (await v.data()) as Float32Array;
     const next = Float32Array.from(cur, (x, i) => (/lora_/.test(name) ? 0 : x) + scale * noise[i]!);
     tf.tidy(() => v.assign(tf.tensor(next, v.shape, 'float32')));
   }

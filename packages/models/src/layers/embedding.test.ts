@@ -8,7 +8,7 @@ describe('embeddingLookup', () => {
     await setupBackend();
   });
 
-  it('gathers rows, and a trainable table gets the per-id sum of the output gradient', () => {
+  it('gathers rows, and a trainable table gets the per-id sum of the output gradient', async () => {
     const table = tf.variable(
       tf.tensor2d([
         [1, 2],
@@ -25,7 +25,7 @@ describe('embeddingLookup', () => {
       [2, 2],
       'int32',
     );
-    expect(Array.from(embeddingLookup(table, ids).dataSync())).toEqual([5, 6, 1, 2, 5, 6, 5, 6]);
+    expect(Array.from(await embeddingLookup(table, ids).data())).toEqual([5, 6, 1, 2, 5, 6, 5, 6]);
     const w = tf.tensor3d([
       [
         [1, 10],
@@ -38,10 +38,10 @@ describe('embeddingLookup', () => {
     ]);
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(embeddingLookup(table, ids), w)) as tf.Scalar, [table]);
     // id 0 once (w = [2, 20]), id 1 never, id 2 three times ([1,10] + [3,30] + [4,40])
-    expect(maxAbsDiff(grads[table.name]!.dataSync(), [2, 20, 0, 0, 8, 80])).toBe(0);
+    expect(maxAbsDiff(await grads[table.name]!.data(), [2, 20, 0, 0, 8, 80])).toBe(0);
   });
 
-  it('a frozen table is read without a gradient path', () => {
+  it('a frozen table is read without a gradient path', async () => {
     const table = tf.variable(
       tf.tensor2d([
         [1, 2],
@@ -54,6 +54,6 @@ describe('embeddingLookup', () => {
       () => tf.sum(tf.mul(embeddingLookup(table, tf.tensor1d([1], 'int32')), x)) as tf.Scalar,
       [x],
     );
-    expect(grads[x.name]!.dataSync()[0]).toBe(7);
+    expect((await grads[x.name]!.data())[0]).toBe(7);
   });
 });

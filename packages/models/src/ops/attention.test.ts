@@ -56,7 +56,7 @@ describe('groupedQueryAttention', () => {
   ];
   for (const c of cases) {
     for (const path of ['loop', 'batched'] as const) {
-      it(`${c.name} (${path}): forward and q/k/v gradients equal the naive tfjs computation`, () => {
+      it(`${c.name} (${path}): forward and q/k/v gradients equal the naive tfjs computation`, async () => {
         const q = tf.randomNormal([c.B, c.Sq, c.H * c.D], 0, 1, 'float32', 1);
         const k = tf.randomNormal([c.B, c.Sk, c.KV * c.D], 0, 1, 'float32', 2);
         const v = tf.randomNormal([c.B, c.Sk, c.KV * c.D], 0, 1, 'float32', 3);
@@ -85,18 +85,18 @@ describe('groupedQueryAttention', () => {
         );
         expect(
           maxAbsDiff(
-            groupedQueryAttention(q, k, v, mask, dims, path).dataSync(),
-            reference(q, k, v, mask, c.H, c.KV, c.D, dims.scale).dataSync(),
+            await groupedQueryAttention(q, k, v, mask, dims, path).data(),
+            await reference(q, k, v, mask, c.H, c.KV, c.D, dims.scale).data(),
           ),
         ).toBeLessThan(1e-5);
         const g1 = ours([q, k, v]);
         const g2 = ref([q, k, v]);
-        for (let i = 0; i < 3; i++) expect(maxAbsDiff(g1[i]!.dataSync(), g2[i]!.dataSync())).toBeLessThan(1e-4);
+        for (let i = 0; i < 3; i++) expect(maxAbsDiff(await g1[i]!.data(), await g2[i]!.data())).toBeLessThan(1e-4);
       });
     }
   }
 
-  it('masked keys get exactly zero weight', () => {
+  it('masked keys get exactly zero weight', async () => {
     // One query, three keys, the middle one masked: output is the softmax mix of keys 0 and 2 only.
     const q = tf.tensor3d([[[1, 0]]]);
     const k = tf.tensor3d([
@@ -114,7 +114,7 @@ describe('groupedQueryAttention', () => {
       ],
     ]);
     const mask = additiveMask({ batch: 1, sq: 1, sk: 3, allowed: Uint8Array.from([1, 0, 1]) });
-    const o = groupedQueryAttention(q, k, v, mask, { numHeads: 1, numKvHeads: 1, headDim: 2, scale: 1 }).dataSync();
+    const o = await groupedQueryAttention(q, k, v, mask, { numHeads: 1, numKvHeads: 1, headDim: 2, scale: 1 }).data();
     const e = Math.E;
     expect(o[0]).toBeCloseTo(e / (e + 1), 6);
     expect(o[1]).toBeCloseTo(1 / (e + 1), 6);

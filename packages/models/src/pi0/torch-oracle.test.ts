@@ -18,8 +18,8 @@ import { tinyBatch } from './test-batch.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/torch_pi0.py', import.meta.url));
 
-function f32Entry(name: string, t: tf.Tensor | Float32Array, shape?: number[]): SafetensorsEntry {
-  const data = t instanceof Float32Array ? t : (t.dataSync() as Float32Array);
+async function f32Entry(name: string, t: tf.Tensor | Float32Array, shape?: number[]): Promise<SafetensorsEntry> {
+  const data = t instanceof Float32Array ? t : ((await t.data()) as Float32Array);
   return {
     name,
     dtype: 'F32',
@@ -51,22 +51,22 @@ describe.skipIf(!hasTorch())('Pi0Policy vs openpi math in torch (Debian python3-
 
     await savePi0Weights(policy, join(tmp, 'w.safetensors'));
     const entries: SafetensorsEntry[] = [];
-    batch.images.forEach((img, c) => {
-      entries.push(f32Entry(`image${c}`, img));
-      entries.push(f32Entry(`image_mask${c}`, Float32Array.from(batch.imageMasks[c]!, Number), [B]));
-    });
-    entries.push(f32Entry('tokens', tf.cast(batch.tokens, 'float32')));
+    for (const [c, img] of batch.images.entries()) {
+      entries.push(await f32Entry(`image${c}`, img));
+      entries.push(await f32Entry(`image_mask${c}`, Float32Array.from(batch.imageMasks[c]!, Number), [B]));
+    }
+    entries.push(await f32Entry('tokens', tf.cast(batch.tokens, 'float32')));
     entries.push(
-      f32Entry('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [
+      await f32Entry('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [
         B,
         cfg.maxTokenLen,
       ]),
     );
     entries.push(
-      f32Entry('state', batch.state),
-      f32Entry('actions', batch.actions),
-      f32Entry('noise', noise),
-      f32Entry('time', times, [B]),
+      await f32Entry('state', batch.state),
+      await f32Entry('actions', batch.actions),
+      await f32Entry('noise', noise),
+      await f32Entry('time', times, [B]),
     );
     await writeSafetensors(join(tmp, 'in.safetensors'), entries);
     const { paligemma } = pi0Variants(cfg);
@@ -96,8 +96,8 @@ describe.skipIf(!hasTorch())('Pi0Policy vs openpi math in torch (Debian python3-
     );
     const out = await openSafetensors(join(tmp, 'out.safetensors'));
     try {
-      const dLoss = maxAbsDiff(loss.dataSync(), await out.readFloat32('loss'));
-      const dActions = maxAbsDiff(sampled.dataSync(), await out.readFloat32('sampled'));
+      const dLoss = maxAbsDiff(await loss.data(), await out.readFloat32('loss'));
+      const dActions = maxAbsDiff(await sampled.data(), await out.readFloat32('sampled'));
       console.log('pi0 vs torch: max abs diff loss', dLoss, 'sampled actions', dActions);
       expect(dLoss).toBeLessThan(1e-4);
       expect(dActions).toBeLessThan(1e-4);
