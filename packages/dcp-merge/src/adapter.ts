@@ -6,23 +6,19 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
   ADAPTER_CONFIG_NAME,
-  ADAPTER_SAFETENSORS_NAME,
   checkLoraConfig,
+  chooseAdapterName,
+  draftAdapterConfig,
+  parseLoraParam,
   parsePyJson,
   removeAdapterName,
-  verifyAdapter,
-  withAtomicDir,
-  writeAdapterConfig,
-  writeSafetensors,
+  writeVerifiedAdapter,
   type AdapterReport,
   type PeftLoraConfig,
 } from '@vla-lora/checkpoint-io';
 import { openDcpCheckpoint } from './checkpoint.js';
 import { selectTensors, toEntry, type SelectOptions } from './consolidate.js';
 import { DcpNoLoraError, DcpOutputExistsError, DcpUsageError } from './errors.js';
-
-const LORA_PARAM =
-  /^(.*)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)\.([^.]+)(?:\.(weight|bias))?$/;
 
 export interface ExtractAdapterOptions extends SelectOptions {
   /** Adapter name inside the parameter names (default: "default", or the only one present). */
@@ -85,51 +81,29 @@ export async function extractAdapter(
   try {
     const { list } = selectTensors(ck, opts);
     const lora = list
-      .map((x) => ({ ...x, m: LORA_PARAM.exec(x.name) }))
-      .filter((x): x is typeof x & { m: RegExpExecArray } => x.m !== null);
+      .map((x) => ({ ...x, p: parseLoraParam(x.name) }))
+      .filter((x): x is typeof x & { p: NonNullable<typeof x.p> } => x.p !== null);
     if (lora.length === 0)
       throw new DcpNoLoraError(
         `${ck.dir} holds ${list.length} tensors but no LoRA parameter (<module>.lora_A.<adapter>.weight …); it is not a PEFT LoRA run — use \`dcp-merge <ckpt> <out.safetensors>\` for the full weights`,
       );
-    const names = [...new Set(lora.map((x) => x.m[3] as string))].sort();
-    const adapterName =
-      opts.adapterName ?? (names.includes('default') ? 'default' : names.length === 1 ? names[0] : undefined);
-    if (adapterName === undefined)
-      throw new DcpUsageError(
-        `the checkpoint holds several adapters (${names.join(', ')}); choose one with --adapter-name`,
-      );
-    const mine = lora.filter((x) => x.m[3] === adapterName);
-    if (mine.length === 0)
-      throw new DcpNoLoraError(
-        `no LoRA tensors for adapter ${JSON.stringify(adapterName)}; the checkpoint has: ${names.join(', ')}`,
-      );
+    const names = [...new Set(lora.map((x) => x.p.adapterName))].sort();
+    const choice = chooseAdapterName(names, opts.adapterName);
+    if (!choice.ok)
+      throw choice.reason === 'ambiguous' ? new DcpUsageError(choice.message) : new DcpNoLoraError(choice.message);
+    const { adapterName } = choice;
+    const mine = lora.filter((x) => x.p.adapterName === adapterName);
 
     const { c: found, source } = await findConfig(ck.dir, opts);
-    const c: Record<string, unknown> = found
-      ? { ...found }
-      : {
-          peft_type: 'LORA',
-          task_type: null,
-          bias: 'none',
-          lora_dropout: 0,
-          fan_in_fan_out: false,
-          use_rslora: false,
-          use_dora: false,
-        };
-    if (opts.r !== undefined) c['r'] = opts.r;
-    if (opts.loraAlpha !== undefined) c['lora_alpha'] = opts.loraAlpha;
-    if (opts.targetModules !== undefined) c['target_modules'] = opts.targetModules;
-    if (opts.baseModel !== undefined) c['base_model_name_or_path'] = opts.baseModel;
-    if (c['r'] === undefined) {
-      const a = mine.find((x) => x.m[2] === 'lora_A');
-      if (a) c['r'] = a.t.shape[0];
-    }
+    const c = draftAdapterConfig(
+      found,
+      opts,
+      mine.map((x) => ({ name: x.name, shape: x.t.shape })),
+    );
     if (c['lora_alpha'] === undefined)
       throw new DcpNoLoraError(
         `no adapter_config.json beside ${ck.dir} and no --lora-alpha: the LoRA scaling (lora_alpha / r) cannot be read from the weights — pass --config <adapter_config.json> or --lora-alpha <n>`,
       );
-    if (c['target_modules'] === undefined || c['target_modules'] === null)
-      c['target_modules'] = [...new Set(mine.map((x) => (x.m[1] as string).split('.').pop() as string))].sort();
     c['inference_mode'] = true;
     let config: PeftLoraConfig;
     try {
@@ -143,22 +117,14 @@ export async function extractAdapter(
       const disk = removeAdapterName(name, adapterName);
       return toEntry(disk.startsWith(prefix) ? disk : `${prefix}${disk}`, t);
     });
-    const report = await withAtomicDir(
-      out,
-      async (tmp) => {
-        await writeSafetensors(join(tmp, ADAPTER_SAFETENSORS_NAME), entries, { metadata: { format: 'pt' } });
-        await writeAdapterConfig(tmp, config);
-        return verifyAdapter(tmp);
-      },
-      { replace: opts.overwrite ?? false },
-    );
+    const report = await writeVerifiedAdapter(out, entries, config, { replace: opts.overwrite ?? false });
     return {
       output: out,
       adapterName,
       loraTensors: mine.length,
       loraValues: mine.reduce((a, x) => a + x.t.numel, 0),
       configSource: source,
-      report: { ...report, dir: out, weightsFile: join(out, ADAPTER_SAFETENSORS_NAME) },
+      report,
     };
   } finally {
     await ck.close();

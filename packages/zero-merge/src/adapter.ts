@@ -6,16 +6,16 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   ADAPTER_CONFIG_NAME,
-  ADAPTER_SAFETENSORS_NAME,
   checkLoraConfig,
+  chooseAdapterName,
+  draftAdapterConfig,
+  parseLoraParam,
   parsePyJson,
   readAdapterConfig,
   removeAdapterName,
-  verifyAdapter,
-  withAtomicDir,
-  writeAdapterConfig,
-  writeSafetensors,
+  writeVerifiedAdapter,
   type AdapterReport,
+  type LoraParam,
   type PeftLoraConfig,
 } from '@vla-lora/checkpoint-io';
 import { readFile } from 'node:fs/promises';
@@ -27,21 +27,9 @@ import { containsModule } from './filter.js';
 import type { ProgressListener } from './progress.js';
 import { reconstruct, type ReconstructedTensor } from './reconstruct.js';
 
-/** A LoRA parameter name inside a PEFT model: <module>.<lora_X>.<adapter>[.weight|.bias]. */
-const LORA_PARAM =
-  /^(.*)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)\.([^.]+)(?:\.(weight|bias))?$/;
-
-export interface LoraParam {
-  name: string;
-  module: string;
-  kind: string;
-  adapterName: string;
-}
-
-export function parseLoraParam(name: string): LoraParam | null {
-  const m = LORA_PARAM.exec(name);
-  return m ? { name, module: m[1]!, kind: m[2]!, adapterName: m[3]! } : null;
-}
+// LoRA parameter names (<module>.<lora_X>.<adapter>[.weight|.bias]) are parsed by checkpoint-io's peft module,
+// shared with dcp-merge; re-exported as part of zero-merge's API.
+export { parseLoraParam, type LoraParam };
 
 export interface ExtractAdapterOptions {
   tag?: string;
@@ -114,33 +102,11 @@ function buildConfig(
   lora: ReconstructedTensor[],
   where: string,
 ): PeftLoraConfig {
-  const c: Record<string, unknown> = found
-    ? { ...found }
-    : {
-        peft_type: 'LORA',
-        task_type: null,
-        bias: 'none',
-        lora_dropout: 0,
-        fan_in_fan_out: false,
-        use_rslora: false,
-        use_dora: false,
-      };
-  if (opts.r !== undefined) c['r'] = opts.r;
-  if (opts.loraAlpha !== undefined) c['lora_alpha'] = opts.loraAlpha;
-  if (opts.targetModules !== undefined) c['target_modules'] = opts.targetModules;
-  if (opts.baseModel !== undefined) c['base_model_name_or_path'] = opts.baseModel;
-  if (c['r'] === undefined) {
-    const a = lora.find((t) => /\.lora_A\./.test(t.name));
-    if (a) c['r'] = a.shape[0];
-  }
+  const c = draftAdapterConfig(found, opts, lora);
   if (c['lora_alpha'] === undefined) {
     throw new AdapterConfigError(
       `no adapter_config.json in ${where} and no --lora-alpha: the LoRA scaling (lora_alpha / r) cannot be read from the weights — pass --config <adapter_config.json> or --lora-alpha <n> (and --r, --target-modules if they differ from the weights)`,
     );
-  }
-  if (c['target_modules'] === undefined || c['target_modules'] === null) {
-    const targets = new Set(lora.map((t) => parseLoraParam(t.name)!.module.split('.').pop()!));
-    c['target_modules'] = [...targets].sort();
   }
   if (opts.modulesToSave && opts.modulesToSave.length > 0) {
     const prev = Array.isArray(c['modules_to_save']) ? (c['modules_to_save'] as string[]) : [];
@@ -185,17 +151,12 @@ export async function extractAdapter(
         `${ck.location.tagDir} holds ${rec.counts.trainable.count} trainable and ${rec.counts.frozen.count} frozen parameters but none is a LoRA parameter (<module>.lora_A.<adapter>.weight …); it is not a PEFT LoRA run — use \`zero-merge <ckpt> <out>\` for the full weights`,
       );
     }
-    let adapterName = opts.adapterName;
-    if (adapterName === undefined)
-      adapterName = names.includes('default') ? 'default' : names.length === 1 ? names[0]! : undefined;
-    if (adapterName === undefined)
-      throw new ZeroMergeUsageError(
-        `the checkpoint holds several adapters (${names.join(', ')}); choose one with --adapter-name`,
-      );
-    if (!names.includes(adapterName))
-      throw new NoLoraTensorsError(
-        `no LoRA tensors for adapter ${JSON.stringify(adapterName)}; the checkpoint has: ${names.join(', ')}`,
-      );
+    const choice = chooseAdapterName(names, opts.adapterName);
+    if (!choice.ok)
+      throw choice.reason === 'ambiguous'
+        ? new ZeroMergeUsageError(choice.message)
+        : new NoLoraTensorsError(choice.message);
+    const { adapterName } = choice;
     const lora = loraAll.filter((x) => x.p.adapterName === adapterName).map((x) => x.t);
     const frozenLora = lora.filter((t) => t.kind === 'frozen');
 
@@ -218,7 +179,7 @@ export async function extractAdapter(
 
     const dtype = opts.dtype ?? 'keep';
     const renamed = [
-      ...lora.map((t) => ({ ...t, name: removeAdapterName(t.name, adapterName!) })),
+      ...lora.map((t) => ({ ...t, name: removeAdapterName(t.name, adapterName) })),
       ...extras.map(({ t, disk }) => ({ ...t, name: disk })),
     ];
     const seen = new Map<string, string>();
@@ -230,16 +191,8 @@ export async function extractAdapter(
       seen.set(t.name, orig);
     }
     const entries = toEntries(renamed, dtype, opts.onProgress);
-    const report = await withAtomicDir(
-      out,
-      async (tmp) => {
-        await writeSafetensors(join(tmp, ADAPTER_SAFETENSORS_NAME), entries, { metadata: { format: 'pt' } });
-        await writeAdapterConfig(tmp, config);
-        return verifyAdapter(tmp);
-      },
-      { replace: opts.overwrite ?? false },
-    );
-    const fixedReport: AdapterReport = { ...report, dir: out, weightsFile: join(out, ADAPTER_SAFETENSORS_NAME) };
+    const report = await writeVerifiedAdapter(out, entries, config, { replace: opts.overwrite ?? false });
+    const fixedReport: AdapterReport = { ...report };
     if (frozenLora.length > 0)
       fixedReport.warnings = [
         ...report.warnings,

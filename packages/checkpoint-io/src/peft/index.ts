@@ -41,6 +41,15 @@ export { verifyAdapterWeights } from './verify.js';
 export type { AdapterReport, EmptyAdapterErrors } from './verify.js';
 export { verifyAdapter } from './verify-dir.js';
 export {
+  type LoraParam,
+  type AdapterChoice,
+  type AdapterConfigFlags,
+  parseLoraParam,
+  chooseAdapterName,
+  draftAdapterConfig,
+  writeVerifiedAdapter,
+} from './extract.js';
+export {
   ZERO_RECOVER_COMMAND,
   zeroHint,
   placeholderErrorFor,
