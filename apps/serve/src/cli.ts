@@ -1,10 +1,11 @@
-// vla-serve entry point: parse, load + verify, serve; one-line reason and a non-zero exit on any
-// refusal (2 for usage errors, 1 otherwise). SIGTERM / SIGINT: finish in-flight requests, close
+// vla-serve entry point: parse, load + verify, serve; cli-kit's runMain prints a one-line reason and
+// exits non-zero on any refusal (2 for usage errors, 3 for a hostile pickle, 1 otherwise). SIGTERM / SIGINT: finish in-flight requests, close
 // clients with 1001, exit 0.
 //
 // tfjs-core's gradient files (imported by lora-core) have extensionless relative imports that plain
 // Node's ESM loader refuses; tfjs-backend's registerAllGradients installs the resolve hook for them,
 // so it runs before anything that imports lora-core is loaded (hence the dynamic imports).
+import { runMain } from '@vla-lora/cli-kit';
 import { registerAllGradients } from '@vla-lora/tfjs-backend';
 import { parseServeArgs } from './args.js';
 import { ServeUsageError } from './errors.js';
@@ -46,12 +47,4 @@ async function main(argv: string[]): Promise<number | null> {
   return null;
 }
 
-try {
-  const code = await main(process.argv.slice(2));
-  if (code !== null) process.exitCode = code;
-} catch (err) {
-  const e = err as Error;
-  process.stderr.write(`vla-serve: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}\n`);
-  if (process.env['VLA_DEBUG']) process.stderr.write(`${e.stack ?? ''}\n`);
-  process.exitCode = err instanceof ServeUsageError ? 2 : 1;
-}
+await runMain(() => main(process.argv.slice(2)), { name: 'vla-serve', usageErrors: [ServeUsageError] });

@@ -1,4 +1,5 @@
 // vla-train: parse, dispatch, print; one-line reason and non-zero exit on failure.
+import { EXIT_CODES, runMain } from '@vla-lora/cli-kit';
 import { parseArgs } from './args.js';
 import { UsageError } from './errors.js';
 import { planCommand } from './commands/plan.js';
@@ -35,13 +36,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Runs vla-train; returns the exit code (cli-kit's: usage 2, a typed error 1 as one line, an unexpected one with its stack). */
 export async function run(argv: string[]): Promise<number> {
-  try {
-    return await main(argv);
-  } catch (err) {
-    const e = err as Error;
-    process.stderr.write(`vla-train: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}\n`);
-    if (process.env['VLA_DEBUG']) process.stderr.write(`${e.stack ?? ''}\n`);
-    return err instanceof UsageError ? 2 : 1;
-  }
+  const code = await runMain(() => main(argv), {
+    name: 'vla-train',
+    usageErrors: [UsageError],
+    setExitCode: false,
+  });
+  return code ?? EXIT_CODES.ok;
 }

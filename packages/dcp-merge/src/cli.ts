@@ -1,12 +1,14 @@
 // dcp-merge CLI: consolidate (default), extract-adapter, inspect. Failures print one line
 // "dcp-merge: <ErrorName>: <message>" and exit 1 (2 for usage errors); success lines are printed only after the
 // output was written (and, for adapters, verified).
-import { Command, CommanderError } from 'commander';
+import { EXIT_CODES, runMain, tensorProgress } from '@vla-lora/cli-kit';
+import { CheckpointIoError } from '@vla-lora/checkpoint-io';
+import { Command } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { extractAdapter } from './adapter.js';
 import { openDcpCheckpoint } from './checkpoint.js';
 import { consolidate } from './consolidate.js';
-import { DcpUsageError } from './errors.js';
+import { DcpMergeError, DcpUnsafePickleError, DcpUsageError } from './errors.js';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
@@ -16,25 +18,6 @@ function positive(name: string) {
     if (!Number.isFinite(n) || n <= 0)
       throw new DcpUsageError(`${name} must be a positive number, got ${JSON.stringify(v)}`);
     return n;
-  };
-}
-
-/** A one-line bar on a TTY, JSON lines (at most 4 a second, plus the last) otherwise. */
-function progress(quiet: boolean) {
-  let last = 0;
-  const t0 = Date.now();
-  return (p: { tensors: number; totalTensors: number; bytes: number; totalBytes: number; name: string }): void => {
-    if (quiet) return;
-    const now = Date.now();
-    const done = p.tensors === p.totalTensors;
-    if (!done && now - last < 250) return;
-    last = now;
-    if (process.stderr.isTTY) {
-      const pct = p.totalBytes > 0 ? Math.floor((100 * p.bytes) / p.totalBytes) : 100;
-      process.stderr.write(
-        `\rconsolidating ${pct}% | ${(p.bytes / 1e6).toFixed(1)}/${(p.totalBytes / 1e6).toFixed(1)} MB | ${p.tensors}/${p.totalTensors} tensors${done ? '\n' : ''}`,
-      );
-    } else process.stderr.write(`${JSON.stringify({ event: 'progress', ...p, elapsedMs: now - t0 })}\n`);
   };
 }
 
@@ -75,11 +58,12 @@ export function buildProgram(): Command {
         output: string,
         f: KeyFlags & { overwrite?: boolean; json?: boolean; quiet?: boolean },
       ) => {
+        const progress = tensorProgress('consolidating', { quiet: f.quiet ?? false });
         const r = await consolidate(checkpoint, output, {
           ...keyOption(f),
           overwrite: f.overwrite ?? false,
-          onProgress: progress(f.quiet ?? false),
-        });
+          onProgress: progress.listener,
+        }).finally(progress.stop);
         if (f.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         else
           process.stdout.write(
@@ -203,18 +187,22 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI with user arguments; returns the exit code. */
+/** Runs the CLI with user arguments; returns the exit code (README: "Exit codes"). */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    const e = err as Error;
-    process.stderr.write(`dcp-merge: ${e.name ?? 'Error'}: ${e.message}\n`);
-    return err instanceof DcpUsageError ? 2 : 1;
-  }
+  const code = await runMain(
+    async () => {
+      await program.parseAsync(argv, { from: 'user' });
+    },
+    {
+      name: 'dcp-merge',
+      typedErrors: [DcpMergeError, CheckpointIoError],
+      usageErrors: [DcpUsageError],
+      exitCodes: [[DcpUnsafePickleError, EXIT_CODES.unsafePickle]],
+      setExitCode: false,
+    },
+  );
+  return code ?? EXIT_CODES.ok;
 }
 
 const invoked = process.argv[1];

@@ -1,14 +1,6 @@
-// Entry point of the lerobot-data executable.
-import { LeRobotDataError } from './errors.js';
+// Entry point of the lerobot-data executable: cli-kit's runMain (typed errors: one line, exit 1; usage: 2).
+import { runMain } from '@vla-lora/cli-kit';
 import { runCli } from './cli.js';
+import { LeRobotDataError } from './errors.js';
 
-try {
-  process.exitCode = await runCli(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof LeRobotDataError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`lerobot-data: ${(err as Error).name}: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  } else {
-    throw err;
-  }
-}
+await runMain(() => runCli(process.argv.slice(2)), { name: 'lerobot-data', typedErrors: [LeRobotDataError] });

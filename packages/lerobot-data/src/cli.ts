@@ -18,6 +18,38 @@ function int(v: string | boolean | undefined, name: string): number | undefined 
   return n;
 }
 
+/** node:util parseArgs with the CLI's options; a bad flag is a LeRobotDataError (one line, exit 1). */
+function parseCliArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        episodes: { type: 'string' },
+        steps: { type: 'string' },
+        'image-size': { type: 'string' },
+        seed: { type: 'string' },
+        'held-out': { type: 'string' },
+        'chunks-size': { type: 'string' },
+        'v2.0': { type: 'boolean' },
+        overwrite: { type: 'boolean' },
+        out: { type: 'string' },
+        split: { type: 'string' },
+        'action-horizon': { type: 'string' },
+        'delta-actions': { type: 'boolean' },
+        'max-frames': { type: 'string' },
+        'check-images': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      throw new LeRobotDataError((err as Error).message);
+    throw err;
+  }
+}
+
 /** Runs the CLI; returns the exit code. Output: one JSON object on stdout, progress on stderr. */
 export async function runCli(
   argv: string[],
@@ -27,28 +59,7 @@ export async function runCli(
   const progress = (label: string): ((done: number, total: number) => void) | undefined =>
     showProgress ? progressReporter(label) : undefined;
   const [cmd, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      episodes: { type: 'string' },
-      steps: { type: 'string' },
-      'image-size': { type: 'string' },
-      seed: { type: 'string' },
-      'held-out': { type: 'string' },
-      'chunks-size': { type: 'string' },
-      'v2.0': { type: 'boolean' },
-      overwrite: { type: 'boolean' },
-      out: { type: 'string' },
-      split: { type: 'string' },
-      'action-horizon': { type: 'string' },
-      'delta-actions': { type: 'boolean' },
-      'max-frames': { type: 'string' },
-      'check-images': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseCliArgs(rest);
   const target = positionals[0];
   if (values.help || cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     out(USAGE);

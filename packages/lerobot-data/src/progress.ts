@@ -1,23 +1,20 @@
-// Progress for long work: a bar on a TTY, JSON lines otherwise (stderr, so stdout stays data).
+// Progress for long work: cli-kit's one reporter (a bar on a TTY, its JSON line otherwise; stderr, so
+// stdout stays data).
+import { createProgress, type Progress } from '@vla-lora/cli-kit';
 
 export type ProgressFn = (done: number, total: number) => void;
 
+/** A `ProgressFn` for `label` (episodes, images, frames …) on `stream`, through @vla-lora/cli-kit's reporter. */
 export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressFn {
-  let last = -1;
-  return (done, total) => {
-    const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
-    if (pct === last && done !== total) return;
-    const decile = Math.floor(pct / 10);
-    const crossed = decile !== Math.floor(last / 10);
-    last = pct;
-    if (stream.isTTY) {
-      const width = 30;
-      const fill = Math.round((pct / 100) * width);
-      stream.write(
-        `\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total}${done === total ? '\n' : ''}`,
-      );
-    } else if (crossed || done === total) {
-      stream.write(`${JSON.stringify({ event: 'progress', task: label, done, total })}\n`);
+  let progress: Progress | null = null;
+  let total = -1;
+  return (done, t) => {
+    if (progress === null || t !== total) {
+      progress?.stop();
+      total = t;
+      progress = createProgress({ task: label, total: t, unit: 'items', stream });
     }
+    progress.update(done);
+    if (done >= t) progress.stop();
   };
 }

@@ -1,14 +1,15 @@
 // zero-merge CLI: consolidate (default), extract-adapter, inspect. Failures print one line
 // "zero-merge: <ErrorName>: <message>" and exit 1 (2 for usage errors); success lines are printed
 // only after the output was written and checked.
-import { Command, CommanderError, Option } from 'commander';
+import { EXIT_CODES, runMain, tensorProgress } from '@vla-lora/cli-kit';
+import { CheckpointIoError, UnsafePickleError } from '@vla-lora/checkpoint-io';
+import { Command, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { extractAdapter } from './adapter.js';
 import { consolidate, DEFAULT_MAX_SHARD_SIZE } from './consolidate.js';
 import { OUTPUT_DTYPES, parseOutputDtype } from './dtypes.js';
-import { ZeroMergeUsageError } from './errors.js';
+import { ZeroMergeError, ZeroMergeUsageError } from './errors.js';
 import { formatInspectReport, inspectCheckpoint } from './inspect.js';
-import { createReporter } from './progress-reporter.js';
 import { parseSize } from './size.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -104,7 +105,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .action(async (checkpoint: string, output: string, f: ConsolidateFlags) => {
       const dtype = parseOutputDtype(f.dtype);
-      const reporter = createReporter(process.stderr, { quiet: f.quiet ?? false, label: 'consolidating' });
+      const reporter = tensorProgress('consolidating', { quiet: f.quiet ?? false });
       try {
         const r = await consolidate(checkpoint, output, {
           ...(f.tag !== undefined ? { tag: f.tag } : {}),
@@ -163,7 +164,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .action(async (checkpoint: string, outDir: string, f: ExtractFlags) => {
       const dtype = parseOutputDtype(f.dtype);
-      const reporter = createReporter(process.stderr, { quiet: f.quiet ?? false, label: 'extracting' });
+      const reporter = tensorProgress('extracting', { quiet: f.quiet ?? false });
       try {
         const r = await extractAdapter(checkpoint, outDir, {
           ...(f.tag !== undefined ? { tag: f.tag } : {}),
@@ -214,18 +215,22 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI with user arguments; returns the exit code. */
+/** Runs the CLI with user arguments; returns the exit code (README: "Exit codes"). */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    const e = err as Error;
-    process.stderr.write(`zero-merge: ${e.name ?? 'Error'}: ${e.message}\n`);
-    return err instanceof ZeroMergeUsageError ? 2 : 1;
-  }
+  const code = await runMain(
+    async () => {
+      await program.parseAsync(argv, { from: 'user' });
+    },
+    {
+      name: 'zero-merge',
+      typedErrors: [ZeroMergeError, CheckpointIoError],
+      usageErrors: [ZeroMergeUsageError],
+      exitCodes: [[UnsafePickleError, EXIT_CODES.unsafePickle]],
+      setExitCode: false,
+    },
+  );
+  return code ?? EXIT_CODES.ok;
 }
 
 const invoked = process.argv[1];

@@ -1,10 +1,10 @@
 // `vla-ckpt convert <in> <out.safetensors> [--dtype keep|f32|bf16|f16]`: streams one tensor at a time.
+import { createProgress } from '@vla-lora/cli-kit';
 import { DTYPE_ITEMSIZE, type Dtype, type RawTensor } from '../dtype/dtypes.js';
 import { f32ToBf16, f32ToF16 } from '../dtype/half.js';
 import { castFloat, type FloatDtype } from '../dtype/convert.js';
 import { writeSafetensors, type SafetensorsEntry } from '../safetensors/writer.js';
 import { CliUsageError } from './errors.js';
-import { createProgress } from './progress.js';
 import type { TensorInfo } from '../safetensors/header.js';
 import { openTensorSource, type TensorSource } from './source.js';
 
@@ -83,7 +83,7 @@ export async function convertToSafetensors(
     const entries = list.map((t) => entryFor(src, t, outDtype(t.dtype), outBuf));
     const bytesIn = list.reduce((a, t) => a + t.byteLength, 0);
     let bytesOut = 0;
-    const bar = opts.progress === false ? null : createProgress('convert', bytesIn);
+    const bar = opts.progress === false ? null : createProgress({ task: 'convert', total: bytesIn, unit: 'bytes' });
     let doneIn = 0;
     const sizeIn = new Map(list.map((t) => [t.name, t.byteLength]));
     await writeSafetensors(output, entries, {

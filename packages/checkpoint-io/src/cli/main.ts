@@ -1,5 +1,6 @@
 // vla-ckpt's commands: inspect, verify, convert and diff checkpoints from the command line.
-import { Command, CommanderError, Option } from 'commander';
+import { EXIT_CODES, runMain } from '@vla-lora/cli-kit';
+import { Command, Option } from 'commander';
 import { verifyAdapter } from '../peft/verify-dir.js';
 import { verifyAdapterAgainstBase } from '../peft/base-fit-fs.js';
 import { convertToSafetensors, type ConvertDtype } from './convert.js';
@@ -9,15 +10,10 @@ import { inspect, renderInspect } from './inspect.js';
 import { renderFit, renderReport } from './verify.js';
 import { formatBytes } from './format.js';
 import { UnsafePickleError } from '../pt/errors.js';
+import { CheckpointIoError } from '../errors.js';
 
-/** vla-ckpt's exit codes (README: "Exit codes"). */
-export const EXIT_CODES = Object.freeze({
-  ok: 0,
-  /** Any typed error, a failed verification, or `diff` beyond --atol / with different tensors. */
-  failure: 1,
-  /** A pickle names globals that are not on the allow-list (UnsafePickleError): the file may be hostile. */
-  unsafePickle: 3,
-});
+/** vla-ckpt's exit codes (README: "Exit codes"): cli-kit's, shared by every @vla-lora CLI. */
+export { EXIT_CODES };
 
 function jsonReplacer(_k: string, v: unknown): unknown {
   return typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
@@ -120,14 +116,17 @@ export function buildProgram(io: CliIo = processIo): Command {
 /** Runs the CLI; returns the exit code. Failures print one line: "vla-ckpt: <ErrorName>: <message>". */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const program = buildProgram(io);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return EXIT_CODES.ok;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    const e = err as Error;
-    const name = e?.name && e.name !== 'Error' ? `${e.name}: ` : '';
-    io.err(`vla-ckpt: ${name}${String(e?.message ?? err).replace(/\s*\n\s*/g, ' ')}\n`);
-    return err instanceof UnsafePickleError ? EXIT_CODES.unsafePickle : EXIT_CODES.failure;
-  }
+  const code = await runMain(
+    async () => {
+      await program.parseAsync(argv, { from: 'user' });
+    },
+    {
+      name: 'vla-ckpt',
+      typedErrors: [CheckpointIoError],
+      exitCodes: [[UnsafePickleError, EXIT_CODES.unsafePickle]],
+      err: io.err,
+      setExitCode: false,
+    },
+  );
+  return code ?? EXIT_CODES.ok;
 }

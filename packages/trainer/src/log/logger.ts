@@ -1,6 +1,6 @@
-// Training output: a progress bar on a TTY, JSON lines otherwise (one object per line, machine
+// Training output: cli-kit's progress bar on a TTY, JSON lines otherwise (one object per line, machine
 // readable: {"event":"step",...} / {"event":"log","msg":...}).
-import cliProgress from 'cli-progress';
+import { createProgress, type Progress } from '@vla-lora/cli-kit';
 import type { JsonValue, MetricRecord } from '@vla-lora/checkpoint-io';
 
 export interface TrainLogger {
@@ -39,40 +39,43 @@ export function createLogger(opts: LoggerOptions = {}): TrainLogger {
       close() {},
     };
   }
-  let bar: cliProgress.SingleBar | null = null;
-  const write = (s: string) => {
-    if (bar) bar.stop();
-    stream.write(`${s}\n`);
-    if (bar) {
-      const b = bar as cliProgress.SingleBar & { value?: number; total?: number };
-      bar = null;
-      restart(b.value ?? 0, b.total ?? 0);
-    }
-  };
+  let bar: Progress | null = null;
+  let value = 0;
+  let total = 0;
   let last: MetricRecord | null = null;
   const payload = (r: MetricRecord | null) => ({
     loss: num(r?.['loss']),
     lr: num(r?.['lr'], 3),
-    sps: num(r?.['samples_per_s'], 3),
+    'samples/s': num(r?.['samples_per_s'], 3),
   });
-  const restart = (value: number, total: number) => {
-    bar = new cliProgress.SingleBar(
-      {
-        format: 'train |{bar}| {value}/{total} steps | loss {loss} | lr {lr} | {sps} samples/s | eta {eta_formatted}',
-        stream: stream as NodeJS.WritableStream,
-        hideCursor: true,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total, value, payload(last));
+  const restart = () => {
+    bar = createProgress({
+      task: 'train',
+      total,
+      unit: 'steps',
+      stream,
+      mode: 'bar',
+      barFields: ['loss', 'lr', 'samples/s'],
+    });
+    bar.update(value, payload(last));
+  };
+  // A line while the bar is drawn: stop the bar, write the line, draw the bar again below it.
+  const write = (s: string) => {
+    const had = bar !== null;
+    bar?.stop();
+    bar = null;
+    stream.write(`${s}\n`);
+    if (had) restart();
   };
   return {
     info: (msg) => write(msg),
     warn: (msg) => write(`warning: ${msg}`),
-    step: (r, total) => {
+    step: (r, totalSteps) => {
       last = r;
-      if (!bar) restart(r.step - 1, total);
-      bar?.update(r.step, payload(r));
+      total = totalSteps;
+      value = r.step;
+      if (!bar) restart();
+      else bar.update(r.step, payload(r));
     },
     close: () => {
       bar?.stop();

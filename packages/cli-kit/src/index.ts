@@ -1,0 +1,18 @@
+export {
+  createProgress,
+  type Progress,
+  type ProgressFields,
+  type ProgressLine,
+  type ProgressOptions,
+  type TensorProgressEvent,
+  tensorProgress,
+} from './progress.js';
+export {
+  DEFAULT_EXIT_CODES,
+  EXIT_CODES,
+  type ErrorClass,
+  errorText,
+  exitCodeFor,
+  type RunMainOptions,
+  runMain,
+} from './run-main.js';
