@@ -6,10 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSafetensors, writeSafetensorsSharded } from '@vla-lora/checkpoint-io';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInspector } from '../scripts/build.js';
-import { haveChromium, withChromium } from '../test-support/chromium.js';
+import { haveChromium, withChromium as withChromiumAt } from '@vla-lora/test-chromium';
+
+const withChromium = <T>(fn: (ctx: BrowserContext) => Promise<T>): Promise<T> =>
+  withChromiumAt(fn, { viewport: { width: 1100, height: 800 } });
 import { startStaticServer, type StaticServer } from '../test-support/static-server.js';
 import { hasPython, makeHostileFiles } from '../../../packages/checkpoint-io/test-support/hostile.js';
 import type { Inspection } from './analyze.js';

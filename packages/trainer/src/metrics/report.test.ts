@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MetricRecord } from '@vla-lora/checkpoint-io';
 import { describe, expect, it } from 'vitest';
-import { haveChromium, withChromium } from '../../test-support/chromium.js';
+import { haveChromium, withChromium } from '@vla-lora/test-chromium';
 import { renderReport, smoothSeries } from './report.js';
 
 const SHOTS = fileURLToPath(new URL('../../.screenshots', import.meta.url));

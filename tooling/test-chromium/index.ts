@@ -1,5 +1,6 @@
-// Debian's Chromium, headless, driven by playwright-core (no browser download): for tests that look
-// at rendered HTML. Tests skip visibly when /usr/bin/chromium is missing (.ci/run installs it).
+// Debian's Chromium, headless, driven by playwright-core (no browser download): for tests that look at
+// rendered HTML (trainer's report.html, the inspector app). Tests skip visibly when /usr/bin/chromium is
+// missing (.ci/run installs it). A private workspace package: test code only, never published.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,14 @@ import { chromium, type BrowserContext } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 export const haveChromium = existsSync(CHROMIUM);
 
-/** Runs `fn` with a fresh headless Chromium context (its own user-data dir), closing it afterwards. */
-export async function withChromium<T>(fn: (ctx: BrowserContext) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with a fresh headless Chromium context (its own user-data dir), closing it afterwards.
+ * `viewport` defaults to 800×600.
+ */
+export async function withChromium<T>(
+  fn: (ctx: BrowserContext) => Promise<T>,
+  opts: { viewport?: { width: number; height: number } } = {},
+): Promise<T> {
   const profile = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -23,7 +30,7 @@ export async function withChromium<T>(fn: (ctx: BrowserContext) => Promise<T>): 
       '--disable-sync',
       '--no-first-run',
     ],
-    viewport: { width: 1100, height: 800 },
+    viewport: opts.viewport ?? { width: 800, height: 600 },
   });
   try {
     return await fn(ctx);
