@@ -1,5 +1,5 @@
-// lerobot-data CLI: generate | compute-norm-stats | inspect.
-import { parseArgs } from 'node:util';
+// lerobot-data CLI: generate | compute-norm-stats | inspect (commander, as every other @vla-lora CLI).
+import { Command, CommanderError } from 'commander';
 import { computeNormStatsCommand } from './commands.js';
 import { LeRobotDataset } from './dataset.js';
 import { LeRobotDataError } from './errors.js';
@@ -18,39 +18,62 @@ function int(v: string | boolean | undefined, name: string): number | undefined 
   return n;
 }
 
-/** node:util parseArgs with the CLI's options; a bad flag is a LeRobotDataError (one line, exit 1). */
-function parseCliArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        episodes: { type: 'string' },
-        steps: { type: 'string' },
-        'image-size': { type: 'string' },
-        seed: { type: 'string' },
-        'held-out': { type: 'string' },
-        'chunks-size': { type: 'string' },
-        'v2.0': { type: 'boolean' },
-        overwrite: { type: 'boolean' },
-        out: { type: 'string' },
-        split: { type: 'string' },
-        'action-horizon': { type: 'string' },
-        'delta-actions': { type: 'boolean' },
-        'max-frames': { type: 'string' },
-        'check-images': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      throw new LeRobotDataError((err as Error).message);
-    throw err;
-  }
+interface Flags {
+  episodes?: string;
+  steps?: string;
+  imageSize?: string;
+  seed?: string;
+  heldOut?: string;
+  chunksSize?: string;
+  'v2.0'?: boolean;
+  overwrite?: boolean;
+  out?: string;
+  split?: string;
+  actionHorizon?: string;
+  deltaActions?: boolean;
+  maxFrames?: string;
+  checkImages?: boolean;
 }
 
-/** Runs the CLI; returns the exit code. Output: one JSON object on stdout, progress on stderr. */
+type Invocation = { cmd: 'generate' | 'compute-norm-stats' | 'inspect'; target: string; values: Flags };
+
+/** The command line (commander, as every other @vla-lora CLI); help is USAGE. */
+function buildProgram(write: (text: string) => void, onAction: (inv: Invocation) => void): Command {
+  const program = new Command('lerobot-data')
+    .exitOverride()
+    .configureHelp({ formatHelp: () => `${USAGE}\n` })
+    .configureOutput({ writeOut: write, writeErr: (t) => process.stderr.write(t) });
+  program
+    .command('generate')
+    .argument('<dir>')
+    .option('--episodes <n>')
+    .option('--steps <n>')
+    .option('--image-size <n>')
+    .option('--seed <n>')
+    .option('--held-out <n>')
+    .option('--chunks-size <n>')
+    .option('--v2.0')
+    .option('--overwrite')
+    .action((target: string, values: Flags) => onAction({ cmd: 'generate', target, values }));
+  program
+    .command('compute-norm-stats')
+    .argument('<dataset>')
+    .option('--out <path>')
+    .option('--split <name>')
+    .option('--action-horizon <n>')
+    .option('--delta-actions')
+    .option('--max-frames <n>')
+    .action((target: string, values: Flags) => onAction({ cmd: 'compute-norm-stats', target, values }));
+  program
+    .command('inspect')
+    .argument('<dataset>')
+    .option('--split <name>')
+    .option('--check-images')
+    .action((target: string, values: Flags) => onAction({ cmd: 'inspect', target, values }));
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (2 for a bad command line). Output: one JSON object on stdout, progress on stderr. */
 export async function runCli(
   argv: string[],
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
@@ -58,27 +81,31 @@ export async function runCli(
 ): Promise<number> {
   const progress = (label: string): ((done: number, total: number) => void) | undefined =>
     showProgress ? progressReporter(label) : undefined;
-  const [cmd, ...rest] = argv;
-  const { values, positionals } = parseCliArgs(rest);
-  const target = positionals[0];
-  if (values.help || cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-    out(USAGE);
-    return cmd === undefined ? 2 : 0;
+  let inv: Invocation | null = null;
+  const program = buildProgram(
+    (t) => out(t.replace(/\n$/, '')),
+    (i) => {
+      inv = i;
+    },
+  );
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
   }
-  if (target === undefined) {
-    out(USAGE);
-    return 2;
-  }
+  if (inv === null) return 2;
+  const { cmd, target, values } = inv as Invocation;
   switch (cmd) {
     case 'generate': {
       const t0 = Date.now();
       const r = await generateLiberoDataset(target, {
         episodes: int(values.episodes, 'episodes'),
         steps: int(values.steps, 'steps'),
-        imageSize: int(values['image-size'], 'image-size'),
+        imageSize: int(values.imageSize, 'image-size'),
         seed: int(values.seed, 'seed'),
-        heldOut: int(values['held-out'], 'held-out'),
-        chunksSize: int(values['chunks-size'], 'chunks-size'),
+        heldOut: int(values.heldOut, 'held-out'),
+        chunksSize: int(values.chunksSize, 'chunks-size'),
         codebaseVersion: values['v2.0'] ? 'v2.0' : 'v2.1',
         overwrite: values.overwrite ?? false,
       });
@@ -101,9 +128,9 @@ export async function runCli(
         dataset: target,
         out: values.out,
         split: values.split,
-        actionHorizon: int(values['action-horizon'], 'action-horizon'),
-        deltaActions: values['delta-actions'] ?? false,
-        maxFrames: int(values['max-frames'], 'max-frames'),
+        actionHorizon: int(values.actionHorizon, 'action-horizon'),
+        deltaActions: values.deltaActions ?? false,
+        maxFrames: int(values.maxFrames, 'max-frames'),
         onProgress: progress('norm stats'),
       });
       out(JSON.stringify({ event: 'norm_stats', path: r.path, frames: r.frames, episodes: r.episodes }));
@@ -114,7 +141,7 @@ export async function runCli(
         target,
         values.split ? { episodes: values.split } : { onProgress: progress('episodes') },
       );
-      const images = values['check-images'] ? await ds.validateImages(progress('images')) : null;
+      const images = values.checkImages ? await ds.validateImages(progress('images')) : null;
       const info = ds.meta.info;
       out(
         JSON.stringify({
@@ -133,8 +160,5 @@ export async function runCli(
       );
       return 0;
     }
-    default:
-      out(`unknown command "${cmd}"\n${USAGE}`);
-      return 2;
   }
 }
