@@ -6,13 +6,15 @@ usage: openpi_client_bench.py URL WARMUP REQUESTS     (prints JSON: rtt_ms[], in
 """
 import asyncio
 import json
+import os
 import sys
 import time
 
 import numpy as np
 import websockets
 
-import openpi_msgpack_numpy as msgpack_numpy
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures"))
+from openpi_client_transcribed import msgpack_numpy  # noqa: E402
 
 
 def observations(n):

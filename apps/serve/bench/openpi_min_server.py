@@ -8,13 +8,15 @@ a round trip after infer_ms is the protocol (framing, msgpack, websockets, async
 usage: openpi_min_server.py HORIZON ACTION_DIM   (prints the port on stdout, serves until stdin closes)
 """
 import asyncio
+import os
 import sys
 import time
 
 import numpy as np
 import websockets
 
-import openpi_msgpack_numpy as msgpack_numpy
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures"))
+from openpi_client_transcribed import msgpack_numpy  # noqa: E402
 
 KEYS = ("observation/image", "observation/wrist_image", "observation/state", "prompt")
 

@@ -1,5 +1,5 @@
 """An openpi-client-style LIBERO client: camera frames are resized on the client with Pillow exactly
-as openpi_client.image_tools.resize_with_pad does (transcribed below) and arrays are packed as
+as openpi_client.image_tools.resize_with_pad does (fixtures/openpi_client_transcribed) and arrays are packed as
 openpi_client.msgpack_numpy packs them. Uses the libraries openpi_client uses (Pillow, numpy, msgpack,
 websockets); written from openpi-client's source, not from the server's code.
 
@@ -9,63 +9,16 @@ Each request: {"image_file": path, "wrist_file": path, "height": H, "width": W, 
 """
 import asyncio
 import json
+import os
 import sys
 
 import msgpack
 import numpy as np
 import websockets
-from PIL import Image
 
-
-# --- openpi_client/msgpack_numpy.py (pack_array / unpack_array) ---
-def pack_array(obj):
-    if (isinstance(obj, (np.ndarray, np.generic))) and obj.dtype.kind in ("V", "O", "c"):
-        raise ValueError(f"Unsupported dtype: {obj.dtype}")
-    if isinstance(obj, np.ndarray):
-        return {b"__ndarray__": True, b"data": obj.tobytes(), b"dtype": obj.dtype.str, b"shape": obj.shape}
-    if isinstance(obj, np.generic):
-        return {b"__npgeneric__": True, b"data": obj.item(), b"dtype": obj.dtype.str}
-    return obj
-
-
-def unpack_array(obj):
-    if b"__ndarray__" in obj:
-        return np.ndarray(buffer=obj[b"data"], dtype=np.dtype(obj[b"dtype"]), shape=obj[b"shape"])
-    if b"__npgeneric__" in obj:
-        return np.dtype(obj[b"dtype"]).type(obj[b"data"])
-    return obj
-
-
-# --- openpi_client/image_tools.py ---
-def convert_to_uint8(img):
-    if np.issubdtype(img.dtype, np.floating):
-        img = (255 * img).astype(np.uint8)
-    return img
-
-
-def resize_with_pad(images, height, width, method=Image.BILINEAR):
-    if images.shape[-3:-1] == (height, width):
-        return images
-    original_shape = images.shape
-    images = images.reshape(-1, *original_shape[-3:])
-    resized = np.stack([_resize_with_pad_pil(Image.fromarray(im), height, width, method=method) for im in images])
-    return resized.reshape(*original_shape[:-3], *resized.shape[-3:])
-
-
-def _resize_with_pad_pil(image, height, width, method):
-    cur_width, cur_height = image.size
-    if cur_width == width and cur_height == height:
-        return image
-    ratio = max(cur_width / width, cur_height / height)
-    resized_height = int(cur_height / ratio)
-    resized_width = int(cur_width / ratio)
-    resized_image = image.resize((resized_width, resized_height), resample=method)
-    zero_image = Image.new(resized_image.mode, (width, height), 0)
-    pad_height = max(0, int((height - resized_height) / 2))
-    pad_width = max(0, int((width - resized_width) / 2))
-    zero_image.paste(resized_image, (pad_width, pad_height))
-    assert zero_image.size == (width, height)
-    return zero_image
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures"))
+from openpi_client_transcribed.image_tools import convert_to_uint8, resize_with_pad  # noqa: E402
+from openpi_client_transcribed.msgpack_numpy import pack_array, unpack_array  # noqa: E402
 
 
 def frame(path, h, w, r):
