@@ -15,4 +15,5 @@ export {
   exitCodeFor,
   type RunMainOptions,
   runMain,
+  runProgram,
 } from './run-main.js';

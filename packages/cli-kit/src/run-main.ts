@@ -132,3 +132,21 @@ const BUILT_IN: ReadonlySet<unknown> = new Set([
 function isDeclaredError(err: unknown): boolean {
   return err instanceof Error && !BUILT_IN.has(Object.getPrototypeOf(err)?.constructor);
 }
+
+/**
+ * `runMain` around a commander program: parses `argv` (user arguments), returns the exit code and leaves
+ * `process.exitCode` to the caller (the CLI's entry sets it; its tests call this in-process).
+ */
+export async function runProgram(
+  program: { parseAsync(argv: readonly string[], opts: { from: 'user' }): Promise<unknown> },
+  argv: readonly string[],
+  opts: RunMainOptions,
+): Promise<number> {
+  const code = await runMain(
+    async () => {
+      await program.parseAsync(argv, { from: 'user' });
+    },
+    { setExitCode: false, ...opts },
+  );
+  return code ?? EXIT_CODES.ok;
+}

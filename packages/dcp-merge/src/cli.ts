@@ -1,7 +1,7 @@
 // dcp-merge CLI: consolidate (default), extract-adapter, inspect. Failures print one line
 // "dcp-merge: <ErrorName>: <message>" and exit 1 (2 for usage errors); success lines are printed only after the
 // output was written (and, for adapters, verified).
-import { EXIT_CODES, runMain, tensorProgress } from '@vla-lora/cli-kit';
+import { EXIT_CODES, runProgram, tensorProgress } from '@vla-lora/cli-kit';
 import { CheckpointIoError } from '@vla-lora/checkpoint-io';
 import { Command } from 'commander';
 import { pathToFileURL } from 'node:url';
@@ -190,19 +190,12 @@ export function buildProgram(): Command {
 /** Runs the CLI with user arguments; returns the exit code (README: "Exit codes"). */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  const code = await runMain(
-    async () => {
-      await program.parseAsync(argv, { from: 'user' });
-    },
-    {
-      name: 'dcp-merge',
-      typedErrors: [DcpMergeError, CheckpointIoError],
-      usageErrors: [DcpUsageError],
-      exitCodes: [[DcpUnsafePickleError, EXIT_CODES.unsafePickle]],
-      setExitCode: false,
-    },
-  );
-  return code ?? EXIT_CODES.ok;
+  return runProgram(program, argv, {
+    name: 'dcp-merge',
+    typedErrors: [DcpMergeError, CheckpointIoError],
+    usageErrors: [DcpUsageError],
+    exitCodes: [[DcpUnsafePickleError, EXIT_CODES.unsafePickle]],
+  });
 }
 
 const invoked = process.argv[1];

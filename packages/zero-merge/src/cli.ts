@@ -1,7 +1,7 @@
 // zero-merge CLI: consolidate (default), extract-adapter, inspect. Failures print one line
 // "zero-merge: <ErrorName>: <message>" and exit 1 (2 for usage errors); success lines are printed
 // only after the output was written and checked.
-import { EXIT_CODES, runMain, tensorProgress } from '@vla-lora/cli-kit';
+import { EXIT_CODES, runProgram, tensorProgress } from '@vla-lora/cli-kit';
 import { CheckpointIoError, UnsafePickleError } from '@vla-lora/checkpoint-io';
 import { Command, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
@@ -218,19 +218,12 @@ export function buildProgram(): Command {
 /** Runs the CLI with user arguments; returns the exit code (README: "Exit codes"). */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  const code = await runMain(
-    async () => {
-      await program.parseAsync(argv, { from: 'user' });
-    },
-    {
-      name: 'zero-merge',
-      typedErrors: [ZeroMergeError, CheckpointIoError],
-      usageErrors: [ZeroMergeUsageError],
-      exitCodes: [[UnsafePickleError, EXIT_CODES.unsafePickle]],
-      setExitCode: false,
-    },
-  );
-  return code ?? EXIT_CODES.ok;
+  return runProgram(program, argv, {
+    name: 'zero-merge',
+    typedErrors: [ZeroMergeError, CheckpointIoError],
+    usageErrors: [ZeroMergeUsageError],
+    exitCodes: [[UnsafePickleError, EXIT_CODES.unsafePickle]],
+  });
 }
 
 const invoked = process.argv[1];

@@ -1,5 +1,5 @@
 // vla-ckpt's commands: inspect, verify, convert and diff checkpoints from the command line.
-import { EXIT_CODES, runMain } from '@vla-lora/cli-kit';
+import { EXIT_CODES, runProgram } from '@vla-lora/cli-kit';
 import { Command, Option } from 'commander';
 import { verifyAdapter } from '../peft/verify-dir.js';
 import { verifyAdapterAgainstBase } from '../peft/base-fit-fs.js';
@@ -116,17 +116,10 @@ export function buildProgram(io: CliIo = processIo): Command {
 /** Runs the CLI; returns the exit code. Failures print one line: "vla-ckpt: <ErrorName>: <message>". */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const program = buildProgram(io);
-  const code = await runMain(
-    async () => {
-      await program.parseAsync(argv, { from: 'user' });
-    },
-    {
-      name: 'vla-ckpt',
-      typedErrors: [CheckpointIoError],
-      exitCodes: [[UnsafePickleError, EXIT_CODES.unsafePickle]],
-      err: io.err,
-      setExitCode: false,
-    },
-  );
-  return code ?? EXIT_CODES.ok;
+  return runProgram(program, argv, {
+    name: 'vla-ckpt',
+    typedErrors: [CheckpointIoError],
+    exitCodes: [[UnsafePickleError, EXIT_CODES.unsafePickle]],
+    err: io.err,
+  });
 }
