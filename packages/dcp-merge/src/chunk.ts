@@ -1,16 +1,17 @@
 // One tensor chunk of a `.distcp` file: bytes [offset, offset+length) hold a torch.save zip archive of one
-// CPU tensor (FileSystemWriter._write_item). We parse its zip directory (yauzl, on a reader confined to that
-// byte range) and its data.pkl (checkpoint-io's pickle VM, with a call hook that accepts only the tensor
+// CPU tensor (FileSystemWriter._write_item). We parse its zip directory (checkpoint-io's SourceZipArchive, on a
+// ByteSource confined to that byte range) and its data.pkl (checkpoint-io's pickle VM, with a call hook that accepts only the tensor
 // rebuild functions) and return where the tensor's bytes lie in the .distcp file. No tensor data is read here.
 import type { FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import yauzl from 'yauzl';
 import {
+  type ByteSource,
   isTorchDtype,
   PickleDict,
   PickleGlobal,
   PickleTuple,
   PtError,
+  SourceZipArchive,
+  type SourceZipEntry,
   TORCH_DTYPE_ITEMSIZE,
   TorchSize,
   TorchStorage,
@@ -47,56 +48,6 @@ export interface ChunkTensor {
   byteLength: number;
 }
 
-/** yauzl reads through our handle, shifted to the chunk's start and confined to its length. */
-class RangeReader extends yauzl.RandomAccessReader {
-  constructor(
-    private readonly handle: FileHandle,
-    private readonly base: number,
-  ) {
-    super();
-  }
-  override _readStreamForRange(start: number, end: number): Readable {
-    const { handle, base } = this;
-    let pos = start;
-    return new Readable({
-      read(size) {
-        const n = Math.min(size, end - pos);
-        if (n <= 0) {
-          this.push(null);
-          return;
-        }
-        const buf = Buffer.alloc(n);
-        handle.read(buf, 0, n, base + pos).then(
-          ({ bytesRead }) => {
-            if (bytesRead === 0) {
-              this.destroy(new Error('unexpected EOF'));
-              return;
-            }
-            pos += bytesRead;
-            this.push(buf.subarray(0, bytesRead));
-          },
-          (err: Error) => this.destroy(err),
-        );
-      },
-    });
-  }
-  override read(
-    buffer: Buffer,
-    offset: number,
-    length: number,
-    position: number,
-    callback: (err: Error | null, bytesRead?: number) => void,
-  ): void {
-    this.handle.read(buffer, offset, length, this.base + position).then(
-      ({ bytesRead }) => callback(null, bytesRead),
-      (err: Error) => callback(err),
-    );
-  }
-  override close(callback: (err: Error | null) => void): void {
-    setImmediate(() => callback(null));
-  }
-}
-
 async function readExact(handle: FileHandle, pos: number, n: number, file: string): Promise<Uint8Array> {
   const out = new Uint8Array(n);
   let done = 0;
@@ -106,6 +57,16 @@ async function readExact(handle: FileHandle, pos: number, n: number, file: strin
     done += bytesRead;
   }
   return out;
+}
+
+/** Bytes [base, base + size) of the open file as a ByteSource (the zip reader sees the chunk as a whole file). */
+function rangeSource(handle: FileHandle, file: string, base: number, size: number): ByteSource {
+  return {
+    name: file,
+    size,
+    read: (pos, n) => readExact(handle, base + pos, n, file),
+    close: async () => {},
+  };
 }
 
 function intsOf(v: PickleValue | undefined): number[] | undefined {
@@ -147,32 +108,30 @@ export async function locateChunk(
       'it is not a torch.save zip archive (checkpoints written with serialization_format=SAFETENSORS are not supported); the file is damaged or of another format',
     );
   }
-  let zip: yauzl.ZipFile;
+  let zip: SourceZipArchive;
   try {
-    zip = await yauzl.fromRandomAccessReaderPromise(new RangeReader(handle, offset), length, {
-      lazyEntries: true,
-      autoClose: false,
-      decodeStrings: true,
-      validateEntrySizes: true,
-      strictFileNames: true,
-    });
+    zip = await SourceZipArchive.open(rangeSource(handle, file, offset, length));
   } catch (err) {
+    if (err instanceof DcpChunkError || !(err instanceof PtError)) throw err;
     return bad(`not a readable zip archive (${(err as Error).message}); the chunk is truncated or damaged`, err);
   }
   try {
-    const entries = new Map<string, yauzl.Entry>();
-    for await (const e of zip.eachEntry()) {
-      if (entries.has(e.fileName)) bad(`zip entry ${e.fileName} appears twice`);
+    const entries = zip.entries;
+    for (const e of entries.values())
       if (e.compressionMethod !== 0)
-        bad(`zip entry ${e.fileName} is compressed (method ${e.compressionMethod}); torch.save stores entries`);
-      entries.set(e.fileName, e);
-    }
+        bad(`zip entry ${e.name} is compressed (method ${e.compressionMethod}); torch.save stores entries`);
     const pklName = [...entries.keys()].find((n) => /^[^/]+\/data\.pkl$/.test(n));
     if (pklName === undefined) return bad('the archive has no <archive>/data.pkl');
     const prefix = pklName.slice(0, pklName.indexOf('/'));
-    const start = async (e: yauzl.Entry): Promise<number> => {
-      const { fileDataStart } = await zip.readLocalFileHeaderPromise(e, { minimal: true });
-      if (fileDataStart + e.compressedSize > length) bad(`zip entry ${e.fileName} runs past the chunk`);
+    const start = async (e: SourceZipEntry): Promise<number> => {
+      let fileDataStart: number;
+      try {
+        fileDataStart = await zip.dataStart(e);
+      } catch (err) {
+        if (err instanceof DcpChunkError || !(err instanceof PtError)) throw err;
+        return bad(`zip entry ${e.name}: ${(err as Error).message}`, err);
+      }
+      if (fileDataStart + e.compressedSize > length) bad(`zip entry ${e.name} runs past the chunk`);
       return offset + fileDataStart;
     };
     const bo = entries.get(`${prefix}/byteorder`);
@@ -182,7 +141,7 @@ export async function locateChunk(
         .trim();
       if (text !== 'little') bad(`byteorder is ${JSON.stringify(text)}; only little-endian checkpoints are supported`);
     }
-    const pklEntry = entries.get(pklName) as yauzl.Entry;
+    const pklEntry = entries.get(pklName) as SourceZipEntry;
     if (pklEntry.compressedSize > 1 << 20) bad(`data.pkl is ${pklEntry.compressedSize} bytes; one tensor needs < 1 KB`);
     const pkl = await readExact(handle, await start(pklEntry), pklEntry.compressedSize, file);
 
