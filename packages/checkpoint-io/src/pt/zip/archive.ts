@@ -1,11 +1,15 @@
 // Read access to a zip archive: yauzl parses the central directory (zip64 included) and the local headers;
 // entry data is read straight from our own file handle at the offsets yauzl verified, so a byte range of a
 // multi-GB stored entry costs one pread of that range.
+// Why a second reader beside SourceZipArchive (ByteSource, browsers): this one inflates deflated entries as a
+// stream with node:zlib, keeping only the window asked for, where the browser reader holds the compressed entry in
+// memory; the checks both make live in entry-checks.ts.
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { PtClosedError, PtTruncatedError, PtZipError } from '../errors.js';
+import { checkEntryLimit, checkEntryRead, unsafeEntryName } from './entry-checks.js';
 
 export interface ZipEntryInfo {
   readonly name: string;
@@ -13,15 +17,6 @@ export interface ZipEntryInfo {
   readonly compressedSize: number;
   readonly uncompressedSize: number;
   readonly entry: yauzl.Entry;
-}
-
-/** Names with `..` segments, absolute paths, drive letters or backslashes are rejected (zip-slip). */
-export function unsafeEntryName(name: string): string | undefined {
-  if (name.includes('\\')) return 'contains a backslash';
-  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) return 'is an absolute path';
-  if (name.split('/').includes('..')) return 'contains a ".." segment';
-  if (name.includes('\0')) return 'contains a NUL byte';
-  return undefined;
 }
 
 function mapYauzlError(fileName: string, err: unknown): Error {
@@ -208,13 +203,7 @@ export class ZipArchive {
   /** Bytes [offset, offset+length) of an entry's uncompressed data (into `into`, exactly `length` long, if given). */
   async readRange(info: ZipEntryInfo, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     this.#checkOpen();
-    if (offset < 0 || length < 0 || offset + length > info.uncompressedSize) {
-      throw new PtZipError(
-        `${this.fileName}: read of [${offset}, ${offset + length}) outside zip entry ${info.name} (${info.uncompressedSize} bytes)`,
-      );
-    }
-    if (into !== undefined && into.byteLength !== length)
-      throw new PtZipError(`internal: target of ${into.byteLength} bytes for a ${length}-byte read`);
+    checkEntryRead(this.fileName, info, offset, length, into);
     if (length === 0) return into ?? new Uint8Array(0);
     if (info.compressionMethod === 0) return this.#pread((await this.dataStart(info)) + offset, length, into);
     return this.#inflateRange(info, offset, length, into);
@@ -222,11 +211,7 @@ export class ZipArchive {
 
   /** The whole entry (refuses entries larger than `maxBytes`). */
   async readAll(info: ZipEntryInfo, maxBytes: number): Promise<Uint8Array> {
-    if (info.uncompressedSize > maxBytes) {
-      throw new PtZipError(
-        `${this.fileName}: zip entry ${info.name} is ${info.uncompressedSize} bytes, over the limit of ${maxBytes}`,
-      );
-    }
+    checkEntryLimit(this.fileName, info, maxBytes);
     return this.readRange(info, 0, info.uncompressedSize);
   }
 

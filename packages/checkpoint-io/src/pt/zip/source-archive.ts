@@ -5,6 +5,7 @@
 // byte ranges of a 2 GB Blob. Deflated entries inflate with DecompressionStream('deflate-raw').
 import type { ByteSource } from '../../source/byte-source.js';
 import { PtClosedError, PtTruncatedError, PtZipError } from '../errors.js';
+import { checkEntryLimit, checkEntryRead, unsafeEntryName } from './entry-checks.js';
 
 /** What a reader of torch zip archives needs of an entry (ZipArchive's entries have the same fields). */
 export interface ZipEntryLike {
@@ -42,14 +43,6 @@ function u64(b: Uint8Array, o: number, what: string, file: string): number {
   const n = u32(b, o) + u32(b, o + 4) * 2 ** 32;
   if (!Number.isSafeInteger(n)) throw new PtZipError(`${file}: zip64 ${what} ${n} is not a safe integer`);
   return n;
-}
-
-function unsafeName(name: string): string | undefined {
-  if (name.includes('\\')) return 'contains a backslash';
-  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) return 'is an absolute path';
-  if (name.split('/').includes('..')) return 'contains a ".." segment';
-  if (name.includes('\0')) return 'contains a NUL byte';
-  return undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -152,7 +145,7 @@ export class SourceZipArchive implements ZipReader<SourceZipEntry> {
         e += 4 + len;
       }
       p += 46 + nameLen + extraLen + commentLen;
-      const why = unsafeName(name);
+      const why = unsafeEntryName(name);
       if (why) throw new PtZipError(`${file}: zip entry ${JSON.stringify(name)} ${why}; refusing to read this archive`);
       if (flags & 0x1) throw new PtZipError(`${file}: zip entry ${name} is encrypted`);
       if (method !== 0 && method !== 8)
@@ -197,12 +190,7 @@ export class SourceZipArchive implements ZipReader<SourceZipEntry> {
 
   async readRange(info: SourceZipEntry, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     this.#checkOpen();
-    if (offset < 0 || length < 0 || offset + length > info.uncompressedSize)
-      throw new PtZipError(
-        `${this.fileName}: read of [${offset}, ${offset + length}) outside zip entry ${info.name} (${info.uncompressedSize} bytes)`,
-      );
-    if (into !== undefined && into.byteLength !== length)
-      throw new PtZipError(`internal: target of ${into.byteLength} bytes for a ${length}-byte read`);
+    checkEntryRead(this.fileName, info, offset, length, into);
     if (length === 0) return into ?? new Uint8Array(0);
     const bytes =
       info.compressionMethod === 0
@@ -214,10 +202,7 @@ export class SourceZipArchive implements ZipReader<SourceZipEntry> {
   }
 
   async readAll(info: SourceZipEntry, maxBytes: number): Promise<Uint8Array> {
-    if (info.uncompressedSize > maxBytes)
-      throw new PtZipError(
-        `${this.fileName}: zip entry ${info.name} is ${info.uncompressedSize} bytes, over the limit of ${maxBytes}`,
-      );
+    checkEntryLimit(this.fileName, info, maxBytes);
     return this.readRange(info, 0, info.uncompressedSize);
   }
 
