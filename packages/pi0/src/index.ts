@@ -38,6 +38,8 @@ export { freezeWithPolicy, preflight } from './freeze-and-preflight.js';
 export type { FreezeResult } from './freeze-and-preflight.js';
 export { checkAdapterFit, describeAdapterFit } from './adapter-fit.js';
 export { remapPi0AdapterLayout } from './adapter-layout.js';
+export { planPi0Adapter } from './adapter-config.js';
+export type { Pi0AdapterPlan } from './adapter-config.js';
 export type { AdapterFit, LoraScalingOf } from './adapter-fit.js';
 export { LIBERO_REQUEST_KEYS, parseLiberoRequest } from './libero-request.js';
 export type { LiberoRequest, RequestShape } from './libero-request.js';

@@ -33,11 +33,19 @@ import {
 import { freezeReport } from '@vla-lora/freeze-policy';
 import { getPi0Config, pi0ParamSpecs, type Pi0Config } from '@vla-lora/gemma-config';
 import { loadNormStats, type LiberoNormStats } from '@vla-lora/lerobot-data';
-import { disposeModule, loraLayers, mergeLora, namedParameters, setTraining } from '@vla-lora/lora-core';
+import {
+  applyAdapter,
+  disposeModule,
+  loraLayers,
+  mergeLora,
+  namedParameters,
+  setTraining,
+  unloadLora,
+} from '@vla-lora/lora-core';
 import type { Pi0Policy } from '@vla-lora/models';
 import { assignTrainedWeights, isLoraParam } from '@vla-lora/trainer';
 import { checkAdapterFit, describeAdapterFit } from './adapter-fit.js';
-import { remapPi0AdapterLayout } from './adapter-layout.js';
+import { planPi0Adapter, type Pi0AdapterPlan } from './adapter-config.js';
 import { buildPi0, type BuiltPi0 } from './build.js';
 import type { TrainConfig } from './config/index.js';
 import { normStatsPath } from './dataset.js';
@@ -257,24 +265,52 @@ async function findNormStats(
 }
 
 /**
- * Keys of another pi0 layout (LeRobot's base_model.model.model.…, legacy names) renamed onto ours, then
- * the one fit check of the adapter against the built model, then its values; returns the LoRA counts.
+ * Keys of another pi0 layout (LeRobot's base_model.model.model.…, legacy names) renamed onto ours and
+ * the adapter's own adapter_config.json evaluated on our names (planPi0Adapter). When it wraps the
+ * config's default modules: the one fit check of the adapter against the built model, then its values.
+ * When it wraps others (LeRobot's default: the expert's q_proj/v_proj plus the five projection heads,
+ * or modules_to_save copies): the default LoRA is unloaded, the model wrapped as the adapter says and
+ * the adapter loaded strictly by lora-core's applyAdapter (missing / unexpected / wrong shape: refused).
  */
-function assignAdapter(
+async function assignAdapter(
   cfg: TrainConfig,
   built: BuiltPi0,
   adapter: PeftAdapter,
   adapterDir: string,
   log: (line: string) => void,
-): LoadSummary['lora'] {
+): Promise<LoadSummary['lora'] & { ownTargets: boolean }> {
   const { policy, pi0 } = built;
-  const remapped = remapPi0AdapterLayout(adapter);
-  if (remapped > 0)
-    log(
-      `adapter keys: ${remapped} renamed from another pi0 layout (LeRobot's base_model.model.model. / legacy names) onto ours`,
-    );
-  const layers = loraLayers(policy).filter(([, l]) => l.adapterName === pi0.loraAdapterName);
   const where = `refusing adapter ${adapterDir} for config ${cfg.name} (${pi0.name})`;
+  let plan: Pi0AdapterPlan;
+  try {
+    plan = planPi0Adapter(adapter, policy);
+  } catch (err) {
+    throw new AdapterRefusedError(`${where}: ${errText(err)}`, { cause: err });
+  }
+  if (plan.renamed > 0)
+    log(
+      `adapter keys: ${plan.renamed} renamed from another pi0 layout (LeRobot's base_model.model.model. / legacy names) onto ours`,
+    );
+  if (plan.differsFromModel) {
+    const heads = plan.targets.filter((n) => !n.includes('.layers.'));
+    log(
+      `adapter_config.json targets ${plan.targets.length} modules (${heads.join(', ') || 'no heads'}${plan.modulesToSave.length ? `; modules_to_save: ${plan.modulesToSave.join(', ')}` : ''}), not ${cfg.name}'s default: LoRA-wrapped as the adapter says`,
+    );
+    await unloadLora(policy, { merge: false });
+    let loaded: string[];
+    try {
+      loaded = applyAdapter(adapter, policy, { adapterName: pi0.loraAdapterName, source: adapterDir }).loaded;
+    } catch (err) {
+      throw new AdapterRefusedError(`${where}: ${errText(err)}`, { cause: err });
+    }
+    const layers = loraLayers(policy).filter(([, l]) => l.adapterName === pi0.loraAdapterName);
+    const ranks: Record<number, number> = {};
+    for (const [, l] of layers) ranks[l.r] = (ranks[l.r] ?? 0) + 1;
+    let values = 0;
+    for (const k of loaded) values += adapter.tensors.get(k)!.shape.reduce((a, b) => a * b, 1);
+    return { tensors: loaded.length, values, modules: layers.length, ranks, merged: false, ownTargets: true };
+  }
+  const layers = loraLayers(policy).filter(([, l]) => l.adapterName === pi0.loraAdapterName);
   let fit: ReturnType<typeof checkAdapterFit>;
   try {
     fit = checkAdapterFit(adapter, layers, pi0.loraAdapterName);
@@ -286,7 +322,7 @@ function assignAdapter(
   const values = assignTrainedWeights(lora, adapter, new Map(), tf, adapterDir);
   const ranks: Record<number, number> = {};
   for (const [, l] of layers) ranks[l.r] = (ranks[l.r] ?? 0) + 1;
-  return { tensors: adapter.tensors.size, values, modules: layers.length, ranks, merged: false };
+  return { tensors: adapter.tensors.size, values, modules: layers.length, ranks, merged: false, ownTargets: false };
 }
 
 /** The heads the config trains, from trainable.safetensors (strict: each one, nothing else). */
@@ -335,8 +371,12 @@ export async function loadTrainedPi0(o: LoadTrainedPi0Options): Promise<LoadedTr
   try {
     log(`config ${cfg.name}: ${built.pi0.name}, ${built.inject.count} LoRA-wrapped linear layers`);
     log(`base weights: ${built.weightsFrom}`);
-    const counts = { lora: assignAdapter(cfg, built, adapter, adapterDir, log), heads: null as LoadSummary['heads'] };
-    counts.heads = await assignHeads(cfg, built, trainedHeadsOf(cfg, log), adapterDir, o.trainable);
+    const { ownTargets, ...lora } = await assignAdapter(cfg, built, adapter, adapterDir, log);
+    const counts = { lora, heads: null as LoadSummary['heads'] };
+    // an adapter with its own targets (LeRobot's) carries its heads itself (LoRA on them, or
+    // modules_to_save): a trained copy of the heads is read only when --trainable names one
+    const headNames = trainedHeadsOf(cfg, log);
+    if (!ownTargets || o.trainable) counts.heads = await assignHeads(cfg, built, headNames, adapterDir, o.trainable);
     for (const [, v] of namedParameters(built.policy)) v.trainable = false;
     setTraining(built.policy, false);
     const normStats = await findNormStats(cfg, adapterDir, o);
