@@ -1,9 +1,9 @@
 // Reading one safetensors file: header validated up front, then each tensor's byte range only.
 import { open, type FileHandle } from 'node:fs/promises';
-import { toFloat32 } from '../dtype/convert.js';
 import type { RawTensor } from '../dtype/dtypes.js';
-import { ReaderClosedError, SafetensorsError, SafetensorsTruncatedError, TensorNotFoundError } from './errors.js';
+import { ReaderClosedError, SafetensorsError, SafetensorsTruncatedError } from './errors.js';
 import { parseHeader, parseHeaderLength, type TensorInfo, type TensorSlot } from './header.js';
+import { IndexedSafetensors } from './indexed.js';
 
 /** What every safetensors reader (one file or a sharded set) offers. */
 export interface SafetensorsReader {
@@ -57,22 +57,21 @@ export async function readExactly(
 }
 
 /** A validated, open safetensors file. Create with `SafetensorsFile.open(path)`. */
-export class SafetensorsFile implements SafetensorsReader {
+export class SafetensorsFile extends IndexedSafetensors implements SafetensorsReader {
   private handle: FileHandle | null;
-  private readonly byName: Map<string, TensorSlot>;
 
   private constructor(
     readonly path: string,
     handle: FileHandle,
-    readonly metadata: Record<string, string> | null,
-    private readonly slots: TensorSlot[],
+    metadata: Record<string, string> | null,
+    slots: TensorSlot[],
     /** Absolute file offset of the data section (8 + header length). */
-    readonly dataStart: number,
+    dataStart: number,
     /** Total file size in bytes. */
     readonly fileSize: number,
   ) {
+    super(metadata, slots, dataStart);
     this.handle = handle;
-    this.byName = new Map(slots.map((s) => [s.name, s]));
   }
 
   static async open(path: string): Promise<SafetensorsFile> {
@@ -90,68 +89,19 @@ export class SafetensorsFile implements SafetensorsReader {
     }
   }
 
-  /** Header length in bytes (without the 8-byte prefix). */
-  get headerLength(): number {
-    return this.dataStart - 8;
-  }
-
-  list(): TensorInfo[] {
-    return this.slots.map(({ name, dtype, shape, byteLength }) => ({ name, dtype, shape: [...shape], byteLength }));
-  }
-
-  /** Tensors with their offsets inside the data section, in file order. */
-  slotsInFileOrder(): TensorSlot[] {
-    return this.slots.map((s) => ({ ...s, shape: [...s.shape], dataOffsets: [...s.dataOffsets] }));
-  }
-
-  has(name: string): boolean {
-    return this.byName.has(name);
-  }
-
-  info(name: string): TensorInfo {
-    const s = this.byName.get(name);
-    if (!s) throw new TensorNotFoundError(this.path, name);
-    return { name: s.name, dtype: s.dtype, shape: [...s.shape], byteLength: s.byteLength };
-  }
-
   private live(): FileHandle {
     if (!this.handle) throw new ReaderClosedError(this.path, 'reader already closed; open the file again');
     return this.handle;
   }
 
   async read(name: string): Promise<RawTensor> {
-    const s = this.byName.get(name);
-    if (!s) throw new TensorNotFoundError(this.path, name);
+    const s = this.slot(name);
     const bytes = await readExactly(this.live(), this.dataStart + s.dataOffsets[0], s.byteLength, this.path);
     return { dtype: s.dtype, shape: [...s.shape], bytes };
   }
 
   async readBytes(name: string, start: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
-    const s = this.byName.get(name);
-    if (!s) throw new TensorNotFoundError(this.path, name);
-    if (
-      !Number.isSafeInteger(start) ||
-      !Number.isSafeInteger(length) ||
-      start < 0 ||
-      length < 0 ||
-      start + length > s.byteLength
-    ) {
-      throw new SafetensorsError(
-        this.path,
-        `readBytes(${JSON.stringify(name)}, ${start}, ${length}) is outside the tensor's ${s.byteLength} bytes`,
-      );
-    }
-    return readExactly(this.live(), this.dataStart + s.dataOffsets[0] + start, length, this.path, into);
-  }
-
-  async readFloat32(name: string): Promise<Float32Array> {
-    const t = await this.read(name);
-    if (t.dtype === 'F32') return new Float32Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength / 4);
-    return toFloat32(t);
-  }
-
-  async *tensors(): AsyncIterable<[string, RawTensor]> {
-    for (const s of this.slots) yield [s.name, await this.read(s.name)];
+    return readExactly(this.live(), this.rangeStart(name, start, length), length, this.path, into);
   }
 
   async close(): Promise<void> {
