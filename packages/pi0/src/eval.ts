@@ -2,14 +2,13 @@
 // dataset's own units (unnormalised, unpadded, padded steps excluded), base vs fine-tuned. The
 // fine-tuned policy is re-loaded FROM DISK by loadTrainedPi0 (PEFT adapter + heads, as vla-serve loads
 // it), so the number also proves that the saved files hold the trained weights.
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '@vla-lora/checkpoint-io';
 import { unnormalize, type LiberoNormStats, type LiberoView } from '@vla-lora/lerobot-data';
 import { namedParameters } from '@vla-lora/lora-core';
 import type { Pi0Policy } from '@vla-lora/models';
 import type { TrainConfig } from './config/index.js';
-import { Philox, writeRunEvaluation, type TrainLogger } from '@vla-lora/trainer';
+import { Philox, writeRunEvaluation, type TrainLogger, runPath } from '@vla-lora/trainer';
 import { ensureBackend } from './backend.js';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
 import { buildPi0 } from './build.js';
@@ -128,8 +127,8 @@ export async function evaluatePi0Run(o: EvaluateOptions): Promise<EvalResult> {
   const tuned = await loadTrainedPi0({
     config: cfg,
     baseWeights: o.baseWeights ?? null,
-    adapter: join(o.runDir, 'adapter'),
-    trainable: join(o.runDir, 'trainable.safetensors'),
+    adapter: runPath(o.runDir, 'adapter'),
+    trainable: runPath(o.runDir, 'trainable'),
     normStats: normStatsPath(cfg, o.dataRoot),
     allowUntrained: true,
     tokenizer: o.tokenizer ?? null,
@@ -152,7 +151,7 @@ export async function evaluatePi0Run(o: EvaluateOptions): Promise<EvalResult> {
     base: baseScore,
     fineTuned: tunedScore,
   };
-  const path = join(o.runDir, 'eval.json');
+  const path = runPath(o.runDir, 'eval');
   await writeFileAtomic(
     path,
     `${JSON.stringify({ split: 'test', units: 'unnormalised dataset action units, padded steps excluded', sampler: '10 Euler steps, fixed noise per chunk', ...result }, null, 2)}\n`,

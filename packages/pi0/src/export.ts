@@ -1,5 +1,4 @@
 // The run's final artefacts: <run>/adapter (PEFT) + <run>/trainable.safetensors (heads), verified.
-import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import {
   savePeftAdapter,
@@ -8,7 +7,7 @@ import {
   writeSafetensors,
   type PeftAdapter,
 } from '@vla-lora/checkpoint-io';
-import { isLoraParam, peftKeyForParam } from '@vla-lora/trainer';
+import { isLoraParam, peftKeyForParam, runPath } from '@vla-lora/trainer';
 
 export type AdapterReport = Awaited<ReturnType<typeof verifyAdapter>>;
 
@@ -31,10 +30,10 @@ export async function exportTrainedWeights(
     if (isLoraParam(name)) tensors.set(peftKeyForParam(name), { dtype: 'F32', shape: [...v.shape], bytes });
     else heads.push({ name, dtype: 'F32', shape: [...v.shape], data: bytes });
   }
-  const adapterDir = join(runDir, 'adapter');
+  const adapterDir = runPath(runDir, 'adapter');
   let trainablePath: string | null = null;
   if (heads.length > 0) {
-    trainablePath = join(runDir, 'trainable.safetensors');
+    trainablePath = runPath(runDir, 'trainable');
     await writeSafetensors(
       trainablePath,
       heads.sort((a, b) => (a.name < b.name ? -1 : 1)),

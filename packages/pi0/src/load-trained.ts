@@ -43,7 +43,7 @@ import {
   unloadLora,
 } from '@vla-lora/lora-core';
 import type { Pi0Policy } from '@vla-lora/models';
-import { assignTrainedWeights, isLoraParam } from '@vla-lora/trainer';
+import { assignTrainedWeights, isLoraParam, RUN_LAYOUT, runPath } from '@vla-lora/trainer';
 import { checkAdapterFit, describeAdapterFit } from './adapter-fit.js';
 import { planPi0Adapter, type Pi0AdapterPlan } from './adapter-config.js';
 import { buildPi0, type BuiltPi0 } from './build.js';
@@ -211,7 +211,7 @@ async function readHeads(
   if (heads.length === 0) return null;
   const candidates = trainable
     ? [resolve(trainable)]
-    : [join(adapterDir, 'trainable.safetensors'), join(dirname(adapterDir), 'trainable.safetensors')];
+    : [join(adapterDir, RUN_LAYOUT.trainable), runPath(dirname(adapterDir), 'trainable')];
   const file = await firstExisting(candidates);
   if (file === null) {
     throw new AdapterRefusedError(
@@ -237,8 +237,8 @@ async function findNormStats(
   const candidates = o.normStats
     ? [resolve(o.normStats)]
     : [
-        join(adapterDir, 'norm_stats.json'),
-        join(dirname(adapterDir), 'norm_stats.json'),
+        join(adapterDir, RUN_LAYOUT.normStats),
+        runPath(dirname(adapterDir), 'normStats'),
         normStatsPath(cfg, o.dataRoot ?? 'data'),
       ];
   const file = await firstExisting(candidates);

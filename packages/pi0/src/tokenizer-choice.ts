@@ -8,8 +8,9 @@ import { PaligemmaTokenizer, TokenizerChangedError } from '@vla-lora/paligemma-t
 import type { TrainConfig } from './config/index.js';
 import { TokenizerRequiredError } from './errors.js';
 import { type PromptTokenizer, SentencePiecePromptTokenizer, WordHashTokenizer } from './prompt-tokenizer.js';
+import { RUN_LAYOUT } from '@vla-lora/trainer';
 
-export const TOKENIZER_RECORD_FILE = 'tokenizer-record.json';
+export const TOKENIZER_RECORD_FILE = RUN_LAYOUT.tokenizerRecord;
 
 export interface TokenizerRecord {
   kind: 'word-hash' | 'sentencepiece' | 'tokenizer.json';

@@ -1,7 +1,6 @@
 // The pi0 LoRA recipe, top to bottom (torchtune style): backend → run dir → build pi0 → inject
 // LoRA → freeze → say what happened (+ memory bill) → data → preflight → loop → export + verify.
 import { totalmem } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic, type JsonValue } from '@vla-lora/checkpoint-io';
 import { writeNormStats } from '@vla-lora/lerobot-data';
@@ -19,6 +18,7 @@ import {
   type TrainLogger,
   type TrainLoopResult,
   type PreparedRunDir,
+  runPath,
 } from '@vla-lora/trainer';
 import { freezePolicyFor, planRun } from './plan/index.js';
 import { freezeWithPolicy, preflight } from './freeze-and-preflight.js';
@@ -142,7 +142,7 @@ async function trainInRunDir(
 ): Promise<TrainPi0Result> {
   const cfg = o.config;
   const log = o.logger;
-  await writeFileAtomic(join(run.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+  await writeFileAtomic(runPath(run.runDir, 'config'), `${JSON.stringify(cfg, null, 2)}\n`);
   log.info(`run directory: ${run.runDir}`);
   // A resumed run keeps its tokenizer: another one would map prompts to other embedding rows.
   const recorded = await readTokenizerRecord(run.runDir);
@@ -178,7 +178,7 @@ async function trainInRunDir(
   const stats = await loadNormStatsFor(cfg, o.dataRoot);
   // The statistics the model is trained with travel with the run (openpi keeps them in the
   // checkpoint's assets): vla-serve finds them beside the adapter, whatever the data root.
-  const runNormStats = await writeNormStats(join(run.runDir, 'norm_stats.json'), stats);
+  const runNormStats = await writeNormStats(runPath(run.runDir, 'normStats'), stats);
   log.info(`norm stats: ${normStatsPath(cfg, o.dataRoot)} (copied to ${runNormStats})`);
   const view = await openView(cfg, o.dataRoot, 'train', stats);
   const tokenizer = chosen.tokenizer;

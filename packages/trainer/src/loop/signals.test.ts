@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../log/index.js';
 import { createLoopOptimizer } from '../optim-adapter.js';
 import { warmupCosine } from '../optim/index.js';
-import { buildToy, ToyData, TOY_ADAM, TOY_ADAPTER_CONFIG, TOY_CONFIG, TOY_SCHED } from '../testing/toy.js';
+import { buildToy, ToyData, TOY_ADAM, TOY_ADAPTER_CONFIG, TOY_CONFIG, TOY_SCHED } from '../../test-support/toy.js';
 import { trainLoop } from './index.js';
 
-const child = fileURLToPath(new URL('../testing/toy-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('../../test-support/toy-child.ts', import.meta.url));
 const pkgDir = fileURLToPath(new URL('../..', import.meta.url));
 
 let root: string;

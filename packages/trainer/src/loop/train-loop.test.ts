@@ -9,9 +9,9 @@ import { RunOutputWriteError } from '../errors.js';
 import { createLogger } from '../log/index.js';
 import { createLoopOptimizer } from '../optim-adapter.js';
 import { warmupCosine } from '../optim/index.js';
-import { buildToy, ToyData, type ToyModel } from '../testing/toy.js';
+import { buildToy, ToyData, type ToyModel } from '../../test-support/toy.js';
 import { trainLoop, type TrainLoopOptions } from './index.js';
-import type { ToyBatch } from '../testing/toy.js';
+import type { ToyBatch } from '../../test-support/toy.js';
 import { haveTensorBoardReader, readEventFile } from '../../test-support/tensorboard-reader.js';
 
 const config: JsonValue = { toy: true, lr: 0.05 };

@@ -1,6 +1,5 @@
 // The optimisation loop: { batch(es), loss, backward, accumulate, clip, step, schedule, log,
 // maybe checkpoint }. Model building, LoRA, freezing and the preflight happen before (in the recipe, e.g. @vla-lora/pi0).
-import { join } from 'node:path';
 import type * as tfns from '@tensorflow/tfjs-core';
 import {
   saveCheckpoint,
@@ -21,6 +20,7 @@ import { MetricsFile, renderReport, TensorBoardWriter } from '../metrics/index.j
 import { RngStreams } from '../rng/index.js';
 import type { DataSource } from './data-source.js';
 import { watchStopSignals, yieldToEventLoop, type StopSignal } from './signals.js';
+import { runPath } from '../run/layout.js';
 
 /** The optimizer as the loop drives it (see optim-adapter.ts for AdamW). */
 export interface LoopOptimizer extends CheckpointableOptimizer {
@@ -110,10 +110,10 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
   const tf = o.tf;
   const accum = o.gradAccumSteps ?? 1;
   const maxNorm = o.maxGradNorm ?? 1.0;
-  const checkpointsDir = join(o.runDir, 'checkpoints');
-  const metrics = new MetricsFile(join(o.runDir, 'metrics.jsonl'));
-  const reportPath = join(o.runDir, 'report.html');
-  const tensorboard = new TensorBoardWriter(join(o.runDir, 'tensorboard'));
+  const checkpointsDir = runPath(o.runDir, 'checkpoints');
+  const metrics = new MetricsFile(runPath(o.runDir, 'metrics'));
+  const reportPath = runPath(o.runDir, 'report');
+  const tensorboard = new TensorBoardWriter(runPath(o.runDir, 'tensorboard'));
 
   let step = 0;
   let history: MetricRecord[] = [];

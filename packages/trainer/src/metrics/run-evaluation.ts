@@ -1,11 +1,11 @@
 // Adding a held-out evaluation to a finished run: eval/* scalars in its TensorBoard event file and the
 // base-vs-fine-tuned section of its report.html (the rest of the report left as it was).
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { writeFileAtomic } from '@vla-lora/checkpoint-io';
 import { MetricsError } from '../errors.js';
 import { withEvaluation, type EvaluationSummary } from './report.js';
 import { TensorBoardWriter } from './tensorboard.js';
+import { runPath } from '../run/layout.js';
 
 export interface RunEvaluation extends EvaluationSummary {
   /** TensorBoard scalars (tagged eval/<name>), e.g. { mse_base: 0.08, mse_fine_tuned: 0.02 }. */
@@ -14,7 +14,7 @@ export interface RunEvaluation extends EvaluationSummary {
 
 /** The step of the last line of `<run>/metrics.jsonl`. */
 async function lastStep(runDir: string): Promise<number> {
-  const last = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8'))
+  const last = (await readFile(runPath(runDir, 'metrics'), 'utf8'))
     .split('\n')
     .filter((l) => l.trim() !== '')
     .at(-1);
@@ -34,9 +34,9 @@ async function lastStep(runDir: string): Promise<number> {
 /** Writes `e` into `<run>/tensorboard/` (at the run's last step) and `<run>/report.html`. */
 export async function writeRunEvaluation(runDir: string, e: RunEvaluation): Promise<void> {
   const step = await lastStep(runDir);
-  const tb = await TensorBoardWriter.existing(join(runDir, 'tensorboard'));
+  const tb = await TensorBoardWriter.existing(runPath(runDir, 'tensorboard'));
   await tb.appendEval(step, e.scalars);
-  const reportPath = join(runDir, 'report.html');
+  const reportPath = runPath(runDir, 'report');
   const html = await readFile(reportPath, 'utf8');
   await writeFileAtomic(reportPath, withEvaluation(html, { description: e.description, metrics: e.metrics }));
 }

@@ -2,6 +2,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { acquireRunLock } from './lock.js';
+import { RUN_ENTRY_NAMES, RUN_LAYOUT, runPath } from './layout.js';
 import {
   loadCheckpoint,
   NoCheckpointError,
@@ -30,21 +31,6 @@ export interface PreparedRunDir {
   release(): void;
 }
 
-/** Files a run directory holds; --overwrite refuses to delete a directory holding anything else. */
-const RUN_ENTRIES = new Set([
-  'checkpoints',
-  'metrics.jsonl',
-  'tensorboard',
-  'report.html',
-  'config.json',
-  'adapter',
-  'trainable.safetensors',
-  'eval.json',
-  'summary.json',
-  'train.log',
-  'norm_stats.json',
-]);
-
 async function entries(dir: string): Promise<string[] | null> {
   try {
     return await readdir(dir);
@@ -57,7 +43,7 @@ async function entries(dir: string): Promise<string[] | null> {
 export async function prepareRunDir(runDirIn: string, o: PrepareRunDirOptions): Promise<PreparedRunDir> {
   if (o.resume && o.overwrite) throw new RunDirError('--resume and --overwrite exclude each other');
   const runDir = resolve(runDirIn);
-  const checkpointsDir = join(runDir, 'checkpoints');
+  const checkpointsDir = runPath(runDir, 'checkpoints');
   await mkdir(dirname(runDir), { recursive: true });
   const lock = acquireRunLock(runDir);
   try {
@@ -80,8 +66,8 @@ async function prepareLocked(
   const restartable =
     existing !== null &&
     existing.length > 0 &&
-    !existing.includes('adapter') &&
-    existing.every((e) => RUN_ENTRIES.has(e) || e.startsWith('.')) &&
+    !existing.includes(RUN_LAYOUT.adapter) &&
+    existing.every((e) => RUN_ENTRY_NAMES.has(e) || e.startsWith('.')) &&
     !(await hasCheckpoint(checkpointsDir));
   if (restartable) {
     warnings.push(
@@ -104,7 +90,7 @@ async function prepareLocked(
         `${runDir} already holds a run (${existing.slice(0, 4).join(', ')}); pass --resume to continue it or --overwrite to delete it and start again, or choose another --exp-name`,
       );
     }
-    const foreign = existing.filter((e) => !RUN_ENTRIES.has(e) && !e.startsWith('.'));
+    const foreign = existing.filter((e) => !RUN_ENTRY_NAMES.has(e) && !e.startsWith('.'));
     if (foreign.length > 0) {
       throw new RunDirError(
         `--overwrite refuses to delete ${runDir}: it holds files a run does not write (${foreign.slice(0, 4).join(', ')}); remove them yourself`,

@@ -5,15 +5,14 @@
 // --pause-at-save: inside the save of STEP (all files written, nothing renamed yet) write FILE and
 // hang, so that the parent can SIGKILL mid-save.
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '@vla-lora/checkpoint-io';
 import { initBackend } from '@vla-lora/tfjs-backend';
-import { createLogger } from '../log/index.js';
-import { trainLoop } from '../loop/index.js';
-import { createLoopOptimizer } from '../optim-adapter.js';
-import { warmupCosine } from '../optim/index.js';
-import { prepareRunDir } from '../run/index.js';
+import { createLogger } from '../src/log/index.js';
+import { trainLoop } from '../src/loop/index.js';
+import { createLoopOptimizer } from '../src/optim-adapter.js';
+import { warmupCosine } from '../src/optim/index.js';
+import { prepareRunDir, runPath } from '../src/run/index.js';
 import { buildToy, ToyData, TOY_ADAM, TOY_ADAPTER_CONFIG, TOY_CONFIG, TOY_SCHED } from './toy.js';
 
 const [runDir, total, every, ...rest] = process.argv.slice(2);
@@ -60,7 +59,7 @@ const result = await trainLoop({
   adapterConfig: TOY_ADAPTER_CONFIG as never,
   logger: createLogger({ mode: 'jsonl' }),
   ...(rest.includes('--resume')
-    ? { resumeFrom: await loadCheckpoint(join(runDir as string, 'checkpoints'), { config }) }
+    ? { resumeFrom: await loadCheckpoint(runPath(runDir as string, 'checkpoints'), { config }) }
     : prepared?.resumeFrom
       ? { resumeFrom: prepared.resumeFrom }
       : {}),

@@ -3,8 +3,8 @@
 // and the loss adds noise drawn from the rng's `noise` stream, so restoring the RNG matters.
 import * as tf from '@tensorflow/tfjs-core';
 import type { JsonValue } from '@vla-lora/checkpoint-io';
-import { Philox, type RngStreams } from '../rng/index.js';
-import type { DataSource } from '../loop/index.js';
+import { Philox, type RngStreams } from '../src/rng/index.js';
+import type { DataSource } from '../src/loop/index.js';
 
 export const IN = 6;
 export const HID = 5;
