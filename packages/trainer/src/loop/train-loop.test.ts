@@ -9,21 +9,14 @@ import { RunOutputWriteError } from '../errors.js';
 import { createLogger } from '../log/index.js';
 import { createLoopOptimizer } from '../optim-adapter.js';
 import { warmupCosine } from '../optim/index.js';
-import { buildToy, ToyData, type ToyModel } from '../../test-support/toy.js';
+import { buildToy, TOY_ADAPTER_CONFIG, TOY_CONFIG, TOY_SCHED, ToyData, type ToyModel } from '../../test-support/toy.js';
 import { trainLoop, type TrainLoopOptions } from './index.js';
 import type { ToyBatch } from '../../test-support/toy.js';
 import { haveTensorBoardReader, readEventFile } from '../../test-support/tensorboard-reader.js';
 
-const config: JsonValue = { toy: true, lr: 0.05 };
-const sched = { warmupSteps: 2, peakLr: 0.05, decaySteps: 10, decayLr: 0.005 };
-const adapterConfig = {
-  peft_type: 'LORA',
-  r: 2,
-  lora_alpha: 2,
-  target_modules: ['layer'],
-  base_model_name_or_path: 'toy',
-  task_type: null,
-} as unknown as NonNullable<TrainLoopOptions<ToyBatch>['adapterConfig']>;
+const config: JsonValue = TOY_CONFIG;
+const sched = TOY_SCHED;
+const adapterConfig = TOY_ADAPTER_CONFIG as unknown as NonNullable<TrainLoopOptions<ToyBatch>['adapterConfig']>;
 
 let root: string;
 beforeAll(async () => {
