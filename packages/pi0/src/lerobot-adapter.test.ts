@@ -26,6 +26,7 @@ import {
   type LoraConfig,
 } from '@vla-lora/lora-core';
 import type { Pi0Policy } from '@vla-lora/models';
+import { verifyAdapterAgainstBase } from '@vla-lora/checkpoint-io';
 import { float32NdArray, uint8NdArray } from '@vla-lora/policy-server';
 import { Philox } from '@vla-lora/trainer';
 import {
@@ -153,6 +154,10 @@ describe("LeRobot's pi0 PEFT adapters", () => {
     expect(keys).toContain(
       'base_model.model.model.paligemma_with_expert.gemma_expert.model.layers.0.self_attn.q_proj.lora_B.default.weight',
     );
+    // vla-ckpt verify --base: the headers fit the openpi-layout base once LeRobot's "model." is removed
+    const fit = await verifyAdapterAgainstBase(dir, join(run.baseDir, 'model.safetensors'));
+    expect(fit.fit.targets).toEqual(expect.arrayContaining(HEADS.map((h) => `${h}.weight`)));
+    expect(fit.fit.targets).toHaveLength(wrapped.length);
     const { diff, lines } = await servedVsMerged(dir, root);
     if (process.env.SHOW_ERRORS) console.log(`max |served - merged| = ${diff}`);
     expect(diff).toBeLessThanOrEqual(1e-5);

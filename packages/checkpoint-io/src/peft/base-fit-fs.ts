@@ -84,7 +84,8 @@ export interface AdapterBaseReport {
  * verifyAdapter(dir), then the fit against `base` from headers: adapter modules the base lacks,
  * base modules the config targets without weights, lora_A [r, in] / lora_B [out, r] against the
  * base weight [out, in], ranks against r / rank_pattern. Throws AdapterBaseMismatchError listing
- * every finding; reads no base tensor data.
+ * every finding; reads no base tensor data. An adapter saved from a wrapper of the base (LeRobot's
+ * PI0Policy: `base_model.model.model.<base name>`) is matched after removing that segment (a warning says so).
  */
 export async function verifyAdapterAgainstBase(
   dir: string,
@@ -94,7 +95,7 @@ export async function verifyAdapterAgainstBase(
   const adapter = await verifyAdapter(dir);
   const config = await readAdapterConfig(dir);
   const headers = await readBaseHeaders(base, opts);
-  const fit = checkAdapterFit(config, await adapterHeaders(dir), headers.tensors);
+  const fit = checkAdapterFit(config, await adapterHeaders(dir), headers.tensors, { allowWrapperPrefix: true });
   assertAdapterFits(dir, headers.path, fit);
   return {
     adapter,

@@ -13,7 +13,7 @@ import type { ByteSource } from '../source/byte-source.js';
 import { openFileSource } from '../source/file.js';
 import { savePeftAdapter } from './adapter.js';
 import { readBaseHeaders, verifyAdapterAgainstBase } from './base-fit-fs.js';
-import { checkAdapterFit } from './base-fit.js';
+import { adapterWrapperPrefix, checkAdapterFit } from './base-fit.js';
 import type { PeftLoraConfig } from './config.js';
 import { AdapterBaseMismatchError } from './errors.js';
 
@@ -228,6 +228,37 @@ describe('adapter fit against a base, headers only', () => {
     expect(ok.shapeMismatches).toEqual([{ name: 'base_model.model.head.weight', expected: [10, W], got: [10, W + 1] }]);
     const bad = checkAdapterFit({ ...cfg, rank_pattern: {} }, adapter, base);
     expect(bad.rankMismatches).toEqual([{ module: 'enc.blocks.0.attn.qkv', expected: 4, rankA: 8, rankB: 8 }]);
+  });
+
+  it("an adapter saved from a wrapper of the base (LeRobot's PI0Policy: base_model.model.model.…) fits only when allowed", () => {
+    // LeRobot's pi0 PEFT default (huggingface/lerobot, policies/pi0/modeling_pi0.py
+    // _get_default_peft_targets): a regex over the wrapper's names, LoRA on attention and on the heads
+    const base = baseEntries().map(({ name, dtype, shape }) => ({ name, dtype, shape }));
+    const lora = (mod: string, out: number, inF: number, r = 4) => [
+      { name: `base_model.model.model.${mod}.lora_A.weight`, dtype: 'F32' as const, shape: [r, inF] },
+      { name: `base_model.model.model.${mod}.lora_B.weight`, dtype: 'F32' as const, shape: [out, r] },
+    ];
+    const adapter = [0, 1, 2, 3].flatMap((l) => lora(`enc.blocks.${l}.attn.qkv`, 3 * W, W)).concat(lora('head', 10, W));
+    const cfg = { ...CONFIG, target_modules: String.raw`(.*\.blocks\..*\.attn\.qkv|model\.(head))` };
+    expect(adapterWrapperPrefix(adapter, base)).toBe('model.');
+    const strict = checkAdapterFit(cfg, adapter, base);
+    expect(strict.extra).toHaveLength(5);
+    const ok = checkAdapterFit(cfg, adapter, base, { allowWrapperPrefix: true });
+    expect(ok).toMatchObject({ extra: [], missing: [], shapeMismatches: [], rankMismatches: [] });
+    expect(ok.targets).toContain('head.weight');
+    expect(ok.warnings.some((w) => w.includes('"model."'))).toBe(true);
+    // a head's lora_B missing, and a rank the config does not say: named in the adapter's own names
+    const noB = adapter.filter((t) => t.name !== 'base_model.model.model.head.lora_B.weight');
+    expect(checkAdapterFit(cfg, noB, base, { allowWrapperPrefix: true }).shapeMismatches).toEqual([
+      { name: 'base_model.model.model.head.lora_B', expected: [10, 4], got: [] },
+    ]);
+    const r8 = checkAdapterFit({ ...cfg, r: 8 }, adapter, base, { allowWrapperPrefix: true });
+    expect(r8.rankMismatches[0]).toEqual({ module: 'model.enc.blocks.0.attn.qkv', expected: 8, rankA: 4, rankB: 4 });
+    // a targeted base module with no weights is found through the wrapper's names
+    const noLayer3 = adapter.filter((t) => !t.name.includes('blocks.3.'));
+    expect(checkAdapterFit(cfg, noLayer3, base, { allowWrapperPrefix: true }).missing).toEqual([
+      'enc.blocks.3.attn.qkv',
+    ]);
   });
 
   it('readBaseHeaders lists every tensor of every shard', async () => {

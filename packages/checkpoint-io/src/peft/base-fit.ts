@@ -39,14 +39,43 @@ const FLOAT = new Set<Dtype>(['F64', 'F32', 'F16', 'BF16']);
 const eq = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
+/** The base tensor an adapter tensor lands on (before any wrapper prefix is removed). */
+function landsOn(name: string): string {
+  const parts = parseLoraKey(name);
+  return parts === null || parts.role === 'bias'
+    ? relativeModulePath(name)
+    : `${relativeModulePath(parts.module)}.weight`;
+}
+
+/**
+ * The wrapper segment in front of every adapter name that the base lacks, or ''. An adapter saved
+ * from a module that holds the base model as a child (LeRobot's PI0Policy holds PI0Pytorch as
+ * `.model`, so its PEFT names read `base_model.model.model.<base name>`) lands on the base only
+ * after that segment is removed: when no adapter tensor lands on a base tensor as named, all share
+ * one first segment, and with it removed at least one does, that segment is the prefix.
+ */
+export function adapterWrapperPrefix(adapter: readonly TensorShapeInfo[], base: readonly TensorShapeInfo[]): string {
+  const byName = new Set(base.map((t) => t.name));
+  const names = adapter.map((t) => landsOn(t.name));
+  if (names.length === 0 || names.some((n) => byName.has(n))) return '';
+  const first = names[0]!.split('.')[0]!;
+  const prefix = `${first}.`;
+  if (!names.every((n) => n.startsWith(prefix))) return '';
+  return names.some((n) => byName.has(n.slice(prefix.length))) ? prefix : '';
+}
+
 /**
  * Compares an adapter (config + tensor headers, on-disk names `base_model.model.<module>.lora_A.weight`)
  * with a base checkpoint's tensor headers. Returns every finding; `assertAdapterFits` throws them.
+ * `allowWrapperPrefix`: accept adapter names with one wrapper segment the base lacks
+ * (`adapterWrapperPrefix`, e.g. LeRobot's `model.`), with a warning; off by default because a caller
+ * that then applies names itself (a merge) must strip the same prefix.
  */
 export function checkAdapterFit(
   config: PeftLoraConfig,
   adapter: readonly TensorShapeInfo[],
   base: readonly TensorShapeInfo[],
+  opts: { allowWrapperPrefix?: boolean } = {},
 ): AdapterFitReport {
   const byName = new Map(base.map((t) => [t.name, t]));
   const pairs = new Map<string, { kind: 'linear' | 'embedding'; A?: readonly number[]; B?: readonly number[] }>();
@@ -61,11 +90,18 @@ export function checkAdapterFit(
     unsupported: [],
     warnings: [],
   };
+  // names in the adapter's namespace (prefix + base name) for its own config's rules and for messages
+  const prefix = opts.allowWrapperPrefix ? adapterWrapperPrefix(adapter, base) : '';
+  const strip = (rel: string): string => (prefix !== '' && rel.startsWith(prefix) ? rel.slice(prefix.length) : rel);
+  if (prefix !== '')
+    report.warnings.push(
+      `every adapter module name carries "${prefix}" in front of the base's (saved from a wrapper that holds this model as .${prefix.slice(0, -1)}, e.g. LeRobot's PI0Policy): matched after removing it`,
+    );
   for (const t of adapter) {
     const parts = parseLoraKey(t.name);
     if (parts === null || parts.role === 'bias') {
       // modules_to_save copies (and lora_B biases) replace / sit beside base tensors of the same name
-      const rel = relativeModulePath(t.name);
+      const rel = strip(relativeModulePath(t.name));
       const b = byName.get(rel);
       if (parts !== null) report.warnings.push(`${t.name}: lora_B bias (lora_bias) is not checked against the base`);
       else if (b === undefined) report.extra.push(t.name);
@@ -75,7 +111,7 @@ export function checkAdapterFit(
       continue;
     }
     if (parts.role === 'magnitude') continue; // DoRA magnitude [out]: checked with its pair below
-    const mod = relativeModulePath(parts.module);
+    const mod = strip(relativeModulePath(parts.module));
     const p = pairs.get(mod) ?? { kind: parts.role.startsWith('embedding') ? 'embedding' : 'linear' };
     if (parts.role === 'A' || parts.role === 'embedding_A') p.A = t.shape;
     else p.B = t.shape;
@@ -86,7 +122,7 @@ export function checkAdapterFit(
     const wName = `${mod}.weight`;
     const w = byName.get(wName);
     if (w === undefined) {
-      report.extra.push(`base_model.model.${mod}`);
+      report.extra.push(`base_model.model.${prefix}${mod}`);
       continue;
     }
     if (w.shape.length !== 2) {
@@ -106,18 +142,27 @@ export function checkAdapterFit(
     const tag = p.kind === 'linear' ? 'lora_' : 'lora_embedding_';
     if (p.A === undefined || p.B === undefined) {
       report.shapeMismatches.push({
-        name: `base_model.model.${mod}.${tag}${p.A === undefined ? 'A' : 'B'}`,
+        name: `base_model.model.${prefix}${mod}.${tag}${p.A === undefined ? 'A' : 'B'}`,
         expected: p.A === undefined ? [rankB, aCols] : [bRows, rankA],
         got: [],
       });
       continue;
     }
     if (p.A.length !== 2 || p.A[1] !== aCols)
-      report.shapeMismatches.push({ name: `base_model.model.${mod}.${tag}A`, expected: [rankA, aCols], got: [...p.A] });
+      report.shapeMismatches.push({
+        name: `base_model.model.${prefix}${mod}.${tag}A`,
+        expected: [rankA, aCols],
+        got: [...p.A],
+      });
     if (p.B.length !== 2 || p.B[0] !== bRows)
-      report.shapeMismatches.push({ name: `base_model.model.${mod}.${tag}B`, expected: [bRows, rankB], got: [...p.B] });
-    const expected = rankAndAlphaFor(rulesFromPeftJson(config), mod).r;
-    if (rankA !== rankB || rankA !== expected) report.rankMismatches.push({ module: mod, expected, rankA, rankB });
+      report.shapeMismatches.push({
+        name: `base_model.model.${prefix}${mod}.${tag}B`,
+        expected: [bRows, rankB],
+        got: [...p.B],
+      });
+    const expected = rankAndAlphaFor(rulesFromPeftJson(config), prefix + mod).r;
+    if (rankA !== rankB || rankA !== expected)
+      report.rankMismatches.push({ module: prefix + mod, expected, rankA, rankB });
   }
   // every base module PEFT would wrap has weights (needs the module list: the base's 2-D weights)
   if (config.target_modules === null || config.target_modules === undefined) {
@@ -130,8 +175,11 @@ export function checkAdapterFit(
     const baseModules = base
       .filter((t) => t.name.endsWith('.weight') && t.shape.length === 2)
       .map((t) => t.name.slice(0, -'.weight'.length));
-    const rules = expandAllLinear(rulesFromPeftJson(config), baseModules);
-    report.missing = baseModules.filter((m) => !pairs.has(m) && matchTarget(rules, m).matched);
+    const rules = expandAllLinear(
+      rulesFromPeftJson(config),
+      baseModules.map((m) => prefix + m),
+    );
+    report.missing = baseModules.filter((m) => !pairs.has(m) && matchTarget(rules, prefix + m).matched);
   }
   return report;
 }

@@ -87,6 +87,7 @@ export {
   type AdapterFitReport,
   checkAdapterFit,
   assertAdapterFits,
+  adapterWrapperPrefix,
 } from './base-fit.js';
 export {
   type BaseHeaders,
