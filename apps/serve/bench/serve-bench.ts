@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Packr, Unpackr } from 'msgpackr';
+import { nd, packr, unpackr } from '@vla-lora/test-openpi-client';
 import WebSocket from 'ws';
 import { Philox } from '@vla-lora/trainer';
 
@@ -28,17 +28,6 @@ const WARM = Number(arg('warm', '100'));
 const BACKEND = arg('backend', 'wasm');
 const MERGE = process.argv.includes('--merge');
 const LEVELS = arg('levels', '1,8,32').split(',').map(Number);
-
-const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
-const K = (s: string): Buffer => Buffer.from(s);
-const nd = (dtype: string, shape: number[], bytes: Uint8Array): Map<Buffer, unknown> =>
-  new Map<Buffer, unknown>([
-    [K('__ndarray__'), true],
-    [K('data'), Buffer.from(bytes)],
-    [K('dtype'), dtype],
-    [K('shape'), shape],
-  ]);
 
 function requestFrame(seed: number): Uint8Array {
   const r = new Philox(seed, 5);

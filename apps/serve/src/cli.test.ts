@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Packr, Unpackr } from 'msgpackr';
+import { nd, packr, unpackr } from '@vla-lora/test-openpi-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { float32NdArray, uint8NdArray } from '@vla-lora/policy-server';
@@ -165,17 +165,7 @@ describe.skipIf(!pythonOk)('vla-serve with an openpi-style Python client', () =>
   }, 120_000);
 });
 
-// --- a hand-built JS client (msgpackr + ws, binary keys written here) ---------------------------
-const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
-const K = (s: string): Buffer => Buffer.from(s);
-const nd = (dtype: string, shape: number[], bytes: Uint8Array): Map<Buffer, unknown> =>
-  new Map<Buffer, unknown>([
-    [K('__ndarray__'), true],
-    [K('data'), Buffer.from(bytes)],
-    [K('dtype'), dtype],
-    [K('shape'), shape],
-  ]);
+// --- a hand-built JS client (ws + @vla-lora/test-openpi-client: binary keys as openpi writes them) ---
 
 class JsClient {
   readonly ws: WebSocket;

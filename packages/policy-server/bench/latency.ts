@@ -4,7 +4,7 @@
 // and 32 clients, and memory after --warm vs --requests requests.
 //
 //   pnpm --filter @vla-lora/policy-server bench -- [--image 224] [--per-client 500] [--requests 10000] [--warm 100]
-import { Packr, Unpackr } from 'msgpackr';
+import { nd, packr, unpackr } from '@vla-lora/test-openpi-client';
 import WebSocket from 'ws';
 import { float32NdArray, NdArray, startPolicyServer } from '../src/index.js';
 
@@ -31,16 +31,6 @@ const server = await startPolicyServer({
   },
 });
 
-const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
-const K = (s: string): Buffer => Buffer.from(s);
-const nd = (dtype: string, shape: number[], bytes: Uint8Array): Map<Buffer, unknown> =>
-  new Map<Buffer, unknown>([
-    [K('__ndarray__'), true],
-    [K('data'), Buffer.from(bytes)],
-    [K('dtype'), dtype],
-    [K('shape'), shape],
-  ]);
 const frame = packr.pack({
   'observation/image': nd('|u1', [IMAGE, IMAGE, 3], new Uint8Array(IMAGE * IMAGE * 3).fill(100)),
   'observation/wrist_image': nd('|u1', [IMAGE, IMAGE, 3], new Uint8Array(IMAGE * IMAGE * 3).fill(50)),
