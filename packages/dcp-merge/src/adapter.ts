@@ -13,35 +13,25 @@ import {
   parsePyJson,
   removeAdapterName,
   writeVerifiedAdapter,
-  type AdapterReport,
+  type AdapterConfigFlags,
+  type ExtractedAdapter,
   type PeftLoraConfig,
 } from '@vla-lora/checkpoint-io';
 import { openDcpCheckpoint } from './checkpoint.js';
 import { selectTensors, toEntry, type SelectOptions } from './consolidate.js';
 import { DcpNoLoraError, DcpOutputExistsError, DcpUsageError } from './errors.js';
 
-export interface ExtractAdapterOptions extends SelectOptions {
+export interface ExtractAdapterOptions extends SelectOptions, AdapterConfigFlags {
   /** Adapter name inside the parameter names (default: "default", or the only one present). */
   adapterName?: string;
   /** adapter_config.json to use (default: one in the checkpoint dir or its parent). */
   configPath?: string;
-  r?: number;
-  loraAlpha?: number;
-  targetModules?: string[];
-  baseModel?: string;
   /** Prefix of PEFT's on-disk names, added when the names lack it (default `base_model.model.`). */
   prefix?: string;
   overwrite?: boolean;
 }
 
-export interface ExtractAdapterResult {
-  output: string;
-  adapterName: string;
-  loraTensors: number;
-  loraValues: number;
-  configSource: string;
-  report: AdapterReport;
-}
+export type ExtractAdapterResult = ExtractedAdapter;
 
 async function isFile(p: string): Promise<boolean> {
   return (await stat(p).catch(() => null))?.isFile() ?? false;

@@ -14,7 +14,9 @@ import {
   readAdapterConfig,
   removeAdapterName,
   writeVerifiedAdapter,
+  type AdapterConfigFlags,
   type AdapterReport,
+  type ExtractedAdapter,
   type LoraParam,
   type PeftLoraConfig,
 } from '@vla-lora/checkpoint-io';
@@ -31,17 +33,12 @@ import { reconstruct, type ReconstructedTensor } from './reconstruct.js';
 // shared with dcp-merge; re-exported as part of zero-merge's API.
 export { parseLoraParam, type LoraParam };
 
-export interface ExtractAdapterOptions {
+export interface ExtractAdapterOptions extends AdapterConfigFlags {
   tag?: string;
   /** Adapter name inside the parameter names (default: "default", or the only one present). */
   adapterName?: string;
   /** adapter_config.json to use (default: the one in the checkpoint dir). */
   configPath?: string;
-  /** Overrides / fields for a config written from flags. */
-  r?: number;
-  loraAlpha?: number;
-  targetModules?: string[];
-  baseModel?: string;
   /** Module paths (segment globs) of trained heads to save with the adapter (PEFT's modules_to_save). */
   modulesToSave?: string[];
   /** dtype of the written tensors ('keep' = fp32 as reconstructed). */
@@ -51,18 +48,9 @@ export interface ExtractAdapterOptions {
   windowBytes?: number;
 }
 
-export interface ExtractAdapterResult {
-  output: string;
-  adapterName: string;
-  /** LoRA tensors written and their values. */
-  loraTensors: number;
-  loraValues: number;
+export interface ExtractAdapterResult extends ExtractedAdapter {
   /** modules_to_save tensors written. */
   extraTensors: number;
-  /** Where the config came from. */
-  configSource: string;
-  /** checkpoint-io's verifyAdapter report on the written adapter. */
-  report: AdapterReport;
 }
 
 async function fileExists(p: string): Promise<boolean> {

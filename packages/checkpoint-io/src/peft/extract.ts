@@ -59,6 +59,20 @@ export interface AdapterConfigFlags {
   baseModel?: string;
 }
 
+/** What an adapter extraction (zero-merge, dcp-merge) reports. */
+export interface ExtractedAdapter {
+  /** The adapter directory written. */
+  output: string;
+  adapterName: string;
+  /** LoRA tensors written and their values. */
+  loraTensors: number;
+  loraValues: number;
+  /** Where the config came from (a path, or "flags"). */
+  configSource: string;
+  /** checkpoint-io's verifyAdapter report on the written adapter. */
+  report: AdapterReport;
+}
+
 /**
  * adapter_config.json before checking: the found config (or PEFT's LoRA defaults), the flags over it, `r` from
  * the first lora_A's rows and `target_modules` from the LoRA modules' last segments when neither says.

@@ -44,6 +44,7 @@ export {
   type LoraParam,
   type AdapterChoice,
   type AdapterConfigFlags,
+  type ExtractedAdapter,
   parseLoraParam,
   chooseAdapterName,
   draftAdapterConfig,
