@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { PtClosedError, PtTruncatedError, PtZipError } from '../errors.js';
-import { checkEntryLimit, checkEntryRead, unsafeEntryName } from './entry-checks.js';
+import { checkEntryLimit, checkEntryRead, InflateWindow, unsafeEntryName } from './entry-checks.js';
 
 export interface ZipEntryInfo {
   readonly name: string;
@@ -218,23 +218,14 @@ export class ZipArchive {
   /** Streams a deflated entry, keeping only the requested window (never more than `length` bytes). */
   async #inflateRange(info: ZipEntryInfo, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     const start = await this.dataStart(info);
-    const out = into ?? new Uint8Array(length);
-    let pos = 0; // uncompressed position
-    let filled = 0;
+    const win = new InflateWindow(into ?? new Uint8Array(length), offset, length, info, this.fileName);
     const inflate = createInflateRaw();
     const chunk = 1 << 20;
     let readPos = 0;
     const done = new Promise<void>((resolve, reject) => {
       inflate.on('data', (buf: Buffer) => {
-        const from = Math.max(offset - pos, 0);
-        const to = Math.min(buf.length, offset + length - pos);
-        if (to > from) {
-          out.set(buf.subarray(from, to), filled);
-          filled += to - from;
-        }
-        pos += buf.length;
-        if (pos > info.uncompressedSize)
-          reject(new PtZipError(`${this.fileName}: zip entry ${info.name} inflates past its declared size`));
+        const err = win.push(buf);
+        if (err) reject(err);
       });
       inflate.on('end', resolve);
       inflate.on('error', (err) =>
@@ -243,23 +234,21 @@ export class ZipArchive {
     });
     done.catch(() => undefined); // observed below; avoid an unhandled rejection when we stop early
     try {
-      while (readPos < info.compressedSize && filled < length) {
+      while (readPos < info.compressedSize && win.filled < length) {
         const n = Math.min(chunk, info.compressedSize - readPos);
         const b = await this.#pread(start + readPos, n);
         readPos += n;
         // Wait for drain, but wake on an inflate error too (a destroyed stream never drains).
         if (!inflate.write(b)) await Promise.race([new Promise((r) => inflate.once('drain', r)), done]);
       }
-      if (filled < length) {
+      if (win.filled < length) {
         inflate.end();
         await done;
       }
     } finally {
       inflate.destroy();
     }
-    if (filled !== length)
-      throw new PtTruncatedError(`${this.fileName}: zip entry ${info.name} inflates to fewer bytes than declared`);
-    return out;
+    return win.checkFilled();
   }
 
   close(): void {

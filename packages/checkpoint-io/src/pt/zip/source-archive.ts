@@ -5,7 +5,7 @@
 // byte ranges of a 2 GB Blob. Deflated entries inflate with DecompressionStream('deflate-raw').
 import type { ByteSource } from '../../source/byte-source.js';
 import { PtClosedError, PtTruncatedError, PtZipError } from '../errors.js';
-import { checkEntryLimit, checkEntryRead, unsafeEntryName } from './entry-checks.js';
+import { checkEntryLimit, checkEntryRead, InflateWindow, unsafeEntryName } from './entry-checks.js';
 
 /** What a reader of torch zip archives needs of an entry (ZipArchive's entries have the same fields). */
 export interface ZipEntryLike {
@@ -215,22 +215,13 @@ export class SourceZipArchive implements ZipReader<SourceZipEntry> {
     const compressed = await this.source.read(start, info.compressedSize);
     const stream = new Blob([new Uint8Array(compressed)]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
     const reader = stream.getReader();
-    const out = new Uint8Array(length);
-    let pos = 0;
-    let filled = 0;
+    const win = new InflateWindow(new Uint8Array(length), offset, length, info, this.fileName);
     try {
-      while (filled < length) {
+      while (win.filled < length) {
         const { done, value } = await reader.read();
         if (done) break;
-        const from = Math.max(offset - pos, 0);
-        const to = Math.min(value.length, offset + length - pos);
-        if (to > from) {
-          out.set(value.subarray(from, to), filled);
-          filled += to - from;
-        }
-        pos += value.length;
-        if (pos > info.uncompressedSize)
-          throw new PtZipError(`${this.fileName}: zip entry ${info.name} inflates past its declared size`);
+        const err = win.push(value);
+        if (err) throw err;
       }
     } catch (err) {
       if (err instanceof PtZipError) throw err;
@@ -240,9 +231,7 @@ export class SourceZipArchive implements ZipReader<SourceZipEntry> {
     } finally {
       await reader.cancel().catch(() => undefined);
     }
-    if (filled !== length)
-      throw new PtTruncatedError(`${this.fileName}: zip entry ${info.name} inflates to fewer bytes than declared`);
-    return out;
+    return win.checkFilled();
   }
 
   close(): void {
