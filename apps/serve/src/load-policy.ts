@@ -1,26 +1,23 @@
 // vla-serve's flags -> @vla-lora/pi0's loadTrainedPi0 (which builds, verifies and loads everything).
 // Only the usage checks live here: the config name must be known, and the base model must be said
 // (--base-weights, or --seeded-base for a run trained without base weights).
-import { getTrainConfig, loadTrainedPi0, type LoadedTrainedPi0, type TrainConfig } from '@vla-lora/pi0';
+import {
+  getTrainConfig,
+  type LoadedTrainedPi0,
+  type LoadTrainedPi0Options,
+  loadTrainedPi0,
+  type TrainConfig,
+} from '@vla-lora/pi0';
 import { ServeUsageError } from './errors.js';
 
-export interface LoadPolicyOptions {
+/** pi0's loader options, with the config by name and the base said explicitly (see loadPolicy). */
+export interface LoadPolicyOptions extends Omit<LoadTrainedPi0Options, 'config' | 'baseWeights'> {
   /** A train config name of @vla-lora/pi0's registry (e.g. pi0_libero_lora_tiny). */
   config: string;
   /** openpi PyTorch-layout weights: a model.safetensors file or a directory holding one. */
   baseWeights?: string | null;
   /** The base is the config's seeded random init, as `vla-train` builds it without --base-weights. */
   seededBase?: boolean;
-  /** PEFT adapter directory. */
-  adapter: string;
-  trainable?: string | null;
-  normStats?: string | null;
-  dataRoot?: string;
-  merge?: boolean;
-  allowUntrained?: boolean;
-  /** The tokenizer the run was trained with (checked against <run>/tokenizer-record.json). */
-  tokenizer?: string | null;
-  log?: (line: string) => void;
 }
 
 export type LoadedPolicy = LoadedTrainedPi0;
@@ -39,16 +36,6 @@ export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
     );
   }
   if (o.baseWeights && o.seededBase) throw new ServeUsageError('--base-weights and --seeded-base exclude each other');
-  return loadTrainedPi0({
-    config,
-    baseWeights: o.seededBase ? null : (o.baseWeights ?? null),
-    adapter: o.adapter,
-    trainable: o.trainable,
-    normStats: o.normStats,
-    dataRoot: o.dataRoot,
-    merge: o.merge,
-    allowUntrained: o.allowUntrained,
-    tokenizer: o.tokenizer,
-    log: o.log,
-  });
+  const { seededBase, ...rest } = o;
+  return loadTrainedPi0({ ...rest, config, baseWeights: seededBase ? null : (o.baseWeights ?? null) });
 }

@@ -15,68 +15,49 @@ export const OPENPI_OPTIM: OptimConfig = {
   clipGradientNorm: 1.0,
 };
 
+/** openpi's LIBERO schedule for the real-size configs: batch 32, 30k steps, its optimizer, checkpoint cadence and eval. */
+function openpiLibero(c: Pick<TrainConfig, 'name' | 'description' | 'model' | 'freeze' | 'ema'>): TrainConfig {
+  return {
+    ...c,
+    data: { repoId: 'physical-intelligence/libero', synthetic: null, batchSize: 32, useDeltaActions: false },
+    optim: { ...OPENPI_OPTIM },
+    trainer: {
+      numTrainSteps: 30_000,
+      gradAccumSteps: 1,
+      saveInterval: 1000,
+      keepLast: 3,
+      keepEvery: 5000,
+      logInterval: 100,
+      seed: 42,
+    },
+    eval: { maxChunks: 256, seed: 0 },
+    backend: 'auto',
+  };
+}
+
 const CONFIGS: TrainConfig[] = [
-  {
+  openpiLibero({
     name: 'pi0_libero',
     description:
       "openpi's full fine-tuning of pi0 on LIBERO: every weight trains in float32, AdamW, EMA 0.99 (plan only here: > 70 GB per openpi; the trainer refuses EMA configs)",
     model: { pi0: 'pi0' },
     freeze: 'pi0_full',
     ema: { decay: 0.99 },
-    data: { repoId: 'physical-intelligence/libero', synthetic: null, batchSize: 32, useDeltaActions: false },
-    optim: { ...OPENPI_OPTIM },
-    trainer: {
-      numTrainSteps: 30_000,
-      gradAccumSteps: 1,
-      saveInterval: 1000,
-      keepLast: 3,
-      keepEvery: 5000,
-      logInterval: 100,
-      seed: 42,
-    },
-    eval: { maxChunks: 256, seed: 0 },
-    backend: 'auto',
-  },
-  {
+  }),
+  openpiLibero({
     name: 'pi0_libero_lora',
     description:
       'pi0 (PaliGemma gemma_2b_lora r16 + expert gemma_300m_lora r32) on LIBERO, openpi sizes and schedule (needs real weights: --base-weights)',
     model: { pi0: 'pi0_lora' },
     freeze: 'pi0_lora',
-    data: { repoId: 'physical-intelligence/libero', synthetic: null, batchSize: 32, useDeltaActions: false },
-    optim: { ...OPENPI_OPTIM },
-    trainer: {
-      numTrainSteps: 30_000,
-      gradAccumSteps: 1,
-      saveInterval: 1000,
-      keepLast: 3,
-      keepEvery: 5000,
-      logInterval: 100,
-      seed: 42,
-    },
-    eval: { maxChunks: 256, seed: 0 },
-    backend: 'auto',
-  },
-  {
+  }),
+  openpiLibero({
     name: 'pi0_libero_expert_lora',
     description:
       'pi0 with full PaliGemma and LoRA on the action expert only (~91% trainable; see the memory bill before launching)',
     model: { pi0: 'pi0_expert_lora' },
     freeze: 'pi0_full_paligemma_expert_lora',
-    data: { repoId: 'physical-intelligence/libero', synthetic: null, batchSize: 32, useDeltaActions: false },
-    optim: { ...OPENPI_OPTIM },
-    trainer: {
-      numTrainSteps: 30_000,
-      gradAccumSteps: 1,
-      saveInterval: 1000,
-      keepLast: 3,
-      keepEvery: 5000,
-      logInterval: 100,
-      seed: 42,
-    },
-    eval: { maxChunks: 256, seed: 0 },
-    backend: 'auto',
-  },
+  }),
   {
     name: 'pi0_libero_lora_tiny',
     description:
