@@ -40,6 +40,7 @@ interface Manifest {
   engines?: { node?: string };
   bin?: Record<string, string>;
   exports?: Record<string, unknown>;
+  publishConfig?: { exports?: Record<string, unknown> };
   files?: string[];
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
@@ -277,7 +278,8 @@ function consumerModule(pkgs: Pkg[]): string {
   const names: string[] = [];
   for (const p of pkgs) {
     // a bin-only package (no "exports") has no entry point to import
-    for (const key of Object.keys(p.manifest.exports ?? {})) {
+    // what the tarball publishes (publishConfig.exports), not the repo-only entries (e.g. ./test-support)
+    for (const key of Object.keys(p.manifest.publishConfig?.exports ?? p.manifest.exports ?? {})) {
       if (key === './package.json') continue;
       const spec = key === '.' ? p.manifest.name : `${p.manifest.name}/${key.slice(2)}`;
       const id = `m${names.length}`;
