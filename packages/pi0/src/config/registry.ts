@@ -35,6 +35,34 @@ function openpiLibero(c: Pick<TrainConfig, 'name' | 'description' | 'model' | 'f
   };
 }
 
+/** The few-step smoke runs at toy widths (tests, CI) on the small synthetic dataset. */
+function smoke(
+  c: Pick<TrainConfig, 'name' | 'description' | 'model' | 'freeze'>,
+  steps: { numTrainSteps: number; saveInterval: number },
+): TrainConfig {
+  return {
+    ...c,
+    data: {
+      repoId: 'synthetic-libero-smoke',
+      synthetic: { episodes: 6, heldOutEpisodes: 2, steps: 24, imageSize: 32, seed: 99 },
+      batchSize: 2,
+      useDeltaActions: false,
+    },
+    optim: { ...OPENPI_OPTIM, warmupSteps: 2, peakLr: 1e-3, decaySteps: 10, decayLr: 1e-4 },
+    trainer: {
+      numTrainSteps: steps.numTrainSteps,
+      gradAccumSteps: 1,
+      saveInterval: steps.saveInterval,
+      keepLast: 2,
+      keepEvery: 0,
+      logInterval: 1,
+      seed: 42,
+    },
+    eval: { maxChunks: 4, seed: 0 },
+    backend: 'auto',
+  };
+}
+
 const CONFIGS: TrainConfig[] = [
   openpiLibero({
     name: 'pi0_libero',
@@ -83,55 +111,25 @@ const CONFIGS: TrainConfig[] = [
     eval: { maxChunks: 64, seed: 0 },
     backend: 'auto',
   },
-  {
-    name: 'pi0_libero_lora_realvocab_smoke',
-    description:
-      "a few steps at toy widths with PaliGemma's real vocabulary (257,152, <locNNNN>/<segNNN>) and max_token_len 48: needs --tokenizer (a SentencePiece model of that size)",
-    model: { pi0: 'pi0_tiny_realvocab_lora' },
-    freeze: 'pi0_lora',
-    data: {
-      repoId: 'synthetic-libero-smoke',
-      synthetic: { episodes: 6, heldOutEpisodes: 2, steps: 24, imageSize: 32, seed: 99 },
-      batchSize: 2,
-      useDeltaActions: false,
+  smoke(
+    {
+      name: 'pi0_libero_lora_realvocab_smoke',
+      description:
+        "a few steps at toy widths with PaliGemma's real vocabulary (257,152, <locNNNN>/<segNNN>) and max_token_len 48: needs --tokenizer (a SentencePiece model of that size)",
+      model: { pi0: 'pi0_tiny_realvocab_lora' },
+      freeze: 'pi0_lora',
     },
-    optim: { ...OPENPI_OPTIM, warmupSteps: 2, peakLr: 1e-3, decaySteps: 10, decayLr: 1e-4 },
-    trainer: {
-      numTrainSteps: 4,
-      gradAccumSteps: 1,
-      saveInterval: 2,
-      keepLast: 2,
-      keepEvery: 0,
-      logInterval: 1,
-      seed: 42,
+    { numTrainSteps: 4, saveInterval: 2 },
+  ),
+  smoke(
+    {
+      name: 'pi0_libero_lora_smoke',
+      description: 'a few steps of the tiny config (tests, CI smoke)',
+      model: { pi0: 'pi0_tiny_lora' },
+      freeze: 'pi0_lora',
     },
-    eval: { maxChunks: 4, seed: 0 },
-    backend: 'auto',
-  },
-  {
-    name: 'pi0_libero_lora_smoke',
-    description: 'a few steps of the tiny config (tests, CI smoke)',
-    model: { pi0: 'pi0_tiny_lora' },
-    freeze: 'pi0_lora',
-    data: {
-      repoId: 'synthetic-libero-smoke',
-      synthetic: { episodes: 6, heldOutEpisodes: 2, steps: 24, imageSize: 32, seed: 99 },
-      batchSize: 2,
-      useDeltaActions: false,
-    },
-    optim: { ...OPENPI_OPTIM, warmupSteps: 2, peakLr: 1e-3, decaySteps: 10, decayLr: 1e-4 },
-    trainer: {
-      numTrainSteps: 6,
-      gradAccumSteps: 1,
-      saveInterval: 3,
-      keepLast: 2,
-      keepEvery: 0,
-      logInterval: 1,
-      seed: 42,
-    },
-    eval: { maxChunks: 4, seed: 0 },
-    backend: 'auto',
-  },
+    { numTrainSteps: 6, saveInterval: 3 },
+  ),
 ];
 
 export function configNames(): string[] {
