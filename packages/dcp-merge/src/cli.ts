@@ -4,7 +4,6 @@
 import { EXIT_CODES, runProgram, tensorProgress } from '@vla-lora/cli-kit';
 import { CheckpointIoError } from '@vla-lora/checkpoint-io';
 import { Command } from 'commander';
-import { pathToFileURL } from 'node:url';
 import { extractAdapter } from './adapter.js';
 import { openDcpCheckpoint } from './checkpoint.js';
 import { consolidate } from './consolidate.js';
@@ -196,9 +195,4 @@ export async function main(argv: string[]): Promise<number> {
     usageErrors: [DcpUsageError],
     exitCodes: [[DcpUnsafePickleError, EXIT_CODES.unsafePickle]],
   });
-}
-
-const invoked = process.argv[1];
-if (invoked && (import.meta.url === pathToFileURL(invoked).href || /dcp-merge(\.mjs)?$/.test(invoked))) {
-  process.exitCode = await main(process.argv.slice(2));
 }

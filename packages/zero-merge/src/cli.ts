@@ -4,7 +4,6 @@
 import { EXIT_CODES, runProgram, tensorProgress } from '@vla-lora/cli-kit';
 import { CheckpointIoError, UnsafePickleError } from '@vla-lora/checkpoint-io';
 import { Command, Option } from 'commander';
-import { pathToFileURL } from 'node:url';
 import { extractAdapter } from './adapter.js';
 import { consolidate, DEFAULT_MAX_SHARD_SIZE } from './consolidate.js';
 import { OUTPUT_DTYPES, parseOutputDtype } from './dtypes.js';
@@ -224,9 +223,4 @@ export async function main(argv: string[]): Promise<number> {
     usageErrors: [ZeroMergeUsageError],
     exitCodes: [[UnsafePickleError, EXIT_CODES.unsafePickle]],
   });
-}
-
-const invoked = process.argv[1];
-if (invoked && (import.meta.url === pathToFileURL(invoked).href || /zero-merge(\.mjs)?$/.test(invoked))) {
-  process.exitCode = await main(process.argv.slice(2));
 }
