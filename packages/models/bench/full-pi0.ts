@@ -14,14 +14,12 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBytes, getPi0Config } from '@vla-lora/gemma-config';
 import { initBackend } from '@vla-lora/tfjs-backend';
-import { openStreamedPi0, SeededRandom, type Pi0Observation } from '../src/index.js';
+import { openStreamedPi0, SeededRandom } from '../src/index.js';
+import { randomObservation } from './random-inputs.js';
+import { commandLine } from './args.js';
 
 const args = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
-};
-const file = args.find((a, i) => !a.startsWith('--') && (i === 0 || !args[i - 1]!.startsWith('--')));
+const { flag, positional: file } = commandLine(args);
 if (file === undefined) {
   console.error('usage: bench/run.ts full-pi0.ts MODEL.safetensors [--config pi0] [--steps 10] [--chunks 1]');
   process.exit(2);
@@ -63,19 +61,7 @@ const loadSeconds = (performance.now() - t0) / 1000;
 progress('loaded', { seconds: loadSeconds, report: { ...s.report, bill: undefined } });
 
 const rng = new SeededRandom(2);
-const u = (n: number): Float32Array => Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
-const px = cfg.siglip.imageSize;
-const obs: Pi0Observation = {
-  images: cfg.imageKeys.map(() => tf.tensor4d(u(B * px * px * 3), [B, px, px, 3])),
-  imageMasks: cfg.imageKeys.map(() => Array.from({ length: B }, () => true)),
-  tokens: tf.tensor2d(
-    Int32Array.from({ length: B * cfg.maxTokenLen }, () => Math.floor(rng.uniform() * cfg.vocabSize)),
-    [B, cfg.maxTokenLen],
-    'int32',
-  ),
-  tokenMasks: Array.from({ length: B }, () => Array.from({ length: cfg.maxTokenLen }, () => true)),
-  state: tf.tensor2d(u(B * cfg.actionDim), [B, cfg.actionDim]),
-};
+const obs = randomObservation(cfg, B, rng);
 const times: number[] = [];
 let finite = true;
 let shape: number[] = [];

@@ -17,13 +17,12 @@ import { getPi0Config, pi0Variants, PI0_PATHS, type Pi0Config } from '@vla-lora/
 import { injectLora, LoraLinear, namedModules, namedParameters } from '@vla-lora/lora-core';
 import { initBackend } from '@vla-lora/tfjs-backend';
 import { leanVariableGrads, Pi0Policy, pi0LoraConfig, SeededRandom, type Pi0Batch } from '../src/index.js';
+import { randomTokens } from './random-inputs.js';
+import { commandLine } from './args.js';
 
 const args = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
-};
-const dir = args.find((a, i) => !a.startsWith('--') && (i === 0 || !args[i - 1]!.startsWith('--'))) ?? 'bench-gpu-out';
+const { flag, positional } = commandLine(args);
+const dir = positional ?? 'bench-gpu-out';
 mkdirSync(dir, { recursive: true });
 const B = Number(flag('batch', '8'));
 const steps = Number(flag('steps', '3'));
@@ -86,16 +85,10 @@ function build(cfg: Pi0Config, full: boolean): Pi0Policy {
 function randomBatch(cfg: Pi0Config, batch: number): Pi0Batch {
   const rng = new SeededRandom(7);
   const px = cfg.siglip.imageSize;
-  const L = cfg.maxTokenLen;
   return {
     images: cfg.imageKeys.map((_, c) => tf.randomUniform([batch, px, px, 3], -1, 1, 'float32', 100 + c)),
     imageMasks: cfg.imageKeys.map(() => Array.from({ length: batch }, () => true)),
-    tokens: tf.tensor2d(
-      Int32Array.from({ length: batch * L }, () => Math.floor(rng.uniform() * cfg.vocabSize)),
-      [batch, L],
-      'int32',
-    ),
-    tokenMasks: Array.from({ length: batch }, () => Array.from({ length: L }, () => true)),
+    ...randomTokens(cfg, batch, rng),
     state: tf.randomUniform([batch, cfg.actionDim], -1, 1, 'float32', 200),
     actions: tf.randomUniform([batch, cfg.actionHorizon, cfg.actionDim], -1, 1, 'float32', 201),
   };

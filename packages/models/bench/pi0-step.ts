@@ -5,6 +5,7 @@ import { getPi0Config } from '@vla-lora/gemma-config';
 import { injectLora, namedParameters } from '@vla-lora/lora-core';
 import { initBackend } from '@vla-lora/tfjs-backend';
 import { Pi0Policy, pi0LoraConfig, SeededRandom, type Pi0Batch } from '../src/index.js';
+import { randomObservation, uniform } from './random-inputs.js';
 
 const [name = 'pi0_tiny_lora', batchArg = '8', stepsArg = '5'] = process.argv.slice(2);
 const info = await initBackend({ backend: process.env['VLA_BACKEND'] ?? 'auto' });
@@ -15,19 +16,9 @@ injectLora(policy, { ...pi0LoraConfig(cfg), seed: 1 });
 for (const [n, v] of namedParameters(policy)) if (/^(action_|state_proj)/.test(n)) v.trainable = true;
 const B = Number(batchArg);
 const rng = new SeededRandom(2);
-const u = (n: number): Float32Array => Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
-const px = cfg.siglip.imageSize;
 const batch: Pi0Batch = {
-  images: cfg.imageKeys.map(() => tf.tensor4d(u(B * px * px * 3), [B, px, px, 3])),
-  imageMasks: cfg.imageKeys.map(() => Array.from({ length: B }, () => true)),
-  tokens: tf.tensor2d(
-    Int32Array.from({ length: B * cfg.maxTokenLen }, () => Math.floor(rng.uniform() * cfg.vocabSize)),
-    [B, cfg.maxTokenLen],
-    'int32',
-  ),
-  tokenMasks: Array.from({ length: B }, () => Array.from({ length: cfg.maxTokenLen }, () => true)),
-  state: tf.tensor2d(u(B * cfg.actionDim), [B, cfg.actionDim]),
-  actions: tf.tensor3d(u(B * cfg.actionHorizon * cfg.actionDim), [B, cfg.actionHorizon, cfg.actionDim]),
+  ...randomObservation(cfg, B, rng),
+  actions: tf.tensor3d(uniform(rng, B * cfg.actionHorizon * cfg.actionDim), [B, cfg.actionHorizon, cfg.actionDim]),
 };
 const vars = namedParameters(policy)
   .filter(([, v]) => v.trainable)

@@ -9,13 +9,10 @@
 // Usage: npx tsx scripts/gen-full-pi0.ts OUT.safetensors [--config pi0] [--seed 1] [--lora]
 import { writeSafetensors, type SafetensorsEntry } from '@vla-lora/checkpoint-io';
 import { getPi0Config, pi0ParamSpecs, type ParamSpec } from '@vla-lora/gemma-config';
+import { commandLine } from '../bench/args.js';
 
 const args = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
-};
-const out = args.find((a, i) => !a.startsWith('--') && (i === 0 || !args[i - 1]!.startsWith('--')));
+const { flag, positional: out } = commandLine(args);
 if (out === undefined) {
   console.error('usage: gen-full-pi0.ts OUT.safetensors [--config pi0] [--seed 1]');
   process.exit(2);
