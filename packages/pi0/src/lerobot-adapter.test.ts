@@ -27,16 +27,15 @@ import {
 } from '@vla-lora/lora-core';
 import type { Pi0Policy } from '@vla-lora/models';
 import { verifyAdapterAgainstBase } from '@vla-lora/checkpoint-io';
-import { float32NdArray, uint8NdArray } from '@vla-lora/policy-server';
 import { Philox } from '@vla-lora/trainer';
 import {
   editedAdapter,
-  makeTinyRun,
   maxAbsDiff,
-  setupBackend,
-  tempDir,
-  tinyObservation,
+  type TempDir,
   type TinyRun,
+  tinyLoadOptions,
+  tinyRequest,
+  tinyRunInTempDir,
 } from '../test-support/index.js';
 import { buildPi0 } from './build.js';
 import { getTrainConfig } from './config/index.js';
@@ -57,33 +56,15 @@ class LeRobotPi0Policy extends ModuleBase {
   }
 }
 
-let tmp: Awaited<ReturnType<typeof tempDir>>;
+let tmp: TempDir;
 let run: TinyRun;
 
-beforeAll(async () => {
-  await setupBackend();
-  tmp = await tempDir('pi0-lerobot-');
-  run = await makeTinyRun(tmp.path);
-}, 120_000);
+beforeAll(async () => ({ tmp, run } = await tinyRunInTempDir('pi0-lerobot-')), 120_000);
 afterAll(async () => tmp?.remove());
 
-const opts = (adapter: string): LoadTrainedPi0Options => ({
-  config: getTrainConfig(run.config),
-  baseWeights: run.baseDir,
-  adapter,
-  normStats: run.normStatsPath,
-});
-
-function request(seed: number) {
-  const o = tinyObservation(seed);
-  return {
-    'observation/image': uint8NdArray(o.image, [32, 32, 3]),
-    'observation/wrist_image': uint8NdArray(o.wristImage, [32, 32, 3]),
-    'observation/state': float32NdArray(o.state, [8]),
-    prompt: o.prompt,
-    noise_seed: 5,
-  };
-}
+const opts = (adapter: string): LoadTrainedPi0Options =>
+  tinyLoadOptions(run, { adapter, normStats: run.normStatsPath });
+const request = (seed: number) => ({ ...tinyRequest(seed), noise_seed: 5 });
 
 /** The base policy under LeRobot's wrapper, LoRA-wrapped with `config`, every LoRA and saved module seeded non-zero. */
 async function lerobotPolicy(config: LoraConfig, seed: number): Promise<LeRobotPi0Policy> {

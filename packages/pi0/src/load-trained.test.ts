@@ -11,46 +11,26 @@ import {
   cutRank,
   editedAdapter,
   FIXTURES,
-  makeTinyRun,
   maxAbsDiff,
-  setupBackend,
-  tempDir,
-  tinyObservation,
+  type TempDir,
   type TinyRun,
+  tinyLoadOptions,
+  tinyRequest,
+  tinyRunInTempDir,
 } from '../test-support/index.js';
 import { getTrainConfig } from './config/index.js';
 import { AdapterRefusedError, NormStatsRefusedError } from './errors.js';
 import { parseLiberoRequest } from './libero-request.js';
 import { loadTrainedPi0, type LoadTrainedPi0Options } from './load-trained.js';
 import { noiseFor, ServedPi0 } from './served-policy.js';
-import { float32NdArray, uint8NdArray } from '@vla-lora/policy-server';
 
-let tmp: Awaited<ReturnType<typeof tempDir>>;
+let tmp: TempDir;
 let run: TinyRun;
 
-beforeAll(async () => {
-  await setupBackend();
-  tmp = await tempDir('pi0-load-');
-  run = await makeTinyRun(tmp.path);
-}, 120_000);
+beforeAll(async () => ({ tmp, run } = await tinyRunInTempDir('pi0-load-')), 120_000);
 afterAll(async () => tmp?.remove());
 
-const opts = (over: Partial<LoadTrainedPi0Options> = {}): LoadTrainedPi0Options => ({
-  config: getTrainConfig(run.config),
-  baseWeights: run.baseDir,
-  adapter: run.adapterDir,
-  ...over,
-});
-
-function request(seed: number) {
-  const o = tinyObservation(seed);
-  return {
-    'observation/image': uint8NdArray(o.image, [32, 32, 3]),
-    'observation/wrist_image': uint8NdArray(o.wristImage, [32, 32, 3]),
-    'observation/state': float32NdArray(o.state, [8]),
-    prompt: o.prompt,
-  };
-}
+const opts = (over: Partial<LoadTrainedPi0Options> = {}): LoadTrainedPi0Options => tinyLoadOptions(run, over);
 
 async function fileCounts(path: string): Promise<{ tensors: number; values: number }> {
   const r = await openSafetensors(path);
@@ -104,7 +84,7 @@ describe('loadTrainedPi0', () => {
       expect(loraLayers(merged.policy).every(([, l]) => l.merged)).toBe(true);
       const a = new ServedPi0({ policy: plain.policy, trainConfig: plain.trainConfig, normStats: plain.normStats });
       const b = new ServedPi0({ policy: merged.policy, trainConfig: merged.trainConfig, normStats: merged.normStats });
-      const req = parseLiberoRequest(request(5), { imageSize: 32, stateDim: 8 });
+      const req = parseLiberoRequest(tinyRequest(5), { imageSize: 32, stateDim: 8 });
       const noise = noiseFor(3, 0, a.horizon * 32);
       const ya = await a.sample(req, noise);
       const yb = await b.sample(req, noise);
@@ -128,9 +108,9 @@ describe('loadTrainedPi0', () => {
         trainConfig: loaded.trainConfig,
         normStats: loaded.normStats,
       });
-      await served.infer(request(1));
+      await served.infer(tinyRequest(1));
       const before = tf.memory().numTensors;
-      for (let i = 0; i < 3; i++) await served.infer(request(i));
+      for (let i = 0; i < 3; i++) await served.infer(tinyRequest(i));
       expect(tf.memory().numTensors).toBe(before);
     } finally {
       loaded.dispose();
@@ -208,8 +188,8 @@ describe('loadTrainedPi0 refuses', () => {
       expect(lines.some((l) => /^adapter keys: 56 renamed from another pi0 layout/.test(l))).toBe(true);
       const a = new ServedPi0({ policy: ours.policy, trainConfig: ours.trainConfig, normStats: ours.normStats });
       const b = new ServedPi0({ policy: theirs.policy, trainConfig: theirs.trainConfig, normStats: theirs.normStats });
-      const ya = (await a.infer({ ...request(2), noise_seed: 5 }))['actions'] as { data: Uint8Array };
-      const yb = (await b.infer({ ...request(2), noise_seed: 5 }))['actions'] as { data: Uint8Array };
+      const ya = (await a.infer({ ...tinyRequest(2), noise_seed: 5 }))['actions'] as { data: Uint8Array };
+      const yb = (await b.infer({ ...tinyRequest(2), noise_seed: 5 }))['actions'] as { data: Uint8Array };
       expect(Buffer.compare(Buffer.from(ya.data), Buffer.from(yb.data))).toBe(0);
     } finally {
       ours.dispose();

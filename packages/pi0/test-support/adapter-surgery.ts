@@ -12,7 +12,13 @@ export async function setupBackend(): Promise<string> {
   return (await initBackend({ backend: process.env['VLA_BACKEND'] ?? 'wasm' })).name;
 }
 
-export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
+/** A fresh directory under the OS temp dir and the function that deletes it. */
+export interface TempDir {
+  path: string;
+  remove: () => Promise<void>;
+}
+
+export async function tempDir(prefix: string): Promise<TempDir> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }

@@ -9,7 +9,16 @@ import { writeSafetensors } from '@vla-lora/checkpoint-io';
 import { writeNormStats, type LiberoNormStats } from '@vla-lora/lerobot-data';
 import { namedParameters } from '@vla-lora/lora-core';
 import { Pi0Policy, SeededRandom } from '@vla-lora/models';
-import { buildPi0, exportTrainedWeights, freezePolicyFor, freezeWithPolicy, getTrainConfig } from '../src/index.js';
+import { float32NdArray, uint8NdArray } from '@vla-lora/policy-server';
+import {
+  buildPi0,
+  exportTrainedWeights,
+  freezePolicyFor,
+  freezeWithPolicy,
+  getTrainConfig,
+  type LoadTrainedPi0Options,
+} from '../src/index.js';
+import { setupBackend, tempDir, type TempDir } from './adapter-surgery.js';
 import { Philox, type TrainLogger } from '@vla-lora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -100,4 +109,32 @@ export function tinyObservation(
     state: Float32Array.from({ length: LIBERO_STATE_DIM }, () => r.uniform() * 2 - 1),
     prompt: ['pick up the black bowl', 'open the top drawer', 'put the cream cheese in the bowl'][seed % 3]!,
   };
+}
+
+/** tinyObservation(seed) as the wire request openpi's LIBERO client sends (32×32 images, 8-dim state, prompt). */
+export function tinyRequest(seed: number) {
+  const o = tinyObservation(seed);
+  return {
+    'observation/image': uint8NdArray(o.image, [32, 32, 3]),
+    'observation/wrist_image': uint8NdArray(o.wristImage, [32, 32, 3]),
+    'observation/state': float32NdArray(o.state, [LIBERO_STATE_DIM]),
+    prompt: o.prompt,
+  };
+}
+
+/** For a suite's beforeAll: the backend initialised and a tiny run written in a fresh temp dir (`tmp.remove()` in afterAll). */
+export async function tinyRunInTempDir(prefix: string): Promise<{ tmp: TempDir; run: TinyRun }> {
+  await setupBackend();
+  const tmp = await tempDir(prefix);
+  try {
+    return { tmp, run: await makeTinyRun(tmp.path) };
+  } catch (e) {
+    await tmp.remove();
+    throw e;
+  }
+}
+
+/** loadTrainedPi0's options for the tiny run: its config, base weights and adapter, then `over`. */
+export function tinyLoadOptions(run: TinyRun, over: Partial<LoadTrainedPi0Options> = {}): LoadTrainedPi0Options {
+  return { config: getTrainConfig(run.config), baseWeights: run.baseDir, adapter: run.adapterDir, ...over };
 }
