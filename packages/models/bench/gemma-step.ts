@@ -4,6 +4,7 @@
 // BLAS that is (OpenBLAS once libopenblas0-pthread is installed; the reference BLAS is no fair peer).
 // Ratios are ours / the faster torch run, in wall time and in CPU time (user + system; the machine
 // may be shared: CPU time is the steadier figure).
+// Ours names its GEMM (wasm: the system OpenBLAS through koffi, or XNNPACK; VLA_BLAS=off forces XNNPACK).
 // Usage: npx tsx bench/run.ts gemma-step.ts [steps=3]     (VLA_BACKEND=wasm|cpu|... to choose)
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -130,6 +131,8 @@ for (const c of cases) {
   results.push({
     case: c.name,
     backend: info.name,
+    gemm:
+      info.gemm === null ? null : `${info.gemm.vendor}${info.gemm.threads === null ? '' : ` x${info.gemm.threads}`}`,
     tfjsMsPerStep: Math.round(ours),
     tfjsCpuMsPerStep: Math.round(oursCpu),
     torch:

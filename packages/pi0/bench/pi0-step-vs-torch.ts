@@ -1,8 +1,9 @@
 // Benchmark (not a test): one pi0_libero_lora_tiny training step (loss forward + backward + global-norm
 // clip + our AdamW, at the config's batch size) on our backend vs the same model in PyTorch
 // (Debian's torch at /usr/bin/python3, via bench/torch_pi0_step.py on top of models' torch_pi0.py), at
-// 1 and 2 torch threads (TORCH_THREADS=1,2); prints which BLAS torch calls, wall and CPU time, and
-// ours / the faster torch run.
+// 1 and 2 torch threads (TORCH_THREADS=1,2); prints which BLAS torch calls, which GEMM ours runs on
+// (wasm: the system OpenBLAS through koffi, or XNNPACK with VLA_BLAS=off), wall and CPU time, and ours /
+// the faster torch run.
 //   npm run bench:torch -- [steps=20] [warmup=2]        (VLA_BACKEND=wasm|cpu|auto, default: the config's)
 // The model is built as training builds it (buildPi0, LoRA injected, freeze policy), one batch from
 // the synthetic dataset, noise and flow times drawn once and passed to both sides, so both do the
@@ -206,7 +207,9 @@ const rows: string[][] = [
   ['backend', 'threads', 'ms/step', 'CPU ms/step', 'samples/s', 'ours/this (wall)', 'ours/this (CPU)'],
 ];
 const sps = (m: number): number => (B * 1000) / m;
-const ourThreads = info.description.match(/(\d+)\s*thread/)?.[1] ?? '1';
+// the backend's own threads, plus the GEMM's when matMul runs on a system BLAS (VLA_BLAS=off: XNNPACK)
+const ourThreads =
+  info.gemm?.kernel === 'blas' ? `${info.threads ?? 1} + ${info.gemm.threads ?? '?'} GEMM` : String(info.threads ?? 1);
 rows.push([
   `ours: ${info.name}`,
   ourThreads,

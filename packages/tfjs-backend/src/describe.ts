@@ -1,7 +1,10 @@
 // The one line a log shows about the backend.
 import type { BackendInfo } from './types.js';
 
-/** e.g. `backend: wasm (SIMD, 1 thread) — auto: tfjs-node-gpu, tfjs-node not installed`. */
+/**
+ * e.g. `backend: wasm (SIMD, 1 thread; GEMM: OpenBLAS 0.3.21 (SkylakeX), 2 threads via libopenblas.so.0) —
+ * auto: tfjs-node-gpu, tfjs-node not installed`.
+ */
 export function describeBackend(info: Omit<BackendInfo, 'description'>): string {
   const details: string[] = [];
   if (info.name === 'webgpu') details.push(info.adapter ?? 'GPU');
@@ -9,5 +12,13 @@ export function describeBackend(info: Omit<BackendInfo, 'description'>): string 
   else details.push(info.simd ? 'SIMD' : 'no SIMD');
   if (info.threads !== null && info.name !== 'webgpu')
     details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
-  return `backend: ${info.name} (${details.join(', ')}) — ${info.reason}`;
+  let gemm = '';
+  if (info.gemm) {
+    const g = info.gemm;
+    if (g.kernel === 'blas') {
+      const t = g.threads === null ? '' : `, ${g.threads} thread${g.threads === 1 ? '' : 's'}`;
+      gemm = `; GEMM: ${g.vendor}${t} via ${g.library}`;
+    } else gemm = `; GEMM: XNNPACK (no BLAS: ${g.fallback?.detail ?? 'not loaded'})`;
+  }
+  return `backend: ${info.name} (${details.join(', ')}${gemm}) — ${info.reason}`;
 }

@@ -7,7 +7,7 @@ import { importOptional } from './module-loading.js';
 
 describe('initBackend auto', () => {
   it('picks wasm with SIMD when tfjs-node is not installed and says why', async () => {
-    const info = await initBackend({ env: {} });
+    const info = await initBackend({ env: { VLA_BLAS: 'off' } });
     expect(info.name).toBe('wasm');
     expect(info.requested).toBe('auto');
     expect(info.source).toBe('default');
@@ -15,7 +15,9 @@ describe('initBackend auto', () => {
     expect(info.threads).toBe(1);
     expect(tf.getBackend()).toBe('wasm');
     expect(info.reason).toBe('auto: tfjs-node-gpu, tfjs-node not installed');
-    expect(info.description).toBe('backend: wasm (SIMD, 1 thread) — auto: tfjs-node-gpu, tfjs-node not installed');
+    expect(info.description).toBe(
+      'backend: wasm (SIMD, 1 thread; GEMM: XNNPACK (no BLAS: VLA_BLAS=off)) — auto: tfjs-node-gpu, tfjs-node not installed',
+    );
     expect(info.wasmDir).toMatch(/tfjs-backend-wasm[/\\]dist$/);
   });
 
@@ -45,9 +47,11 @@ describe('initBackend auto', () => {
     expect(info.name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(info.description).toBe('backend: cpu (no SIMD, 1 thread) — VLA_BACKEND=cpu');
-    const back = await initBackend({ backend: 'wasm', env: { VLA_BACKEND: 'cpu' } });
+    const back = await initBackend({ backend: 'wasm', blas: 'off', env: { VLA_BACKEND: 'cpu' } });
     expect(back.name).toBe('wasm');
-    expect(back.description).toBe('backend: wasm (SIMD, 1 thread) — requested by --backend');
+    expect(back.description).toBe(
+      "backend: wasm (SIMD, 1 thread; GEMM: XNNPACK (no BLAS: blas: 'off' requested)) — requested by --backend",
+    );
   });
 });
 

@@ -1,12 +1,14 @@
 // initBackend: resolve the request (flag > VLA_BACKEND > auto), import and initialise the backend,
 // register gradients, and say which backend runs and why.
 import * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_BLAS_MIN_MACS, installBlasGemm } from './blas/gemm-kernels.js';
+import { type BlasLoadResult, type LoadBlasOptions, loadBlas } from './blas/load.js';
 import { describeBackend } from './describe.js';
 import { BackendInitError, BackendNotInstalledError, TfjsBackendError, WebGpuUnavailableError } from './errors.js';
 import { registerAllGradients } from './gradients.js';
 import { importOptional, isPackageNotFound, type ModuleImporter } from './module-loading.js';
 import { resolveBackendRequest, type ResolvedRequest } from './request.js';
-import type { BackendInfo, BackendName, InitBackendOptions } from './types.js';
+import type { BackendInfo, BackendName, GemmInfo, InitBackendOptions } from './types.js';
 import { shareIdentityBuffers } from './wasm-kernels.js';
 import { locateWasmDir } from './wasm-dir.js';
 import { probeWebGpu } from './webgpu.js';
@@ -18,6 +20,8 @@ export interface InitDeps {
   importOptional: ModuleImporter;
   loadWebGpu?: () => Promise<unknown>;
   moduleUrl?: string;
+  /** How the BLAS for the wasm GEMM is found (default: loadBlas, koffi + system OpenBLAS). */
+  loadBlas?: (opts: LoadBlasOptions) => Promise<BlasLoadResult>;
 }
 
 const NODE_PACKAGES = { 'tfjs-node-gpu': '@tensorflow/tfjs-node-gpu', 'tfjs-node': '@tensorflow/tfjs-node' } as const;
@@ -54,7 +58,7 @@ async function initNode(kind: 'tfjs-node' | 'tfjs-node-gpu', deps: InitDeps): Pr
     );
   }
   await activate(kind, 'tensorflow');
-  return { name: kind, tfName: 'tensorflow', simd: null, threads: null };
+  return { name: kind, tfName: 'tensorflow', simd: null, threads: null, gemm: null };
 }
 
 async function initWasm(
@@ -79,14 +83,45 @@ async function initWasm(
     if (lent) delete g.__dirname;
   }
   shareIdentityBuffers();
+  const gemm = await setUpGemm(opts, env, deps);
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  return { name: 'wasm', tfName: 'wasm', simd, threads: wasm.getThreadsCount(), wasmDir: dir };
+  return { name: 'wasm', tfName: 'wasm', simd, threads: wasm.getThreadsCount(), wasmDir: dir, gemm };
+}
+
+/** Routes the wasm matMul kernels to a system BLAS when one loads, else keeps XNNPACK; says which. */
+async function setUpGemm(
+  opts: InitBackendOptions,
+  env: Record<string, string | undefined>,
+  deps: InitDeps,
+): Promise<GemmInfo> {
+  const minMacs = opts.blasMinMacs ?? DEFAULT_BLAS_MIN_MACS;
+  let loaded: BlasLoadResult;
+  try {
+    loaded = await (deps.loadBlas ?? loadBlas)({ blas: opts.blas, threads: opts.blasThreads, env });
+  } catch (err) {
+    // a loader must not throw; if one does, the backend still runs on XNNPACK and says why
+    loaded = { ok: false, why: { code: 'library-not-found', detail: `BLAS loader threw: ${String(err)}` } };
+  }
+  if (!loaded.ok) {
+    installBlasGemm(null, minMacs);
+    return { kernel: 'xnnpack', library: null, vendor: 'XNNPACK', threads: 1, minMacs, fallback: loaded.why };
+  }
+  const { library } = loaded;
+  installBlasGemm(library, minMacs);
+  return {
+    kernel: 'blas',
+    library: library.path,
+    vendor: library.vendor,
+    threads: library.threads,
+    minMacs,
+    fallback: null,
+  };
 }
 
 async function initCpu(): Promise<Picked> {
   await import('@tensorflow/tfjs-backend-cpu');
   await activate('cpu', 'cpu');
-  return { name: 'cpu', tfName: 'cpu', simd: false, threads: 1 };
+  return { name: 'cpu', tfName: 'cpu', simd: false, threads: 1, gemm: null };
 }
 
 async function initWebGpu(deps: InitDeps): Promise<Picked> {
@@ -103,7 +138,7 @@ async function initWebGpu(deps: InitDeps): Promise<Picked> {
     );
   }
   await activate('webgpu', 'webgpu');
-  return { name: 'webgpu', tfName: 'webgpu', simd: false, threads: null, adapter: probe.description };
+  return { name: 'webgpu', tfName: 'webgpu', simd: false, threads: null, gemm: null, adapter: probe.description };
 }
 
 function explicitReason(req: ResolvedRequest): string {

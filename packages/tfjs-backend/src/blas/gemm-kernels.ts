@@ -1,0 +1,311 @@
+// BatchMatMul and _FusedMatMul for tfjs-backend-wasm 4.22 (pinned) on a system CBLAS: the operands
+// are read in place on the wasm heap (Float32Array views at each tensor's memoryOffset), transposes are
+// CblasTrans flags (no copies), batch dims broadcast by strides, one cblas_sgemm per batch entry (one for
+// all of them when the right operand is shared). Small products, non-float32 inputs and a missing BLAS
+// go to the original kernels (XNNPACK), saved from the registry before they are replaced.
+import * as tf from '@tensorflow/tfjs-core';
+import { type BlasLibrary, CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, CBLAS_TRANS } from './load.js';
+
+/** The slice of tfjs-backend-wasm's BackendWasm these kernels use. */
+interface WasmBackendLike {
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
+  wasm: { HEAPU8: Uint8Array };
+}
+
+/**
+ * Products of fewer multiply-adds (batch·M·N·K) than this stay on XNNPACK: below it the FFI call and
+ * OpenBLAS's set-up cost more than the product (measured by `pnpm bench` in this package).
+ */
+export const DEFAULT_BLAS_MIN_MACS = 16 * 16 * 16;
+
+interface GemmState {
+  blas: BlasLibrary | null;
+  minMacs: number;
+}
+
+const state: GemmState = { blas: null, minMacs: DEFAULT_BLAS_MIN_MACS };
+const originals = new Map<string, tf.KernelConfig>();
+const KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
+
+function heapOffset(backend: WasmBackendLike, t: tf.TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (data === undefined) throw new Error('BLAS GEMM: tensor not on the wasm backend');
+  return data.memoryOffset >>> 2;
+}
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+interface Plan {
+  m: number;
+  n: number;
+  k: number;
+  outShape: number[];
+  batch: number;
+  /** Index into a's / b's batch for each output batch entry (broadcasting); null: all equal to the entry. */
+  aIndex: Int32Array | null;
+  bIndex: Int32Array | null;
+}
+
+function batchIndex(outBatch: readonly number[], own: readonly number[], count: number): Int32Array | null {
+  const padded = [...new Array<number>(outBatch.length - own.length).fill(1), ...own];
+  if (padded.every((d, i) => d === outBatch[i])) return null;
+  const strides = new Array<number>(padded.length).fill(0);
+  let s = 1;
+  for (let d = padded.length - 1; d >= 0; d--) {
+    strides[d] = padded[d] === 1 ? 0 : s;
+    s *= padded[d]!;
+  }
+  const idx = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    let rest = i;
+    let at = 0;
+    for (let d = outBatch.length - 1; d >= 0; d--) {
+      const dim = outBatch[d]!;
+      at += (rest % dim) * strides[d]!;
+      rest = Math.floor(rest / dim);
+    }
+    idx[i] = at;
+  }
+  return idx;
+}
+
+function plan(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): Plan {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  tf.util.assert(
+    k === kb,
+    () =>
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and ` +
+      `transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+  );
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(aBatch, bBatch);
+  const batch = sizeOf(outBatch);
+  return {
+    m,
+    n,
+    k,
+    batch,
+    outShape: [...outBatch, m, n],
+    aIndex: batchIndex(outBatch, aBatch, batch),
+    bIndex: batchIndex(outBatch, bBatch, batch),
+  };
+}
+
+/** Runs the product into `out` (beta 0, or 1 to accumulate onto what `out` holds). */
+function gemm(
+  blas: BlasLibrary,
+  backend: WasmBackendLike,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  out: tf.TensorInfo,
+  p: Plan,
+  transposeA: boolean,
+  transposeB: boolean,
+  beta: number,
+): void {
+  // views only now: allocating `out` may have grown (and so replaced) the wasm memory
+  const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
+  const aOff = heapOffset(backend, a);
+  const bOff = heapOffset(backend, b);
+  const cOff = heapOffset(backend, out);
+  const { m, n, k } = p;
+  const ta = transposeA ? CBLAS_TRANS : CBLAS_NO_TRANS;
+  const tb = transposeB ? CBLAS_TRANS : CBLAS_NO_TRANS;
+  const lda = transposeA ? m : k;
+  const ldb = transposeB ? k : n;
+  const aSize = m * k;
+  const bSize = k * n;
+  const cSize = m * n;
+  const bShared = p.bIndex?.every((v) => v === 0) === true;
+  if (!transposeA && p.aIndex === null && (p.batch === 1 || bShared)) {
+    // a's batch entries are consecutive row blocks of one [batch·M, K] matrix: one call
+    const rows = p.batch * m;
+    blas.sgemm(
+      CBLAS_ROW_MAJOR,
+      ta,
+      tb,
+      rows,
+      n,
+      k,
+      1,
+      heap.subarray(aOff, aOff + rows * k),
+      lda,
+      heap.subarray(bOff, bOff + bSize),
+      ldb,
+      beta,
+      heap.subarray(cOff, cOff + rows * n),
+      n,
+    );
+    return;
+  }
+  for (let i = 0; i < p.batch; i++) {
+    const ai = p.aIndex === null ? i : p.aIndex[i]!;
+    const bi = p.bIndex === null ? i : p.bIndex[i]!;
+    const ao = aOff + ai * aSize;
+    const bo = bOff + bi * bSize;
+    const co = cOff + i * cSize;
+    blas.sgemm(
+      CBLAS_ROW_MAJOR,
+      ta,
+      tb,
+      m,
+      n,
+      k,
+      1,
+      heap.subarray(ao, ao + aSize),
+      lda,
+      heap.subarray(bo, bo + bSize),
+      ldb,
+      beta,
+      heap.subarray(co, co + cSize),
+      n,
+    );
+  }
+}
+
+function useBlas(p: Plan, a: tf.TensorInfo, b: tf.TensorInfo): BlasLibrary | null {
+  const blas = state.blas;
+  if (blas === null || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  if (p.m === 0 || p.n === 0 || p.k === 0 || p.batch === 0) return null;
+  return p.batch * p.m * p.n * p.k < state.minMacs ? null : blas;
+}
+
+function original(name: string): tf.KernelFunc {
+  const config = originals.get(name);
+  if (config === undefined) throw new Error(`BLAS GEMM: no original wasm ${name} kernel saved`);
+  return config.kernelFunc;
+}
+
+function runKernel(
+  name: string,
+  backend: WasmBackendLike,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap = {},
+): tf.TensorInfo {
+  const config = tf.getKernel(name, 'wasm');
+  if (config === undefined) throw new Error(`BLAS GEMM: the wasm backend has no ${name} kernel`);
+  return config.kernelFunc({ inputs, backend: backend as unknown as tf.KernelBackend, attrs }) as tf.TensorInfo;
+}
+
+const batchMatMul: tf.KernelFunc = (args) => {
+  const a = args.inputs['a'] as tf.TensorInfo;
+  const b = args.inputs['b'] as tf.TensorInfo;
+  const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+  const p = plan(a, b, transposeA, transposeB);
+  const blas = useBlas(p, a, b);
+  if (blas === null) return original('BatchMatMul')(args);
+  const backend = args.backend as unknown as WasmBackendLike;
+  const out = backend.makeOutput(p.outShape, 'float32');
+  gemm(blas, backend, a, b, out, p, transposeA, transposeB, 0);
+  return out;
+};
+
+const ACTIVATION_KERNELS: Record<string, string> = {
+  relu: 'Relu',
+  relu6: 'Relu6',
+  sigmoid: 'Sigmoid',
+  elu: 'Elu',
+  leakyrelu: 'LeakyRelu',
+  prelu: 'Prelu',
+};
+
+/** Adds a bias that is not a plain row (Add kernel, broadcasting), then applies the activation. */
+function epilogue(
+  backend: WasmBackendLike,
+  out: tf.TensorInfo,
+  bias: tf.TensorInfo | undefined,
+  act: string,
+  prelu: tf.TensorInfo | undefined,
+  leakyreluAlpha: number | undefined,
+): tf.TensorInfo {
+  let y = out;
+  if (bias != null) {
+    const sum = runKernel('Add', backend, { a: y, b: bias });
+    backend.disposeData(y.dataId);
+    y = sum;
+  }
+  if (act !== 'linear') {
+    const inputs: tf.NamedTensorInfoMap = act === 'prelu' ? { x: y, alpha: prelu as tf.TensorInfo } : { x: y };
+    const z = runKernel(
+      ACTIVATION_KERNELS[act]!,
+      backend,
+      inputs,
+      act === 'leakyrelu' ? { alpha: leakyreluAlpha ?? 0.2 } : {},
+    );
+    backend.disposeData(y.dataId);
+    y = z;
+  }
+  return y;
+}
+
+const fusedMatMul: tf.KernelFunc = (args) => {
+  const { a, b, bias, preluActivationWeights } = args.inputs as unknown as tf._FusedMatMulInputs;
+  const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as unknown as tf._FusedMatMulAttrs;
+  const act = activation ?? 'linear';
+  if (act !== 'linear' && ACTIVATION_KERNELS[act] === undefined) return original('_FusedMatMul')(args);
+  const p = plan(a, b, transposeA, transposeB);
+  const backend = args.backend as unknown as WasmBackendLike;
+  const blas = useBlas(p, a, b);
+  if (blas === null) {
+    if (bias == null || (p.batch === 1 && !transposeA && !transposeB)) return original('_FusedMatMul')(args);
+    // tfjs-backend-wasm 4.22's fused kernel adds the bias wrongly to batched or transposed products
+    // (every row after the first is off): the product on its BatchMatMul, then Add and the activation
+    const prod = original('BatchMatMul')({
+      inputs: { a, b },
+      backend: args.backend,
+      attrs: { transposeA, transposeB },
+    });
+    return epilogue(backend, prod as tf.TensorInfo, bias, act, preluActivationWeights, leakyreluAlpha);
+  }
+  const out = backend.makeOutput(p.outShape, 'float32');
+  // a rank-1 bias of length N is written into every row first and accumulated onto (beta = 1)
+  const rowBias = bias != null && bias.shape.length === 1 && bias.shape[0] === p.n && bias.dtype === 'float32';
+  if (rowBias) {
+    const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
+    const from = heapOffset(backend, bias);
+    const src = heap.subarray(from, from + p.n);
+    const dst = heapOffset(backend, out);
+    for (let r = 0, rows = p.batch * p.m; r < rows; r++) heap.set(src, dst + r * p.n);
+  }
+  gemm(blas, backend, a, b, out, p, transposeA, transposeB, rowBias ? 1 : 0);
+  return epilogue(backend, out, rowBias ? undefined : bias, act, preluActivationWeights, leakyreluAlpha);
+};
+
+const REPLACEMENTS: Record<(typeof KERNELS)[number], tf.KernelFunc> = {
+  BatchMatMul: batchMatMul,
+  _FusedMatMul: fusedMatMul,
+};
+
+/**
+ * Routes the wasm backend's BatchMatMul and _FusedMatMul through `blas` (null: back to XNNPACK for
+ * every product). The replacement kernels are registered once; later calls only change the routing.
+ * `minMacs`: products below it stay on XNNPACK.
+ */
+export function installBlasGemm(blas: BlasLibrary | null, minMacs = DEFAULT_BLAS_MIN_MACS): void {
+  for (const name of KERNELS) {
+    const current = tf.getKernel(name, 'wasm');
+    if (current === undefined || current.kernelFunc === REPLACEMENTS[name]) continue;
+    originals.set(name, current);
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...current, kernelFunc: REPLACEMENTS[name] });
+  }
+  state.blas = blas;
+  state.minMacs = minMacs;
+}
+
+/** The BLAS the wasm GEMM kernels use now (null: XNNPACK). */
+export function activeBlas(): BlasLibrary | null {
+  return state.blas;
+}
