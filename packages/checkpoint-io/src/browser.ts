@@ -4,18 +4,7 @@
 export * from './errors.js';
 export * from './dtype/index.js';
 export * from './source/index.js';
-export {
-  SafetensorsError,
-  SafetensorsTruncatedError,
-  SafetensorsHeaderTooLargeError,
-  SafetensorsHeaderError,
-  SafetensorsDtypeError,
-  SafetensorsShapeError,
-  SafetensorsOffsetError,
-  TensorNotFoundError,
-  ShardIndexError,
-  ReaderClosedError,
-} from './safetensors/errors.js';
+export * from './safetensors/errors.js';
 export { MAX_HEADER_SIZE, parseHeader, parseHeaderLength } from './safetensors/header.js';
 export type { TensorInfo, TensorSlot, ParsedHeader } from './safetensors/header.js';
 export type { SafetensorsReader } from './safetensors/reader.js';
@@ -30,17 +19,7 @@ export {
   readSourceText,
 } from './safetensors/open-source.js';
 export type { NamedBlob } from './safetensors/open-source.js';
-export {
-  PeftAdapterError,
-  AdapterConfigError,
-  AdapterWeightsMissingError,
-  AdapterPlaceholderError,
-  AdapterEmptyTensorError,
-  AdapterUnpairedError,
-  AdapterRankMismatchError,
-  AdapterNonFiniteError,
-  AdapterMissingTargetsError,
-} from './peft/errors.js';
+export * from './peft/errors.js';
 export {
   parseAdapterConfig,
   checkLoraConfig,
@@ -58,20 +37,7 @@ export { verifyAdapterFiles, openAdapterFiles, loadPeftAdapterFiles } from './pe
 export type { OpenAdapterBin, AdapterFiles } from './peft/verify-files.js';
 export type { PeftAdapter } from './peft/adapter.js';
 export { adapterWeightsFromReader, adapterWeightsFromPt } from './peft/weights-source.js';
-export {
-  PtError,
-  PtFormatError,
-  PtTruncatedError,
-  PtZipError,
-  PickleError,
-  PickleUnsupportedOpcodeError,
-  PickleLimitError,
-  PickleTruncatedError,
-  PtTorchObjectError,
-  PtUnsupportedDtypeError,
-  PtClosedError,
-  UnsafePickleError,
-} from './pt/errors.js';
+export * from './pt/errors.js';
 export { PickleDict, PickleTuple, PickleSet, PickleGlobal, PickleObject } from './pt/pickle/values.js';
 export type { PickleValue } from './pt/pickle/values.js';
 export { TorchSize } from './pt/torch/values.js';

@@ -9,6 +9,7 @@ import {
   checkLoraConfig,
   chooseAdapterName,
   draftAdapterConfig,
+  isFile,
   parseLoraParam,
   parsePyJson,
   removeAdapterName,
@@ -32,10 +33,6 @@ export interface ExtractAdapterOptions extends SelectOptions, AdapterConfigFlags
 }
 
 export type ExtractAdapterResult = ExtractedAdapter;
-
-async function isFile(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => null))?.isFile() ?? false;
-}
 
 async function findConfig(
   dir: string,

@@ -36,89 +36,60 @@ export type Pi0PresetName =
   | 'pi0_tiny_lora'
   | 'pi0_tiny_realvocab_lora';
 
+/** openpi's pi0 at full size: SigLIP So400m/14, PaliGemma's vocabulary, 50-step chunks, 48 prompt tokens, bf16. */
+function fullSize(name: Pi0PresetName, paligemma: GemmaVariantName, expert: GemmaVariantName): Pi0Config {
+  return {
+    name,
+    paligemmaVariant: paligemma,
+    actionExpertVariant: expert,
+    siglip: { ...SIGLIP_SO400M_14 },
+    vocabSize: PALIGEMMA_VOCAB_SIZE,
+    actionDim: 32,
+    actionHorizon: 50,
+    maxTokenLen: 48,
+    imageKeys: OPENPI_IMAGE_KEYS,
+    precision: 'bfloat16',
+    loraAdapterName: 'default',
+  };
+}
+
+/** pi0's exact structure at toy widths: float32, 32 px images, 1024-piece vocabulary, 10-step chunks, 16 tokens. */
+function tiny(
+  name: Pi0PresetName,
+  paligemma: GemmaVariantName,
+  expert: GemmaVariantName,
+  overrides: Partial<Pi0Config> = {},
+): Pi0Config {
+  return {
+    name,
+    paligemmaVariant: paligemma,
+    actionExpertVariant: expert,
+    siglip: { ...SIGLIP_TINY },
+    vocabSize: 1024,
+    actionDim: 32,
+    actionHorizon: 10,
+    maxTokenLen: 16,
+    imageKeys: OPENPI_IMAGE_KEYS,
+    precision: 'float32',
+    loraAdapterName: 'default',
+    ...overrides,
+  };
+}
+
 const PRESETS: Readonly<Record<Pi0PresetName, Pi0Config>> = {
-  pi0: {
-    name: 'pi0',
-    paligemmaVariant: 'gemma_2b',
-    actionExpertVariant: 'gemma_300m',
-    siglip: { ...SIGLIP_SO400M_14 },
-    vocabSize: PALIGEMMA_VOCAB_SIZE,
-    actionDim: 32,
-    actionHorizon: 50,
-    maxTokenLen: 48,
-    imageKeys: OPENPI_IMAGE_KEYS,
-    precision: 'bfloat16',
-    loraAdapterName: 'default',
-  },
-  pi0_lora: {
-    name: 'pi0_lora',
-    paligemmaVariant: 'gemma_2b_lora',
-    actionExpertVariant: 'gemma_300m_lora',
-    siglip: { ...SIGLIP_SO400M_14 },
-    vocabSize: PALIGEMMA_VOCAB_SIZE,
-    actionDim: 32,
-    actionHorizon: 50,
-    maxTokenLen: 48,
-    imageKeys: OPENPI_IMAGE_KEYS,
-    precision: 'bfloat16',
-    loraAdapterName: 'default',
-  },
+  pi0: fullSize('pi0', 'gemma_2b', 'gemma_300m'),
+  pi0_lora: fullSize('pi0_lora', 'gemma_2b_lora', 'gemma_300m_lora'),
   /** Full PaliGemma, LoRA on the action expert only. */
-  pi0_expert_lora: {
-    name: 'pi0_expert_lora',
-    paligemmaVariant: 'gemma_2b',
-    actionExpertVariant: 'gemma_300m_lora',
-    siglip: { ...SIGLIP_SO400M_14 },
-    vocabSize: PALIGEMMA_VOCAB_SIZE,
-    actionDim: 32,
-    actionHorizon: 50,
-    maxTokenLen: 48,
-    imageKeys: OPENPI_IMAGE_KEYS,
-    precision: 'bfloat16',
-    loraAdapterName: 'default',
-  },
-  /** The embedded CPU default: pi0's exact structure at toy widths (float32, 32 px images). */
-  pi0_tiny: {
-    name: 'pi0_tiny',
-    paligemmaVariant: 'gemma_tiny',
-    actionExpertVariant: 'gemma_tiny_expert',
-    siglip: { ...SIGLIP_TINY },
-    vocabSize: 1024,
-    actionDim: 32,
-    actionHorizon: 10,
-    maxTokenLen: 16,
-    imageKeys: OPENPI_IMAGE_KEYS,
-    precision: 'float32',
-    loraAdapterName: 'default',
-  },
-  pi0_tiny_lora: {
-    name: 'pi0_tiny_lora',
-    paligemmaVariant: 'gemma_tiny_lora',
-    actionExpertVariant: 'gemma_tiny_expert_lora',
-    siglip: { ...SIGLIP_TINY },
-    vocabSize: 1024,
-    actionDim: 32,
-    actionHorizon: 10,
-    maxTokenLen: 16,
-    imageKeys: OPENPI_IMAGE_KEYS,
-    precision: 'float32',
-    loraAdapterName: 'default',
-  },
+  pi0_expert_lora: fullSize('pi0_expert_lora', 'gemma_2b', 'gemma_300m_lora'),
+  /** The embedded CPU default. */
+  pi0_tiny: tiny('pi0_tiny', 'gemma_tiny', 'gemma_tiny_expert'),
+  pi0_tiny_lora: tiny('pi0_tiny_lora', 'gemma_tiny_lora', 'gemma_tiny_expert_lora'),
   // pi0_tiny_lora's toy widths with PaliGemma's real vocabulary (257,152 pieces, <locNNNN>/<segNNN>)
   // and openpi's max_token_len: runs end to end with a real SentencePiece tokenizer.
-  pi0_tiny_realvocab_lora: {
-    name: 'pi0_tiny_realvocab_lora',
-    paligemmaVariant: 'gemma_tiny_lora',
-    actionExpertVariant: 'gemma_tiny_expert_lora',
-    siglip: { ...SIGLIP_TINY },
+  pi0_tiny_realvocab_lora: tiny('pi0_tiny_realvocab_lora', 'gemma_tiny_lora', 'gemma_tiny_expert_lora', {
     vocabSize: PALIGEMMA_VOCAB_SIZE,
-    actionDim: 32,
-    actionHorizon: 10,
     maxTokenLen: 48,
-    imageKeys: OPENPI_IMAGE_KEYS,
-    precision: 'float32',
-    loraAdapterName: 'default',
-  },
+  }),
 };
 
 export const PI0_PRESET_NAMES = Object.keys(PRESETS) as Pi0PresetName[];

@@ -1,20 +1,5 @@
 // Public API of checkpoint-io's peft module.
-export {
-  PeftAdapterError,
-  AdapterConfigError,
-  AdapterWeightsMissingError,
-  AdapterPlaceholderError,
-  AdapterEmptyTensorError,
-  AdapterUnpairedError,
-  AdapterRankMismatchError,
-  AdapterNonFiniteError,
-  AdapterMissingTargetsError,
-  AdapterSaveError,
-  AdapterUntargetedError,
-  AdapterBaseMismatchError,
-  PeftRuleError,
-  PeftRegexError,
-} from './errors.js';
+export * from './errors.js';
 export { loadPeftAdapter, savePeftAdapter } from './adapter.js';
 export {
   openAdapterWeights,

@@ -1,19 +1,5 @@
 // Public API of checkpoint-io's pt module: read (and write) PyTorch torch.save files safely.
-export {
-  PtError,
-  PtFormatError,
-  PtTruncatedError,
-  PtZipError,
-  PickleError,
-  PickleUnsupportedOpcodeError,
-  PickleLimitError,
-  PickleTruncatedError,
-  PtTorchObjectError,
-  PtUnsupportedDtypeError,
-  PtClosedError,
-  PtWriteError,
-  UnsafePickleError,
-} from './errors.js';
+export * from './errors.js';
 export { PickleDict, PickleTuple, PickleSet, PickleGlobal, PickleObject } from './pickle/values.js';
 export type { PickleValue, PickleValueExtensions } from './pickle/values.js';
 export { TorchSize } from './torch/values.js';

@@ -1,17 +1,5 @@
 // Public API of checkpoint-io's safetensors module.
-export {
-  SafetensorsError,
-  SafetensorsTruncatedError,
-  SafetensorsHeaderTooLargeError,
-  SafetensorsHeaderError,
-  SafetensorsDtypeError,
-  SafetensorsShapeError,
-  SafetensorsOffsetError,
-  TensorNotFoundError,
-  SafetensorsWriteError,
-  ShardIndexError,
-  ReaderClosedError,
-} from './errors.js';
+export * from './errors.js';
 export { MAX_HEADER_SIZE, parseHeader, parseHeaderLength, serializeHeader, safetensorsOrder } from './header.js';
 export type { TensorInfo, TensorSlot, ParsedHeader, HeaderEntry } from './header.js';
 export { SafetensorsFile } from './reader.js';

@@ -35,15 +35,19 @@ export function parseStepDirName(name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** Completed step directories (temp dirs are dot-prefixed and never match), oldest first. */
-export async function listStepDirs(checkpointsDir: string): Promise<Array<{ name: string; step: number }>> {
-  let names: string[];
+/** The entries of `dir`; none when it does not exist (any other error throws). */
+async function namesIn(dir: string): Promise<string[]> {
   try {
-    names = await readdir(checkpointsDir);
+    return await readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+}
+
+/** Completed step directories (temp dirs are dot-prefixed and never match), oldest first. */
+export async function listStepDirs(checkpointsDir: string): Promise<Array<{ name: string; step: number }>> {
+  const names = await namesIn(checkpointsDir);
   const out: Array<{ name: string; step: number }> = [];
   for (const name of names) {
     const step = parseStepDirName(name);
@@ -54,12 +58,6 @@ export async function listStepDirs(checkpointsDir: string): Promise<Array<{ name
 
 /** Leftovers of saves that never finished (killed mid-save). */
 export async function listTempDirs(checkpointsDir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(checkpointsDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = await namesIn(checkpointsDir);
   return names.filter((n) => /^\.step-\d+\.(tmpdir|old)-/.test(n) || /^\.latest\.tmp-/.test(n));
 }
