@@ -5,41 +5,20 @@
 // Usage: npx tsx bench/run.ts gemma-profile.ts [layers=4] [top=20]     (VLA_BACKEND=wasm|cpu|...)
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { injectLora, namedParameters } from '@vla-lora/lora-core';
+import { namedParameters } from '@vla-lora/lora-core';
 import { initBackend } from '@vla-lora/tfjs-backend';
-import { GemmaForCausalLM, parseGemmaConfig, SeededRandom } from '../src/index.js';
+import { gemmaWithLora, randomIds, wideGemma } from './gemma-lora.js';
 
 const layers = Number(process.argv[2] ?? 4);
 const top = Number(process.argv[3] ?? 20);
 const info = await initBackend({ backend: process.env['VLA_BACKEND'] ?? 'auto' });
-const cfg = {
-  vocab_size: 256,
-  hidden_size: 512,
-  intermediate_size: 2048,
-  num_hidden_layers: layers,
-  num_attention_heads: 8,
-  num_key_value_heads: 1,
-  head_dim: 64,
-  rms_norm_eps: 1e-6,
-  rope_theta: 10000,
-  model_type: 'gemma',
-};
+const cfg = wideGemma(layers);
 const [batch, seq] = [8, 128];
-const model = GemmaForCausalLM.create(parseGemmaConfig(cfg), { init: 'random', rng: new SeededRandom(0) });
-injectLora(model, {
-  r: 8,
-  loraAlpha: 16,
-  targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
-  initLoraWeights: 'gaussian',
-  seed: 1,
-});
+const model = gemmaWithLora(cfg);
 const trainable = namedParameters(model)
   .filter(([, v]) => v.trainable)
   .map(([, v]) => v);
-const rng = new SeededRandom(1);
-const ids = Array.from({ length: batch }, () =>
-  Array.from({ length: seq }, () => Math.floor(rng.uniform() * cfg.vocab_size)),
-);
+const ids = randomIds(batch, seq, cfg.vocab_size);
 const step = (): void => {
   const { value, grads } = tf.variableGrads(() => model.loss(ids, ids), trainable);
   value.dataSync();

@@ -10,9 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { injectLora, namedParameters } from '@vla-lora/lora-core';
+import { namedParameters } from '@vla-lora/lora-core';
 import { initBackend } from '@vla-lora/tfjs-backend';
-import { GemmaForCausalLM, parseGemmaConfig, SeededRandom } from '../src/index.js';
+import { gemmaWithLora, randomIds, TINY_GEMMA, wideGemma } from './gemma-lora.js';
 
 interface AdamWLike {
   step(grads: Map<string, tf.Tensor>, lr?: number): void;
@@ -29,30 +29,10 @@ const { AdamW } = (await import(new URL('../../trainer/src/optim/index.ts', impo
   AdamW: AdamWCtor;
 };
 
-const tinyCfg = {
-  vocab_size: 256,
-  hidden_size: 64,
-  intermediate_size: 128,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 1,
-  head_dim: 16,
-  rms_norm_eps: 1e-6,
-  rope_theta: 10000,
-  model_type: 'gemma',
-};
-const wideCfg = {
-  ...tinyCfg,
-  hidden_size: 512,
-  intermediate_size: 2048,
-  num_hidden_layers: 4,
-  num_attention_heads: 8,
-  head_dim: 64,
-};
 const cases = [
-  { name: 'tiny (fixture shapes) b2 s12', cfg: tinyCfg, batch: 2, seq: 12 },
-  { name: 'tiny b8 s128', cfg: tinyCfg, batch: 8, seq: 128 },
-  { name: 'wide h512 L4 b8 s128', cfg: wideCfg, batch: 8, seq: 128 },
+  { name: 'tiny (fixture shapes) b2 s12', cfg: TINY_GEMMA, batch: 2, seq: 12 },
+  { name: 'tiny b8 s128', cfg: TINY_GEMMA, batch: 8, seq: 128 },
+  { name: 'wide h512 L4 b8 s128', cfg: wideGemma(), batch: 8, seq: 128 },
 ];
 
 function median(xs: number[]): number {
@@ -72,20 +52,10 @@ const load0 = loadavg();
 let blas: TorchRun['blas'] | null = null;
 const results = [];
 for (const c of cases) {
-  const model = GemmaForCausalLM.create(parseGemmaConfig(c.cfg), { init: 'random', rng: new SeededRandom(0) });
-  injectLora(model, {
-    r: 8,
-    loraAlpha: 16,
-    targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
-    initLoraWeights: 'gaussian',
-    seed: 1,
-  });
+  const model = gemmaWithLora(c.cfg);
   const trainable = namedParameters(model).filter(([, v]) => v.trainable);
   const opt = new AdamW(new Map(trainable), { lr: 1e-3, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.01 });
-  const rng = new SeededRandom(1);
-  const ids = Array.from({ length: c.batch }, () =>
-    Array.from({ length: c.seq }, () => Math.floor(rng.uniform() * c.cfg.vocab_size)),
-  );
+  const ids = randomIds(c.batch, c.seq, c.cfg.vocab_size);
   const times: number[] = [];
   const cpu: number[] = [];
   for (let s = 0; s <= steps; s++) {
