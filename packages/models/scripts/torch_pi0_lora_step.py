@@ -17,21 +17,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_pi0  # noqa: E402
-
-_base_lin = torch_pi0.lin
-SCALING = {}
-HEADS = ("state_proj", "action_in_proj", "action_out_proj", "action_time_mlp_in", "action_time_mlp_out")
-
-
-def lora_lin(p, name, x):
-    y = _base_lin(p, name, x)
-    a = p.get(name + ".lora_A")
-    if a is None:
-        return y
-    return y + SCALING[name] * ((x @ a.t()) @ p[name + ".lora_B"].t())
-
-
-torch_pi0.lin = lora_lin
+from torch_pi0_lora import HEADS, SCALING  # noqa: E402  (and LoRA on torch_pi0.lin)
 
 
 def main():

@@ -23,23 +23,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "scripts"))
 import torch_pi0  # noqa: E402
 from torch_blas import blas_info  # noqa: E402
 from torch_gemma import read_safetensors  # noqa: E402
+from torch_pi0_lora import HEADS, SCALING  # noqa: E402  (and PEFT's lora.Linear on torch_pi0.lin)
 
-_base_lin = torch_pi0.lin
-SCALING = {}
-
-
-def lora_lin(p, name, x):
-    """PEFT lora.Linear (dropout 0): base(x) + scaling * (x A^T) B^T where the dict has lora_A/B."""
-    y = _base_lin(p, name, x)
-    a = p.get(name + ".lora_A")
-    if a is None:
-        return y
-    return y + SCALING[name] * ((x @ a.t()) @ p[name + ".lora_B"].t())
-
-
-torch_pi0.lin = lora_lin  # torch_pi0's functions look `lin` up in their module at call time
-
-HEADS = ("state_proj", "action_in_proj", "action_out_proj", "action_time_mlp_in", "action_time_mlp_out")
 LORA_KEY = re.compile(r"^(.*)\.lora_([AB])\.[^.]+\.weight$")
 
 
