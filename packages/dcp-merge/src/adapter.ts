@@ -2,7 +2,7 @@
 // a PEFT model, as zero-merge does for ZeRO. LoRA tensors are gathered from their chunks, renamed to PEFT's
 // on-disk names (adapter name dropped, `base_model.model.` prefix), written into a temp directory, verified with
 // checkpoint-io's verifyAdapter, and only then renamed into place.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
   ADAPTER_CONFIG_NAME,
@@ -19,8 +19,8 @@ import {
   type PeftLoraConfig,
 } from '@vla-lora/checkpoint-io';
 import { openDcpCheckpoint } from './checkpoint.js';
-import { selectTensors, toEntry, type SelectOptions } from './consolidate.js';
-import { DcpNoLoraError, DcpOutputExistsError, DcpUsageError } from './errors.js';
+import { freshOutput, selectTensors, toEntry, type SelectOptions } from './consolidate.js';
+import { DcpNoLoraError, DcpUsageError } from './errors.js';
 
 export interface ExtractAdapterOptions extends SelectOptions, AdapterConfigFlags {
   /** Adapter name inside the parameter names (default: "default", or the only one present). */
@@ -61,9 +61,7 @@ export async function extractAdapter(
   outDir: string,
   opts: ExtractAdapterOptions = {},
 ): Promise<ExtractAdapterResult> {
-  const out = resolve(outDir);
-  if (!opts.overwrite && (await stat(out).catch(() => null)) !== null)
-    throw new DcpOutputExistsError(`${out} already exists; remove it or pass --overwrite`);
+  const out = await freshOutput(outDir, opts.overwrite);
   const ck = await openDcpCheckpoint(dir);
   try {
     const { list } = selectTensors(ck, opts);

@@ -73,15 +73,21 @@ export function toEntry(name: string, t: DcpTensor): SafetensorsEntry {
   return { name, dtype, shape: t.shape, data: { chunks: () => t.chunks() } };
 }
 
+/** `output` resolved; DcpOutputExistsError when something is already there and `overwrite` is not set. */
+export async function freshOutput(output: string, overwrite = false): Promise<string> {
+  const out = resolve(output);
+  if (!overwrite && (await stat(out).catch(() => null)) !== null)
+    throw new DcpOutputExistsError(`${out} already exists; remove it or pass --overwrite`);
+  return out;
+}
+
 /** Consolidates the DCP checkpoint in `dir` into one safetensors file at `output`. */
 export async function consolidate(
   dir: string,
   output: string,
   opts: ConsolidateOptions = {},
 ): Promise<ConsolidateResult> {
-  const out = resolve(output);
-  if (!opts.overwrite && (await stat(out).catch(() => null)) !== null)
-    throw new DcpOutputExistsError(`${out} already exists; remove it or pass --overwrite`);
+  const out = await freshOutput(output, opts.overwrite);
   const ck = await openDcpCheckpoint(dir);
   try {
     const { key, list } = selectTensors(ck, opts);

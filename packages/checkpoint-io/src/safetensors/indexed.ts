@@ -3,6 +3,7 @@
 // file-order streaming. They differ only in how bytes are read. No node: imports (the browser reader uses it).
 import { toFloat32 } from '../dtype/convert.js';
 import type { RawTensor } from '../dtype/dtypes.js';
+import { isRangeInside } from '../source/byte-source.js';
 import { SafetensorsError, TensorNotFoundError } from './errors.js';
 import type { TensorInfo, TensorSlot } from './header.js';
 
@@ -53,13 +54,7 @@ export abstract class IndexedSafetensors {
   /** Absolute offset of bytes [start, start + length) of tensor `name`; refuses a range outside the tensor. */
   protected rangeStart(name: string, start: number, length: number): number {
     const s = this.slot(name);
-    if (
-      !Number.isSafeInteger(start) ||
-      !Number.isSafeInteger(length) ||
-      start < 0 ||
-      length < 0 ||
-      start + length > s.byteLength
-    ) {
+    if (!isRangeInside(start, length, s.byteLength)) {
       throw new SafetensorsError(
         this.path,
         `readBytes(${JSON.stringify(name)}, ${start}, ${length}) is outside the tensor's ${s.byteLength} bytes`,

@@ -14,15 +14,18 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
+/**
+ * The one bounds check of every read (sources, safetensors tensors, torch storages and tensors): true when
+ * `offset` and `length` are non-negative safe integers and [offset, offset + length) lies inside [0, size).
+ */
+export function isRangeInside(offset: number, length: number, size: number): boolean {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) return false;
+  return !(offset + length > size);
+}
+
 /** Throws SourceRangeError unless [offset, offset + length) lies inside the source. */
 export function checkReadRange(source: { name: string; size: number }, offset: number, length: number): void {
-  if (
-    !Number.isSafeInteger(offset) ||
-    !Number.isSafeInteger(length) ||
-    offset < 0 ||
-    length < 0 ||
-    offset + length > source.size
-  ) {
+  if (!isRangeInside(offset, length, source.size)) {
     throw new SourceRangeError(
       source.name,
       `read of ${length} bytes at ${offset} is outside the ${source.size}-byte source`,

@@ -1,5 +1,6 @@
 // Lazily read torch storages. Opening a file binds each storage to a byte range of the file; bytes are read
 // only when a tensor asks for them, and only the range it needs.
+import { isRangeInside } from '../../source/byte-source.js';
 import { PtClosedError, PtFormatError, PtTorchObjectError, PtTruncatedError } from '../errors.js';
 import { TORCH_DTYPE_ITEMSIZE, swapUnit, type TorchDtype } from './dtypes.js';
 
@@ -79,13 +80,7 @@ export class TorchStorage {
 
   /** @internal raw bytes in file byte order; bounds-checked against this storage. */
   readRaw(byteOffset: number, byteLength: number, into?: Uint8Array): Promise<Uint8Array> {
-    if (
-      !Number.isSafeInteger(byteOffset) ||
-      !Number.isSafeInteger(byteLength) ||
-      byteOffset < 0 ||
-      byteLength < 0 ||
-      byteOffset + byteLength > this.nbytes
-    ) {
+    if (!isRangeInside(byteOffset, byteLength, this.nbytes)) {
       return Promise.reject(
         new PtTorchObjectError(
           `${this.fileName}: read of bytes [${byteOffset}, ${byteOffset + byteLength}) outside storage ${this.key} (${this.nbytes} bytes)`,

@@ -2,6 +2,7 @@
 // storage. Bytes are read on demand, only the range asked for.
 import type { RawTensor } from '../../dtype/dtypes.js';
 import { toFloat32 } from '../../dtype/convert.js';
+import { isRangeInside } from '../../source/byte-source.js';
 import { PtTorchObjectError, PtUnsupportedDtypeError } from '../errors.js';
 import type { PickleValue } from '../pickle/values.js';
 import { TORCH_DTYPE_ITEMSIZE, swapUnit, torchToSafetensorsDtype, type TorchDtype } from './dtypes.js';
@@ -112,13 +113,7 @@ export class TorchTensor {
    * the bytes land in its first count × itemsize bytes.
    */
   async readElements(start: number, count: number, into?: Uint8Array): Promise<Uint8Array> {
-    if (
-      !Number.isSafeInteger(start) ||
-      !Number.isSafeInteger(count) ||
-      start < 0 ||
-      count < 0 ||
-      start + count > this.numel
-    ) {
+    if (!isRangeInside(start, count, this.numel)) {
       throw new PtTorchObjectError(`readElements(${start}, ${count}) is outside the tensor's ${this.numel} elements`);
     }
     const isz = this.itemsize;
