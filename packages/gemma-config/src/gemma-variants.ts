@@ -1,4 +1,5 @@
 import { UnknownVariantError } from './errors.js';
+import type { GemmaDims } from './gemma-specs.js';
 
 /** openpi's `PALIGEMMA_VOCAB_SIZE`. */
 export const PALIGEMMA_VOCAB_SIZE = 257_152;
@@ -18,15 +19,9 @@ export interface GemmaLoraSettings {
   targets: LoraTargetGroup[];
 }
 
-/** openpi's `gemma.Config` (width, depth, mlp_dim, heads, kv heads, head_dim, lora_configs). */
-export interface GemmaVariant {
+/** openpi's `gemma.Config` (width, depth, mlp_dim, heads, kv heads, head_dim, lora_configs): named dims, no bias. */
+export interface GemmaVariant extends Omit<GemmaDims, 'attentionBias'> {
   name: GemmaVariantName;
-  width: number;
-  depth: number;
-  mlpDim: number;
-  numHeads: number;
-  numKvHeads: number;
-  headDim: number;
   lora?: GemmaLoraSettings;
 }
 
