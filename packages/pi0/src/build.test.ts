@@ -1,25 +1,20 @@
 // --base-weights: an openpi PyTorch-layout model.safetensors is loaded strictly before LoRA wraps.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSafetensors } from '@vla-lora/checkpoint-io';
 import { getPi0Config } from '@vla-lora/gemma-config';
 import { namedParameters } from '@vla-lora/lora-core';
 import { Pi0Policy } from '@vla-lora/models';
-import { initBackend } from '@vla-lora/tfjs-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpuTempDir, type TempDir } from '../test-support/index.js';
 import { applyOverrides, getTrainConfig } from './config/index.js';
 import { Philox } from '@vla-lora/trainer';
 import { buildPi0 } from './build.js';
 
-let root: string;
+let tmp: TempDir;
 beforeAll(async () => {
-  await initBackend({ backend: 'cpu' });
-  root = await mkdtemp(join(tmpdir(), 'pi0-build-'));
+  tmp = await cpuTempDir('pi0-build-');
 });
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => tmp?.remove());
 
 describe('buildPi0', () => {
   it('loads base weights from a PyTorch-layout file (strict), then wraps LoRA around them', async () => {
@@ -30,11 +25,11 @@ describe('buildPi0', () => {
       const d = new Float32Array((await v.data()) as Float32Array);
       entries.push({ name, dtype: 'F32' as const, shape: [...v.shape], data: new Uint8Array(d.buffer) });
     }
-    const file = join(root, 'model.safetensors');
+    const file = join(tmp.path, 'model.safetensors');
     await writeSafetensors(file, entries);
 
-    const built = await buildPi0(cfg, { baseWeights: root });
-    expect(built.weightsFrom.startsWith(`${root} (`)).toBe(true);
+    const built = await buildPi0(cfg, { baseWeights: tmp.path });
+    expect(built.weightsFrom.startsWith(`${tmp.path} (`)).toBe(true);
     expect(built.weightsFrom).toMatch(
       /\((\d+) tensors, [\d,]+ values loaded, strict\) — weights: openpi PyTorch layout/,
     );
@@ -52,8 +47,8 @@ describe('buildPi0', () => {
     expect(built.inject.count).toBeGreaterThan(0);
 
     // a file missing a tensor is refused (no half-loaded base)
-    await writeSafetensors(join(root, 'partial.safetensors'), entries.slice(1));
-    await expect(buildPi0(cfg, { baseWeights: join(root, 'partial.safetensors') })).rejects.toThrow(
+    await writeSafetensors(join(tmp.path, 'partial.safetensors'), entries.slice(1));
+    await expect(buildPi0(cfg, { baseWeights: join(tmp.path, 'partial.safetensors') })).rejects.toThrow(
       /missing|not in the file|absent/i,
     );
   });

@@ -1,22 +1,18 @@
 // The final export: <run>/adapter must appear complete or not at all (a kill or an I/O error in the
 // middle of the export used to leave <run>/adapter existing but empty or half-written).
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { PeftAdapter } from '@vla-lora/checkpoint-io';
-import { initBackend } from '@vla-lora/tfjs-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpuTempDir, type TempDir } from '../test-support/index.js';
 import { exportTrainedWeights } from './export.js';
 
-let root: string;
+let tmp: TempDir;
 beforeAll(async () => {
-  await initBackend({ backend: 'cpu' });
-  root = await mkdtemp(join(tmpdir(), 'pi0-export-'));
+  tmp = await cpuTempDir('pi0-export-');
 });
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => tmp?.remove());
 
 const config = (): PeftAdapter['config'] =>
   ({
@@ -36,7 +32,7 @@ const params = () =>
 
 describe('exportTrainedWeights', () => {
   it('a failure after the weights were written leaves no <run>/adapter at all', async () => {
-    const run = join(root, 'fails');
+    const run = join(tmp.path, 'fails');
     await mkdir(run);
     const broken = config();
     // Stands in for a kill / ENOSPC between adapter_model.safetensors and adapter_config.json.
@@ -52,7 +48,7 @@ describe('exportTrainedWeights', () => {
   });
 
   it('replaces the empty adapter/ an interrupted export left, with a complete verified one', async () => {
-    const run = join(root, 'retry');
+    const run = join(tmp.path, 'retry');
     await mkdir(join(run, 'adapter'), { recursive: true });
     const out = await exportTrainedWeights(run, params(), config());
     expect((await readdir(join(run, 'adapter'))).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);

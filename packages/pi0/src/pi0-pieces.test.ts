@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { getPi0Config } from '@vla-lora/gemma-config';
@@ -11,8 +9,8 @@ import {
   loadNormStats,
   type LiberoBatch,
 } from '@vla-lora/lerobot-data';
-import { initBackend } from '@vla-lora/tfjs-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpuTempDir, type TempDir } from '../test-support/index.js';
 import { disposePi0Batch, toPi0Batch } from './batch.js';
 import { Pi0DataSource } from './data-source.js';
 import { evalPositions } from './eval.js';
@@ -20,14 +18,11 @@ import { cleanPrompt, WordHashTokenizer } from './prompt-tokenizer.js';
 import { pi0UnusedByDesign } from './unused.js';
 
 const cfg = getPi0Config('pi0_tiny_lora');
-let root: string;
+let tmp: TempDir;
 beforeAll(async () => {
-  await initBackend({ backend: 'cpu' });
-  root = await mkdtemp(join(tmpdir(), 'pi0-pieces-'));
+  tmp = await cpuTempDir('pi0-pieces-');
 });
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => tmp?.remove());
 
 describe('prompt tokenizer', () => {
   it('BOS, words, newline; padded with a mask; deterministic; distinguishes the task words', () => {
@@ -100,7 +95,7 @@ describe('LIBERO batch -> pi0 batch', () => {
   });
 
   it('the data source resumes from its cursor with the same batches', async () => {
-    const ds = join(root, 'libero');
+    const ds = join(tmp.path, 'libero');
     await generateLiberoDataset(ds, { episodes: 3, heldOut: 1, steps: 8, imageSize: cfg.siglip.imageSize, seed: 3 });
     await computeNormStatsCommand({ dataset: ds, actionHorizon: cfg.actionHorizon });
     const stats = await loadNormStats(join(ds, 'norm_stats.json'));

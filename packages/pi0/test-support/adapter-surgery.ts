@@ -23,6 +23,12 @@ export async function tempDir(prefix: string): Promise<TempDir> {
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
+/** For a suite's beforeAll: tfjs's cpu backend initialised and a fresh temp dir (`remove()` in afterAll). */
+export async function cpuTempDir(prefix: string): Promise<TempDir> {
+  await initBackend({ backend: 'cpu' });
+  return tempDir(prefix);
+}
+
 /** Copies the adapter dir to `dest` after `edit` changed its config / tensors (saved by checkpoint-io as PEFT does). */
 export async function editedAdapter(src: string, dest: string, edit: (a: PeftAdapter) => void): Promise<string> {
   const a = await loadPeftAdapter(src);
