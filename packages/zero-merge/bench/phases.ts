@@ -5,8 +5,9 @@
 //   (read, write, fsync: wall time and bytes/s);
 // - the V8 CPU profiler on (node:inspector, 1 ms samples): the main-thread time inside the dtype conversion
 //   (convertBytes / castFloat / toFloat32) is "dtype conversion"; the top self-time functions are listed;
-// - the rest of the wall time is CPU work on the main thread (pickle parsing, reconstruction, copying
-//   into chunks, safetensors headers) and waiting for a core.
+// - reads and writes overlap (the next chunk is read while one is written): the time with a read and a write
+//   in flight together is printed; the wall time with no file operation in flight and outside the conversion
+//   is CPU work on the main thread (pickle parsing, reconstruction, safetensors headers) and waiting for a core.
 // Process CPU time (user, system), peak RSS (/proc/self/status VmHWM) and the load average are printed.
 //   node --import tsx bench/phases.ts          BENCH_DIR / BENCH_STAGE / BENCH_RANKS / BENCH_LAYERS as
 //   consolidate.ts; BENCH_DTYPE=keep|fp32|bf16|fp16 (fp32: every frozen bf16 tensor converted);
@@ -38,17 +39,36 @@ const phases: Record<'read' | 'write' | 'fsync' | 'close', Phase> = {
   close: { ms: 0, bytes: 0, calls: 0 },
 };
 
+/** Reads and writes overlap (zero-merge reads the next chunk while it writes one): wall time with any file
+ * operation in flight, and with a read and a write in flight together. */
+const inFlight = { read: 0, write: 0, fsync: 0, close: 0 };
+const overlap = { anyMs: 0, readWriteMs: 0, last: 0 };
+function transition(): void {
+  const now = performance.now();
+  const dt = now - overlap.last;
+  if (inFlight.read + inFlight.write + inFlight.fsync + inFlight.close > 0) overlap.anyMs += dt;
+  if (inFlight.read > 0 && inFlight.write > 0) overlap.readWriteMs += dt;
+  overlap.last = now;
+}
+
 function instrumentFileHandles(proto: Record<string, (...a: unknown[]) => Promise<unknown>>): void {
   const wrap = (method: string, phase: keyof typeof phases, bytesOf: (r: unknown) => number): void => {
     const orig = proto[method]!;
     proto[method] = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+      transition();
+      inFlight[phase]++;
       const t0 = performance.now();
-      const r = await orig.apply(this, args);
-      const p = phases[phase];
-      p.ms += performance.now() - t0;
-      p.calls++;
-      p.bytes += bytesOf(r);
-      return r;
+      try {
+        const r = await orig.apply(this, args);
+        const p = phases[phase];
+        p.ms += performance.now() - t0;
+        p.calls++;
+        p.bytes += bytesOf(r);
+        return r;
+      } finally {
+        transition();
+        inFlight[phase]--;
+      }
     };
   };
   const n = (k: string) => (r: unknown) => ((r as Record<string, number> | undefined)?.[k] ?? 0) as number;
@@ -126,6 +146,7 @@ async function main(): Promise<void> {
   instrumentFileHandles(Object.getPrototypeOf(probe) as Record<string, (...a: unknown[]) => Promise<unknown>>);
   await probe.close();
   for (const p of Object.values(phases)) Object.assign(p, { ms: 0, bytes: 0, calls: 0 });
+  Object.assign(overlap, { anyMs: 0, readWriteMs: 0, last: performance.now() });
 
   const session = new Session();
   session.connect();
@@ -148,8 +169,7 @@ async function main(): Promise<void> {
   session.disconnect();
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
   const { convertMs, top } = attribute(profile);
-  const io = phases.read.ms + phases.write.ms + phases.fsync.ms + phases.close.ms;
-  const restMs = wall - io - convertMs;
+  const restMs = wall - overlap.anyMs - convertMs;
   const rate = (b: number, ms: number): string =>
     ms > 0 && b > 0 ? `${(b / 1e6 / (ms / 1000)).toFixed(0)} MB/s` : '-';
   const ckptBytes = bytesOf(files);
@@ -165,7 +185,7 @@ async function main(): Promise<void> {
     ['write', phases.write.ms, phases.write.bytes, phases.write.calls],
     ['fsync', phases.fsync.ms, 0, phases.fsync.calls],
     ['close', phases.close.ms, 0, phases.close.calls],
-    ['other CPU (parse, gather, headers)', restMs, 0, '(the rest)'],
+    ['other CPU (parse, gather, headers)', restMs, 0, '(no file operation in flight)'],
   ];
   console.log('phase                                 wall s   share      bytes        rate   calls');
   for (const [name, ms, bytes, calls] of rows)
@@ -186,6 +206,8 @@ async function main(): Promise<void> {
         load: [load0, load1],
         bytesWritten: res.bytes,
         phases: Object.fromEntries(rows.map(([name, ms, bytes]) => [name, { s: ms / 1000, bytes }])),
+        ioInFlightS: overlap.anyMs / 1000,
+        readWriteOverlapS: overlap.readWriteMs / 1000,
       }),
     );
   rmSync(out, { recursive: true, force: true });

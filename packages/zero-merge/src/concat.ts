@@ -1,14 +1,16 @@
 // A read-only view of several 1-D tensors laid end to end (a rank's fp32 groups under ZeRO-3, a
-// group's partitions across ranks under ZeRO-1/2, a frozen weight's per-rank fragments). Reads copy
-// element ranges straight into the caller's buffer; small reads are served from one bounded
-// read-ahead window so that thousands of small parameters do not turn into thousands of syscalls.
+// group's partitions across ranks under ZeRO-1/2, a frozen weight's per-rank fragments). Large reads
+// land straight in the caller's buffer (no allocation, no copy); small reads are served from one
+// bounded read-ahead window per view, a buffer reused from read to read, so that thousands of small
+// parameters do not turn into thousands of syscalls or fresh allocations.
 import type { TorchTensor } from '@vla-lora/checkpoint-io';
 import { CorruptCheckpointError } from './errors.js';
 
 /**
- * Largest single read, and the read-ahead per view. Small on purpose: each read gets a fresh buffer
- * from the .pt reader, and fresh buffers of 1 MB and more page-fault at 80–300 MB/s on the VMs we
- * measured, against 1–3 GB/s at 256 KB (bench/consolidate.ts).
+ * The read-ahead per view: reads of fewer bytes are served from (and fill) the window; larger ones go
+ * straight into the caller's buffer. Reads go into reused buffers (the window's, or the caller's
+ * chunk buffer): fresh buffers of 1 MB and more page-fault at 80–300 MB/s on the VMs we measured
+ * (bench/consolidate.ts). Larger windows read more bytes that are never used (past a small piece).
  */
 export const DEFAULT_WINDOW_BYTES = 256 << 10;
 
@@ -23,7 +25,10 @@ export interface Segment {
   what: string;
 }
 
-/** Reads `count` elements from `start` of a tensor (row-major; only that byte range for contiguous tensors). */
+/**
+ * Reads `count` elements from `start` of a tensor (row-major; only that byte range for contiguous tensors),
+ * into `into` (exactly count × itemsize bytes) when given.
+ */
 export async function readRange(
   t: TensorLike,
   start: number,
@@ -31,10 +36,11 @@ export async function readRange(
   itemsize: number,
   file: string,
   what: string,
+  into?: Uint8Array,
 ): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
-    bytes = await t.readElements(start, count);
+    bytes = await t.readElements(start, count, into);
   } catch (err) {
     throw new CorruptCheckpointError(
       `could not read ${what} (elements ${start}..${start + count}) from ${file}: ${(err as Error).message} — the file is truncated or damaged`,
@@ -48,6 +54,10 @@ export async function readRange(
       file,
     );
   }
+  if (into && (bytes.buffer !== into.buffer || bytes.byteOffset !== into.byteOffset)) {
+    into.set(bytes);
+    return into;
+  }
   return bytes;
 }
 
@@ -55,6 +65,10 @@ export class ConcatView {
   readonly offsets: number[];
   readonly numel: number;
   private window: { seg: number; start: number; bytes: Uint8Array } | null = null;
+  /** The window's buffer, reused from read to read. */
+  private windowBuffer: Uint8Array | null = null;
+  /** Reads on one view run one after another: they share the window buffer. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly segments: Segment[],
@@ -67,7 +81,16 @@ export class ConcatView {
   }
 
   /** Copies elements [start, start+count) of the concatenation into dst at byte offset dstOffset. */
-  async copyTo(dst: Uint8Array, dstOffset: number, start: number, count: number): Promise<void> {
+  copyTo(dst: Uint8Array, dstOffset: number, start: number, count: number): Promise<void> {
+    const run = this.queue.then(() => this.#copy(dst, dstOffset, start, count));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #copy(dst: Uint8Array, dstOffset: number, start: number, count: number): Promise<void> {
     if (start < 0 || count < 0 || start + count > this.numel) {
       const s = this.segments[0];
       throw new CorruptCheckpointError(
@@ -78,15 +101,19 @@ export class ConcatView {
     let pos = start;
     let out = dstOffset;
     const end = start + count;
-    const maxElems = Math.max(1, Math.floor(this.windowBytes / this.itemsize));
     while (pos < end) {
       const seg = this.segmentAt(pos);
       const segStart = this.offsets[seg]!;
       const local = pos - segStart;
-      const n = Math.min(end, this.offsets[seg + 1]!, pos + maxElems) - pos;
-      const bytes = await this.read(seg, local, n);
-      dst.set(bytes, out);
-      out += bytes.byteLength;
+      const n = Math.min(end, this.offsets[seg + 1]!) - pos;
+      const s = this.segments[seg]!;
+      if (n * this.itemsize >= this.windowBytes) {
+        // a large read: straight into the destination, as one read (the caller's buffer bounds it)
+        await readRange(s.tensor, local, n, this.itemsize, s.file, s.what, dst.subarray(out, out + n * this.itemsize));
+      } else {
+        dst.set(await this.read(seg, local, n), out);
+      }
+      out += n * this.itemsize;
       pos += n;
     }
   }
@@ -98,23 +125,35 @@ export class ConcatView {
     return i;
   }
 
+  /** A small read (n × itemsize < windowBytes), served from the read-ahead window. */
   private async read(seg: number, local: number, n: number): Promise<Uint8Array> {
     const s = this.segments[seg]!;
     const size = this.itemsize;
-    if (n * size >= this.windowBytes) return readRange(s.tensor, local, n, size, s.file, s.what);
     const w = this.window;
     if (w && w.seg === seg && local >= w.start && (local + n) * size <= w.start * size + w.bytes.byteLength) {
       const from = (local - w.start) * size;
       return w.bytes.subarray(from, from + n * size);
     }
     const ahead = Math.min(s.tensor.numel - local, Math.max(n, Math.floor(this.windowBytes / size)));
-    const bytes = await readRange(s.tensor, local, ahead, size, s.file, s.what);
+    this.window = null;
+    if (this.windowBuffer === null || this.windowBuffer.byteLength < ahead * size)
+      this.windowBuffer = new Uint8Array(Math.max(ahead * size, Math.floor(this.windowBytes / size) * size));
+    const bytes = await readRange(
+      s.tensor,
+      local,
+      ahead,
+      size,
+      s.file,
+      s.what,
+      this.windowBuffer.subarray(0, ahead * size),
+    );
     this.window = { seg, start: local, bytes };
     return bytes.subarray(0, n * size);
   }
 
-  /** Drops the read-ahead window. */
+  /** Drops the read-ahead window and its buffer. */
   release(): void {
     this.window = null;
+    this.windowBuffer = null;
   }
 }

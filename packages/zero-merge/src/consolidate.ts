@@ -41,9 +41,9 @@ export interface ConsolidateOptions {
   /** Replace an existing output. */
   overwrite?: boolean;
   onProgress?: ProgressListener;
-  /** Read-ahead per rank view (bytes, default 8 MB). */
+  /** Read-ahead per rank view for small reads (bytes, default 256 KB); larger reads go straight into a chunk. */
   windowBytes?: number;
-  /** Largest piece of a tensor held at once (bytes, default 4 MB): tensors stream in chunks. */
+  /** Largest piece of a tensor held at once (bytes, default 512 KB; two in flight): tensors stream in chunks. */
   chunkBytes?: number;
 }
 

@@ -11,6 +11,8 @@ import { extractAdapter } from './adapter.js';
 import { inspectCheckpoint } from './inspect.js';
 import { NumelMismatchError, UnsupportedStageError } from './errors.js';
 import { testTmpDir } from '../scripts/test-tmp.js';
+import { openZeroCheckpoint } from './checkpoint.js';
+import { reconstruct } from './reconstruct.js';
 
 let tmp: string;
 let n = 0;
@@ -79,6 +81,34 @@ describe('synthetic checkpoints', () => {
 
   it('ZeRO-1, 2 ranks, fp16', async () => {
     await roundTrip(base({ stage: 1, worldSize: 2, dtype: 'fp16' }), { chunkBytes: 8 });
+  });
+
+  it('chunks(): read ahead into two buffers, equal to read(); a consumer may stop early or read tensors at once', async () => {
+    const dir = join(tmp, `ck-${n++}`);
+    const opts = base({ subGroupElems: 41 });
+    await writeSyntheticCheckpoint(dir, opts);
+    const ck = await openZeroCheckpoint(dir);
+    try {
+      const { tensors } = reconstruct(ck, { windowBytes: 48 });
+      const whole = async (t: (typeof tensors)[number], chunk: number): Promise<Buffer> => {
+        const parts: Buffer[] = [];
+        for await (const c of t.chunks(chunk)) parts.push(Buffer.from(c)); // copied: the buffers are reused
+        return Buffer.concat(parts);
+      };
+      // every tensor at once (the views are shared across tensors), in 20-byte chunks
+      const all = await Promise.all(tensors.map((t) => whole(t, 20)));
+      tensors.forEach((t, i) =>
+        expect(all[i]!.equals(Buffer.from(synthExpected(opts, t.name).bytes)), t.name).toBe(true),
+      );
+      const big = tensors.find((t) => t.name === 'base_model.model.model.embed_tokens.weight')!;
+      for await (const c of big.chunks(16)) {
+        expect(c.byteLength).toBe(16);
+        break; // the read of the next chunk is in flight: it must settle quietly
+      }
+      expect((await big.read()).byteLength).toBe(big.numel * 2);
+    } finally {
+      await ck.close();
+    }
   });
 
   it('extract-adapter and inspect on a synthetic ZeRO-3 run', async () => {
