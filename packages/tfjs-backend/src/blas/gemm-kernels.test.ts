@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../index.js';
 import type { BackendInfo } from '../types.js';
+import { collapsePerm } from './gemm-kernels.js';
 
 let blasInfo: BackendInfo;
 beforeAll(async () => {
@@ -254,4 +255,62 @@ describe('gradients through tf.matMul on BLAS', () => {
       tf.dispose([a, b, w, ga!, gb!, xa!, xb!, expectA, wantA]);
     });
   }
+});
+
+describe('BLAS Transpose (cblas_somatcopy)', () => {
+  it('collapses size-1 dims and dims that stay adjacent', () => {
+    expect(collapsePerm([8, 128, 512], [0, 2, 1])).toEqual({ shape: [8, 128, 512], perm: [0, 2, 1] });
+    expect(collapsePerm([2, 3, 4, 5], [2, 3, 0, 1])).toEqual({ shape: [6, 20], perm: [1, 0] });
+    expect(collapsePerm([1, 64, 1, 32], [3, 1, 2, 0])).toEqual({ shape: [64, 32], perm: [1, 0] });
+    expect(collapsePerm([4, 5, 6], [0, 1, 2])).toEqual({ shape: [120], perm: [0] });
+    expect(collapsePerm([2, 3, 4, 5], [0, 2, 1, 3])).toEqual({ shape: [2, 3, 4, 5], perm: [0, 2, 1, 3] });
+  });
+
+  const perms: Array<[number[], number[]]> = [
+    [
+      [300, 200],
+      [1, 0],
+    ],
+    [
+      [4, 96, 80],
+      [0, 2, 1],
+    ],
+    [
+      [1, 128, 1, 64],
+      [0, 3, 2, 1],
+    ],
+    [
+      [6, 10, 12, 16],
+      [2, 3, 0, 1],
+    ],
+    [
+      [4, 32, 8, 16],
+      [0, 2, 1, 3],
+    ], // not a matrix transpose: stays on the wasm kernel
+    [
+      [8, 8],
+      [1, 0],
+    ], // small: stays on the wasm kernel
+  ];
+  for (const [shape, perm] of perms)
+    it(`[${shape}] perm [${perm}] equals the wasm kernel's, bit for bit`, async (ctx) => {
+      if (blasInfo.gemm?.kernel !== 'blas') ctx.skip();
+      const x = tf.tensor(values(shape, 21), shape);
+      const y = tf.transpose(x, perm);
+      const w = await onXnnpack(() => tf.transpose(x, perm));
+      expect(y.shape).toEqual(w.shape);
+      expect(Array.from(y.dataSync())).toEqual(Array.from(w.dataSync()));
+      tf.dispose([x, y, w]);
+    });
+
+  it('int32 tensors stay on the wasm kernel and are exact', (ctx) => {
+    if (blasInfo.gemm?.kernel !== 'blas') ctx.skip();
+    const x = tf.reshape(tf.range(0, 100 * 80, 1, 'int32'), [100, 80]);
+    const y = tf.transpose(x);
+    expect(y.dtype).toBe('int32');
+    const d = y.dataSync();
+    expect(d[1]).toBe(80);
+    expect(d[100]).toBe(1);
+    tf.dispose([x, y]);
+  });
 });

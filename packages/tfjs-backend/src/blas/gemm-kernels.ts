@@ -27,7 +27,10 @@ interface GemmState {
 
 const state: GemmState = { blas: null, minMacs: DEFAULT_BLAS_MIN_MACS };
 const originals = new Map<string, tf.KernelConfig>();
-const KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
+const KERNELS = ['BatchMatMul', '_FusedMatMul', 'Transpose'] as const;
+
+/** Transposes of fewer elements than this stay on the wasm kernel. */
+const TRANSPOSE_MIN_ELEMENTS = 4096;
 
 function heapOffset(backend: WasmBackendLike, t: tf.TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId);
@@ -283,9 +286,71 @@ const fusedMatMul: tf.KernelFunc = (args) => {
   return epilogue(backend, out, rowBias ? undefined : bias, act, preluActivationWeights, leakyreluAlpha);
 };
 
+/**
+ * Drops size-1 dims and merges dims that stay adjacent under `perm`: e.g. [8,128,512] with perm [0,2,1]
+ * stays a batch of 8 transposes, [2,3,4,5] with perm [2,3,0,1] becomes [6,20] with perm [1,0].
+ */
+export function collapsePerm(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
+  const kept = shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+  const index = new Map(kept.map((d, i) => [d, i]));
+  const s = kept.map((d) => shape[d]!);
+  const p = perm.filter((d) => shape[d] !== 1).map((d) => index.get(d)!);
+  // runs of output positions whose input dims are consecutive
+  const runs: number[][] = [];
+  for (const d of p) {
+    const last = runs.at(-1);
+    if (last !== undefined && last.at(-1)! + 1 === d) last.push(d);
+    else runs.push([d]);
+  }
+  const byInput = [...runs].sort((a, b) => a[0]! - b[0]!);
+  return {
+    shape: byInput.map((r) => r.reduce((n, d) => n * s[d]!, 1)),
+    perm: runs.map((r) => byInput.indexOf(r)),
+  };
+}
+
+const transposeKernel: tf.KernelFunc = (args) => {
+  const x = args.inputs['x'] as tf.TensorInfo;
+  const { perm } = args.attrs as unknown as tf.TransposeAttrs;
+  const somatcopy = state.blas?.somatcopy ?? null;
+  if (somatcopy === null || x.dtype !== 'float32' || sizeOf(x.shape) < TRANSPOSE_MIN_ELEMENTS) {
+    return original('Transpose')(args);
+  }
+  const c = collapsePerm(x.shape, perm);
+  const batched = c.perm.length === 3 && c.perm[0] === 0 && c.perm[1] === 2 && c.perm[2] === 1;
+  if (!(c.perm.length === 2 && c.perm[0] === 1) && !batched) return original('Transpose')(args);
+  const [batch, rows, cols] = batched ? (c.shape as [number, number, number]) : [1, c.shape[0]!, c.shape[1]!];
+  const backend = args.backend as unknown as WasmBackendLike;
+  const out = backend.makeOutput(
+    perm.map((d) => x.shape[d]!),
+    'float32',
+  );
+  const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
+  const xOff = heapOffset(backend, x);
+  const oOff = heapOffset(backend, out);
+  const n = rows * cols;
+  for (let i = 0; i < batch; i++) {
+    const from = xOff + i * n;
+    const to = oOff + i * n;
+    somatcopy(
+      CBLAS_ROW_MAJOR,
+      CBLAS_TRANS,
+      rows,
+      cols,
+      1,
+      heap.subarray(from, from + n),
+      cols,
+      heap.subarray(to, to + n),
+      rows,
+    );
+  }
+  return out;
+};
+
 const REPLACEMENTS: Record<(typeof KERNELS)[number], tf.KernelFunc> = {
   BatchMatMul: batchMatMul,
   _FusedMatMul: fusedMatMul,
+  Transpose: transposeKernel,
 };
 
 /**

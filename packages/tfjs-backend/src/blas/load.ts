@@ -22,6 +22,19 @@ export type Sgemm = (
   ldc: number,
 ) => void;
 
+/** cblas_somatcopy(order, trans, rows, cols, alpha, A, lda, B, ldb): OpenBLAS's out-of-place (transposing) copy. */
+export type Somatcopy = (
+  order: number,
+  trans: number,
+  rows: number,
+  cols: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+) => void;
+
 export const CBLAS_ROW_MAJOR = 101;
 export const CBLAS_NO_TRANS = 111;
 export const CBLAS_TRANS = 112;
@@ -35,6 +48,8 @@ export interface BlasLibrary {
   /** GEMM threads (OpenBLAS's openblas_get_num_threads after setting); null when the library cannot say. */
   threads: number | null;
   sgemm: Sgemm;
+  /** OpenBLAS's transposing copy (null where the library lacks it): the wasm backend's Transpose uses it. */
+  somatcopy: Somatcopy | null;
 }
 
 /** Why no BLAS: a code to branch on and a sentence for the log. */
@@ -86,6 +101,29 @@ export const BLAS_CANDIDATES: readonly string[] = [
   'libblas.so.3', // Debian's alternative: OpenBLAS when libopenblas0-pthread is installed
   'libopenblas.so',
 ];
+
+const SOMATCOPY_DECL =
+  'void cblas_somatcopy(int order, int trans, int rows, int cols, float alpha, const float *A, int lda, ' +
+  '_Inout_ float *B, int ldb)';
+
+/** A 2×3 → 3×2 transpose through offset views; null when the symbol is missing or the result is wrong. */
+function loadSomatcopy(lib: KoffiLibrary): Somatcopy | null {
+  let f: Somatcopy;
+  try {
+    f = lib.func(SOMATCOPY_DECL) as unknown as Somatcopy;
+  } catch {
+    return null;
+  }
+  const buf = new Float32Array(16);
+  buf.set([1, 2, 3, 4, 5, 6], 1);
+  try {
+    f(CBLAS_ROW_MAJOR, CBLAS_TRANS, 2, 3, 1, buf.subarray(1, 7), 3, buf.subarray(8, 14), 2);
+  } catch {
+    return null;
+  }
+  const want = [1, 4, 2, 5, 3, 6];
+  return want.every((v, i) => buf[8 + i] === v) && buf[7] === 0 && buf[14] === 0 ? f : null;
+}
 
 const SGEMM_DECL =
   'void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, ' +
@@ -229,7 +267,8 @@ export async function loadBlas(
         why: { code: 'self-test-failed', detail: `${path}: cblas_sgemm gave a wrong 2×3·3×2 product` },
       };
     }
-    return { ok: true, library: { path, vendor: openblas?.vendor ?? 'CBLAS', threads, sgemm } };
+    const somatcopy = loadSomatcopy(lib);
+    return { ok: true, library: { path, vendor: openblas?.vendor ?? 'CBLAS', threads, sgemm, somatcopy } };
   }
   const noCblas = failures.length > 0 && failures.every((f) => /no cblas_sgemm|not OpenBLAS/.test(f));
   const hint = explicit
