@@ -1,5 +1,7 @@
 // vla-serve's command line (commander). Parsing only: no model is touched here.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { captureParse, intInRange } from '@vla-lora/cli-kit';
+import { BACKEND_REQUESTS } from '@vla-lora/tfjs-backend';
 import { ServeUsageError } from './errors.js';
 
 export interface ServeArgs {
@@ -26,14 +28,7 @@ export type ParsedServeArgs =
   | { kind: 'help'; text: string }
   | { kind: 'list-configs' };
 
-function intIn(name: string, lo: number, hi: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < lo || n > hi)
-      throw new InvalidArgumentError(`${name} must be an integer in [${lo}, ${hi}]`);
-    return n;
-  };
-}
+const intIn = (name: string, lo: number, hi: number) => intInRange(name, lo, hi, InvalidArgumentError);
 
 function program(): Command {
   return new Command('vla-serve')
@@ -61,37 +56,20 @@ function program(): Command {
       intIn('--max-frame-bytes', 1024, 2 ** 31),
       64 * 1024 * 1024,
     )
-    .addOption(
-      new Option('--backend <name>', "tfjs backend (default: the config's)").choices([
-        'auto',
-        'wasm',
-        'cpu',
-        'webgpu',
-        'tfjs-node',
-        'tfjs-node-gpu',
-      ]),
-    )
+    .addOption(new Option('--backend <name>', "tfjs backend (default: the config's)").choices(BACKEND_REQUESTS))
     .option('--seed <n>', 'key of the per-request sampling noise', intIn('--seed', 0, 0xffffffff), 0)
     .option('--allow-untrained-adapter', 'serve an adapter whose lora_B are all zero', false)
     .option('--list-configs', 'print the config names and exit', false)
     .option('--verbose', 'log every connection and bad request (JSON lines)', false)
-    .exitOverride()
-    .configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .helpOption('-h, --help');
 }
 
 export function parseServeArgs(argv: string[]): ParsedServeArgs {
   const cmd = program();
-  try {
-    cmd.parse(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help')
-        return { kind: 'help', text: cmd.helpInformation() };
-      throw new ServeUsageError(`${err.message.replace(/^error: /, '')} (see vla-serve --help)`);
-    }
-    throw err;
-  }
+  const parsed = captureParse(cmd)(argv);
+  if (parsed.kind === 'help') return { kind: 'help', text: cmd.helpInformation() };
+  if (parsed.kind === 'error')
+    throw new ServeUsageError(`${parsed.message.replace(/^error: /, '')} (see vla-serve --help)`);
   const o = cmd.opts<{
     config?: string;
     baseWeights?: string;

@@ -22,14 +22,18 @@ export interface LoadPolicyOptions extends Omit<LoadTrainedPi0Options, 'config' 
 
 export type LoadedPolicy = LoadedTrainedPi0;
 
-/** Checks the usage, then loads; throws ServeUsageError, or pi0's AdapterRefusedError / BaseWeightsRefusedError / NormStatsRefusedError. */
-export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
-  let config: TrainConfig;
+/** The registry config `name`; an unknown name is a usage error (its message lists the known names). */
+export function configNamed(name: string): TrainConfig {
   try {
-    config = getTrainConfig(o.config);
+    return getTrainConfig(name);
   } catch (err) {
     throw new ServeUsageError((err as Error).message, { cause: err });
   }
+}
+
+/** Checks the usage, then loads; throws ServeUsageError, or pi0's AdapterRefusedError / BaseWeightsRefusedError / NormStatsRefusedError. */
+export async function loadPolicy(o: LoadPolicyOptions): Promise<LoadedPolicy> {
+  const config = configNamed(o.config);
   if (!o.baseWeights && !o.seededBase) {
     throw new ServeUsageError(
       'say which base model the adapter applies to: --base-weights DIR (openpi PyTorch-layout model.safetensors), or --seeded-base for a run trained without --base-weights',

@@ -1,9 +1,8 @@
 // vla-serve as a function: backend -> verified policy -> openpi WebSocket server.
 import { startPolicyServer, type RunningPolicyServer } from '@vla-lora/policy-server';
-import { ensureBackend, getTrainConfig, ServedPi0 } from '@vla-lora/pi0';
+import { ensureBackend, ServedPi0 } from '@vla-lora/pi0';
 import type { ServeArgs } from './args.js';
-import { ServeUsageError } from './errors.js';
-import { loadPolicy, type LoadedPolicy } from './load-policy.js';
+import { configNamed, loadPolicy, type LoadedPolicy } from './load-policy.js';
 
 export interface RunningServe {
   server: RunningPolicyServer;
@@ -16,52 +15,28 @@ export interface RunningServe {
 
 /** Loads and verifies the policy, then listens. Throws (nothing is served) on any refusal. */
 export async function startServe(a: ServeArgs, log: (line: string) => void): Promise<RunningServe> {
-  let requested: string;
-  try {
-    requested = a.backend ?? getTrainConfig(a.config).backend;
-  } catch (err) {
-    throw new ServeUsageError((err as Error).message, { cause: err });
-  }
-  const backend = await ensureBackend(requested);
+  const backend = await ensureBackend(a.backend ?? configNamed(a.config).backend);
   log(backend.description);
-  const loaded = await loadPolicy({
-    config: a.config,
-    baseWeights: a.baseWeights,
-    seededBase: a.seededBase,
-    adapter: a.adapter,
-    trainable: a.trainable,
-    normStats: a.normStats,
-    dataRoot: a.dataRoot,
-    merge: a.merge,
-    allowUntrained: a.allowUntrained,
-    tokenizer: a.tokenizer,
-    log,
-  });
+  const { host, port, maxFrameBytes, seed, verbose, backend: _, ...policyArgs } = a;
+  const loaded = await loadPolicy({ ...policyArgs, log });
   let served: ServedPi0;
   let server: RunningPolicyServer;
   try {
-    served = new ServedPi0({
-      policy: loaded.policy,
-      trainConfig: loaded.trainConfig,
-      normStats: loaded.normStats,
-      seed: a.seed,
-      summary: loaded.summary,
-      tokenizer: loaded.tokenizer,
-    });
+    served = new ServedPi0({ ...loaded, seed });
     server = await startPolicyServer({
       policy: served,
-      host: a.host,
-      port: a.port,
-      maxFrameBytes: a.maxFrameBytes,
-      ...(a.verbose ? { log: (e: { event: string; [key: string]: unknown }) => log(JSON.stringify(e)) } : {}),
+      host,
+      port,
+      maxFrameBytes,
+      ...(verbose ? { log: (e: { event: string; [key: string]: unknown }) => log(JSON.stringify(e)) } : {}),
     });
   } catch (err) {
     loaded.dispose();
     throw err;
   }
-  const shown = a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host;
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   log(
-    `serving ${loaded.summary.config} (${loaded.summary.loraLine}) on ws://${a.host.includes(':') ? `[${a.host}]` : a.host}:${server.port} — health: http://${shown}:${server.port}/healthz`,
+    `serving ${loaded.summary.config} (${loaded.summary.loraLine}) on ${server.url} — health: http://${shown}:${server.port}/healthz`,
   );
   log(`listening on port ${server.port}`);
   let closing: Promise<void> | null = null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from './args.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '@vla-lora/cli-kit';
 
 describe('vla-train argument parsing', () => {
   it('train is the default command', () => {

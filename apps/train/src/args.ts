@@ -1,8 +1,10 @@
 // Command-line parsing for vla-train (commander). Pure: returns what to run; cli.ts runs it.
-import { Command, CommanderError, Option } from 'commander';
-import { FAMILY_RECIPE_NAMES } from '@vla-lora/gemma-config';
-import { getTrainConfig, listConfigs } from '@vla-lora/pi0';
-import { UsageError } from './errors.js';
+import { Command, Option } from 'commander';
+import { captureParse, collect, positiveInt, UsageError } from '@vla-lora/cli-kit';
+import { FAMILY_RECIPE_NAMES, type LaunchOptions } from '@vla-lora/gemma-config';
+import { getTrainConfig, isFamilyRecipe, listConfigs } from '@vla-lora/pi0';
+import { BACKEND_REQUESTS } from '@vla-lora/tfjs-backend';
+import { runRequestProblem } from '@vla-lora/trainer';
 
 export interface CommonOptions {
   runsRoot: string;
@@ -11,31 +13,26 @@ export interface CommonOptions {
   set: string[];
 }
 
+/** The flags of `vla-train <config> --exp-name …` (the train command). */
+export interface TrainOptions extends CommonOptions {
+  expName: string;
+  resume: boolean;
+  overwrite: boolean;
+  allowConfigChange: boolean;
+  baseWeights?: string;
+  tokenizer?: string;
+}
+
+/** gemma-config's launch options as export-launch fills them, plus where the spec goes. */
+export type ExportLaunchOptions = Required<
+  Pick<LaunchOptions, 'engine' | 'nprocPerNode' | 'nnodes' | 'gradAccum' | 'gradientClipping'>
+> &
+  Pick<LaunchOptions, 'zeroStage' | 'microBatch'> & { out: string; overwrite: boolean };
+
 export type Invocation =
-  | ({
-      kind: 'train';
-      config: string;
-      expName: string;
-      resume: boolean;
-      overwrite: boolean;
-      baseWeights?: string;
-      tokenizer?: string;
-      allowConfigChange: boolean;
-    } & CommonOptions)
+  | ({ kind: 'train'; config: string } & TrainOptions)
   | ({ kind: 'plan'; config: string; json: boolean } & CommonOptions)
-  | {
-      kind: 'export-launch';
-      config: string;
-      engine: 'deepspeed' | 'torchrun';
-      out: string;
-      nprocPerNode: number;
-      nnodes: number;
-      zeroStage?: 0 | 1 | 2 | 3;
-      microBatch?: number;
-      gradAccum: number;
-      gradientClipping: number;
-      overwrite: boolean;
-    }
+  | ({ kind: 'export-launch'; config: string } & ExportLaunchOptions)
   | ({ kind: 'compute-norm-stats'; config: string } & CommonOptions)
   | ({ kind: 'demo'; config: string; expName: string } & CommonOptions)
   | { kind: 'help'; text: string };
@@ -46,20 +43,9 @@ function configsHelp(): string {
   return `\nConfigs:\n${rows.map((r) => `  ${r.name.padEnd(w)}  ${r.description}`).join('\n')}\nPlan / export-launch only (PyTorch trainers): ${FAMILY_RECIPE_NAMES.join(', ')}\n`;
 }
 
-const isFamily = (name: string): boolean => (FAMILY_RECIPE_NAMES as readonly string[]).includes(name);
-
 /** plan accepts the pi0 configs and the family recipes (OpenVLA, Qwen2.5-VL). */
 function checkPlanConfig(name: string): string {
-  return isFamily(name) ? name : checkConfig(name);
-}
-
-function positiveInt(what: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1)
-      throw new UsageError(`${what} must be a positive integer, got ${JSON.stringify(v)}`);
-    return n;
-  };
+  return isFamilyRecipe(name) ? name : checkConfig(name);
 }
 
 function checkConfig(name: string): string {
@@ -67,21 +53,14 @@ function checkConfig(name: string): string {
   return name;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
 function addCommon(c: Command): Command {
   return c
     .option('--runs-root <dir>', 'where runs go: <runs-root>/<config>/<exp-name>', 'runs')
     .option('--data-root <dir>', 'where datasets are found / generated', 'data')
     .addOption(
-      new Option('--backend <name>', "tfjs backend (default: the config's, then VLA_BACKEND, then auto)").choices([
-        'auto',
-        'wasm',
-        'cpu',
-        'webgpu',
-        'tfjs-node',
-        'tfjs-node-gpu',
-      ]),
+      new Option('--backend <name>', "tfjs backend (default: the config's, then VLA_BACKEND, then auto)").choices(
+        BACKEND_REQUESTS,
+      ),
     )
     .option(
       '--set <key=value>',
@@ -94,11 +73,10 @@ function addCommon(c: Command): Command {
 /** Parses argv (without `node` and the script). Throws UsageError with a helpful message. */
 export function parseArgs(argv: readonly string[]): Invocation {
   let result: Invocation | null = null;
-  const help: string[] = [];
-  const program = new Command('vla-train')
+  const program = new Command('vla-train');
+  const parse = captureParse(program);
+  program
     .description('pi0 LoRA fine-tuning on LeRobot/LIBERO data (TensorFlow.js)')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => help.push(s), writeErr: (s) => help.push(s) })
     .addHelpText('after', configsHelp())
     .showSuggestionAfterError(true);
 
@@ -112,37 +90,11 @@ export function parseArgs(argv: readonly string[]): Invocation {
       .option('--allow-config-change', "resume even though the config hash differs from the checkpoint's", false)
       .option('--base-weights <dir>', 'openpi PyTorch-layout model.safetensors (file or dir) to start from')
       .option('--tokenizer <path>', "openpi's paligemma_tokenizer.model (required for real-vocabulary configs)"),
-  ).action(
-    (
-      config: string,
-      o: {
-        expName: string;
-        resume: boolean;
-        overwrite: boolean;
-        allowConfigChange: boolean;
-        baseWeights?: string;
-        tokenizer?: string;
-      } & CommonOptions,
-    ) => {
-      if (o.resume && o.overwrite)
-        throw new UsageError(
-          '--resume and --overwrite exclude each other: --resume continues the run, --overwrite deletes it',
-        );
-      if (!/^[A-Za-z0-9._-]+$/.test(o.expName) || o.expName.startsWith('.'))
-        throw new UsageError(`--exp-name "${o.expName}": use letters, digits, '.', '_' and '-' only`);
-      result = {
-        kind: 'train',
-        config: checkConfig(config),
-        expName: o.expName,
-        resume: o.resume,
-        overwrite: o.overwrite,
-        allowConfigChange: o.allowConfigChange,
-        ...(o.baseWeights ? { baseWeights: o.baseWeights } : {}),
-        ...(o.tokenizer ? { tokenizer: o.tokenizer } : {}),
-        ...common(o),
-      };
-    },
-  );
+  ).action((config: string, o: TrainOptions) => {
+    const problem = runRequestProblem(o);
+    if (problem) throw new UsageError(problem);
+    result = { kind: 'train', ...o, config: checkConfig(config) };
+  });
 
   addCommon(
     program
@@ -150,7 +102,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
       .description('parameter accounting and the memory bill, without training')
       .option('--json', 'machine-readable', false),
   ).action((config: string, o: { json: boolean } & CommonOptions) => {
-    result = { kind: 'plan', config: checkPlanConfig(config), json: o.json, ...common(o) };
+    result = { kind: 'plan', ...o, config: checkPlanConfig(config) };
   });
 
   program
@@ -162,11 +114,15 @@ export function parseArgs(argv: readonly string[]): Invocation {
       new Option('--engine <engine>', 'deepspeed or torchrun').choices(['deepspeed', 'torchrun']).makeOptionMandatory(),
     )
     .option('--out <dir>', 'output directory (default launch/<config>-<engine>)')
-    .option('--nproc-per-node <n>', 'GPUs per node', positiveInt('--nproc-per-node'), 8)
-    .option('--nnodes <n>', 'nodes', positiveInt('--nnodes'), 1)
+    .option('--nproc-per-node <n>', 'GPUs per node', positiveInt('--nproc-per-node', UsageError), 8)
+    .option('--nnodes <n>', 'nodes', positiveInt('--nnodes', UsageError), 1)
     .addOption(new Option('--zero-stage <n>', 'DeepSpeed ZeRO stage (default 2)').choices(['0', '1', '2', '3']))
-    .option('--micro-batch <n>', "per-GPU micro batch (default: the recipe's)", positiveInt('--micro-batch'))
-    .option('--grad-accum <n>', 'gradient accumulation steps', positiveInt('--grad-accum'), 1)
+    .option(
+      '--micro-batch <n>',
+      "per-GPU micro batch (default: the recipe's)",
+      positiveInt('--micro-batch', UsageError),
+    )
+    .option('--grad-accum <n>', 'gradient accumulation steps', positiveInt('--grad-accum', UsageError), 1)
     .option(
       '--gradient-clipping <x>',
       'max gradient norm',
@@ -179,38 +135,20 @@ export function parseArgs(argv: readonly string[]): Invocation {
     )
     .option('--overwrite', 'replace an existing output directory', false)
     .action(
-      (
-        config: string,
-        o: {
-          engine: 'deepspeed' | 'torchrun';
-          out?: string;
-          nprocPerNode: number;
-          nnodes: number;
-          zeroStage?: string;
-          microBatch?: number;
-          gradAccum: number;
-          gradientClipping: number;
-          overwrite: boolean;
-        },
-      ) => {
-        if (!isFamily(config))
+      (config: string, o: Omit<ExportLaunchOptions, 'out' | 'zeroStage'> & { out?: string; zeroStage?: string }) => {
+        if (!isFamilyRecipe(config))
           throw new UsageError(
             `export-launch knows ${FAMILY_RECIPE_NAMES.join(', ')}; ${config} is trained by vla-train itself`,
           );
         if (o.engine === 'torchrun' && o.zeroStage !== undefined)
           throw new UsageError('--zero-stage is a DeepSpeed option; use --engine deepspeed');
+        const { out, zeroStage, ...rest } = o;
         result = {
           kind: 'export-launch',
           config,
-          engine: o.engine,
-          out: o.out ?? `launch/${config}-${o.engine}`,
-          nprocPerNode: o.nprocPerNode,
-          nnodes: o.nnodes,
-          ...(o.zeroStage !== undefined ? { zeroStage: Number(o.zeroStage) as 0 | 1 | 2 | 3 } : {}),
-          ...(o.microBatch !== undefined ? { microBatch: o.microBatch } : {}),
-          gradAccum: o.gradAccum,
-          gradientClipping: o.gradientClipping,
-          overwrite: o.overwrite,
+          ...rest,
+          out: out ?? `launch/${config}-${o.engine}`,
+          ...(zeroStage !== undefined ? { zeroStage: Number(zeroStage) as 0 | 1 | 2 | 3 } : {}),
         };
       },
     );
@@ -220,7 +158,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
       .command('compute-norm-stats <config>')
       .description("compute the dataset's normalisation statistics (<dataset>/norm_stats.json)"),
   ).action((config: string, o: CommonOptions) => {
-    result = { kind: 'compute-norm-stats', config: checkConfig(config), ...common(o) };
+    result = { kind: 'compute-norm-stats', ...o, config: checkConfig(config) };
   });
 
   addCommon(
@@ -232,24 +170,13 @@ export function parseArgs(argv: readonly string[]): Invocation {
       .option('--config <name>', 'config to run', 'pi0_libero_lora_tiny')
       .option('--exp-name <name>', 'experiment name', 'demo'),
   ).action((o: { config: string; expName: string } & CommonOptions) => {
-    result = { kind: 'demo', config: checkConfig(o.config), expName: o.expName, ...common(o) };
+    result = { kind: 'demo', ...o, config: checkConfig(o.config) };
   });
 
   if (argv.length === 0) return { kind: 'help', text: program.helpInformation() + configsHelp() };
-  try {
-    program.parse(argv as string[], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')
-        return { kind: 'help', text: help.join('') };
-      throw new UsageError(help.join('').trim() || err.message);
-    }
-    throw err;
-  }
+  const parsed = parse(argv);
+  if (parsed.kind === 'help') return { kind: 'help', text: parsed.text };
+  if (parsed.kind === 'error') throw new UsageError(parsed.printed.trim() || parsed.message);
   if (!result) return { kind: 'help', text: program.helpInformation() + configsHelp() };
   return result;
-}
-
-function common(o: CommonOptions): CommonOptions {
-  return { runsRoot: o.runsRoot, dataRoot: o.dataRoot, set: o.set, ...(o.backend ? { backend: o.backend } : {}) };
 }

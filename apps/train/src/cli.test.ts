@@ -16,22 +16,10 @@ describe('vla-train bin', () => {
     const j = JSON.parse(r.stdout) as { trainable: number; total: number; loraTensors: number };
     expect(j).toMatchObject({ trainable: 36_720_672, total: 3_534_844_688, loraTensors: 504 });
   }, 120_000);
-  it("plan prints PEFT's line, the base count and the graph preflight for the family recipes", () => {
+  it('plan prints the family recipes too (the report itself is tested in pi0: plan/report.test.ts)', () => {
     const r = run(['plan', 'openvla_7b_lora']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('trainable params: 110,828,288 || all params: 7,652,065,472 || trainable%: 1.4483');
-    expect(r.stdout).toContain('base params: 7,541,237,184');
-    expect(r.stdout).toMatch(/LoRA tensors: 878/);
-    expect(r.stdout).toMatch(/~72 GB/);
-    expect(r.stdout).toMatch(/WARNING: 26 never will/);
-    const q = run(['plan', 'qwen2_5_vl_7b_lora', '--json']);
-    expect(q.status, q.stderr).toBe(0);
-    expect(JSON.parse(q.stdout)).toMatchObject({
-      trainable: 20_185_088,
-      total: 8_312_351_744,
-      baseParams: 8_292_166_656,
-      loraTensors: 392,
-    });
   }, 120_000);
   it('export-launch writes the DeepSpeed JSON, the LoRA spec and the memory bill; refuses to overwrite', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vla-launch-'));

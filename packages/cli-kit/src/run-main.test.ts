@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT_CODES, runMain } from './index.js';
+import { EXIT_CODES, runMain, UsageError } from './index.js';
 
 class PkgError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -44,6 +44,12 @@ describe('runMain', () => {
 
   it('usage errors exit 2; the documented codes match the error or its cause chain', async () => {
     expect((await runWith(async () => Promise.reject(new PkgUsageError('--r must be positive')))).code).toBe(2);
+    // cli-kit's own UsageError: exit 2 and one line without being listed in usageErrors / typedErrors
+    expect(await runWith(async () => Promise.reject(new UsageError('--exp-name is required')))).toEqual({
+      code: 2,
+      exitCode: 2,
+      text: 'tool: UsageError: --exp-name is required\n',
+    });
     const wrapped = new PkgError('could not read rank 0', { cause: new HostileError('os.system') });
     const r = await runWith(async () => Promise.reject(wrapped));
     expect(r.code).toBe(3);

@@ -1,5 +1,6 @@
 // The one way an @vla-lora CLI ends: typed errors become one line and a documented exit code,
 // unexpected ones print their stack.
+import { UsageError } from './errors.js';
 
 /** The exit codes of every @vla-lora CLI (README: "Exit codes"). */
 export const EXIT_CODES = Object.freeze({
@@ -29,7 +30,7 @@ export interface RunMainOptions {
    * composing many packages): every error whose class is not one of JavaScript's built-in ones.
    */
   typedErrors?: readonly ErrorClass[];
-  /** Errors that are usage errors (exit 2), besides commander's parse errors. */
+  /** Errors that are usage errors (exit 2), besides commander's parse errors and cli-kit's UsageError. */
   usageErrors?: readonly ErrorClass[];
   /**
    * Other codes, first match wins (the error or any error in its `cause` chain), by class or by error name,
@@ -65,7 +66,7 @@ function causes(err: unknown): unknown[] {
 export function exitCodeFor(err: unknown, opts: Omit<RunMainOptions, 'name' | 'err' | 'debug'>): number {
   const commander = commanderExit(err);
   if (commander !== null) return commander === 0 ? EXIT_CODES.ok : EXIT_CODES.usage; // --help: 0; parse errors: 2
-  if (opts.usageErrors?.some((c) => err instanceof c)) return EXIT_CODES.usage;
+  if (err instanceof UsageError || opts.usageErrors?.some((c) => err instanceof c)) return EXIT_CODES.usage;
   const chain = causes(err);
   const matches = (e: unknown, rule: ErrorClass | string): boolean =>
     typeof rule === 'string' ? (e as { name?: unknown } | null)?.name === rule : e instanceof rule;
@@ -100,7 +101,9 @@ export async function runMain(
 /** What `runMain` prints for `err`. */
 export function errorText(err: unknown, opts: Pick<RunMainOptions, 'name' | 'typedErrors' | 'debug'>): string {
   const typed =
-    (opts.typedErrors ? opts.typedErrors.some((c) => err instanceof c) : isDeclaredError(err)) || isSystemError(err);
+    err instanceof UsageError ||
+    (opts.typedErrors ? opts.typedErrors.some((c) => err instanceof c) : isDeclaredError(err)) ||
+    isSystemError(err);
   const e = err as Partial<Error> | null;
   if (!typed || !(err instanceof Error)) {
     return `${opts.name}: ${err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err)}\n`;

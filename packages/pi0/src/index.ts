@@ -47,3 +47,5 @@ export { noiseFor, ServedPi0 } from './served-policy.js';
 export type { ServedPi0Options, ServedSummary } from './served-policy.js';
 export { loadTrainedPi0 } from './load-trained.js';
 export type { LoadedTrainedPi0, LoadSummary, LoadTrainedPi0Options } from './load-trained.js';
+export { describeTrainAndEvaluate, describeTrainRun, trainAndEvaluatePi0 } from './train-and-evaluate.js';
+export type { TrainAndEvaluateOptions, TrainAndEvaluateResult } from './train-and-evaluate.js';

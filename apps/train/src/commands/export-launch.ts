@@ -2,33 +2,15 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathExists, withAtomicDir } from '@vla-lora/checkpoint-io';
+import { UsageError } from '@vla-lora/cli-kit';
 import { launchSpec } from '@vla-lora/gemma-config';
-import { UsageError } from '../errors.js';
+import type { ExportLaunchOptions } from '../args.js';
 
 export async function exportLaunchCommand(
-  o: {
-    config: string;
-    engine: 'deepspeed' | 'torchrun';
-    out: string;
-    nprocPerNode: number;
-    nnodes: number;
-    zeroStage?: 0 | 1 | 2 | 3;
-    microBatch?: number;
-    gradAccum: number;
-    gradientClipping: number;
-    overwrite: boolean;
-  },
+  o: { config: string } & ExportLaunchOptions,
   out: (s: string) => void,
 ): Promise<void> {
-  const spec = launchSpec(o.config, {
-    engine: o.engine,
-    nprocPerNode: o.nprocPerNode,
-    nnodes: o.nnodes,
-    gradAccum: o.gradAccum,
-    gradientClipping: o.gradientClipping,
-    ...(o.zeroStage !== undefined ? { zeroStage: o.zeroStage } : {}),
-    ...(o.microBatch !== undefined ? { microBatch: o.microBatch } : {}),
-  });
+  const spec = launchSpec(o.config, o);
   const dir = resolve(o.out);
   if (!o.overwrite && (await pathExists(dir)))
     throw new UsageError(`${dir} already exists; pass --overwrite to replace it`);

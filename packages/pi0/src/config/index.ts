@@ -1,3 +1,3 @@
 export { getTrainConfig, listConfigs, configNames, OPENPI_OPTIM } from './registry.js';
-export { applyOverrides } from './overrides.js';
+export { applyOverrides, trainConfigFor } from './overrides.js';
 export type { TrainConfig, OptimConfig, DataConfig } from './types.js';

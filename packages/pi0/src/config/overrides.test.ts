@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, getTrainConfig, listConfigs } from './index.js';
+import { applyOverrides, getTrainConfig, listConfigs, trainConfigFor } from './index.js';
 
 describe('config registry and --set', () => {
   it('lists openpi-like names and returns copies', () => {
@@ -33,5 +33,16 @@ describe('config registry and --set', () => {
     expect(() => applyOverrides(c, ['data.batchSize=true'])).toThrow(/expected a number/);
     expect(() => applyOverrides(c, ['name=x'])).toThrow(/positional/);
     expect(() => applyOverrides(c, ['novalue'])).toThrow(/key=value/);
+  });
+  it('trainConfigFor: the named config, --set overrides, then the backend flag', () => {
+    expect(trainConfigFor('pi0_libero_lora_tiny')).toEqual(getTrainConfig('pi0_libero_lora_tiny'));
+    const c = trainConfigFor('pi0_libero_lora_tiny', {
+      set: ['trainer.numTrainSteps=7', 'backend=cpu'],
+      backend: 'wasm',
+    });
+    expect(c.trainer.numTrainSteps).toBe(7);
+    expect(c.backend).toBe('wasm');
+    expect(trainConfigFor('pi0_libero_lora_tiny', { set: ['backend=cpu'] }).backend).toBe('cpu');
+    expect(() => trainConfigFor('pi0_nope')).toThrow(/unknown config "pi0_nope"/);
   });
 });

@@ -1,5 +1,6 @@
 // `--set key=value` overrides on dotted paths, type-checked against the existing value.
 import { Pi0ConfigError } from '../errors.js';
+import { getTrainConfig } from './registry.js';
 import type { TrainConfig } from './types.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -56,4 +57,11 @@ export function applyOverrides(config: TrainConfig, sets: readonly string[]): Tr
     node[leaf] = parseValue(raw, node[leaf] as Json, key);
   }
   return out as unknown as TrainConfig;
+}
+
+/** A registry config (getTrainConfig) with `--set` overrides applied, then `backend` (if given) as its tfjs backend. */
+export function trainConfigFor(name: string, o: { set?: readonly string[]; backend?: string } = {}): TrainConfig {
+  const cfg = applyOverrides(getTrainConfig(name), o.set ?? []);
+  if (o.backend) cfg.backend = o.backend;
+  return cfg;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { NoCheckpointError } from '@vla-lora/checkpoint-io';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunDirError } from '../errors.js';
-import { prepareRunDir } from './run-dir.js';
+import { prepareRunDir, runRequestProblem } from './run-dir.js';
 
 let root: string;
 beforeEach(async () => {
@@ -88,5 +88,25 @@ describe('prepareRunDir', () => {
     await expect(prepareRunDir(join(root, 'empty'), { resume: true, overwrite: false, config: {} })).rejects.toThrow(
       NoCheckpointError,
     );
+  });
+});
+
+describe('runRequestProblem', () => {
+  const ok = { expName: 'run1', resume: false, overwrite: false };
+  it('--resume and --overwrite exclude each other, here and in prepareRunDir', async () => {
+    expect(runRequestProblem({ ...ok, resume: true, overwrite: true })).toMatch(
+      /exclude each other: --resume continues/,
+    );
+    await expect(prepareRunDir(join(root, 'x'), { resume: true, overwrite: true, config: {} })).rejects.toThrow(
+      RunDirError,
+    );
+    expect(runRequestProblem({ ...ok, resume: true })).toBeNull();
+  });
+  it('the experiment name is one plain path segment', () => {
+    for (const good of ['run1', 'a.b_c-2', 'X']) expect(runRequestProblem({ ...ok, expName: good })).toBeNull();
+    for (const bad of ['../x', '.hidden', 'a/b', 'sp ace', '', 'é'])
+      expect(runRequestProblem({ ...ok, expName: bad })).toBe(
+        `--exp-name "${bad}": use letters, digits, '.', '_' and '-' only`,
+      );
   });
 });

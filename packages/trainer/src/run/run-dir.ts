@@ -31,6 +31,28 @@ export interface PreparedRunDir {
   release(): void;
 }
 
+/** What `vla-train NAME --exp-name E [--resume | --overwrite]` may ask for. */
+export interface RunRequest {
+  expName: string;
+  resume: boolean;
+  overwrite: boolean;
+}
+
+const RESUME_AND_OVERWRITE =
+  '--resume and --overwrite exclude each other: --resume continues the run, --overwrite deletes it';
+
+/**
+ * Why a run request cannot be honoured, checked before anything touches the disk (null when it can): --resume with
+ * --overwrite, or an experiment name that is not one plain path segment (letters, digits, '.', '_', '-'; no leading
+ * '.'), since it names the run directory <runs-root>/<config>/<exp-name>.
+ */
+export function runRequestProblem(r: RunRequest): string | null {
+  if (r.resume && r.overwrite) return RESUME_AND_OVERWRITE;
+  if (!/^[A-Za-z0-9._-]+$/.test(r.expName) || r.expName.startsWith('.'))
+    return `--exp-name "${r.expName}": use letters, digits, '.', '_' and '-' only`;
+  return null;
+}
+
 async function entries(dir: string): Promise<string[] | null> {
   try {
     return await readdir(dir);
@@ -41,7 +63,7 @@ async function entries(dir: string): Promise<string[] | null> {
 }
 
 export async function prepareRunDir(runDirIn: string, o: PrepareRunDirOptions): Promise<PreparedRunDir> {
-  if (o.resume && o.overwrite) throw new RunDirError('--resume and --overwrite exclude each other');
+  if (o.resume && o.overwrite) throw new RunDirError(RESUME_AND_OVERWRITE);
   const runDir = resolve(runDirIn);
   const checkpointsDir = runPath(runDir, 'checkpoints');
   await mkdir(dirname(runDir), { recursive: true });
