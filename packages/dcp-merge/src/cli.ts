@@ -2,7 +2,13 @@
 // "dcp-merge: <ErrorName>: <message>" and exit 1 (2 for usage errors); success lines are printed only after the
 // output was written (and, for adapters, verified).
 import { EXIT_CODES, runProgram, tensorProgress } from '@vla-lora/cli-kit';
-import { CheckpointIoError } from '@vla-lora/checkpoint-io';
+import {
+  addExtractAdapterOptions,
+  CheckpointIoError,
+  type ExtractAdapterFlags,
+  extractAdapterFlagOptions,
+  formatExtractedAdapter,
+} from '@vla-lora/checkpoint-io';
 import { Command } from 'commander';
 import { extractAdapter } from './adapter.js';
 import { openDcpCheckpoint } from './checkpoint.js';
@@ -10,15 +16,6 @@ import { consolidate } from './consolidate.js';
 import { DcpMergeError, DcpUnsafePickleError, DcpUsageError } from './errors.js';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
-
-function positive(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0)
-      throw new DcpUsageError(`${name} must be a positive number, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
 
 interface KeyFlags {
   key?: string;
@@ -77,7 +74,7 @@ export function buildProgram(): Command {
       },
     );
 
-  program
+  const extract = program
     .command('extract-adapter')
     .description(
       'write the PEFT LoRA adapter (adapter_model.safetensors + adapter_config.json) held in the checkpoint, then verify it',
@@ -85,18 +82,11 @@ export function buildProgram(): Command {
     .argument('<checkpoint>', 'DCP directory (holding .metadata)')
     .argument('<out-dir>', 'adapter directory to create')
     .option('--key <key>', 'top-level state-dict key holding the model (default: "model" when present)')
-    .option('--all', 'look at every tensor under its flattened name')
-    .option('--adapter-name <name>', 'adapter name inside the parameter names (default: "default" or the only one)')
-    .option('--config <path>', 'adapter_config.json to use (default: one in the checkpoint dir or its parent)')
-    .option('--r <n>', 'LoRA rank (overrides the config)', positive('--r'))
-    .option('--lora-alpha <n>', 'lora_alpha (overrides the config; required without one)', positive('--lora-alpha'))
-    .option('--target-modules <names>', 'comma-separated target modules (overrides the config)', (v: string) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
-    .option('--base-model <name>', 'base_model_name_or_path for the config')
+    .option('--all', 'look at every tensor under its flattened name');
+  addExtractAdapterOptions(extract, {
+    configDefault: 'one in the checkpoint dir or its parent',
+    usageError: (m) => new DcpUsageError(m),
+  })
     .option('--prefix <prefix>', 'prefix of PEFT names, added when missing (default "base_model.model.")')
     .option('--overwrite', 'replace an existing output directory')
     .option('--json', 'print the result as JSON on stdout')
@@ -104,43 +94,20 @@ export function buildProgram(): Command {
       async (
         checkpoint: string,
         outDir: string,
-        f: KeyFlags & {
-          adapterName?: string;
-          config?: string;
-          r?: number;
-          loraAlpha?: number;
-          targetModules?: string[];
-          baseModel?: string;
-          prefix?: string;
-          overwrite?: boolean;
-          json?: boolean;
-        },
+        f: KeyFlags &
+          ExtractAdapterFlags & {
+            prefix?: string;
+            overwrite?: boolean;
+            json?: boolean;
+          },
       ) => {
         const r = await extractAdapter(checkpoint, outDir, {
           ...keyOption(f),
-          ...(f.adapterName !== undefined ? { adapterName: f.adapterName } : {}),
-          ...(f.config !== undefined ? { configPath: f.config } : {}),
-          ...(f.r !== undefined ? { r: f.r } : {}),
-          ...(f.loraAlpha !== undefined ? { loraAlpha: f.loraAlpha } : {}),
-          ...(f.targetModules !== undefined ? { targetModules: f.targetModules } : {}),
-          ...(f.baseModel !== undefined ? { baseModel: f.baseModel } : {}),
+          ...extractAdapterFlagOptions(f),
           ...(f.prefix !== undefined ? { prefix: f.prefix } : {}),
           overwrite: f.overwrite ?? false,
         });
-        const rep = r.report;
-        if (f.json) {
-          const { config: _c, ...report } = rep;
-          process.stdout.write(`${JSON.stringify({ ...r, report }, null, 2)}\n`);
-        } else
-          process.stdout.write(
-            `wrote adapter ${r.output} (adapter "${r.adapterName}", config from ${r.configSource})\n` +
-              `verified: ${fmt(rep.loraTensors)} LoRA tensors, ${fmt(rep.loraValues)} LoRA values, ${fmt(rep.modules)} modules, ranks ${Object.entries(
-                rep.ranks,
-              )
-                .map(([k, v]) => `r=${k}×${v}`)
-                .join(' ')}\n` +
-              rep.warnings.map((w) => `warning: ${w}\n`).join(''),
-          );
+        process.stdout.write(formatExtractedAdapter(r, { json: f.json ?? false }));
       },
     );
 

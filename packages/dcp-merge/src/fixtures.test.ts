@@ -5,7 +5,8 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSafetensors, readPt, readAdapterConfig, type RawTensor, type TorchTensor } from '@vla-lora/checkpoint-io';
+import { readPt, readAdapterConfig, type RawTensor, type TorchTensor } from '@vla-lora/checkpoint-io';
+import { allTensors } from '@vla-lora/checkpoint-io/test-support';
 import { consolidate } from './consolidate.js';
 import { extractAdapter } from './adapter.js';
 import { openDcpCheckpoint } from './checkpoint.js';
@@ -31,17 +32,6 @@ afterAll(async () => {
 
 const expectedBytes = (): Map<string, Uint8Array> =>
   (globalThis as { __expectedBytes?: Map<string, Uint8Array> }).__expectedBytes as Map<string, Uint8Array>;
-
-async function allTensors(path: string): Promise<Map<string, RawTensor>> {
-  const r = await openSafetensors(path);
-  try {
-    const m = new Map<string, RawTensor>();
-    for await (const [k, t] of r.tensors()) m.set(k, t);
-    return m;
-  } finally {
-    await r.close();
-  }
-}
 
 describe('dcp-w2-f32 (PyTorch 2.13, 2 ranks) against dcp_to_torch_save', () => {
   it('parses .metadata: 132 tensors, 6 non-tensor entries, 2 rank files, chunks split on dim 0', async () => {

@@ -9,6 +9,7 @@ import {
   checkLoraConfig,
   chooseAdapterName,
   draftAdapterConfig,
+  isFile,
   parseLoraParam,
   parsePyJson,
   readAdapterConfig,
@@ -53,10 +54,6 @@ export interface ExtractAdapterResult extends ExtractedAdapter {
   extraTensors: number;
 }
 
-async function fileExists(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => null))?.isFile() ?? false;
-}
-
 async function loadConfig(
   checkpointDir: string,
   opts: ExtractAdapterOptions,
@@ -75,7 +72,7 @@ async function loadConfig(
       throw new AdapterConfigError(`${p} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   }
-  if (await fileExists(join(checkpointDir, ADAPTER_CONFIG_NAME))) {
+  if (await isFile(join(checkpointDir, ADAPTER_CONFIG_NAME))) {
     return {
       config: (await readAdapterConfig(checkpointDir)) as Record<string, unknown>,
       source: join(checkpointDir, ADAPTER_CONFIG_NAME),

@@ -2,7 +2,14 @@
 // "zero-merge: <ErrorName>: <message>" and exit 1 (2 for usage errors); success lines are printed
 // only after the output was written and checked.
 import { EXIT_CODES, runProgram, tensorProgress } from '@vla-lora/cli-kit';
-import { CheckpointIoError, UnsafePickleError } from '@vla-lora/checkpoint-io';
+import {
+  addExtractAdapterOptions,
+  CheckpointIoError,
+  type ExtractAdapterFlags,
+  extractAdapterFlagOptions,
+  formatExtractedAdapter,
+  UnsafePickleError,
+} from '@vla-lora/checkpoint-io';
 import { Command, Option } from 'commander';
 import { extractAdapter } from './adapter.js';
 import { consolidate, DEFAULT_MAX_SHARD_SIZE } from './consolidate.js';
@@ -12,31 +19,7 @@ import { formatInspectReport, inspectCheckpoint } from './inspect.js';
 import { parseSize } from './size.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-const list = (v: string, prev: string[] = []): string[] => [
-  ...prev,
-  ...v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-];
 const fmt = (n: number): string => n.toLocaleString('en-US');
-
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new ZeroMergeUsageError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
-function finiteNumber(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new ZeroMergeUsageError(`${name} must be a number, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
 
 interface ConsolidateFlags {
   tag?: string;
@@ -50,14 +33,8 @@ interface ConsolidateFlags {
   quiet?: boolean;
 }
 
-interface ExtractFlags {
+interface ExtractFlags extends ExtractAdapterFlags {
   tag?: string;
-  adapterName?: string;
-  config?: string;
-  r?: number;
-  loraAlpha?: number;
-  targetModules?: string[];
-  baseModel?: string;
   modulesToSave?: string[];
   dtype: string;
   overwrite?: boolean;
@@ -132,24 +109,18 @@ export function buildProgram(): Command {
       }
     });
 
-  program
+  const extract = program
     .command('extract-adapter')
     .description(
       'write a real PEFT LoRA adapter (adapter_model.safetensors + adapter_config.json) from the ZeRO shards, then verify it',
     )
     .argument('<checkpoint>', 'DeepSpeed checkpoint dir (holding "latest") or a tag dir')
     .argument('<out-dir>', 'adapter directory to create')
-    .option('-t, --tag <tag>', 'checkpoint tag to read (default: the "latest" file)')
-    .option('--adapter-name <name>', 'adapter name inside the parameter names (default: "default" or the only one)')
-    .option('--config <path>', 'adapter_config.json to use (default: the one in the checkpoint dir)')
-    .option('--r <n>', 'LoRA rank (overrides the config)', positiveInt('--r'))
-    .option(
-      '--lora-alpha <n>',
-      'lora_alpha (overrides the config; required when there is no config)',
-      finiteNumber('--lora-alpha'),
-    )
-    .option('--target-modules <names>', 'comma-separated target modules (overrides the config)', list)
-    .option('--base-model <name>', 'base_model_name_or_path for the config')
+    .option('-t, --tag <tag>', 'checkpoint tag to read (default: the "latest" file)');
+  addExtractAdapterOptions(extract, {
+    configDefault: 'the one in the checkpoint dir',
+    usageError: (m) => new ZeroMergeUsageError(m),
+  })
     .option(
       '--modules-to-save <module>',
       'also save this trained module (repeatable, dotted path, segment globs)',
@@ -167,32 +138,14 @@ export function buildProgram(): Command {
       try {
         const r = await extractAdapter(checkpoint, outDir, {
           ...(f.tag !== undefined ? { tag: f.tag } : {}),
-          ...(f.adapterName !== undefined ? { adapterName: f.adapterName } : {}),
-          ...(f.config !== undefined ? { configPath: f.config } : {}),
-          ...(f.r !== undefined ? { r: f.r } : {}),
-          ...(f.loraAlpha !== undefined ? { loraAlpha: f.loraAlpha } : {}),
-          ...(f.targetModules !== undefined ? { targetModules: f.targetModules } : {}),
-          ...(f.baseModel !== undefined ? { baseModel: f.baseModel } : {}),
+          ...extractAdapterFlagOptions(f),
           modulesToSave: f.modulesToSave ?? [],
           dtype,
           overwrite: f.overwrite ?? false,
           onProgress: reporter.listener,
         });
         reporter.stop();
-        if (f.json) {
-          const { config: _config, ...report } = r.report;
-          process.stdout.write(`${JSON.stringify({ ...r, report }, null, 2)}\n`);
-        } else {
-          const rep = r.report;
-          process.stdout.write(
-            `wrote adapter ${r.output} (adapter "${r.adapterName}", config from ${r.configSource})\n` +
-              `verified: ${fmt(rep.loraTensors)} LoRA tensors, ${fmt(rep.loraValues)} LoRA values, ${fmt(rep.modules)} modules, ${fmt(rep.otherTensors)} other tensors` +
-              `, ranks ${Object.entries(rep.ranks)
-                .map(([k, v]) => `r=${k}×${v}`)
-                .join(' ')}\n` +
-              rep.warnings.map((w) => `warning: ${w}\n`).join(''),
-          );
-        }
+        process.stdout.write(formatExtractedAdapter(r, { json: f.json ?? false, otherTensors: true }));
       } finally {
         reporter.stop();
       }

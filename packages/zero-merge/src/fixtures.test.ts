@@ -4,7 +4,8 @@ import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bf16ToF32, f16ToF32, openSafetensors, type RawTensor } from '@vla-lora/checkpoint-io';
+import { bf16ToF32, f16ToF32, type RawTensor } from '@vla-lora/checkpoint-io';
+import { allTensors } from '@vla-lora/checkpoint-io/test-support';
 import { consolidate } from './consolidate.js';
 import { testTmpDir } from '../scripts/test-tmp.js';
 
@@ -21,17 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
-
-async function allTensors(path: string): Promise<Map<string, RawTensor>> {
-  const r = await openSafetensors(path);
-  try {
-    const m = new Map<string, RawTensor>();
-    for await (const [k, t] of r.tensors()) m.set(k, t);
-    return m;
-  } finally {
-    await r.close();
-  }
-}
 
 function expectSameTensors(got: Map<string, RawTensor>, want: Map<string, RawTensor>): void {
   expect([...got.keys()].sort()).toEqual([...want.keys()].sort());

@@ -36,6 +36,14 @@ export {
   writeVerifiedAdapter,
 } from './extract.js';
 export {
+  type ExtractAdapterFlags,
+  type ExtractAdapterFlagOptions,
+  type ExtractAdapterOptionsSpec,
+  addExtractAdapterOptions,
+  extractAdapterFlagOptions,
+  formatExtractedAdapter,
+} from './extract-cli.js';
+export {
   ZERO_RECOVER_COMMAND,
   zeroHint,
   placeholderErrorFor,
