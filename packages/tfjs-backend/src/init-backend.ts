@@ -9,7 +9,7 @@ import { registerAllGradients } from './gradients.js';
 import { importOptional, isPackageNotFound, type ModuleImporter } from './module-loading.js';
 import { resolveBackendRequest, type ResolvedRequest } from './request.js';
 import type { BackendInfo, BackendName, GemmInfo, InitBackendOptions } from './types.js';
-import { shareIdentityBuffers } from './wasm-kernels.js';
+import { shareIdentityBuffers, sliceWithoutInputCopies } from './wasm-kernels.js';
 import { locateWasmDir } from './wasm-dir.js';
 import { probeWebGpu } from './webgpu.js';
 
@@ -83,6 +83,7 @@ async function initWasm(
     if (lent) delete g.__dirname;
   }
   shareIdentityBuffers();
+  sliceWithoutInputCopies();
   const gemm = await setUpGemm(opts, env, deps);
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   return { name: 'wasm', tfName: 'wasm', simd, threads: wasm.getThreadsCount(), wasmDir: dir, gemm };
