@@ -26,7 +26,16 @@ export {
   tensorFromPytorch,
   assignFromPytorch,
 } from './linear.js';
-export { flattenLeading, linear2d, loraDelta2d, loraLinear2d } from './matmul.js';
+export {
+  FAST_MATMUL_FLAG,
+  fastMatMul,
+  matMulT,
+  swapLast,
+  flattenLeading,
+  linear2d,
+  loraDelta2d,
+  loraLinear2d,
+} from './matmul.js';
 export {
   type LoraConfig,
   type LoraConfigInput,
