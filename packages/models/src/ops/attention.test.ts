@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
+import { FAST_MATMUL_FLAG } from '@vla-lora/lora-core';
 import { maxAbsDiff, setupBackend } from '../test-support.js';
 import { groupedQueryAttention } from './attention.js';
 import { additiveMask, causalMask, makeAtt2dMasks } from './masks.js';
@@ -55,8 +56,14 @@ describe('groupedQueryAttention', () => {
     { name: 'MHA, no mask, cross lengths', B: 2, Sq: 3, Sk: 6, H: 2, KV: 2, D: 4, mask: 'none' as const },
   ];
   for (const c of cases) {
-    for (const path of ['loop', 'batched'] as const) {
-      it(`${c.name} (${path}): forward and q/k/v gradients equal the naive tfjs computation`, async () => {
+    // 'batched' runs with transpose flags where the backend has a BLAS (fastMatMul), 'batched, copies'
+    // forces the explicit-transpose form every other backend uses
+    for (const variant of ['loop', 'batched', 'batched, copies'] as const) {
+      const path = variant === 'loop' ? 'loop' : 'batched';
+      it(`${c.name} (${variant}): forward and q/k/v gradients equal the naive tfjs computation`, async () => {
+        const flags = tf.env().getFlags()[FAST_MATMUL_FLAG];
+        tf.env().registerFlag(FAST_MATMUL_FLAG, () => '');
+        if (variant === 'batched, copies') tf.env().set(FAST_MATMUL_FLAG, '');
         const q = tf.randomNormal([c.B, c.Sq, c.H * c.D], 0, 1, 'float32', 1);
         const k = tf.randomNormal([c.B, c.Sk, c.KV * c.D], 0, 1, 'float32', 2);
         const v = tf.randomNormal([c.B, c.Sk, c.KV * c.D], 0, 1, 'float32', 3);
@@ -92,6 +99,7 @@ describe('groupedQueryAttention', () => {
         const g1 = ours([q, k, v]);
         const g2 = ref([q, k, v]);
         for (let i = 0; i < 3; i++) expect(maxAbsDiff(await g1[i]!.data(), await g2[i]!.data())).toBeLessThan(1e-4);
+        tf.env().set(FAST_MATMUL_FLAG, flags ?? '');
       });
     }
   }

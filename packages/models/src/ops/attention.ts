@@ -4,13 +4,15 @@
 // its plain 2-D matMul (docs/performance-notes.md). Here every product is a rank-2 tf.matMul with no
 // transpose flags: for each (batch row, kv head) the G query heads that share that kv head are
 // stacked into one [G*Sq, D] operand, so one matMul scores all of them against the shared keys;
-// transposes are explicit tf.transpose copies. (Exception: when every block is tiny, e.g. SigLIP
+// transposes are explicit tf.transpose copies. On a backend whose matMul takes transposes and batches
+// for free (a BLAS; lora-core's fastMatMul) every product is one batched matMul with transpose flags. (Exception: when every block is tiny, e.g. SigLIP
 // heads over 16 patches, per-op overhead dominates and one untransposed batched matMul is faster;
 // see BATCHED_MAX_FLOPS.) The backward is written out (tf.customGrad):
 //   dP = dO V^T,  dS = P * (dP - rowsum(dP * P)) * scale,  dQ = dS K,  dK = dS^T Q,  dV = P^T dO.
 // Numerics follow transformers' eager_attention_forward: (Q K^T) * scale + mask, softmax in float32,
 // then P V; head h reads kv head floor(h / G) (repeat_kv).
 import * as tf from '@tensorflow/tfjs-core';
+import { fastMatMul, matMulT } from '@vla-lora/lora-core';
 import { InputShapeError } from '../errors.js';
 
 /** Blocks below this many flops use one batched matMul instead of a loop of 2-D ones. */
@@ -58,7 +60,11 @@ export function groupedQueryAttention(
   // Per (batch row, kv head) block: 2*G*Sq*Sk*D flops. Below BATCHED_MAX_FLOPS per block the n
   // separate 2-D matMuls cost more in per-op overhead than one batched matMul (measured on wasm:
   // 96 blocks of 16x16x16 run 2.5x faster batched; 8 blocks of 300x16x75 run 7x faster as 2-D).
-  const batched = path === 'batched' || (path === 'auto' && n > 1 && 2 * G * Sq * Sk * D < BATCHED_MAX_FLOPS);
+  // A backend whose matMul takes transposes and batches for free (a BLAS: fastMatMul) always runs the
+  // batched path, with transpose flags instead of copies.
+  const fast = fastMatMul();
+  const batched =
+    path === 'batched' || (path === 'auto' && (fast || (n > 1 && 2 * G * Sq * Sk * D < BATCHED_MAX_FLOPS)));
 
   // [B, S, KV*G*D] -> [B*KV, G*S, D]
   const headsFirst = (x: tf.Tensor, s: number): tf.Tensor3D =>
@@ -82,19 +88,18 @@ export function groupedQueryAttention(
     const qh = headsFirst(qi, Sq);
     const kh = kvFirst(ki);
     const vh = kvFirst(vi);
-    const kT = tf.transpose(kh, [0, 2, 1]); // [n, D, Sk], an explicit copy
     let pAll: tf.Tensor3D;
     let oAll: tf.Tensor3D;
     if (batched) {
       // Tiny blocks: one batched (untransposed) matMul beats n tiny 2-D ones (per-op overhead).
-      let s: tf.Tensor = tf.mul(tf.matMul(qh, kT), scale); // [n, G*Sq, Sk]
+      let s: tf.Tensor = tf.mul(matMulT(qh, kh, false, true), scale); // [n, G*Sq, Sk]
       if (mask !== null)
         s = tf.reshape(tf.add(tf.reshape(s, [B, KV, G, Sq, Sk]), tf.reshape(mask, [B, 1, 1, Sq, Sk])), [n, G * Sq, Sk]);
       pAll = tf.softmax(s) as tf.Tensor3D;
       oAll = tf.matMul(pAll, vh);
     } else {
       const qs = unstack(qh);
-      const kTs = unstack(kT);
+      const kTs = unstack(tf.transpose(kh, [0, 2, 1])); // [n, D, Sk], an explicit copy
       const vs = unstack(vh);
       const masks = mask === null ? null : B === 1 ? [tf.reshape(mask, [Sq, Sk])] : tf.unstack(mask);
       const ps: tf.Tensor2D[] = [];
@@ -117,11 +122,11 @@ export function groupedQueryAttention(
         if (batched) {
           const [q3, k3, v3, p3] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
           const dO = headsFirst(dy, Sq);
-          const dP = tf.matMul(dO, tf.transpose(v3, [0, 2, 1]) as tf.Tensor3D);
+          const dP = matMulT(dO, v3, false, true);
           const dS = tf.mul(tf.mul(p3, tf.sub(dP, tf.sum(tf.mul(dP, p3), -1, true))), scale) as tf.Tensor3D;
           const dq = tf.matMul(dS, k3);
-          const dk = tf.matMul(tf.transpose(dS, [0, 2, 1]) as tf.Tensor3D, q3);
-          const dv = tf.matMul(tf.transpose(p3, [0, 2, 1]) as tf.Tensor3D, dO);
+          const dk = matMulT(dS, q3, true, false);
+          const dv = matMulT(p3, dO, true, false);
           return [headsLast(dq, Sq), kvLast(dk), kvLast(dv)];
         }
         const [qs2, ks2, vs2, pAll2] = saved.map(unstack) as [

@@ -62,15 +62,53 @@ export function rotateHalf(x: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * rotate_half as a product with the signed permutation R [D, D] (x R = cat(-x2, x1)): every output is
+ * one input times +-1 plus exact zeros, so the values are exactly rotate_half's; one GEMM instead of a
+ * split, a negation and a concatenation (or a Reverse, which tfjs-wasm runs element by element).
+ */
+function rotateHalfMatrix(headDim: number): Float32Array {
+  const half = headDim / 2;
+  const r = new Float32Array(headDim * headDim);
+  for (let i = 0; i < half; i++) {
+    r[(half + i) * headDim + i] = -1; // out[i] = -x[half + i]
+    r[i * headDim + half + i] = 1; // out[half + i] = x[i]
+  }
+  return r;
+}
+
+/**
  * Applies RoPE to x [B, S, H*D] (heads packed in the last axis, as the q/k projections output
- * them) with tables [B, S, 1, D]: x * cos + rotate_half(x) * sin per head.
+ * them) with tables [B, S, 1, D]: x * cos + rotate_half(x) * sin per head — the same float32 values
+ * as with `rotateHalf`, with rotate_half as one matMul by a signed permutation (rotateHalfMatrix).
+ * The gradient is written out (one op on the tape): dx = dy * cos + (dy * sin) R^T. The tables get
+ * no gradient (constants).
  */
 export function applyRope(x: tf.Tensor, tables: RopeTables, headDim: number): tf.Tensor {
-  return tf.tidy(() => {
-    const [b, s, hd] = x.shape as [number, number, number];
-    if (hd % headDim !== 0) throw new InputShapeError(`last axis ${hd} is not a multiple of head_dim ${headDim}`);
-    const x4 = tf.reshape(x, [b, s, hd / headDim, headDim]);
-    const y = tf.add(tf.mul(x4, tables.cos), tf.mul(rotateHalf(x4), tables.sin));
-    return tf.reshape(y, [b, s, hd]);
+  const [b, s, hd] = x.shape as [number, number, number];
+  if (hd % headDim !== 0) throw new InputShapeError(`last axis ${hd} is not a multiple of head_dim ${headDim}`);
+  if (headDim % 2 !== 0) throw new InputShapeError(`RoPE needs an even head_dim, got ${headDim}`);
+  const shape4 = [b, s, hd / headDim, headDim];
+  const rows: [number, number] = [b * s * (hd / headDim), headDim];
+  const r = rotateHalfMatrix(headDim);
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[1] as tf.GradSaveFunc;
+    const xi = args[0] as tf.Tensor;
+    const rot = tf.tensor2d(r, [headDim, headDim]);
+    const x4 = tf.reshape(xi, shape4);
+    const rotated = tf.reshape(tf.matMul(tf.reshape(xi, rows) as tf.Tensor2D, rot), shape4);
+    const y = tf.add(tf.mul(x4, tables.cos), tf.mul(rotated, tables.sin));
+    // the tape keeps saved tensors alive until the backward (the caller may dispose the tables first)
+    save([tables.cos, tables.sin, rot]);
+    return {
+      value: tf.reshape(y, [b, s, hd]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [cos, sin, rotS] = saved as [tf.Tensor, tf.Tensor, tf.Tensor2D];
+        const dy4 = tf.reshape(dy, shape4);
+        const back = tf.matMul(tf.reshape(tf.mul(dy4, sin), rows) as tf.Tensor2D, rotS, false, true);
+        const dx = tf.add(tf.mul(dy4, cos), tf.reshape(back, shape4));
+        return [tf.reshape(dx, [b, s, hd])];
+      },
+    };
   });
+  return tf.tidy(() => f(x));
 }

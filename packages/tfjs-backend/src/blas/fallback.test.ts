@@ -45,6 +45,8 @@ function expectXnnpack(info: BackendInfo, code: string, detail: RegExp): void {
   expect(info.description).toMatch(/GEMM: XNNPACK \(no BLAS: /);
   // forced to XNNPACK even for the largest products
   expect(info.gemm?.library).toBeNull();
+  // and model code is told that transposed matMuls are not free (lora-core's fastMatMul)
+  expect(tf.env().get('VLA_FAST_MATMUL_BACKEND')).toBe('');
 }
 
 describe('forced fallback to XNNPACK', () => {
@@ -114,6 +116,7 @@ describe('forced fallback to XNNPACK', () => {
     }
     expect(info.gemm.threads).toBe(1);
     expect(info.description).toMatch(/GEMM: OpenBLAS.*1 thread via /);
+    expect(tf.env().get('VLA_FAST_MATMUL_BACKEND')).toBe('wasm');
     checkMatMul();
   });
 });

@@ -358,6 +358,13 @@ const REPLACEMENTS: Record<(typeof KERNELS)[number], tf.KernelFunc> = {
  * every product). The replacement kernels are registered once; later calls only change the routing.
  * `minMacs`: products below it stay on XNNPACK.
  */
+/**
+ * tf.env() flag naming the backend whose matMul takes transpose flags and batches at no extra cost:
+ * 'wasm' while these kernels run on a BLAS, '' otherwise. @vla-lora/lora-core's `fastMatMul()` reads
+ * it (same string) and then passes transpose flags instead of copying operands with tf.transpose.
+ */
+export const FAST_MATMUL_FLAG = 'VLA_FAST_MATMUL_BACKEND';
+
 export function installBlasGemm(blas: BlasLibrary | null, minMacs = DEFAULT_BLAS_MIN_MACS): void {
   for (const name of KERNELS) {
     const current = tf.getKernel(name, 'wasm');
@@ -368,6 +375,8 @@ export function installBlasGemm(blas: BlasLibrary | null, minMacs = DEFAULT_BLAS
   }
   state.blas = blas;
   state.minMacs = minMacs;
+  tf.env().registerFlag(FAST_MATMUL_FLAG, () => '');
+  tf.env().set(FAST_MATMUL_FLAG, blas === null ? '' : 'wasm');
 }
 
 /** The BLAS the wasm GEMM kernels use now (null: XNNPACK). */
