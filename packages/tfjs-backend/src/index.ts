@@ -4,7 +4,7 @@ export { describeBackend } from './describe.js';
 export { resolveBackendRequest, type ResolvedRequest } from './request.js';
 export { installTfjsCoreResolveHook, registerAllGradients } from './gradients.js';
 export { locateWasmDir, wasmDirCandidates } from './wasm-dir.js';
-export { DEFAULT_BLAS_MIN_MACS } from './blas/gemm-kernels.js';
+export { BLAS_MULTITHREAD_MIN_MACS, DEFAULT_BLAS_MIN_MACS } from './blas/gemm-kernels.js';
 export {
   BLAS_CANDIDATES,
   type BlasLibrary,

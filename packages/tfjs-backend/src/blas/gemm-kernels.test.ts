@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../index.js';
 import type { BackendInfo } from '../types.js';
-import { collapsePerm } from './gemm-kernels.js';
+import { BLAS_MULTITHREAD_MIN_MACS, collapsePerm } from './gemm-kernels.js';
 
 let blasInfo: BackendInfo;
 beforeAll(async () => {
@@ -156,6 +156,20 @@ describe('BLAS BatchMatMul', () => {
       tf.dispose([x, y]);
     }
     tf.dispose([a, b]);
+  });
+
+  it('switches between all threads (large products) and one (small ones) with the same results', async (ctx) => {
+    if (blasInfo.gemm?.kernel !== 'blas') ctx.skip();
+    const big = [tf.tensor(values([512, 256], 14), [512, 256]), tf.tensor(values([256, 512], 15), [256, 512])];
+    const small = [tf.tensor(values([64, 32], 16), [64, 32]), tf.tensor(values([32, 48], 17), [32, 48])];
+    for (const [a, b] of [big, small, big, small] as tf.Tensor2D[][]) {
+      expect(a!.shape[0]! * a!.shape[1]! * b!.shape[1]! >= BLAS_MULTITHREAD_MIN_MACS).toBe(a === big[0]);
+      const y = tf.matMul(a!, b!);
+      const x = await onXnnpack(() => tf.matMul(a!, b!));
+      expect(maxDiff(y.dataSync(), x.dataSync())).toBeLessThan(1e-4);
+      tf.dispose([x, y]);
+    }
+    tf.dispose([...big, ...small]);
   });
 
   it('leaves no tensors or buffers behind', (ctx) => {

@@ -20,12 +20,31 @@ interface WasmBackendLike {
  */
 export const DEFAULT_BLAS_MIN_MACS = 16 * 16 * 16;
 
+/**
+ * One cblas_sgemm call of fewer multiply-adds than this runs on one thread. Threads only pay off for
+ * large products: the skinny LoRA products ([1024,512]·[512,8]) and per-head attention products ran
+ * 2–4× slower on two threads than on one (wide Gemma step, shared 2-core box), the large ones alike.
+ */
+export const BLAS_MULTITHREAD_MIN_MACS = 2 ** 26;
+
 interface GemmState {
   blas: BlasLibrary | null;
   minMacs: number;
+  /** Threads OpenBLAS is set to now (null: unknown, set before the next call). */
+  threadsNow: number | null;
 }
 
-const state: GemmState = { blas: null, minMacs: DEFAULT_BLAS_MIN_MACS };
+const state: GemmState = { blas: null, minMacs: DEFAULT_BLAS_MIN_MACS, threadsNow: null };
+
+/** One thread for a call below BLAS_MULTITHREAD_MIN_MACS, all of them above; set only when it changes. */
+function threadsFor(blas: BlasLibrary, macs: number): void {
+  if (blas.setThreads === null || blas.threads === null || blas.threads <= 1) return;
+  const want = macs >= BLAS_MULTITHREAD_MIN_MACS ? blas.threads : 1;
+  if (state.threadsNow !== want) {
+    blas.setThreads(want);
+    state.threadsNow = want;
+  }
+}
 const originals = new Map<string, tf.KernelConfig>();
 const KERNELS = ['BatchMatMul', '_FusedMatMul', 'Transpose'] as const;
 
@@ -135,6 +154,7 @@ function gemm(
   if (!transposeA && p.aIndex === null && (p.batch === 1 || bShared)) {
     // a's batch entries are consecutive row blocks of one [batch·M, K] matrix: one call
     const rows = p.batch * m;
+    threadsFor(blas, rows * n * k);
     blas.sgemm(
       CBLAS_ROW_MAJOR,
       ta,
@@ -153,6 +173,7 @@ function gemm(
     );
     return;
   }
+  threadsFor(blas, m * n * k);
   for (let i = 0; i < p.batch; i++) {
     const ai = p.aIndex === null ? i : p.aIndex[i]!;
     const bi = p.bIndex === null ? i : p.bIndex[i]!;
@@ -354,17 +375,17 @@ const REPLACEMENTS: Record<(typeof KERNELS)[number], tf.KernelFunc> = {
 };
 
 /**
- * Routes the wasm backend's BatchMatMul and _FusedMatMul through `blas` (null: back to XNNPACK for
- * every product). The replacement kernels are registered once; later calls only change the routing.
- * `minMacs`: products below it stay on XNNPACK.
- */
-/**
  * tf.env() flag naming the backend whose matMul takes transpose flags and batches at no extra cost:
  * 'wasm' while these kernels run on a BLAS, '' otherwise. @vla-lora/lora-core's `fastMatMul()` reads
  * it (same string) and then passes transpose flags instead of copying operands with tf.transpose.
  */
 export const FAST_MATMUL_FLAG = 'VLA_FAST_MATMUL_BACKEND';
 
+/**
+ * Routes the wasm backend's BatchMatMul and _FusedMatMul through `blas` (null: back to XNNPACK for
+ * every product). The replacement kernels are registered once; later calls only change the routing.
+ * `minMacs`: products below it stay on XNNPACK.
+ */
 export function installBlasGemm(blas: BlasLibrary | null, minMacs = DEFAULT_BLAS_MIN_MACS): void {
   for (const name of KERNELS) {
     const current = tf.getKernel(name, 'wasm');
@@ -375,6 +396,7 @@ export function installBlasGemm(blas: BlasLibrary | null, minMacs = DEFAULT_BLAS
   }
   state.blas = blas;
   state.minMacs = minMacs;
+  state.threadsNow = null;
   tf.env().registerFlag(FAST_MATMUL_FLAG, () => '');
   tf.env().set(FAST_MATMUL_FLAG, blas === null ? '' : 'wasm');
 }

@@ -50,6 +50,8 @@ export interface BlasLibrary {
   sgemm: Sgemm;
   /** OpenBLAS's transposing copy (null where the library lacks it): the wasm backend's Transpose uses it. */
   somatcopy: Somatcopy | null;
+  /** openblas_set_num_threads (null where the library is not OpenBLAS): smaller products run on one thread. */
+  setThreads: ((n: number) => void) | null;
 }
 
 /** Why no BLAS: a code to branch on and a sentence for the log. */
@@ -268,7 +270,11 @@ export async function loadBlas(
       };
     }
     const somatcopy = loadSomatcopy(lib);
-    return { ok: true, library: { path, vendor: openblas?.vendor ?? 'CBLAS', threads, sgemm, somatcopy } };
+    const setThreads = openblas === null ? null : (n: number): void => void openblas.set(n);
+    return {
+      ok: true,
+      library: { path, vendor: openblas?.vendor ?? 'CBLAS', threads, sgemm, somatcopy, setThreads },
+    };
   }
   const noCblas = failures.length > 0 && failures.every((f) => /no cblas_sgemm|not OpenBLAS/.test(f));
   const hint = explicit
