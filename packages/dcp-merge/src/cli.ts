@@ -85,7 +85,7 @@ export function buildProgram(): Command {
     .option('--all', 'look at every tensor under its flattened name');
   addExtractAdapterOptions(extract, {
     configDefault: 'one in the checkpoint dir or its parent',
-    usageError: (m) => new DcpUsageError(m),
+    UsageError: DcpUsageError,
   })
     .option('--prefix <prefix>', 'prefix of PEFT names, added when missing (default "base_model.model.")')
     .option('--overwrite', 'replace an existing output directory')

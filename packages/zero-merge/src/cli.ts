@@ -1,7 +1,7 @@
 // zero-merge CLI: consolidate (default), extract-adapter, inspect. Failures print one line
 // "zero-merge: <ErrorName>: <message>" and exit 1 (2 for usage errors); success lines are printed
 // only after the output was written and checked.
-import { EXIT_CODES, runProgram, tensorProgress } from '@vla-lora/cli-kit';
+import { collect, EXIT_CODES, runProgram, tensorProgress } from '@vla-lora/cli-kit';
 import {
   addExtractAdapterOptions,
   CheckpointIoError,
@@ -18,7 +18,6 @@ import { ZeroMergeError, ZeroMergeUsageError } from './errors.js';
 import { formatInspectReport, inspectCheckpoint } from './inspect.js';
 import { parseSize } from './size.js';
 
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
 interface ConsolidateFlags {
@@ -119,7 +118,7 @@ export function buildProgram(): Command {
     .option('-t, --tag <tag>', 'checkpoint tag to read (default: the "latest" file)');
   addExtractAdapterOptions(extract, {
     configDefault: 'the one in the checkpoint dir',
-    usageError: (m) => new ZeroMergeUsageError(m),
+    UsageError: ZeroMergeUsageError,
   })
     .option(
       '--modules-to-save <module>',

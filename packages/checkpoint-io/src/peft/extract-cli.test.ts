@@ -8,7 +8,7 @@ class UsageError extends Error {}
 
 function parse(args: string[]): Record<string, unknown> {
   const cmd = new Command('t').exitOverride();
-  addExtractAdapterOptions(cmd, { configDefault: 'the one beside it', usageError: (m) => new UsageError(m) });
+  addExtractAdapterOptions(cmd, { configDefault: 'the one beside it', UsageError });
   cmd.parse(args, { from: 'user' });
   return cmd.opts();
 }
@@ -53,7 +53,7 @@ describe('extract-adapter flags', () => {
 
   it('names the --config default in the help', () => {
     const cmd = new Command('t');
-    addExtractAdapterOptions(cmd, { configDefault: 'the one beside it', usageError: (m) => new UsageError(m) });
+    addExtractAdapterOptions(cmd, { configDefault: 'the one beside it', UsageError });
     expect(cmd.options.find((o) => o.long === '--config')?.description).toBe(
       'adapter_config.json to use (default: the one beside it)',
     );

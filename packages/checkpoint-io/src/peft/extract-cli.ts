@@ -1,6 +1,7 @@
 // The command-line side of "extract the PEFT adapter" shared by zero-merge and dcp-merge: the flags that
 // override adapter_config.json (and their parsing), the flags -> options mapping, and the result printed
 // after the adapter was written and verified. Only commander's Command type is used (no runtime import).
+import { type MessageError, positiveInt } from '@vla-lora/cli-kit';
 import type { Command } from 'commander';
 import type { AdapterConfigFlags, ExtractedAdapter } from './extract.js';
 
@@ -23,19 +24,20 @@ export interface ExtractAdapterFlagOptions extends AdapterConfigFlags {
 export interface ExtractAdapterOptionsSpec {
   /** What `--config` defaults to, for its help line (e.g. "the one in the checkpoint dir"). */
   configDefault: string;
-  /** The tool's usage error (exit 2) for a malformed flag value. */
-  usageError: (message: string) => Error;
+  /** The tool's usage error class (exit 2), thrown for a malformed flag value. */
+  UsageError: MessageError;
 }
 
 /**
  * Adds --adapter-name, --config, --r, --lora-alpha, --target-modules and --base-model to an extract-adapter
- * command. --r must be a positive integer and --lora-alpha a positive number (else `usageError`);
+ * command. --r must be a positive integer and --lora-alpha a positive number (else `spec.UsageError`);
  * --target-modules is comma-separated and repeatable.
  */
 export function addExtractAdapterOptions(cmd: Command, spec: ExtractAdapterOptionsSpec): Command {
-  const number = (name: string, ok: (n: number) => boolean, what: string) => (v: string) => {
+  const positiveNumber = (name: string) => (v: string) => {
     const n = Number(v);
-    if (!ok(n)) throw spec.usageError(`${name} must be ${what}, got ${JSON.stringify(v)}`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new spec.UsageError(`${name} must be a positive number, got ${JSON.stringify(v)}`);
     return n;
   };
   const list = (v: string, prev: string[] = []): string[] => [
@@ -48,15 +50,11 @@ export function addExtractAdapterOptions(cmd: Command, spec: ExtractAdapterOptio
   return cmd
     .option('--adapter-name <name>', 'adapter name inside the parameter names (default: "default" or the only one)')
     .option('--config <path>', `adapter_config.json to use (default: ${spec.configDefault})`)
-    .option(
-      '--r <n>',
-      'LoRA rank (overrides the config)',
-      number('--r', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
-    )
+    .option('--r <n>', 'LoRA rank (overrides the config)', positiveInt('--r', spec.UsageError))
     .option(
       '--lora-alpha <n>',
       'lora_alpha (overrides the config; required when there is no config)',
-      number('--lora-alpha', (n) => Number.isFinite(n) && n > 0, 'a positive number'),
+      positiveNumber('--lora-alpha'),
     )
     .option('--target-modules <names>', 'comma-separated target modules (overrides the config)', list)
     .option('--base-model <name>', 'base_model_name_or_path for the config');
