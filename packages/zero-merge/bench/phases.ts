@@ -5,9 +5,10 @@
 //   (read, write, fsync: wall time and bytes/s);
 // - the V8 CPU profiler on (node:inspector, 1 ms samples): the main-thread time inside the dtype conversion
 //   (convertBytes / castFloat / toFloat32) is "dtype conversion"; the top self-time functions are listed;
-// - reads and writes overlap (the next chunk is read while one is written): the time with a read and a write
-//   in flight together is printed; the wall time with no file operation in flight and outside the conversion
-//   is CPU work on the main thread (pickle parsing, reconstruction, safetensors headers) and waiting for a core.
+// - reads and writes overlap (the next chunk is read while one is written), and the main thread works while
+//   they are in flight: the file phases are wall time in flight (the time with a read and a write at once is
+//   printed); the main thread's time is split by the profile into conversion, other work (pickle parsing,
+//   reconstruction, GC, safetensors headers) and idle (waiting for file operations).
 // Process CPU time (user, system), peak RSS (/proc/self/status VmHWM) and the load average are printed.
 //   node --import tsx bench/phases.ts          BENCH_DIR / BENCH_STAGE / BENCH_RANKS / BENCH_LAYERS as
 //   consolidate.ts; BENCH_DTYPE=keep|fp32|bf16|fp16 (fp32: every frozen bf16 tensor converted);
@@ -91,8 +92,13 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** Main-thread ms inside the conversion functions, and the top self-time functions. */
-function attribute(profile: Profile): { convertMs: number; top: Array<[string, number]> } {
+/** Main-thread ms inside the conversion functions, idle, in all; and the top self-time functions. */
+function attribute(profile: Profile): {
+  convertMs: number;
+  idleMs: number;
+  totalMs: number;
+  top: Array<[string, number]>;
+} {
   const parent = new Map<number, number>();
   const byId = new Map<number, ProfileNode>();
   for (const n of profile.nodes) {
@@ -110,10 +116,14 @@ function attribute(profile: Profile): { convertMs: number; top: Array<[string, n
     return v;
   };
   let convertUs = 0;
+  let idleUs = 0;
+  let totalUs = 0;
   const self = new Map<string, number>();
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] ?? 0;
+    totalUs += dt;
     if (converts(id)) convertUs += dt;
+    if (byId.get(id)!.callFrame.functionName === '(idle)') idleUs += dt;
     const f = byId.get(id)!.callFrame;
     const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(packages|node_modules)\//, '')}`.trim();
     self.set(key, (self.get(key) ?? 0) + dt);
@@ -122,7 +132,7 @@ function attribute(profile: Profile): { convertMs: number; top: Array<[string, n
     .sort((a, b) => b[1] - a[1])
     .slice(0, 8)
     .map(([k, us]): [string, number] => [k, us / 1000]);
-  return { convertMs: convertUs / 1000, top };
+  return { convertMs: convertUs / 1000, idleMs: idleUs / 1000, totalMs: totalUs / 1000, top };
 }
 
 async function main(): Promise<void> {
@@ -168,8 +178,8 @@ async function main(): Promise<void> {
   const load1 = load();
   session.disconnect();
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
-  const { convertMs, top } = attribute(profile);
-  const restMs = wall - overlap.anyMs - convertMs;
+  const { convertMs, idleMs, totalMs, top } = attribute(profile);
+  const otherMs = totalMs - idleMs - convertMs;
   const rate = (b: number, ms: number): string =>
     ms > 0 && b > 0 ? `${(b / 1e6 / (ms / 1000)).toFixed(0)} MB/s` : '-';
   const ckptBytes = bytesOf(files);
@@ -180,18 +190,21 @@ async function main(): Promise<void> {
     `wall ${(wall / 1000).toFixed(2)} s, process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}), peak RSS ${hwm.toFixed(0)} MB, load average ${load0} -> ${load1}`,
   );
   const rows: Array<[string, number, number, number | string]> = [
-    ['read (page cache warm)', phases.read.ms, phases.read.bytes, phases.read.calls],
-    ['dtype conversion', convertMs, convertBytesOut, '(CPU profile)'],
-    ['write', phases.write.ms, phases.write.bytes, phases.write.calls],
+    ['read (page cache warm), in flight', phases.read.ms, phases.read.bytes, phases.read.calls],
+    ['write, in flight', phases.write.ms, phases.write.bytes, phases.write.calls],
     ['fsync', phases.fsync.ms, 0, phases.fsync.calls],
-    ['close', phases.close.ms, 0, phases.close.calls],
-    ['other CPU (parse, gather, headers)', restMs, 0, '(no file operation in flight)'],
+    ['main thread: dtype conversion', convertMs, convertBytesOut, '(CPU profile)'],
+    ['main thread: other work', otherMs, 0, '(CPU profile: parse, gather, GC, headers)'],
+    ['main thread: idle', idleMs, 0, '(CPU profile: waiting for file operations)'],
   ];
-  console.log('phase                                 wall s   share      bytes        rate   calls');
+  console.log('phase                                  wall s   share      bytes        rate   calls');
   for (const [name, ms, bytes, calls] of rows)
     console.log(
-      `${name.padEnd(36)} ${(ms / 1000).toFixed(2).padStart(7)} ${((100 * ms) / wall).toFixed(1).padStart(6)}%  ${bytes ? `${(bytes / 1e6).toFixed(0)} MB`.padStart(9) : '-'.padStart(9)}  ${rate(bytes, ms).padStart(10)}   ${calls}`,
+      `${name.padEnd(37)} ${(ms / 1000).toFixed(2).padStart(7)} ${((100 * ms) / wall).toFixed(1).padStart(6)}%  ${bytes ? `${(bytes / 1e6).toFixed(0)} MB`.padStart(9) : '-'.padStart(9)}  ${rate(bytes, ms).padStart(10)}   ${calls}`,
     );
+  console.log(
+    `file operations in flight ${(overlap.anyMs / 1000).toFixed(2)} s of the ${(wall / 1000).toFixed(2)} s; a read and a write at once ${(overlap.readWriteMs / 1000).toFixed(2)} s (read and write overlap by that much; the main thread works while they are in flight)`,
+  );
   console.log(
     `top self time (CPU profile, main thread): ${top.map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`).join('; ')}`,
   );

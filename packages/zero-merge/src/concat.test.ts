@@ -80,6 +80,19 @@ describe('ConcatView', () => {
     got.forEach((g, i) => expect(g).toEqual(values.slice(starts[i]!, starts[i]! + 10)));
   });
 
+  it('release() frees the window after the reads already queued; the view still reads afterwards', async () => {
+    const a = fake(Array.from({ length: 100 }, (_, i) => i));
+    const v = new ConcatView([{ tensor: a, file: 'f', what: 'g' }], 4, 64);
+    const pending = read(v, 0, 10);
+    v.release();
+    expect(await pending).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    await read(v, 0, 0); // queued behind the release
+    const held = v as unknown as { window: unknown; windowBuffer: unknown };
+    expect([held.window, held.windowBuffer]).toEqual([null, null]);
+    expect(await read(v, 10, 5)).toEqual([10, 11, 12, 13, 14]);
+    expect(held.windowBuffer).not.toBeNull();
+  });
+
   it('refuses ranges past the end with a typed error', async () => {
     const v = new ConcatView([{ tensor: fake([1, 2]), file: 'rank0.pt', what: 'g' }], 4);
     await expect(read(v, 1, 2)).rejects.toBeInstanceOf(CorruptCheckpointError);

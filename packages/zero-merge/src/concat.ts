@@ -151,9 +151,11 @@ export class ConcatView {
     return bytes.subarray(0, n * size);
   }
 
-  /** Drops the read-ahead window and its buffer. */
+  /** Drops the read-ahead window and its buffer (after the reads already queued). */
   release(): void {
-    this.window = null;
-    this.windowBuffer = null;
+    this.queue = this.queue.then(() => {
+      this.window = null;
+      this.windowBuffer = null;
+    });
   }
 }

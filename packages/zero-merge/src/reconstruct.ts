@@ -34,8 +34,7 @@ export interface ReconstructedTensor {
 
 /**
  * Default chunk size of `chunks()`. 512 KB measured fastest on the 2-core VM (bench/phases.ts, load ~10):
- * 256 KB makes twice the reads and writes, 1–2 MB chunks took more system time (two buffers in flight
- * no longer fit the 2 MB L2 of a core).
+ * 256 KB makes twice the reads and writes; 1–2 MB chunks took more system time (not explained yet).
  */
 export const DEFAULT_CHUNK_BYTES = 512 << 10;
 
@@ -46,15 +45,31 @@ interface Piece {
   count: number;
 }
 
-/** read() and chunks() of a tensor made of pieces laid end to end. */
-function fromPieces(pieces: Piece[], itemsize: number, numel: number): Pick<ReconstructedTensor, 'read' | 'chunks'> {
+/**
+ * read() and chunks() of a tensor made of pieces laid end to end. `ownViews`: the views serve this tensor
+ * only (a frozen parameter's fragments), so their read-ahead windows are dropped once it has been read:
+ * memory then does not grow with the number of frozen tensors.
+ */
+function fromPieces(
+  pieces: Piece[],
+  itemsize: number,
+  numel: number,
+  ownViews = false,
+): Pick<ReconstructedTensor, 'read' | 'chunks'> {
+  const done = (): void => {
+    if (ownViews) for (const p of pieces) p.view.release();
+  };
   return {
     async read() {
       const buf = new Uint8Array(numel * itemsize);
       let at = 0;
-      for (const p of pieces) {
-        await p.view.copyTo(buf, at, p.start, p.count);
-        at += p.count * itemsize;
+      try {
+        for (const p of pieces) {
+          await p.view.copyTo(buf, at, p.start, p.count);
+          at += p.count * itemsize;
+        }
+      } finally {
+        done();
       }
       return buf;
     },
@@ -85,6 +100,7 @@ function fromPieces(pieces: Piece[], itemsize: number, numel: number): Pick<Reco
       } finally {
         // a consumer that stops early: let the read in flight finish (and drop its error)
         await next?.catch(() => undefined);
+        done();
       }
     },
   };
@@ -175,7 +191,7 @@ function frozenZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, 
       dtype,
       shape: [...shape],
       numel: n,
-      ...fromPieces([{ view, start: 0, count: n }], view.itemsize, n),
+      ...fromPieces([{ view, start: 0, count: n }], view.itemsize, n, true),
     });
   }
 }
@@ -214,7 +230,7 @@ function frozenZero3(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, 
       dtype,
       shape: [...shape],
       numel: n,
-      ...fromPieces([{ view, start: 0, count: n }], view.itemsize, n),
+      ...fromPieces([{ view, start: 0, count: n }], view.itemsize, n, true),
     });
   }
 }

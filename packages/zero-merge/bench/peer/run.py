@@ -2,7 +2,7 @@
 # python3-torch 1.13, as the peer of zero-merge's benchmark and tests:
 #
 #   /usr/bin/python3 bench/peer/run.py CHECKPOINT_DIR OUTPUT_DIR [--tag TAG] [--exclude-frozen]
-#                                      [--load mmap|eager] [--fsync] [--json FILE]
+#                                      [--load mmap|eager] [--fsync] [--split] [--json FILE]
 #
 # It calls the script's own convert_zero_checkpoint_to_fp32_state_dict(checkpoint_dir, output_dir,
 # max_shard_size=None, safe_serialization=False, tag, exclude_frozen_parameters): one torch.save'd
@@ -20,6 +20,10 @@
 #   record's offset, unpickled by torch 1.13's own serialization._load. Only the pages of the tensors it
 #   touches (fp32 partitions, not exp_avg / exp_avg_sq) are ever read. `--load eager` drops the argument
 #   instead: torch 1.13 then reads every storage of the file into memory (as torch < 2.1 would).
+#
+# --split runs, instead of that function, the three steps it takes for this output, timed apart: the lazy
+# state dict (get_fp32_state_dict_from_zero_checkpoint(lazy_mode=True): every rank file loaded, frozen params
+# concatenated), to_torch_tensor (trainable params gathered), torch.save.
 #
 # Prints (and with --json writes) one JSON object: the phases' wall seconds, this process's CPU seconds,
 # peak RSS (VmHWM) and the peaks of its anonymous and file-backed parts (sampled every 20 ms).
@@ -160,6 +164,7 @@ def main():
     ap.add_argument("--exclude-frozen", action="store_true")
     ap.add_argument("--load", choices=["mmap", "eager"], default="mmap")
     ap.add_argument("--fsync", action="store_true", help="fsync the output file(s) afterwards (timed apart)")
+    ap.add_argument("--split", action="store_true", help="time load / gather / torch.save apart")
     ap.add_argument("--json", default=None, help="also write the result object to this file")
     args = ap.parse_args()
     LOAD_MODE = args.load
@@ -168,15 +173,33 @@ def main():
     peaks.start()
     t_import = time.perf_counter()
     z = _import_zero_to_fp32()
+    split = {}
     t0 = time.perf_counter()
-    z.convert_zero_checkpoint_to_fp32_state_dict(
-        args.checkpoint_dir,
-        args.output_dir,
-        max_shard_size=None,
-        safe_serialization=False,
-        tag=args.tag,
-        exclude_frozen_parameters=args.exclude_frozen,
-    )
+    if args.split:
+        # what convert_zero_checkpoint_to_fp32_state_dict does with max_shard_size=None, safe_serialization=False
+        state_dict = z.get_fp32_state_dict_from_zero_checkpoint(
+            args.checkpoint_dir, args.tag, args.exclude_frozen, lazy_mode=True
+        )
+        ta = time.perf_counter()
+        tensors = z.to_torch_tensor(state_dict)
+        tb = time.perf_counter()
+        os.makedirs(args.output_dir, exist_ok=True)
+        torch.save(tensors, os.path.join(args.output_dir, "pytorch_model.bin"))
+        del tensors, state_dict
+        split = {
+            "load_s": round(ta - t0, 3),
+            "gather_s": round(tb - ta, 3),
+            "save_s": round(time.perf_counter() - tb, 3),
+        }
+    else:
+        z.convert_zero_checkpoint_to_fp32_state_dict(
+            args.checkpoint_dir,
+            args.output_dir,
+            max_shard_size=None,
+            safe_serialization=False,
+            tag=args.tag,
+            exclude_frozen_parameters=args.exclude_frozen,
+        )
     t1 = time.perf_counter()
     files = sorted(os.path.join(args.output_dir, f) for f in os.listdir(args.output_dir))
     fsync_s = 0.0
@@ -199,6 +222,7 @@ def main():
         "bytes": sum(os.path.getsize(p) for p in files),
         "startup_s": round(t_import - T_START, 3),
         "convert_s": round(t1 - t0, 3),
+        **split,
         "fsync_s": round(fsync_s, 3),
         "user_s": round(ru.ru_utime, 3),
         "system_s": round(ru.ru_stime, 3),
