@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseArgs } from './args.js';
+import { run } from './main.js';
 import { UsageError } from '@vla-lora/cli-kit';
 
 describe('vla-train argument parsing', () => {
@@ -33,8 +34,23 @@ describe('vla-train argument parsing', () => {
     expect(() => parseArgs(['pi0_libero_lora_tiny'])).toThrow(UsageError);
     expect(() => parseArgs(['pi0_libero_lora_tiny', '--exp-name', '../x'])).toThrow(/letters, digits/);
   });
-  it('unknown configs are rejected with the list', () => {
-    expect(() => parseArgs(['pi0_nope', '--exp-name', 'a'])).toThrow(/known configs: pi0_libero, pi0_libero_lora, /);
+  it("unknown configs are refused by pi0's registry when the command runs: exit 1 with the list", async () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((t) => {
+      written.push(String(t));
+      return true;
+    });
+    try {
+      expect(await run(['pi0_nope', '--exp-name', 'a'])).toBe(1);
+      expect(await run(['plan', 'nope'])).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written).toHaveLength(2);
+    expect(written[0]).toMatch(
+      /^vla-train: Pi0ConfigError: unknown config "pi0_nope".*known configs: pi0_libero, pi0_libero_lora, /,
+    );
+    expect(written[1]).toMatch(/^vla-train: Pi0ConfigError: unknown config "nope"/);
   });
   it('--help lists the configs', () => {
     const inv = parseArgs(['--help']);

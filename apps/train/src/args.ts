@@ -1,8 +1,8 @@
 // Command-line parsing for vla-train (commander). Pure: returns what to run; cli.ts runs it.
 import { Command, Option } from 'commander';
-import { captureParse, collect, positiveInt, UsageError } from '@vla-lora/cli-kit';
+import { captureParse, collect, positiveInt, positiveNumber, UsageError } from '@vla-lora/cli-kit';
 import { FAMILY_RECIPE_NAMES, type LaunchOptions } from '@vla-lora/gemma-config';
-import { getTrainConfig, isFamilyRecipe, listConfigs } from '@vla-lora/pi0';
+import { isFamilyRecipe, listConfigs, type TrainPi0Options } from '@vla-lora/pi0';
 import { BACKEND_REQUESTS } from '@vla-lora/tfjs-backend';
 import { runRequestProblem } from '@vla-lora/trainer';
 
@@ -13,15 +13,11 @@ export interface CommonOptions {
   set: string[];
 }
 
-/** The flags of `vla-train <config> --exp-name …` (the train command). */
-export interface TrainOptions extends CommonOptions {
-  expName: string;
-  resume: boolean;
-  overwrite: boolean;
-  allowConfigChange: boolean;
-  baseWeights?: string;
-  tokenizer?: string;
-}
+/** The flags of `vla-train <config> --exp-name …` (the train command): pi0's trainPi0 options and the run's name. */
+export type TrainOptions = CommonOptions & { expName: string } & Required<
+    Pick<TrainPi0Options, 'resume' | 'overwrite' | 'allowConfigChange'>
+  > &
+  Pick<TrainPi0Options, 'baseWeights' | 'tokenizer'>;
 
 /** gemma-config's launch options as export-launch fills them, plus where the spec goes. */
 export type ExportLaunchOptions = Required<
@@ -43,16 +39,6 @@ function configsHelp(): string {
   return `\nConfigs:\n${rows.map((r) => `  ${r.name.padEnd(w)}  ${r.description}`).join('\n')}\nPlan / export-launch only (PyTorch trainers): ${FAMILY_RECIPE_NAMES.join(', ')}\n`;
 }
 
-/** plan accepts the pi0 configs and the family recipes (OpenVLA, Qwen2.5-VL). */
-function checkPlanConfig(name: string): string {
-  return isFamilyRecipe(name) ? name : checkConfig(name);
-}
-
-function checkConfig(name: string): string {
-  getTrainConfig(name); // throws listing the known names
-  return name;
-}
-
 function addCommon(c: Command): Command {
   return c
     .option('--runs-root <dir>', 'where runs go: <runs-root>/<config>/<exp-name>', 'runs')
@@ -70,7 +56,10 @@ function addCommon(c: Command): Command {
     );
 }
 
-/** Parses argv (without `node` and the script). Throws UsageError with a helpful message. */
+/**
+ * Parses argv (without `node` and the script). Throws UsageError with a helpful message. Config names are checked
+ * by pi0's registry when the command runs (Pi0ConfigError, listing the known names).
+ */
 export function parseArgs(argv: readonly string[]): Invocation {
   let result: Invocation | null = null;
   const program = new Command('vla-train');
@@ -93,7 +82,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
   ).action((config: string, o: TrainOptions) => {
     const problem = runRequestProblem(o);
     if (problem) throw new UsageError(problem);
-    result = { kind: 'train', ...o, config: checkConfig(config) };
+    result = { kind: 'train', ...o, config };
   });
 
   addCommon(
@@ -102,7 +91,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
       .description('parameter accounting and the memory bill, without training')
       .option('--json', 'machine-readable', false),
   ).action((config: string, o: { json: boolean } & CommonOptions) => {
-    result = { kind: 'plan', ...o, config: checkPlanConfig(config) };
+    result = { kind: 'plan', ...o, config };
   });
 
   program
@@ -123,16 +112,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
       positiveInt('--micro-batch', UsageError),
     )
     .option('--grad-accum <n>', 'gradient accumulation steps', positiveInt('--grad-accum', UsageError), 1)
-    .option(
-      '--gradient-clipping <x>',
-      'max gradient norm',
-      (v: string) => {
-        const x = Number(v);
-        if (!(x > 0)) throw new UsageError(`--gradient-clipping must be > 0, got ${JSON.stringify(v)}`);
-        return x;
-      },
-      1,
-    )
+    .option('--gradient-clipping <x>', 'max gradient norm', positiveNumber('--gradient-clipping', UsageError), 1)
     .option('--overwrite', 'replace an existing output directory', false)
     .action(
       (config: string, o: Omit<ExportLaunchOptions, 'out' | 'zeroStage'> & { out?: string; zeroStage?: string }) => {
@@ -158,7 +138,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
       .command('compute-norm-stats <config>')
       .description("compute the dataset's normalisation statistics (<dataset>/norm_stats.json)"),
   ).action((config: string, o: CommonOptions) => {
-    result = { kind: 'compute-norm-stats', ...o, config: checkConfig(config) };
+    result = { kind: 'compute-norm-stats', ...o, config };
   });
 
   addCommon(
@@ -170,7 +150,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
       .option('--config <name>', 'config to run', 'pi0_libero_lora_tiny')
       .option('--exp-name <name>', 'experiment name', 'demo'),
   ).action((o: { config: string; expName: string } & CommonOptions) => {
-    result = { kind: 'demo', ...o, config: checkConfig(o.config) };
+    result = { kind: 'demo', ...o };
   });
 
   if (argv.length === 0) return { kind: 'help', text: program.helpInformation() + configsHelp() };

@@ -17,6 +17,6 @@ export {
   runMain,
   runProgram,
 } from './run-main.js';
-export { collect, intInRange, type MessageError, positiveInt } from './options.js';
+export { collect, intInRange, type MessageError, positiveInt, positiveNumber } from './options.js';
 export { UsageError } from './errors.js';
 export { type CapturableProgram, captureParse, type ParseOutcome } from './parse.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collect, intInRange, positiveInt } from './options.js';
+import { collect, intInRange, positiveInt, positiveNumber } from './options.js';
 
 class UsageError extends Error {}
 
@@ -14,6 +14,13 @@ describe('option parsers', () => {
     for (const bad of ['0', '-1', '1.5', 'x', ''])
       expect(() => p(bad)).toThrow(new UsageError(`--nnodes must be a positive integer, got ${JSON.stringify(bad)}`));
     expect(() => p('0')).toThrow(UsageError);
+  });
+  it('positiveNumber: any number > 0, else the CLI error with the value', () => {
+    const p = positiveNumber('--gradient-clipping', UsageError);
+    expect(p('0.5')).toBe(0.5);
+    expect(p('1e-3')).toBe(0.001);
+    for (const bad of ['0', '-1', 'x', '', 'NaN'])
+      expect(() => p(bad)).toThrow(new UsageError(`--gradient-clipping must be > 0, got ${JSON.stringify(bad)}`));
   });
   it('intInRange: decimal digits within the bounds, else the given error', () => {
     const p = intInRange('--port', 0, 65535, RangeError);

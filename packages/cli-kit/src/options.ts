@@ -18,6 +18,15 @@ export function positiveInt(name: string, Err: MessageError): (value: string) =>
   };
 }
 
+/** Parses a number > 0 (fractions allowed); anything else throws `new Err('<name> must be > 0, got "<value>"')`. */
+export function positiveNumber(name: string, Err: MessageError): (value: string) => number {
+  return (value) => {
+    const x = Number(value);
+    if (!(x > 0)) throw new Err(`${name} must be > 0, got ${JSON.stringify(value)}`);
+    return x;
+  };
+}
+
 /** Parses decimal digits naming an integer in [lo, hi]; anything else throws `new Err('<name> must be an integer in [lo, hi]')`. */
 export function intInRange(name: string, lo: number, hi: number, Err: MessageError): (value: string) => number {
   return (value) => {

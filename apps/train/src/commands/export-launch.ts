@@ -1,9 +1,9 @@
 // vla-train export-launch: the launch spec for a PyTorch trainer, written atomically into one directory.
-import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { pathExists, withAtomicDir } from '@vla-lora/checkpoint-io';
+import { resolve } from 'node:path';
+import { pathExists } from '@vla-lora/checkpoint-io';
 import { UsageError } from '@vla-lora/cli-kit';
 import { launchSpec } from '@vla-lora/gemma-config';
+import { writeLaunchSpec } from '@vla-lora/pi0';
 import type { ExportLaunchOptions } from '../args.js';
 
 export async function exportLaunchCommand(
@@ -14,13 +14,6 @@ export async function exportLaunchCommand(
   const dir = resolve(o.out);
   if (!o.overwrite && (await pathExists(dir)))
     throw new UsageError(`${dir} already exists; pass --overwrite to replace it`);
-  await withAtomicDir(
-    dir,
-    async (tmp) => {
-      for (const [name, text] of Object.entries(spec.files))
-        await writeFile(join(tmp, name), text, { mode: name.endsWith('.sh') ? 0o755 : 0o644 });
-    },
-    { replace: o.overwrite },
-  );
+  await writeLaunchSpec(spec, dir, { replace: o.overwrite });
   out([...spec.lines, `wrote ${dir}`].join('\n'));
 }
