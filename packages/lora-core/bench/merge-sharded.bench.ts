@@ -17,6 +17,7 @@ import {
   type SafetensorsEntry,
 } from '@vla-lora/checkpoint-io';
 import { mergeAdapterIntoSafetensors } from '../src/merge-file.js';
+import { lcgFloats, lcgStates } from '@vla-lora/seeded-random/test-support';
 
 const H = 2048;
 const F = 5632;
@@ -42,13 +43,13 @@ function peakRssMb(): number {
 function bf16Chunks(n: number, seed: number): { chunks: () => AsyncIterable<Uint8Array> } {
   return {
     async *chunks() {
-      let s = seed >>> 0;
+      const next = lcgStates(seed);
       const per = 2 << 20;
       for (let at = 0; at < n; at += per) {
         const k = Math.min(per, n - at);
         const u = new Uint16Array(k);
         for (let i = 0; i < k; i++) {
-          s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+          const s = next();
           u[i] = ((s >>> 31) << 15) | ((120 + ((s >>> 24) & 7)) << 7) | ((s >>> 8) & 0x7f);
         }
         yield new Uint8Array(u.buffer);
@@ -81,15 +82,8 @@ async function makeBase(dir: string): Promise<void> {
   await writeSafetensorsSharded(dir, entries, { maxShardSize: 200 << 20, metadata: { format: 'pt' } });
 }
 
-function rand(n: number, seed: number, scale: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * scale;
-  }
-  return out;
-}
+/** Values uniform in [-width/2, width/2). */
+const rand = (n: number, seed: number, width: number): Float32Array => lcgFloats(n, seed, width / 2);
 
 async function dirBytes(dir: string): Promise<number> {
   let n = 0;

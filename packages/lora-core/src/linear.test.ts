@@ -12,21 +12,11 @@ import {
   type Module,
 } from './module.js';
 import { ShapeMismatchError, ModulePathError } from './errors.js';
+import { lcgFloats as rand } from '@vla-lora/seeded-random/test-support';
 
 beforeAll(async () => {
   await useBackend('wasm');
 });
-
-function rand(n: number, seed: number): Float32Array {
-  // small deterministic LCG in [-1, 1)
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 /** Reference: y[n,o] = sum_i x[n,i] W[o,i] + b[o], in float64. */
 function refLinear(

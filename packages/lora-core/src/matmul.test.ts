@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../test/backend.js';
 import { FAST_MATMUL_FLAG, fastMatMul, linear2d, loraDelta2d, loraLinear2d, matMulT } from './matmul.js';
+import { lcgFloats } from '@vla-lora/seeded-random/test-support';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -9,16 +10,14 @@ beforeAll(async () => {
 });
 afterEach(() => tf.env().set(FAST_MATMUL_FLAG, ''));
 
-function rand(shape: number[], seed: number): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return tf.tensor(out, shape);
-}
+const rand = (shape: number[], seed: number): tf.Tensor =>
+  tf.tensor(
+    lcgFloats(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 function maxAbs(a: tf.Tensor, b: tf.Tensor): number {
   expect(a.shape).toEqual(b.shape);
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);

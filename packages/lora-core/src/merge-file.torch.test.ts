@@ -17,6 +17,7 @@ import {
   type SafetensorsEntry,
 } from '@vla-lora/checkpoint-io';
 import { mergeAdapterIntoSafetensors } from './merge-file.js';
+import { lcgFloats } from '@vla-lora/seeded-random/test-support';
 
 const PY = '/usr/bin/python3';
 const hasTorch = spawnSync(PY, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
@@ -42,15 +43,8 @@ for t in req["tensors"]:
 print(json.dumps({"torch": torch.__version__, "out": out}))
 `;
 
-function rand(n: number, seed: number, scale: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * scale;
-  }
-  return out;
-}
+/** Values uniform in [-width/2, width/2). */
+const rand = (n: number, seed: number, width: number): Float32Array => lcgFloats(n, seed, width / 2);
 
 const LAYERS = [
   { name: 'blocks.0.attn.qkv', out: 192, in: 160 },

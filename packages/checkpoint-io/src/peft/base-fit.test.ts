@@ -16,6 +16,7 @@ import { readBaseHeaders, verifyAdapterAgainstBase } from './base-fit-fs.js';
 import { adapterWrapperPrefix, checkAdapterFit } from './base-fit.js';
 import type { PeftLoraConfig } from './config.js';
 import { AdapterBaseMismatchError } from './errors.js';
+import { lcgFloats } from '@vla-lora/seeded-random/test-support';
 
 const W = 24; // hidden width
 const F = 40; // mlp width
@@ -24,15 +25,8 @@ let tmp: string;
 let shardedDir: string;
 let singleDir: string;
 
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+/** Values uniform in [-0.5, 0.5). */
+const rand = (n: number, seed: number): Float32Array => lcgFloats(n, seed, 0.5);
 const tensor = (shape: number[], seed: number, dtype: 'F32' | 'BF16' = 'F32'): RawTensor =>
   fromFloat32(
     rand(

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PeftRegexError } from './errors.js';
 import { checkPyRegex, pyFullmatch } from './py-regex.js';
 import { checkTargetRules, matchTarget, patternKey, type TargetRules } from './rules.js';
+import { lcgUniform as lcg } from '@vla-lora/seeded-random/test-support';
 
 const PY = '/usr/bin/python3';
 const hasPython = spawnSync(PY, ['-c', 'import re, json'], { timeout: 30_000 }).status === 0;
@@ -74,13 +75,6 @@ print(json.dumps({
 }))
 `;
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 const SEGS = ['model', 'layers', 'h', 'blocks', '0', '1', '2', '12', 'self_attn', 'q_proj', 'k_proj', 'v_proj'];
 const SEGS2 = ['o_proj', 'mlp', 'down_proj', 'vision_tower', 'language_model', 'lm_head', 'proj', 'score', 'fc1'];
 const REGEXES = [

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../index.js';
 import type { BackendInfo } from '../types.js';
 import { BLAS_MULTITHREAD_MIN_MACS, collapsePerm } from './gemm-kernels.js';
+import { lcgFloats } from '@vla-lora/seeded-random/test-support';
 
 let blasInfo: BackendInfo;
 beforeAll(async () => {
@@ -13,16 +14,11 @@ beforeAll(async () => {
   blasInfo = await initBackend({ backend: 'wasm', blas: 'auto', blasMinMacs: 0, env: {} });
 });
 
-function values(shape: number[], seed: number): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+const values = (shape: number[], seed: number): Float32Array =>
+  lcgFloats(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+  );
 
 /** float64 reference with numpy-style batch broadcasting. */
 function reference(

@@ -3,20 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@vla-lora/tfjs-backend';
 import { AdamW, type AdamWOptions } from './adamw.js';
 import { OptimizerConfigError, OptimizerMismatchError, OptimizerStateError } from './errors.js';
+import { lcgFloats as rand } from '@vla-lora/seeded-random/test-support';
 
 beforeAll(async () => {
   await initBackend({ backend: process.env['VLA_BACKEND'] === 'webgpu' ? 'webgpu' : 'wasm' });
 });
-
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 31 - 1) * scale;
-  }
-  return out;
-}
 
 /** torch.optim.AdamW written out in float64, for arbitrary steps (the hand computation). */
 function refAdamW(

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@vla-lora/tfjs-backend';
 import { AdamW, type AdamWOptions } from './adamw.js';
 import { clipGradNorm } from './clip.js';
+import { lcgStates } from '@vla-lora/seeded-random/test-support';
 
 const PY = '/usr/bin/python3';
 const probe = spawnSync(PY, ['-c', "import importlib.util as u, sys; sys.exit(0 if u.find_spec('torch') else 1)"], {
@@ -62,11 +63,8 @@ function torchRun<T>(req: unknown): T {
 
 function randn(n: number, seed: number, scale: number): Float32Array {
   const out = new Float32Array(n);
-  let s = seed >>> 0;
-  const u = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
+  const next = lcgStates(seed);
+  const u = (): number => (next() + 0.5) / 2 ** 32;
   for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()) * scale;
   return out;
 }
