@@ -19,6 +19,7 @@ import { initBackend } from '@vla-lora/tfjs-backend';
 import { leanVariableGrads, Pi0Policy, pi0LoraConfig, SeededRandom, type Pi0Batch } from '../src/index.js';
 import { randomTokens } from './random-inputs.js';
 import { commandLine } from './args.js';
+import { torchPi0Config } from '../test-support/index.js';
 
 const args = process.argv.slice(2);
 const { flag, positional } = commandLine(args);
@@ -112,18 +113,7 @@ function torchSpec(cfg: Pi0Config, policy: Pi0Policy, full: boolean): Record<str
     tokens: cfg.maxTokenLen,
     vocab: cfg.vocabSize,
     action_dim: cfg.actionDim,
-    torch_pi0: {
-      heads: paligemma.numHeads,
-      kv_heads: paligemma.numKvHeads,
-      head_dim: paligemma.headDim,
-      depth: paligemma.depth,
-      siglip_heads: cfg.siglip.numHeads,
-      patch: cfg.siglip.patchSize,
-      horizon: cfg.actionHorizon,
-      num_steps: 10,
-      eps: 1e-6,
-      theta: 10000,
-    },
+    torch_pi0: torchPi0Config(cfg),
     params,
     lora,
   };

@@ -22,9 +22,8 @@ const t = { ...(await import('@vla-lora/trainer')), ...(await import('../src/ind
 const { namedParameters } = await import('@vla-lora/lora-core');
 const { savePi0Weights, sampleNoise, sampleFlowTime } = await import('@vla-lora/models');
 const { writeSafetensors } = await import('@vla-lora/checkpoint-io');
-const { pi0Variants } = await import('@vla-lora/gemma-config');
+const { torchPi0Config, torchPi0Inputs } = await import('@vla-lora/models/test-support');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
-type SafetensorsEntry = import('@vla-lora/checkpoint-io').SafetensorsEntry;
 
 const steps = Number(process.argv[2] ?? 20);
 const warmup = Number(process.argv[3] ?? 2);
@@ -80,47 +79,13 @@ const hyper = {
 // everything the torch side needs, written before any step changes the weights
 const tmp = await mkdtemp(join(tmpdir(), 'pi0-vs-torch-'));
 const isLora = (n: string): boolean => /\.lora_[AB]\./.test(n);
-const f32 = async (name: string, x: Tensor | Float32Array, shape?: number[]): Promise<SafetensorsEntry> => {
-  const d = x instanceof Float32Array ? x : ((await x.data()) as Float32Array);
-  return { name, dtype: 'F32', shape: shape ?? (x as Tensor).shape, data: new Uint8Array(Float32Array.from(d).buffer) };
-};
 await savePi0Weights(built.policy, join(tmp, 'base.safetensors'), { only: (n) => !isLora(n) });
 await savePi0Weights(built.policy, join(tmp, 'lora.safetensors'), { only: isLora });
-const inputs: SafetensorsEntry[] = [];
-for (const [c, img] of batch.images.entries()) {
-  inputs.push(
-    await f32(`image${c}`, img),
-    await f32(`image_mask${c}`, Float32Array.from(batch.imageMasks[c]!, Number), [B]),
-  );
-}
-inputs.push(await f32('tokens', tf.cast(batch.tokens, 'float32')));
-inputs.push(
-  await f32('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [
-    B,
-    built.pi0.maxTokenLen,
-  ]),
-);
-inputs.push(
-  await f32('state', batch.state),
-  await f32('actions', batch.actions),
-  await f32('noise', noise),
-  await f32('time', times, [B]),
-);
-await writeSafetensors(join(tmp, 'inputs.safetensors'), inputs);
-const { paligemma } = pi0Variants(built.pi0);
+await writeSafetensors(join(tmp, 'inputs.safetensors'), await torchPi0Inputs(built.pi0, batch, noise, times));
 await writeFile(
   join(tmp, 'config.json'),
   JSON.stringify({
-    heads: paligemma.numHeads,
-    kv_heads: paligemma.numKvHeads,
-    head_dim: paligemma.headDim,
-    depth: paligemma.depth,
-    siglip_heads: built.pi0.siglip.numHeads,
-    patch: built.pi0.siglip.patchSize,
-    horizon: built.pi0.actionHorizon,
-    num_steps: 10,
-    eps: 1e-6,
-    theta: 10000,
+    ...torchPi0Config(built.pi0),
     scalings: Object.fromEntries(built.inject.wrapped.map((w) => [w.name, w.scaling])),
     optimized: optimizedNames,
     optim: hyper,

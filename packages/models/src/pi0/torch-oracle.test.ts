@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { openSafetensors, writeSafetensors, type SafetensorsEntry } from '@vla-lora/checkpoint-io';
-import { getPi0Config, pi0Variants } from '@vla-lora/gemma-config';
+import { openSafetensors, writeSafetensors } from '@vla-lora/checkpoint-io';
+import { getPi0Config } from '@vla-lora/gemma-config';
+import { torchPi0Config, torchPi0Inputs } from '../../test-support/index.js';
 import { SeededRandom } from '../rng/random-source.js';
 import { hasTorch, maxAbsDiff, setupBackend } from '../test-support.js';
 import { sampleFlowTime } from './flow-matching.js';
@@ -17,16 +18,6 @@ import { Pi0Policy } from './policy.js';
 import { tinyBatch } from './test-batch.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/torch_pi0.py', import.meta.url));
-
-async function f32Entry(name: string, t: tf.Tensor | Float32Array, shape?: number[]): Promise<SafetensorsEntry> {
-  const data = t instanceof Float32Array ? t : ((await t.data()) as Float32Array);
-  return {
-    name,
-    dtype: 'F32',
-    shape: shape ?? (t as tf.Tensor).shape,
-    data: new Uint8Array(Float32Array.from(data).buffer),
-  };
-}
 
 describe.skipIf(!hasTorch())('Pi0Policy vs openpi math in torch (Debian python3-torch oracle)', () => {
   let tmp: string;
@@ -50,39 +41,8 @@ describe.skipIf(!hasTorch())('Pi0Policy vs openpi math in torch (Debian python3-
     const sampled = policy.sampleActions(batch, rng, { noise, numSteps: 10 });
 
     await savePi0Weights(policy, join(tmp, 'w.safetensors'));
-    const entries: SafetensorsEntry[] = [];
-    for (const [c, img] of batch.images.entries()) {
-      entries.push(await f32Entry(`image${c}`, img));
-      entries.push(await f32Entry(`image_mask${c}`, Float32Array.from(batch.imageMasks[c]!, Number), [B]));
-    }
-    entries.push(await f32Entry('tokens', tf.cast(batch.tokens, 'float32')));
-    entries.push(
-      await f32Entry('token_mask', Float32Array.from(batch.tokenMasks.flatMap((r) => Array.from(r, Number))), [
-        B,
-        cfg.maxTokenLen,
-      ]),
-    );
-    entries.push(
-      await f32Entry('state', batch.state),
-      await f32Entry('actions', batch.actions),
-      await f32Entry('noise', noise),
-      await f32Entry('time', times, [B]),
-    );
-    await writeSafetensors(join(tmp, 'in.safetensors'), entries);
-    const { paligemma } = pi0Variants(cfg);
-    const c = {
-      heads: paligemma.numHeads,
-      kv_heads: paligemma.numKvHeads,
-      head_dim: paligemma.headDim,
-      depth: paligemma.depth,
-      siglip_heads: cfg.siglip.numHeads,
-      patch: cfg.siglip.patchSize,
-      horizon: cfg.actionHorizon,
-      num_steps: 10,
-      eps: 1e-6,
-      theta: 10000,
-    };
-    await writeFile(join(tmp, 'cfg.json'), JSON.stringify(c));
+    await writeSafetensors(join(tmp, 'in.safetensors'), await torchPi0Inputs(cfg, batch, noise, times));
+    await writeFile(join(tmp, 'cfg.json'), JSON.stringify(torchPi0Config(cfg)));
     execFileSync(
       '/usr/bin/python3',
       [
