@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { ModuleBase, type LinearLike } from '@vla-lora/lora-core';
-import { geluTanh } from '../ops/activations.js';
+import { geluTanhGate } from '../ops/activations.js';
 
 /** transformers' GemmaMLP: down_proj(gelu_tanh(gate_proj(x)) * up_proj(x)). */
 export class GemmaMLP extends ModuleBase {
@@ -13,6 +13,6 @@ export class GemmaMLP extends ModuleBase {
   apply(x: tf.Tensor): tf.Tensor {
     const gate = this.child<LinearLike>('gate_proj').apply(x);
     const up = this.child<LinearLike>('up_proj').apply(x);
-    return this.child<LinearLike>('down_proj').apply(tf.mul(geluTanh(gate), up));
+    return this.child<LinearLike>('down_proj').apply(geluTanhGate(gate, up));
   }
 }

@@ -34,6 +34,39 @@ export function geluTanh(x: tf.Tensor): tf.Tensor {
   return f(x);
 }
 
+/**
+ * transformers' GemmaMLP gate, gelu_pytorch_tanh(gate) * up, as one tape node: the forward is
+ * geluTanh's ops then the product; the gradient is what tfjs's autodiff of that computes (the same
+ * kernels in the same order: the same float32 values) without the Multiply gradient's two
+ * float32-to-float32 Cast copies of [tokens, intermediate] tensors.
+ */
+export function geluTanhGate(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [g, u] = args as [tf.Tensor, tf.Tensor];
+    const save = args[2] as tf.GradSaveFunc;
+    const x3 = tf.mul(tf.mul(g, g), g);
+    const inner = tf.mul(tf.add(g, tf.mul(x3, K_KAPPA)), K_BETA);
+    const t = tf.tanh(inner);
+    const gel = tf.mul(tf.mul(g, 0.5), tf.add(t, 1));
+    save([g, t, u, gel]);
+    return {
+      value: tf.mul(gel, u),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [gs, ts, us, gels] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const dGel = tf.mul(dy, us);
+        const du = tf.mul(dy, gels);
+        // geluTanh's gradient of dGel
+        const a = tf.mul(tf.add(ts, 1), 0.5);
+        const sech2 = tf.sub(1, tf.square(ts));
+        const dInner = tf.mul(tf.add(tf.mul(tf.square(gs), 3 * K_KAPPA), 1), K_BETA);
+        const b = tf.mul(tf.mul(tf.mul(gs, 0.5), sech2), dInner);
+        return [tf.mul(dGel, tf.add(a, b)), du];
+      },
+    };
+  });
+  return tf.tidy(() => f(gate, up));
+}
+
 /** SiLU / swish: x * sigmoid(x). */
 export function silu(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
