@@ -7,7 +7,7 @@ export {
   normalArray,
   uniformArray,
 } from './rng/random-source.js';
-export { geluTanh, silu, activationByName } from './ops/activations.js';
+export { geluTanh, geluTanhGate, silu, activationByName } from './ops/activations.js';
 export { gemmaRmsNorm, layerNorm } from './ops/norms.js';
 export { type RopeTables, ropeInvFreq, ropeTables, rotateHalf, applyRope } from './ops/rope.js';
 export { type AttentionDims, groupedQueryAttention } from './ops/attention.js';
