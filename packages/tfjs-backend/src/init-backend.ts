@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_BLAS_MIN_MACS, installBlasGemm } from './blas/gemm-kernels.js';
 import { type BlasLoadResult, type LoadBlasOptions, loadBlas } from './blas/load.js';
 import { describeBackend } from './describe.js';
+import { installFastTanh } from './fast-tanh.js';
 import { BackendInitError, BackendNotInstalledError, TfjsBackendError, WebGpuUnavailableError } from './errors.js';
 import { registerAllGradients } from './gradients.js';
 import { importOptional, isPackageNotFound, type ModuleImporter } from './module-loading.js';
@@ -83,6 +84,7 @@ async function initWasm(
     if (lent) delete g.__dirname;
   }
   shareIdentityBuffers();
+  installFastTanh();
   sliceWithoutInputCopies();
   const gemm = await setUpGemm(opts, env, deps);
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
