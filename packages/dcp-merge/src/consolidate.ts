@@ -1,8 +1,11 @@
 // Consolidation to one safetensors file, streamed one tensor (and one 4 MB piece) at a time; the file appears
 // (atomically) only when every tensor was written.
-import { resolve } from 'node:path';
-import { stat } from 'node:fs/promises';
-import { torchToSafetensorsDtype, writeSafetensors, type SafetensorsEntry } from '@vla-lora/checkpoint-io';
+import {
+  freshOutputPath,
+  torchToSafetensorsDtype,
+  writeSafetensors,
+  type SafetensorsEntry,
+} from '@vla-lora/checkpoint-io';
 import { openDcpCheckpoint, type DcpCheckpoint, type DcpTensor } from './checkpoint.js';
 import { DcpOutputExistsError, DcpUsageError } from './errors.js';
 
@@ -74,11 +77,8 @@ export function toEntry(name: string, t: DcpTensor): SafetensorsEntry {
 }
 
 /** `output` resolved; DcpOutputExistsError when something is already there and `overwrite` is not set. */
-export async function freshOutput(output: string, overwrite = false): Promise<string> {
-  const out = resolve(output);
-  if (!overwrite && (await stat(out).catch(() => null)) !== null)
-    throw new DcpOutputExistsError(`${out} already exists; remove it or pass --overwrite`);
-  return out;
+export function freshOutput(output: string, overwrite = false): Promise<string> {
+  return freshOutputPath(output, overwrite, (m) => new DcpOutputExistsError(m));
 }
 
 /** Consolidates the DCP checkpoint in `dir` into one safetensors file at `output`. */

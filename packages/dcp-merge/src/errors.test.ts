@@ -18,7 +18,7 @@ import {
   DcpUnsupportedTransformError,
 } from './errors.js';
 import { parseMetadata } from './metadata.js';
-import { testTmpDir } from '../test-support/test-tmp.js';
+import { testTmpDir } from '@vla-lora/checkpoint-io/test-support';
 
 const CKPT = fileURLToPath(new URL('../../../fixtures/dcp/dcp-w2-f32/checkpoint/', import.meta.url));
 const MUTATE = fileURLToPath(new URL('../test-support/mutate-metadata.py', import.meta.url));

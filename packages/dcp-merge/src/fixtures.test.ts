@@ -10,7 +10,7 @@ import { allTensors } from '@vla-lora/checkpoint-io/test-support';
 import { consolidate } from './consolidate.js';
 import { extractAdapter } from './adapter.js';
 import { openDcpCheckpoint } from './checkpoint.js';
-import { testTmpDir } from '../test-support/test-tmp.js';
+import { testTmpDir } from '@vla-lora/checkpoint-io/test-support';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/dcp/dcp-w2-f32/', import.meta.url));
 const CKPT = join(FIX, 'checkpoint');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSafetensors } from '@vla-lora/checkpoint-io';
 import { fillRow, rowBytes, writeSyntheticDcp, type SyntheticTensor } from '../bench/synthetic.js';
 import { consolidate } from './consolidate.js';
-import { testTmpDir } from '../test-support/test-tmp.js';
+import { testTmpDir } from '@vla-lora/checkpoint-io/test-support';
 
 let tmp: string;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSafetensors } from '@vla-lora/checkpoint-io';
-import { loraModelParams, synthExpected, writeSyntheticCheckpoint, type SynthOptions } from '../scripts/synthetic.js';
+import { loraSynthOptions, synthExpected, writeSyntheticCheckpoint, type SynthOptions } from '../scripts/synthetic.js';
 
 export const DIR = process.env['BENCH_DIR'] ?? '/tmp';
 export const STAGE = Number(process.env['BENCH_STAGE'] ?? '3') as 1 | 2 | 3;
@@ -16,20 +16,10 @@ export const LAYERS = Number(process.env['BENCH_LAYERS'] ?? '6');
 /** Where outputs go (default BENCH_DIR); e.g. /dev/shm to take the output disk out of the figure. */
 export const OUT_DIR = process.env['BENCH_OUT_DIR'] ?? DIR;
 
-export const spec: SynthOptions = {
-  stage: STAGE,
-  worldSize: RANKS,
-  dtype: 'bf16',
-  params: loraModelParams({ layers: LAYERS, hidden: 4096, mlp: 11008, vocab: 32000, rank: 64, head: [8192, 8192] }),
-  buffers: [{ name: 'action_head.running_mean', shape: [1024] }],
-  shared: [['base_model.model.lm_head.weight', 'base_model.model.model.embed_tokens.weight']],
-  adapterConfig: {
-    peft_type: 'LORA',
-    r: 64,
-    lora_alpha: 128,
-    target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
-  },
-};
+export const spec: SynthOptions = loraSynthOptions(
+  { layers: LAYERS, hidden: 4096, mlp: 11008, vocab: 32000, rank: 64, head: [8192, 8192], runningMean: 1024 },
+  { stage: STAGE, worldSize: RANKS },
+);
 
 export const checkpointDir = join(DIR, `zero-merge-bench-z${STAGE}-r${RANKS}-l${LAYERS}`);
 

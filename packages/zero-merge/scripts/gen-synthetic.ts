@@ -6,7 +6,7 @@
 //   node --import tsx scripts/gen-synthetic.ts /tmp/zero3-ckpt --stage 3 --ranks 8 --layers 6
 //   node --import tsx scripts/gen-synthetic.ts /tmp/zero2-ckpt --stage 2 --ranks 4 --dtype fp16
 import { Command } from 'commander';
-import { loraModelParams, writeSyntheticCheckpoint } from './synthetic.js';
+import { loraSynthOptions, writeSyntheticCheckpoint } from './synthetic.js';
 
 const program = new Command('gen-synthetic')
   .description(
@@ -30,41 +30,42 @@ const program = new Command('gen-synthetic')
     if (stage !== 1 && stage !== 2 && stage !== 3) throw new Error('--stage must be 1, 2 or 3');
     const dtype = o['dtype'] === 'fp16' ? 'fp16' : 'bf16';
     const rank = int('rank');
-    const params = loraModelParams({
+    const model = {
       layers: int('layers'),
       hidden: int('hidden'),
       mlp: int('mlp'),
       vocab: int('vocab'),
       rank,
       head: String(o['head']).split(',').filter(Boolean).map(Number),
-    });
+      runningMean: 1024,
+    };
     let total = 0;
     const t0 = Date.now();
-    await writeSyntheticCheckpoint(out, {
-      stage,
-      worldSize: int('ranks'),
-      dtype,
-      params,
-      buffers: [{ name: 'action_head.running_mean', shape: [1024] }],
-      shared: [['base_model.model.lm_head.weight', 'base_model.model.model.embed_tokens.weight']],
-      ...(o['subGroup'] ? { subGroupElems: int('subGroup') } : {}),
-      noMoments: o['moments'] === false,
-      adapterConfig: {
-        peft_type: 'LORA',
-        task_type: 'CAUSAL_LM',
-        r: rank,
-        lora_alpha: 2 * rank,
-        lora_dropout: 0.05,
-        bias: 'none',
-        target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
-        base_model_name_or_path: 'synthetic',
-        inference_mode: true,
-      },
-      onFile: (path, bytes) => {
-        total += bytes;
-        process.stdout.write(`${JSON.stringify({ file: path, bytes })}\n`);
-      },
-    });
+    await writeSyntheticCheckpoint(
+      out,
+      loraSynthOptions(model, {
+        stage,
+        worldSize: int('ranks'),
+        dtype,
+        ...(o['subGroup'] ? { subGroupElems: int('subGroup') } : {}),
+        noMoments: o['moments'] === false,
+        adapterConfig: {
+          peft_type: 'LORA',
+          task_type: 'CAUSAL_LM',
+          r: rank,
+          lora_alpha: 2 * rank,
+          lora_dropout: 0.05,
+          bias: 'none',
+          target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+          base_model_name_or_path: 'synthetic',
+          inference_mode: true,
+        },
+        onFile: (path, bytes) => {
+          total += bytes;
+          process.stdout.write(`${JSON.stringify({ file: path, bytes })}\n`);
+        },
+      }),
+    );
     process.stdout.write(
       `${JSON.stringify({ done: out, stage, ranks: int('ranks'), bytes: total, seconds: (Date.now() - t0) / 1000 })}\n`,
     );

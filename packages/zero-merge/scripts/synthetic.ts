@@ -165,6 +165,35 @@ async function write(path: string, value: PtWritable, opts: SynthOptions): Promi
   }
 }
 
+/** The loss-scaler entries both ZeRO optimizer states start with (a static scale of 1). */
+const lossScaling = (): Array<[string, PtWritable]> => [
+  [
+    'loss_scaler',
+    new PickleDict(false, [
+      ['cur_scale', 1],
+      ['dynamic', false],
+    ]),
+  ],
+  ['dynamic_loss_scale', false],
+  ['overflow', false],
+];
+
+/** Writes rank `r`'s `*_optim_states.pt`: {optimizer_state_dict: `state`, ds_config, ds_version}. */
+async function writeOptimStates(
+  dir: string,
+  r: number,
+  opts: SynthOptions,
+  state: Array<[string, PtWritable]>,
+): Promise<void> {
+  const optim = new PickleDict(false, [
+    ['optimizer_state_dict', new PickleDict(false, state as never)],
+    ['ds_config', dsConfig(opts)],
+    ['ds_version', '0.18.3'],
+  ] as never);
+  const prefix = opts.dtype === 'bf16' ? 'bf16_' : '';
+  await write(join(dir, `${prefix}zero_pp_rank_${r}_mp_rank_00_optim_states.pt`), optim, opts);
+}
+
 async function writeZero3(dir: string, opts: SynthOptions): Promise<void> {
   const ws = opts.worldSize;
   const groups = trainableGroups(opts);
@@ -218,45 +247,28 @@ async function writeZero3(dir: string, opts: SynthOptions): Promise<void> {
         ),
       ]) as never,
     );
-    const optim = new PickleDict(false, [
+    await writeOptimStates(dir, r, opts, [
+      ['zero_stage', opts.zeroStageValue ?? 3],
+      ...lossScaling(),
+      ['partition_count', ws],
       [
         'optimizer_state_dict',
         new PickleDict(false, [
-          ['zero_stage', opts.zeroStageValue ?? 3],
+          ['state', state],
           [
-            'loss_scaler',
-            new PickleDict(false, [
-              ['cur_scale', 1],
-              ['dynamic', false],
-            ]),
+            'param_groups',
+            flatSizes.map(
+              (_, i) =>
+                new PickleDict(false, [
+                  ['lr', 1e-4],
+                  ['params', [i]],
+                ]),
+            ),
           ],
-          ['dynamic_loss_scale', false],
-          ['overflow', false],
-          ['partition_count', ws],
-          [
-            'optimizer_state_dict',
-            new PickleDict(false, [
-              ['state', state],
-              [
-                'param_groups',
-                flatSizes.map(
-                  (_, i) =>
-                    new PickleDict(false, [
-                      ['lr', 1e-4],
-                      ['params', [i]],
-                    ]),
-                ),
-              ],
-            ] as never),
-          ],
-          ['fp32_flat_groups', flat],
         ] as never),
       ],
-      ['ds_config', dsConfig(opts)],
-      ['ds_version', '0.18.3'],
-    ] as never);
-    const prefix = opts.dtype === 'bf16' ? 'bf16_' : '';
-    await write(join(dir, `${prefix}zero_pp_rank_${r}_mp_rank_00_optim_states.pt`), optim, opts);
+      ['fp32_flat_groups', flat],
+    ]);
 
     const module: Array<[string, PtWritable]> = [
       ...opts.params.map((x): [string, PtWritable] => [x.name, new PtTensorData(hd, [0], new Uint8Array(0))]),
@@ -310,47 +322,30 @@ async function writeZero12(dir: string, opts: SynthOptions): Promise<void> {
     const parts = layout.map(
       (g) => new PtTensorData('float32', [g.part], async () => groupSlice(g, r * g.part, g.part)),
     );
-    const optim = new PickleDict(false, [
+    await writeOptimStates(dir, r, opts, [
+      ...lossScaling(),
+      ['clip_grad', 1],
       [
-        'optimizer_state_dict',
-        new PickleDict(false, [
-          [
-            'loss_scaler',
-            new PickleDict(false, [
-              ['cur_scale', 1],
-              ['dynamic', false],
-            ]),
-          ],
-          ['dynamic_loss_scale', false],
-          ['overflow', false],
-          ['clip_grad', 1],
-          [
-            'base_optimizer_state',
-            layout.map(
-              (g) =>
-                new PickleDict(
-                  false,
-                  (opts.noMoments
-                    ? []
-                    : [
-                        ['exp_avg', zeros(g.part)],
-                        ['exp_avg_sq', zeros(g.part)],
-                      ]) as never,
-                ),
+        'base_optimizer_state',
+        layout.map(
+          (g) =>
+            new PickleDict(
+              false,
+              (opts.noMoments
+                ? []
+                : [
+                    ['exp_avg', zeros(g.part)],
+                    ['exp_avg_sq', zeros(g.part)],
+                  ]) as never,
             ),
-          ],
-          ['single_partition_of_fp32_groups', parts],
-          ['zero_stage', opts.zeroStageValue ?? opts.stage],
-          ['group_paddings', layout.map((g) => (r === ws - 1 ? g.padded - g.numel : 0))],
-          ['partition_count', layout.map(() => ws)],
-          ['ds_version', '0.18.3'],
-        ] as never),
+        ),
       ],
-      ['ds_config', dsConfig(opts)],
+      ['single_partition_of_fp32_groups', parts],
+      ['zero_stage', opts.zeroStageValue ?? opts.stage],
+      ['group_paddings', layout.map((g) => (r === ws - 1 ? g.padded - g.numel : 0))],
+      ['partition_count', layout.map(() => ws)],
       ['ds_version', '0.18.3'],
-    ] as never);
-    const prefix = opts.dtype === 'bf16' ? 'bf16_' : '';
-    await write(join(dir, `${prefix}zero_pp_rank_${r}_mp_rank_00_optim_states.pt`), optim, opts);
+    ]);
   }
   const full = (x: SynthParam, p: number): PtTensorData => {
     const n = numelOf(x.shape);
@@ -431,4 +426,49 @@ export function loraModelParams(o: {
     prev = w;
   });
   return out;
+}
+
+/** The size of a LoRA model for `loraSynthOptions`: loraModelParams' sizes and the length of its one buffer. */
+export interface LoraSynthModel {
+  layers: number;
+  hidden: number;
+  mlp: number;
+  vocab: number;
+  rank: number;
+  head: number[];
+  runningMean: number;
+}
+
+/** The tests' small LoRA model. */
+export const TEST_LORA_MODEL: LoraSynthModel = {
+  layers: 2,
+  hidden: 8,
+  mlp: 12,
+  vocab: 11,
+  rank: 3,
+  head: [7, 2],
+  runningMean: 5,
+};
+
+/**
+ * ZeRO-3 over 3 ranks in bf16 of a LoRA model (loraModelParams) with an action_head.running_mean buffer, lm_head
+ * tied to embed_tokens, and PEFT's adapter_config.json (r = rank, lora_alpha = 2 rank, q/k/v/o/gate/up/down);
+ * `o` overrides any of it.
+ */
+export function loraSynthOptions(model: LoraSynthModel, o: Partial<SynthOptions> = {}): SynthOptions {
+  return {
+    stage: 3,
+    worldSize: 3,
+    dtype: 'bf16',
+    params: loraModelParams(model),
+    buffers: [{ name: 'action_head.running_mean', shape: [model.runningMean] }],
+    shared: [['base_model.model.lm_head.weight', 'base_model.model.model.embed_tokens.weight']],
+    adapterConfig: {
+      peft_type: 'LORA',
+      r: model.rank,
+      lora_alpha: 2 * model.rank,
+      target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+    },
+    ...o,
+  };
 }

@@ -12,7 +12,7 @@ import {
 import { extractAdapter, parseLoraParam } from './adapter.js';
 import { AdapterConfigError, OutputExistsError } from './errors.js';
 import { formatInspectReport, inspectCheckpoint } from './inspect.js';
-import { testTmpDir } from '../scripts/test-tmp.js';
+import { testTmpDir } from '@vla-lora/checkpoint-io/test-support';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/zero/', import.meta.url));
 const Z3 = join(FIX, 'zero3-w4-bf16');

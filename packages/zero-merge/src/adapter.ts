@@ -2,13 +2,13 @@
 // adapter_model.safetensors a ZeRO-3 trainer leaves behind). LoRA tensors are gathered like any
 // other parameter, renamed to PEFT's on-disk names, written with adapter_config.json into a temp
 // directory, verified with checkpoint-io's verifyAdapter, and only then renamed into place.
-import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   ADAPTER_CONFIG_NAME,
   checkLoraConfig,
   chooseAdapterName,
   draftAdapterConfig,
+  freshOutputPath,
   isFile,
   parseLoraParam,
   parsePyJson,
@@ -120,9 +120,7 @@ export async function extractAdapter(
   outDir: string,
   opts: ExtractAdapterOptions = {},
 ): Promise<ExtractAdapterResult> {
-  const out = resolve(outDir);
-  if (!opts.overwrite && (await stat(out).catch(() => null)) !== null)
-    throw new OutputExistsError(`${out} already exists; remove it or pass --overwrite`);
+  const out = await freshOutputPath(outDir, opts.overwrite, (m) => new OutputExistsError(m));
   const ck = await openZeroCheckpoint(checkpoint, opts.tag !== undefined ? { tag: opts.tag } : {});
   try {
     const rec = reconstruct(ck, opts.windowBytes ? { windowBytes: opts.windowBytes } : {});

@@ -4,7 +4,7 @@ import { cp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testTmpDir } from '../scripts/test-tmp.js';
+import { testTmpDir } from '@vla-lora/checkpoint-io/test-support';
 
 const BIN = fileURLToPath(new URL('../bin/zero-merge.mjs', import.meta.url));
 const FIX = fileURLToPath(new URL('../../../fixtures/zero/', import.meta.url));

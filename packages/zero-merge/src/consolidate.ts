@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import {
   numel,
-  pathExists,
+  freshOutputPath,
   withAtomicDir,
   writeSafetensors,
   writeSafetensorsSharded,
@@ -128,8 +128,7 @@ export async function consolidate(
       `${out} is a single file; to shard past a maximum size, give an output directory instead`,
     );
   }
-  if (!opts.overwrite && (await pathExists(out)))
-    throw new OutputExistsError(`${out} already exists; remove it or pass --overwrite (overwrite: true)`);
+  await freshOutputPath(out, opts.overwrite, (m) => new OutputExistsError(`${m} (overwrite: true)`));
   const ck: ZeroCheckpoint = await openZeroCheckpoint(checkpoint, opts.tag !== undefined ? { tag: opts.tag } : {});
   try {
     const rec = reconstruct(ck, {

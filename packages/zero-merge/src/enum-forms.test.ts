@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testTmpDir } from '../scripts/test-tmp.js';
+import { testTmpDir } from '@vla-lora/checkpoint-io/test-support';
 import { openZeroCheckpoint } from './checkpoint.js';
 import { consolidate } from './consolidate.js';
 

@@ -14,7 +14,7 @@ import {
   WorldSizeMismatchError,
   ZeroMergeUsageError,
 } from './errors.js';
-import { testTmpDir } from '../scripts/test-tmp.js';
+import { testTmpDir } from '@vla-lora/checkpoint-io/test-support';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/zero/', import.meta.url));
 let tmp: string;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bf16ToF32, f16ToF32, type RawTensor } from '@vla-lora/checkpoint-io';
 import { allTensors } from '@vla-lora/checkpoint-io/test-support';
 import { consolidate } from './consolidate.js';
-import { testTmpDir } from '../scripts/test-tmp.js';
+import { testTmpDir } from '@vla-lora/checkpoint-io/test-support';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/zero/', import.meta.url));
 const CASES = [

@@ -164,6 +164,24 @@ function buffersOf(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, wa
     );
 }
 
+/** A frozen parameter's record: its `n` elements from the start of `view`, a view that serves it alone. */
+function frozenTensor(
+  name: string,
+  dtype: ReconstructedTensor['dtype'],
+  shape: readonly number[],
+  view: ConcatView,
+  n: number,
+): ReconstructedTensor {
+  return {
+    name,
+    kind: 'frozen',
+    dtype,
+    shape: [...shape],
+    numel: n,
+    ...fromPieces([{ view, start: 0, count: n }], view.itemsize, n, true),
+  };
+}
+
 function frozenZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, windowBytes: number | undefined): void {
   const m = ck.models[0]!;
   for (const { name, shape } of m.frozenShapes) {
@@ -185,14 +203,7 @@ function frozenZero2(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, 
       itemsizeOf(dtype),
       windowBytes,
     );
-    out.set(name, {
-      name,
-      kind: 'frozen',
-      dtype,
-      shape: [...shape],
-      numel: n,
-      ...fromPieces([{ view, start: 0, count: n }], view.itemsize, n, true),
-    });
+    out.set(name, frozenTensor(name, dtype, shape, view, n));
   }
 }
 
@@ -224,14 +235,7 @@ function frozenZero3(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, 
         n,
       );
     }
-    out.set(name, {
-      name,
-      kind: 'frozen',
-      dtype,
-      shape: [...shape],
-      numel: n,
-      ...fromPieces([{ view, start: 0, count: n }], view.itemsize, n, true),
-    });
+    out.set(name, frozenTensor(name, dtype, shape, view, n));
   }
 }
 

@@ -5,12 +5,19 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSafetensors } from '@vla-lora/checkpoint-io';
-import { loraModelParams, synthExpected, writeSyntheticCheckpoint, type SynthOptions } from '../scripts/synthetic.js';
+import {
+  loraModelParams,
+  loraSynthOptions,
+  synthExpected,
+  TEST_LORA_MODEL,
+  writeSyntheticCheckpoint,
+  type SynthOptions,
+} from '../scripts/synthetic.js';
 import { consolidate } from './consolidate.js';
 import { extractAdapter } from './adapter.js';
 import { inspectCheckpoint } from './inspect.js';
 import { NumelMismatchError, UnsupportedStageError } from './errors.js';
-import { testTmpDir } from '../scripts/test-tmp.js';
+import { testTmpDir } from '@vla-lora/checkpoint-io/test-support';
 import { openZeroCheckpoint } from './checkpoint.js';
 import { reconstruct } from './reconstruct.js';
 
@@ -23,22 +30,8 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const params = loraModelParams({ layers: 2, hidden: 8, mlp: 12, vocab: 11, rank: 3, head: [7, 2] });
-const base = (o: Partial<SynthOptions>): SynthOptions => ({
-  stage: 3,
-  worldSize: 3,
-  dtype: 'bf16',
-  params,
-  buffers: [{ name: 'action_head.running_mean', shape: [5] }],
-  shared: [['base_model.model.lm_head.weight', 'base_model.model.model.embed_tokens.weight']],
-  adapterConfig: {
-    peft_type: 'LORA',
-    r: 3,
-    lora_alpha: 6,
-    target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
-  },
-  ...o,
-});
+const params = loraModelParams(TEST_LORA_MODEL);
+const base = (o: Partial<SynthOptions>): SynthOptions => loraSynthOptions(TEST_LORA_MODEL, o);
 
 async function roundTrip(opts: SynthOptions, consolidateOpts: Parameters<typeof consolidate>[2] = {}): Promise<void> {
   const dir = join(tmp, `ck-${n++}`);

@@ -11,8 +11,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loraModelParams, writeSyntheticCheckpoint, type SynthOptions } from '../scripts/synthetic.js';
-import { testTmpDir } from '../scripts/test-tmp.js';
+import {
+  loraModelParams,
+  loraSynthOptions,
+  TEST_LORA_MODEL,
+  writeSyntheticCheckpoint,
+  type SynthOptions,
+} from '../scripts/synthetic.js';
+import { testTmpDir } from '@vla-lora/checkpoint-io/test-support';
 import { consolidate } from './consolidate.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -66,16 +72,10 @@ describe.skipIf(!torchVersion)(
       await rm(tmp, { recursive: true, force: true });
     });
 
-    const params = loraModelParams({ layers: 2, hidden: 8, mlp: 12, vocab: 11, rank: 3, head: [7, 2] });
-    const synth = (o: Partial<SynthOptions>): SynthOptions => ({
-      stage: 3,
-      worldSize: 3,
-      dtype: 'bf16',
-      params,
-      buffers: [{ name: 'action_head.running_mean', shape: [5] }],
-      shared: [['base_model.model.lm_head.weight', 'base_model.model.model.embed_tokens.weight']],
-      ...o,
-    });
+    const params = loraModelParams(TEST_LORA_MODEL);
+    // no adapter files beside the checkpoint: the oracle compares the consolidated tensors only
+    const synth = (o: Partial<SynthOptions>): SynthOptions =>
+      loraSynthOptions(TEST_LORA_MODEL, { adapterConfig: undefined, ...o });
 
     it('gives zero-merge output on the fixtures and on synthetic ZeRO-1/2/3 checkpoints', async () => {
       const cases: Array<Case & { label: string }> = [];

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDirectory, isFile, pathExists } from './stat.js';
+import { freshOutputPath } from './fresh-output.js';
 
 let root: string;
 beforeAll(async () => {
@@ -38,5 +39,18 @@ describe('pathExists / isDirectory / isFile', () => {
   it('throws on errors other than "not there" (here ENAMETOOLONG, which root gets too)', async () => {
     await expect(pathExists(join(root, 'a'.repeat(300)))).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
     await expect(isDirectory(join(root, 'a'.repeat(300)))).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
+  });
+});
+
+describe('freshOutputPath', () => {
+  class Exists extends Error {}
+  const refuse = (m: string): Error => new Exists(m);
+  it('resolves a free path, refuses a taken one unless overwrite', async () => {
+    expect(await freshOutputPath(join(root, 'x', '..', 'new'), false, refuse)).toBe(join(root, 'new'));
+    await expect(freshOutputPath(join(root, 'd'), undefined, refuse)).rejects.toThrow(
+      new Exists(`${join(root, 'd')} already exists; remove it or pass --overwrite`),
+    );
+    await expect(freshOutputPath(join(root, 'f'), false, refuse)).rejects.toBeInstanceOf(Exists);
+    expect(await freshOutputPath(join(root, 'f'), true, refuse)).toBe(join(root, 'f'));
   });
 });
