@@ -4,7 +4,7 @@ import { injectLora, namedParameters } from '@vla-lora/lora-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pi0LoraConfig } from '../pi0/lora.js';
 import { Pi0Policy } from '../pi0/policy.js';
-import { tinyBatch } from '../pi0/test-batch.js';
+import { tinyBatch } from '../../test-support/test-batch.js';
 import { SeededRandom } from '../rng/random-source.js';
 import { maxAbsDiff, setupBackend } from '../test-support.js';
 import { leanVariableGrads } from './backprop.js';

@@ -12,7 +12,7 @@ import { maxAbsDiff, setupBackend } from '../test-support.js';
 import { loadPi0Weights, savePi0Weights } from './load.js';
 import { pi0LoraConfig } from './lora.js';
 import { Pi0Policy } from './policy.js';
-import { tinyBatch } from './test-batch.js';
+import { tinyBatch } from '../../test-support/test-batch.js';
 
 describe("loading openpi's PyTorch-layout pi0 model.safetensors", () => {
   let tmp: string;

@@ -7,7 +7,7 @@ import { SeededRandom } from '../rng/random-source.js';
 import { maxAbsDiff, setupBackend } from '../test-support.js';
 import { pi0LoraConfig } from './lora.js';
 import { Pi0Policy } from './policy.js';
-import { tinyBatch } from './test-batch.js';
+import { tinyBatch } from '../../test-support/test-batch.js';
 
 describe('Pi0Policy (tiny config, openpi PyTorch layout)', () => {
   beforeAll(async () => {

@@ -15,7 +15,7 @@ import { loadPi0Weights, savePi0Weights } from './load.js';
 import { pi0LoraConfig } from './lora.js';
 import { Pi0Policy } from './policy.js';
 import { checkStreamedHeader, openStreamedPi0 } from './streamed.js';
-import { tinyBatch } from './test-batch.js';
+import { tinyBatch } from '../../test-support/test-batch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vla-streamed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -15,7 +15,7 @@ import { hasTorch, maxAbsDiff, setupBackend } from '../test-support.js';
 import { sampleFlowTime } from './flow-matching.js';
 import { savePi0Weights } from './load.js';
 import { Pi0Policy } from './policy.js';
-import { tinyBatch } from './test-batch.js';
+import { tinyBatch } from '../../test-support/test-batch.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/torch_pi0.py', import.meta.url));
 

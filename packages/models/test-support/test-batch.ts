@@ -1,8 +1,8 @@
-// A random pi0 batch for tests and benchmarks (not exported from the package).
+// A random pi0 batch for tests (repo-only: `@vla-lora/models/test-support`, never in dist).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Pi0Config } from '@vla-lora/gemma-config';
-import { SeededRandom } from '../rng/random-source.js';
-import type { Pi0Batch } from './policy.js';
+import { SeededRandom } from '../src/rng/random-source.js';
+import type { Pi0Batch } from '../src/pi0/policy.js';
 
 /** Images/state/actions uniform in [-1, 1]; the third camera missing on odd rows; some prompt padding. */
 export function tinyBatch(cfg: Pi0Config, batch: number, seed: number): Pi0Batch {
