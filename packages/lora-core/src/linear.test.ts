@@ -13,6 +13,7 @@ import {
 } from './module.js';
 import { ShapeMismatchError, ModulePathError } from './errors.js';
 import { lcgFloats as rand } from '@vla-lora/seeded-random/test-support';
+import { maxAbsDiff } from '@vla-lora/vitest-config/compare';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -35,13 +36,6 @@ function refLinear(
       y[r * outF + o] = s;
     }
   return y;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 describe('Linear', () => {

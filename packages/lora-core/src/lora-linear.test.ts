@@ -10,17 +10,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSafetensors } from '@vla-lora/checkpoint-io';
 import { lcgFloats as rand } from '@vla-lora/seeded-random/test-support';
+import { maxAbsDiff } from '@vla-lora/vitest-config/compare';
 
 beforeAll(async () => {
   await useBackend('wasm');
 });
 
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 function stats(a: ArrayLike<number>): { mean: number; std: number; maxAbs: number } {
   let s = 0;
   let s2 = 0;
@@ -89,7 +84,7 @@ describe('LoraLinear', () => {
     const x = rand(3 * 4 * 7, 21);
     const y = l.apply(tf.tensor(x, [3, 4, 7]));
     expect(y.shape).toEqual([3, 4, 5]);
-    expect(maxAbs(y.dataSync(), refForward(x, 12, l))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(y.dataSync(), refForward(x, 12, l))).toBeLessThan(1e-5);
   });
 
   it('gradients (x, A, B) equal tfjs autodiff of the naive formula; the frozen base gets none', () => {
@@ -109,9 +104,9 @@ describe('LoraLinear', () => {
     const gx = tf.grad((xx: tf.Tensor) => ours(xx, l.loraA, l.loraB))(x);
     const { grads } = tf.variableGrads(() => ours(x, l.loraA, l.loraB) as tf.Scalar);
     expect(Object.keys(grads).sort()).toEqual([l.loraA.name, l.loraB.name].sort());
-    expect(maxAbs(gx.dataSync(), g2[0]!.dataSync())).toBeLessThan(1e-4);
-    expect(maxAbs(grads[l.loraA.name]!.dataSync(), g2[1]!.dataSync())).toBeLessThan(1e-4);
-    expect(maxAbs(grads[l.loraB.name]!.dataSync(), g2[2]!.dataSync())).toBeLessThan(1e-4);
+    expect(maxAbsDiff(gx.dataSync(), g2[0]!.dataSync())).toBeLessThan(1e-4);
+    expect(maxAbsDiff(grads[l.loraA.name]!.dataSync(), g2[1]!.dataSync())).toBeLessThan(1e-4);
+    expect(maxAbsDiff(grads[l.loraB.name]!.dataSync(), g2[2]!.dataSync())).toBeLessThan(1e-4);
   });
 
   it('an explicitly unfrozen base gets dW and db from the fused op, equal to autodiff', () => {
@@ -132,7 +127,7 @@ describe('LoraLinear', () => {
       return tf.sum(tf.mul(y, cot));
     })([l.weight, l.bias!, l.loraA, l.loraB]);
     [l.weight, l.bias!, l.loraA, l.loraB].forEach((v, i) =>
-      expect(maxAbs(grads[v.name]!.dataSync(), naive[i]!.dataSync())).toBeLessThan(1e-4),
+      expect(maxAbsDiff(grads[v.name]!.dataSync(), naive[i]!.dataSync())).toBeLessThan(1e-4),
     );
   });
 
@@ -140,7 +135,7 @@ describe('LoraLinear', () => {
     const base = Linear.fromPytorch(rand(20, 1), [4, 5]);
     const l = new LoraLinear(base, { r: 2, alpha: 4, seed: 3 });
     const x = tf.tensor(rand(15, 2), [3, 5]);
-    expect(maxAbs(l.apply(x).dataSync(), base.apply(x).dataSync())).toBe(0);
+    expect(maxAbsDiff(l.apply(x).dataSync(), base.apply(x).dataSync())).toBe(0);
     const { grads } = tf.variableGrads(() => tf.sum(tf.square(l.apply(x))) as tf.Scalar);
     expect(stats(grads[l.loraA.name]!.dataSync()).maxAbs).toBe(0);
     expect(stats(grads[l.loraB.name]!.dataSync()).maxAbs).toBeGreaterThan(0);
@@ -165,7 +160,7 @@ describe('LoraLinear', () => {
     l.loraB.assign(tf.tensor(rand(6, 5), [3, 2]));
     const eff = l.effectiveWeight();
     const plain = Linear.fromPytorch(eff.dataSync() as Float32Array, [3, 4], lin.bias!.dataSync() as Float32Array);
-    expect(maxAbs(plain.apply(x).dataSync(), l.apply(x).dataSync())).toBeLessThan(1e-5);
+    expect(maxAbsDiff(plain.apply(x).dataSync(), l.apply(x).dataSync())).toBeLessThan(1e-5);
   });
 
   it('merge folds the delta into the base weight without double counting; unmerge restores it', async () => {
@@ -175,13 +170,13 @@ describe('LoraLinear', () => {
     const y0 = Float32Array.from(l.apply(x).dataSync());
     await l.merge({ safe: true });
     expect(l.merged).toBe(true);
-    expect(maxAbs(l.apply(x).dataSync(), y0)).toBeLessThan(1e-5);
-    expect(maxAbs(l.effectiveWeight().dataSync(), l.weight.dataSync())).toBe(0);
+    expect(maxAbsDiff(l.apply(x).dataSync(), y0)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(l.effectiveWeight().dataSync(), l.weight.dataSync())).toBe(0);
     await expect(l.merge()).rejects.toThrow(MergeError);
     l.unmerge();
     expect(l.merged).toBe(false);
-    expect(maxAbs(l.weight.dataSync(), w0)).toBeLessThan(1e-6);
-    expect(maxAbs(l.apply(x).dataSync(), y0)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(l.weight.dataSync(), w0)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(l.apply(x).dataSync(), y0)).toBeLessThan(1e-5);
     expect(() => l.unmerge()).toThrow(MergeError);
     expect(l.weight.trainable).toBe(false); // still frozen after merge/unmerge
   });
@@ -192,7 +187,7 @@ describe('LoraLinear', () => {
     l.loraB.assign(tf.fill([3, 2], NaN));
     await expect(l.merge({ safe: true })).rejects.toThrow(/NaN/);
     expect(l.merged).toBe(false);
-    expect(maxAbs(l.weight.dataSync(), w0)).toBe(0);
+    expect(maxAbsDiff(l.weight.dataSync(), w0)).toBe(0);
   });
 
   it('dropout acts on the LoRA input in training only, seeded and fresh per call', () => {
@@ -210,22 +205,22 @@ describe('LoraLinear', () => {
     const l = mk();
     const x = tf.tensor(rand(10 * 16, 3), [10, 16]);
     const evalOut = Float32Array.from(l.apply(x).dataSync());
-    expect(maxAbs(evalOut, refForward(x.dataSync() as Float32Array, 10, l))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(evalOut, refForward(x.dataSync() as Float32Array, 10, l))).toBeLessThan(1e-5);
     setTraining(l, true);
     const t1 = Float32Array.from(l.apply(x).dataSync());
     const t2 = Float32Array.from(l.apply(x).dataSync());
-    expect(maxAbs(t1, evalOut)).toBeGreaterThan(1e-3);
-    expect(maxAbs(t1, t2)).toBeGreaterThan(1e-3); // a new mask each call
+    expect(maxAbsDiff(t1, evalOut)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(t1, t2)).toBeGreaterThan(1e-3); // a new mask each call
     const l2 = mk();
     setTraining(l2, true);
-    expect(maxAbs(l2.apply(x).dataSync(), t1)).toBe(0); // same seed, same sequence of masks
+    expect(maxAbsDiff(l2.apply(x).dataSync(), t1)).toBe(0); // same seed, same sequence of masks
     const l3 = mk();
     setTraining(l3, true);
     l3.dropoutCalls = 1; // resumed at the second mask
-    expect(maxAbs(l3.apply(x).dataSync(), t2)).toBe(0);
+    expect(maxAbsDiff(l3.apply(x).dataSync(), t2)).toBe(0);
     // the base path is untouched by dropout: with B = 0 training output equals eval output
     l2.loraB.assign(tf.zeros([8, 4]));
-    expect(maxAbs(l2.apply(x).dataSync(), base.apply(x).dataSync())).toBeLessThan(1e-6);
+    expect(maxAbsDiff(l2.apply(x).dataSync(), base.apply(x).dataSync())).toBeLessThan(1e-6);
   });
 
   it('init options follow PEFT and openpi', () => {
@@ -360,14 +355,14 @@ describe.skipIf(noTorch)('LoraLinear vs PEFT formulas in torch, on the PEFT fixt
       const { grads } = tf.variableGrads(f);
       const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx), ct)))(xt);
       const w = want[i]!;
-      expect(maxAbs(layer.apply(xt).dataSync(), w.y)).toBeLessThan(1e-5);
-      expect(maxAbs(dx.dataSync(), w.dx)).toBeLessThan(1e-5);
-      expect(maxAbs(grads[layer.loraA.name]!.dataSync(), w.dA)).toBeLessThan(1e-4);
-      expect(maxAbs(grads[layer.loraB.name]!.dataSync(), w.dB)).toBeLessThan(1e-4);
-      expect(maxAbs(layer.effectiveWeight().dataSync(), w.merged)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(layer.apply(xt).dataSync(), w.y)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(dx.dataSync(), w.dx)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(grads[layer.loraA.name]!.dataSync(), w.dA)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(grads[layer.loraB.name]!.dataSync(), w.dB)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(layer.effectiveWeight().dataSync(), w.merged)).toBeLessThan(1e-6);
       await layer.merge();
-      expect(maxAbs(layer.weight.dataSync(), w.merged)).toBeLessThan(1e-6);
-      expect(maxAbs(layer.apply(xt).dataSync(), w.y)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(layer.weight.dataSync(), w.merged)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(layer.apply(xt).dataSync(), w.y)).toBeLessThan(1e-5);
     }
   });
 });

@@ -19,6 +19,7 @@ import { mergeAdapterIntoSafetensors, addLoraDelta } from './merge-file.js';
 import { loadAdapter } from './save-load.js';
 import { loraLayers } from './inject.js';
 import { AdapterMismatchError } from './errors.js';
+import { maxAbsDiff } from '@vla-lora/vitest-config/compare';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/peft-tiny-gemma/', import.meta.url));
 const BASE = join(FIX, 'base/model.safetensors');
@@ -62,9 +63,7 @@ describe('streamed merge of an adapter into a base safetensors file', () => {
           const got = await o.readFloat32(info.name);
           const w = want.get(info.name);
           if (w) {
-            let d = 0;
-            for (let i = 0; i < w.length; i++) d = Math.max(d, Math.abs(got[i]! - w[i]!));
-            expect(d).toBeLessThan(1e-6);
+            expect(maxAbsDiff(got, w)).toBeLessThan(1e-6);
           } else {
             expect(Buffer.compare((await o.read(info.name)).bytes, (await b.read(info.name)).bytes)).toBe(0);
           }

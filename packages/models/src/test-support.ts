@@ -12,12 +12,7 @@ export async function setupBackend(): Promise<string> {
 
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+export { maxAbsDiff } from '@vla-lora/vitest-config/compare';
 
 export function data(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;

@@ -7,6 +7,7 @@ import { initBackend } from '../index.js';
 import type { BackendInfo } from '../types.js';
 import { BLAS_MULTITHREAD_MIN_MACS, collapsePerm } from './gemm-kernels.js';
 import { lcgFloats } from '@vla-lora/seeded-random/test-support';
+import { maxAbsDiff } from '@vla-lora/vitest-config/compare';
 
 let blasInfo: BackendInfo;
 beforeAll(async () => {
@@ -69,13 +70,6 @@ function reference(
   return { data, shape: [...outB, m, n] };
 }
 
-function maxDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  expect(x.length).toBe(y.length);
-  let d = 0;
-  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
-  return d;
-}
-
 /** The same product on XNNPACK (the original kernel), then back to BLAS. */
 async function onXnnpack<T>(f: () => T): Promise<T> {
   await initBackend({ backend: 'wasm', blas: 'off', registerGradients: false, env: {} });
@@ -127,11 +121,11 @@ describe('BLAS BatchMatMul', () => {
           const ref = reference(av, aShape, bv, bShape, ta, tb);
           expect(y.shape).toEqual(ref.shape);
           const got = y.dataSync();
-          expect(maxDiff(got, ref.data)).toBeLessThan(TOL);
+          expect(maxAbsDiff(got, ref.data)).toBeLessThan(TOL);
           if (c.xnnpack) {
             const x = await onXnnpack(() => tf.matMul(a, b, ta, tb));
             expect(x.shape).toEqual(y.shape);
-            expect(maxDiff(got, x.dataSync())).toBeLessThan(TOL);
+            expect(maxAbsDiff(got, x.dataSync())).toBeLessThan(TOL);
             x.dispose();
           }
           tf.dispose([a, b, y]);
@@ -148,7 +142,7 @@ describe('BLAS BatchMatMul', () => {
     ] as const) {
       const y = tf.matMul(a, bb, ta, tb);
       const x = await onXnnpack(() => tf.matMul(a, bb, ta, tb));
-      expect(maxDiff(y.dataSync(), x.dataSync())).toBeLessThan(1e-4);
+      expect(maxAbsDiff(y.dataSync(), x.dataSync())).toBeLessThan(1e-4);
       tf.dispose([x, y]);
     }
     tf.dispose([a, b]);
@@ -162,7 +156,7 @@ describe('BLAS BatchMatMul', () => {
       expect(a!.shape[0]! * a!.shape[1]! * b!.shape[1]! >= BLAS_MULTITHREAD_MIN_MACS).toBe(a === big[0]);
       const y = tf.matMul(a!, b!);
       const x = await onXnnpack(() => tf.matMul(a!, b!));
-      expect(maxDiff(y.dataSync(), x.dataSync())).toBeLessThan(1e-4);
+      expect(maxAbsDiff(y.dataSync(), x.dataSync())).toBeLessThan(1e-4);
       tf.dispose([x, y]);
     }
     tf.dispose([...big, ...small]);
@@ -225,11 +219,11 @@ describe('BLAS _FusedMatMul', () => {
               return z;
           }
         });
-        expect(maxDiff(y.dataSync(), unfused.dataSync())).toBeLessThan(TOL);
+        expect(maxAbsDiff(y.dataSync(), unfused.dataSync())).toBeLessThan(TOL);
         // the XNNPACK path (the fallback): tfjs-backend-wasm's fused kernel takes rank-1 bias only
         if (biasShape === null || biasShape.length === 1) {
           const x = await onXnnpack(run);
-          expect(maxDiff(y.dataSync(), x.dataSync())).toBeLessThan(TOL);
+          expect(maxAbsDiff(y.dataSync(), x.dataSync())).toBeLessThan(TOL);
           x.dispose();
         }
         tf.dispose([a, b, y, unfused]);
@@ -256,12 +250,12 @@ describe('gradients through tf.matMul on BLAS', () => {
       const g = tf.grads(f);
       const [ga, gb] = g([a, b]);
       const [xa, xb] = await onXnnpack(() => g([a, b]));
-      expect(maxDiff(ga!.dataSync(), xa!.dataSync())).toBeLessThan(TOL);
-      expect(maxDiff(gb!.dataSync(), xb!.dataSync())).toBeLessThan(TOL);
+      expect(maxAbsDiff(ga!.dataSync(), xa!.dataSync())).toBeLessThan(TOL);
+      expect(maxAbsDiff(gb!.dataSync(), xb!.dataSync())).toBeLessThan(TOL);
       // and the analytic gradient of sum(W ⊙ A·B) w.r.t. A: W·Bᵀ (per batch)
       const expectA = tf.matMul(w, b, false, !tb);
       const wantA = ta ? tf.transpose(expectA, [0, 2, 1]) : expectA;
-      expect(maxDiff(ga!.dataSync(), wantA.dataSync())).toBeLessThan(TOL);
+      expect(maxAbsDiff(ga!.dataSync(), wantA.dataSync())).toBeLessThan(TOL);
       tf.dispose([a, b, w, ga!, gb!, xa!, xb!, expectA, wantA]);
     });
   }

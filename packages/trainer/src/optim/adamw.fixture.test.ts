@@ -11,6 +11,7 @@ import { injectLora, loraConfigFromPeft, namedParameters, type PeftConfigJson } 
 import { loadGemmaForCausalLM, type GemmaForCausalLM } from '@vla-lora/models';
 import { initBackend } from '@vla-lora/tfjs-backend';
 import { AdamW } from './adamw.js';
+import { maxAbsDiff } from '@vla-lora/vitest-config/compare';
 
 const DIR = fileURLToPath(new URL('../../../../fixtures/peft-tiny-gemma/', import.meta.url));
 const PEFT_PREFIX = 'base_model.model.';
@@ -83,7 +84,7 @@ describe('AdamW on the transformers + PEFT fixture', () => {
     for (const [n, v] of trainable) {
       const want = await step.readFloat32(fixtureKey('after', n));
       const got = await v.data();
-      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+      worst = Math.max(worst, maxAbsDiff(got, want));
       checked += want.length;
     }
     expect(checked).toBe(15_872);

@@ -4,6 +4,7 @@ import { initBackend } from '@vla-lora/tfjs-backend';
 import { AdamW, type AdamWOptions } from './adamw.js';
 import { OptimizerConfigError, OptimizerMismatchError, OptimizerStateError } from './errors.js';
 import { lcgFloats as rand } from '@vla-lora/seeded-random/test-support';
+import { maxAbsDiff } from '@vla-lora/vitest-config/compare';
 
 beforeAll(async () => {
   await initBackend({ backend: process.env['VLA_BACKEND'] === 'webgpu' ? 'webgpu' : 'wasm' });
@@ -34,13 +35,6 @@ function refAdamW(
   return { p, m, v };
 }
 
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let x = 0;
-  for (let i = 0; i < a.length; i++) x = Math.max(x, Math.abs(a[i]! - b[i]!));
-  return x;
-}
-
 const OPTS: AdamWOptions = { lr: 1e-3, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.01 };
 
 describe('AdamW (torch.optim.AdamW semantics)', () => {
@@ -50,11 +44,11 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
     opt.step(new Map([['w', tf.tensor1d([0.5, 0.25])]]));
     // p = p(1 - 0.001); m = 0.1 g; v = 0.001 g^2; m_hat = g; sqrt(v_hat) = |g|; p -= 0.1 * sign(g) * |g|/(|g| + 1e-8)
     const want = [1 * 0.999 - (0.1 * 0.5) / (0.5 + 1e-8), -2 * 0.999 - (0.1 * 0.25) / (0.25 + 1e-8)];
-    expect(maxAbs(await p.data(), want)).toBeLessThan(1e-7);
+    expect(maxAbsDiff(await p.data(), want)).toBeLessThan(1e-7);
     const st = (await opt.exportState()).params.get('w')!;
     expect(st.step).toBe(1);
-    expect(maxAbs(st.expAvg, [0.05, 0.025])).toBeLessThan(1e-8);
-    expect(maxAbs(st.expAvgSq, [0.00025, 0.0000625])).toBeLessThan(1e-10);
+    expect(maxAbsDiff(st.expAvg, [0.05, 0.025])).toBeLessThan(1e-8);
+    expect(maxAbsDiff(st.expAvgSq, [0.00025, 0.0000625])).toBeLessThan(1e-10);
   });
 
   it('matches the float64 reference to 1e-6 over 20 steps with a changing lr', async () => {
@@ -86,10 +80,10 @@ describe('AdamW (torch.optim.AdamW semantics)', () => {
     }
     for (const n of Object.keys(shapes)) {
       const ref = refAdamW(init[n]!, gs[n]!, lrs, OPTS);
-      expect(maxAbs(await params.get(n)!.data(), ref.p)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(await params.get(n)!.data(), ref.p)).toBeLessThan(1e-6);
       const st = (await opt.exportState()).params.get(n)!;
       expect(st.step).toBe(steps);
-      expect(maxAbs(st.expAvg, ref.m)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(st.expAvg, ref.m)).toBeLessThan(1e-6);
     }
   });
 

@@ -49,6 +49,7 @@ def run(req):
   return out
 json.dump({"version": torch.__version__, "results": [run(r) for r in json.load(sys.stdin)]}, sys.stdout)
 `;
+import { maxAbsDiff } from '@vla-lora/vitest-config/compare';
 
 function torchRun<T>(req: unknown): T {
   const r = spawnSync(PY, ['-c', SCRIPT], {
@@ -67,12 +68,6 @@ function randn(n: number, seed: number, scale: number): Float32Array {
   const u = (): number => (next() + 0.5) / 2 ** 32;
   for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()) * scale;
   return out;
-}
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let x = 0;
-  for (let i = 0; i < a.length; i++) x = Math.max(x, Math.abs(a[i]! - b[i]!));
-  return x;
 }
 
 beforeAll(async () => {
@@ -183,7 +178,7 @@ describe.skipIf(torchVersion === null)(`parity with torch ${torchVersion ?? '(ab
       const state = (await opt.exportState()).params;
       let worst = 0;
       for (const n of Object.keys(SHAPES)) {
-        worst = Math.max(worst, maxAbs(await params.get(n)!.data(), want[n]!.p));
+        worst = Math.max(worst, maxAbsDiff(await params.get(n)!.data(), want[n]!.p));
         expect(maxRel(state.get(n)!.expAvg, want[n]!.m)).toBeLessThan(1e-6);
         expect(maxRel(state.get(n)!.expAvgSq, want[n]!.v)).toBeLessThan(1e-6);
         expect(state.get(n)!.step).toBe(want[n]!.step);
@@ -202,7 +197,7 @@ describe.skipIf(torchVersion === null)(`parity with torch ${torchVersion ?? '(ab
       const want = oracle[CASES.length + k] as ClipOut;
       expect(Math.abs(ours.totalNorm - want.total)).toBeLessThan(1e-6 * want.total);
       for (const [i, g] of [...ours.grads.values()].entries())
-        expect(maxAbs(await g.data(), want.grads[i]!)).toBeLessThan(1e-6);
+        expect(maxAbsDiff(await g.data(), want.grads[i]!)).toBeLessThan(1e-6);
       if (maxNorm > want.total) expect(ours.coef).toBe(1);
       else expect(ours.coef).toBeLessThan(1);
     });
