@@ -55,6 +55,11 @@ function bigTSmall(big: tf.Tensor2D, small: tf.Tensor2D): tf.Tensor2D {
   return tf.matMul(big, small, true, false);
 }
 
+/** t * scaling, or t itself when the scaling is 1 (openpi's LoRA: alpha = r) — one kernel less, same values. */
+function scaled<T extends tf.Tensor>(t: T, scaling: number): T {
+  return scaling === 1 ? t : (tf.mul(t, scaling) as T);
+}
+
 /** Flattens `[..., k]` to `[n, k]`; returns the 2-D view and the leading dims. */
 export function flattenLeading(x: tf.Tensor): { x2d: tf.Tensor2D; lead: number[] } {
   if (x.rank < 1) throw new RangeError(`expected a tensor of rank >= 1, got a scalar`);
@@ -122,7 +127,7 @@ export function loraDelta2d(
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const xi = args[0] as tf.Tensor2D;
-    const hs = tf.mul(matMulT(xi, a, false, true), scaling) as tf.Tensor2D; // [n, r]
+    const hs = scaled(matMulT(xi, a, false, true), scaling); // [n, r]
     const y = matMulT(hs, b, false, true); // [n, out]
     save([xi, hs]);
     return {
@@ -130,7 +135,7 @@ export function loraDelta2d(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, hss] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dy2 = dy as tf.Tensor2D;
-        const dh = tf.mul(tf.matMul(dy2, b), scaling) as tf.Tensor2D; // [n, r]
+        const dh = scaled(tf.matMul(dy2, b), scaling); // [n, r]
         const grads: tf.Tensor[] = [tf.matMul(dh, a)]; // [n, in]
         if (wantA) grads.push(matMulT(dh, xs, true, false)); // [r, in]
         if (wantB) grads.push(bigTSmall(dy2, hss)); // [out, r]
@@ -164,7 +169,7 @@ export function loraLinear2d(
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const xi = args[0] as tf.Tensor2D;
-    const hs = tf.mul(matMulT(xi, a, false, true), scaling) as tf.Tensor2D; // [n, r]
+    const hs = scaled(matMulT(xi, a, false, true), scaling); // [n, r]
     let y = tf.add(matMulT(xi, weight, false, true), matMulT(hs, b, false, true));
     if (bias !== null) y = tf.add(y, bias);
     save([xi, hs]);
@@ -173,7 +178,7 @@ export function loraLinear2d(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, hss] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dy2 = dy as tf.Tensor2D;
-        const dh = tf.mul(tf.matMul(dy2, b), scaling) as tf.Tensor2D; // [n, r]
+        const dh = scaled(tf.matMul(dy2, b), scaling); // [n, r]
         const grads: tf.Tensor[] = [tf.add(tf.matMul(dy2, weight), tf.matMul(dh, a))];
         if (want.weight) grads.push(matMulT(dy2, xs, true, false));
         if (bias !== null && want.bias) grads.push(tf.sum(dy2, 0));
