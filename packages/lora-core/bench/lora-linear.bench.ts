@@ -47,10 +47,10 @@ async function timeInterleaved(fns: Array<() => tf.Tensor[]>, rounds: number): P
 }
 
 async function main(): Promise<void> {
-  await initBackend({ backend: backend as 'wasm' | 'cpu' }); // also registers tfjs-core's gradients
+  const info = await initBackend({ backend: backend as 'wasm' | 'cpu' }); // also registers tfjs-core's gradients
   const { loadavg, cpus } = await import('node:os');
   console.log(
-    `backend ${tf.getBackend()} (tfjs-core ${tf.version_core}), node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+    `${info.description} (tfjs-core ${tf.version_core}), node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}; medians of interleaved rounds after 2 warm-ups`,
   );
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     const A = lora.loraA;
     const B = lora.loraB;
 
-    // ours: LoraLinear.apply (customGrad, plain 2-D matMuls); grads for x, A, B (base frozen)
+    // ours: LoraLinear.apply (customGrad, 2-D matMuls: transpose flags on a BLAS, copies otherwise); grads for x, A, B
     const fast = (): tf.Tensor[] =>
       tf.grads((x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
         void a;
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     console.log(
       `\n${c.label}: x [${c.batch}, ${c.seq}, ${c.din}] -> ${c.dout}, r ${c.r}; forward+backward (dx, dA, dB), max rel diff fast vs naive ${d.toExponential(2)}`,
     );
-    console.log(`  fast (LoraLinear, plain 2-D matMuls)  ${tFast.toFixed(1).padStart(9)} ms  ${gf(tFast)}`);
+    console.log(`  fast (LoraLinear, matmul.ts)          ${tFast.toFixed(1).padStart(9)} ms  ${gf(tFast)}`);
     console.log(
       `  naive 2-D (transposeB + tfjs grads)   ${t2.toFixed(1).padStart(9)} ms  ${gf(t2)}   ratio naive/fast ${(t2 / tFast).toFixed(2)}x`,
     );
