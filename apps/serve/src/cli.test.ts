@@ -3,7 +3,6 @@
 // the same actions as an in-process call of the same policy; it refuses unverifiable adapters with
 // the reason and exit code 1; SIGTERM finishes in-flight work and exits 0.
 import { execFile, spawnSync } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -11,8 +10,8 @@ import { nd, packr, unpackr } from '@vla-lora/test-openpi-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { float32NdArray, uint8NdArray } from '@vla-lora/policy-server';
-import { computeNormStatsForConfig, ensureDataset, getTrainConfig, ServedPi0, trainPi0 } from '@vla-lora/pi0';
-import { createLogger } from '@vla-lora/trainer';
+import { rawUpgrade } from '@vla-lora/policy-server/test-support';
+import { getTrainConfig, ServedPi0 } from '@vla-lora/pi0';
 import { loadPolicy, type LoadedPolicy } from './load-policy.js';
 import {
   copyDir,
@@ -27,6 +26,7 @@ import {
   type TinyRun,
 } from '@vla-lora/pi0/test-support';
 import { spawnServe } from '../test-support/spawn.js';
+import { seededServeArgs, trainForServing } from '../test-support/train.js';
 
 const execFileAsync = promisify(execFile);
 const PY_CLIENT = fileURLToPath(new URL('../test-support/libero_client.py', import.meta.url));
@@ -216,29 +216,6 @@ class JsClient {
   }
 }
 
-/** A WebSocket upgrade done by hand on a raw TCP socket, which then reads nothing more. */
-function rawUpgrade(port: number): Promise<{ status: string; socket: Socket }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    socket.on('error', reject);
-    socket.on('connect', () =>
-      socket.write(
-        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      ),
-    );
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.indexOf('\r\n\r\n') < 0) return;
-      socket.off('data', onData);
-      socket.pause();
-      resolve({ status: buf.subarray(0, buf.indexOf('\r\n')).toString(), socket });
-    };
-    socket.on('data', onData);
-  });
-}
-
 describe('vla-serve with hand-built JS clients', () => {
   it('serves concurrent clients (each its own answer) and shuts down gracefully on SIGTERM', async () => {
     const p = spawnServe(serveArgs(['--merge', '--seed', '11', '--max-frame-bytes', '16384']));
@@ -289,37 +266,9 @@ describe('vla-serve with hand-built JS clients', () => {
 describe('vla-serve on a run the trainer wrote', () => {
   it('serves the adapter + heads of a few real training steps (seeded base, norm stats from the data root)', async () => {
     const cfg = getTrainConfig('pi0_libero_lora_smoke');
-    const logger = createLogger({ mode: 'silent' });
-    const dataRoot = join(tmp.path, 'data');
-    const runDir = join(tmp.path, 'runs', 'smoke');
-    await ensureDataset(cfg, dataRoot, logger);
-    await computeNormStatsForConfig(cfg, dataRoot, logger);
-    const trained = await trainPi0({
-      config: cfg,
-      runDir,
-      dataRoot,
-      resume: false,
-      overwrite: true,
-      logger,
-      handleSignals: false,
-    });
+    const { trained, dataRoot, adapter } = await trainForServing(tmp.path, cfg, 'smoke');
     expect(trained.loop.stoppedBy).toBe('completed');
-    const adapter = join(runDir, 'adapter');
-    const p = spawnServe([
-      '--config',
-      cfg.name,
-      '--seeded-base',
-      '--adapter',
-      adapter,
-      '--data-root',
-      dataRoot,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--backend',
-      'wasm',
-    ]);
+    const p = spawnServe(seededServeArgs(cfg.name, adapter, dataRoot));
     const local = await loadPolicy({ config: cfg.name, seededBase: true, adapter, dataRoot });
     try {
       const port = await p.listening;

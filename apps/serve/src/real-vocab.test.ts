@@ -13,18 +13,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resizeWithPad } from '@vla-lora/image-tools';
 import { float32NdArray, uint8NdArray } from '@vla-lora/policy-server';
-import {
-  computeNormStatsForConfig,
-  ensureDataset,
-  getTrainConfig,
-  readTokenizerRecord,
-  ServedPi0,
-  trainPi0,
-} from '@vla-lora/pi0';
+import { getTrainConfig, readTokenizerRecord, ServedPi0, trainPi0 } from '@vla-lora/pi0';
 import { createLogger, Philox } from '@vla-lora/trainer';
 import { loadPolicy } from './load-policy.js';
 import { FIXTURES, maxAbsDiff, setupBackend, tempDir } from '@vla-lora/pi0/test-support';
 import { spawnServe } from '../test-support/spawn.js';
+import { seededServeArgs, trainForServing } from '../test-support/train.js';
 
 const execFileAsync = promisify(execFile);
 const PY_CLIENT = fileURLToPath(new URL('../test-support/openpi_pillow_client.py', import.meta.url));
@@ -55,25 +49,12 @@ describe.skipIf(missing !== null)('real PaliGemma vocabulary: train, serve, Pyth
     const made = spawnSync('/usr/bin/python3', [MAKE_TOKENIZER, join(tmp.path, 'tok'), '4'], { encoding: 'utf8' });
     if (made.status !== 0) throw new Error(`make_real_vocab.py failed: ${made.stderr}`);
     tokenizer = join(tmp.path, 'tok', 'paligemma-257152.model');
-    const logger = createLogger({ mode: 'silent' });
-    dataRoot = join(tmp.path, 'data');
-    const runDir = join(tmp.path, 'runs', 'realvocab');
-    await ensureDataset(cfg, dataRoot, logger);
-    await computeNormStatsForConfig(cfg, dataRoot, logger);
-    const trained = await trainPi0({
-      config: cfg,
-      runDir,
-      dataRoot,
-      resume: false,
-      overwrite: true,
-      tokenizer,
-      logger,
-      handleSignals: false,
-    });
-    expect(trained.loop.stoppedBy).toBe('completed');
-    const rec = await readTokenizerRecord(runDir);
+    const run = await trainForServing(tmp.path, cfg, 'realvocab', tokenizer);
+    expect(run.trained.loop.stoppedBy).toBe('completed');
+    const rec = await readTokenizerRecord(run.runDir);
     expect(rec).toMatchObject({ kind: 'sentencepiece', vocabSize: 257_152, maxTokenLen: 48 });
-    adapter = join(runDir, 'adapter');
+    dataRoot = run.dataRoot;
+    adapter = run.adapter;
   }, 600_000);
   afterAll(async () => {
     await tmp?.remove();
@@ -131,23 +112,7 @@ describe.skipIf(missing !== null)('real PaliGemma vocabulary: train, serve, Pyth
       { ...base, resize: 32 }, // still serving
     ];
 
-    const p = spawnServe([
-      '--config',
-      cfg.name,
-      '--seeded-base',
-      '--adapter',
-      adapter,
-      '--tokenizer',
-      tokenizer,
-      '--data-root',
-      dataRoot,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--backend',
-      'wasm',
-    ]);
+    const p = spawnServe(seededServeArgs(cfg.name, adapter, dataRoot, ['--tokenizer', tokenizer]));
     const local = await loadPolicy({ config: cfg.name, seededBase: true, adapter, dataRoot, tokenizer });
     try {
       const port = await p.listening;

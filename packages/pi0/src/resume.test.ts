@@ -1,20 +1,18 @@
 // The real pi0 (tiny config, wasm: the default backend): 4 straight steps == 2 steps + resume (a fresh model instance),
 // bit for bit — weights in the exported PEFT adapter and heads, and every logged loss.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { registerAllGradients } from '@vla-lora/tfjs-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gradientsTempDir, type TempDir } from '../test-support/index.js';
 import { applyOverrides, getTrainConfig } from './config/index.js';
 import { createLogger } from '@vla-lora/trainer';
 
-let root: string;
+let tmp: TempDir;
 beforeAll(async () => {
-  await registerAllGradients();
-  root = await mkdtemp(join(tmpdir(), 'pi0-resume-'));
+  tmp = await gradientsTempDir('pi0-resume-');
 });
 afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
+  await tmp?.remove();
 });
 
 describe('trainPi0 resume (real pi0, tiny)', () => {
@@ -26,13 +24,13 @@ describe('trainPi0 resume (real pi0, tiny)', () => {
       'trainer.saveInterval=2',
       'data.batchSize=2',
     ]);
-    const dataRoot = join(root, 'data');
+    const dataRoot = join(tmp.path, 'data');
     await ensureDataset(base, dataRoot, logger);
     await computeNormStatsForConfig(base, dataRoot, logger);
     const cfg4 = applyOverrides(base, ['trainer.numTrainSteps=4']);
     const straight = await trainPi0({
       config: cfg4,
-      runDir: join(root, 'straight'),
+      runDir: join(tmp.path, 'straight'),
       dataRoot,
       resume: false,
       overwrite: false,
@@ -42,7 +40,7 @@ describe('trainPi0 resume (real pi0, tiny)', () => {
     expect(straight.loop.step).toBe(4);
 
     // k = 2: a run that is stopped after its step-2 checkpoint (same config: the step count is part of it)
-    const split = join(root, 'split');
+    const split = join(tmp.path, 'split');
     const first = await trainPi0({
       config: applyOverrides(cfg4, []),
       runDir: split,
@@ -67,14 +65,14 @@ describe('trainPi0 resume (real pi0, tiny)', () => {
 
     expect(resumed.loop.history.map((h) => h.loss)).toEqual(straight.loop.history.map((h) => h.loss));
     for (const f of ['adapter/adapter_model.safetensors', 'trainable.safetensors']) {
-      const a = await readFile(join(root, 'straight', f));
+      const a = await readFile(join(tmp.path, 'straight', f));
       const b = await readFile(join(split, f));
       expect(Buffer.compare(a, b), f).toBe(0);
     }
     // The run carries the norm stats it was trained with (vla-serve reads them beside the adapter).
     const { normStatsPath } = await import('./index.js');
     const dataStats = await readFile(normStatsPath(base, dataRoot), 'utf8');
-    expect(JSON.parse(await readFile(join(root, 'straight', 'norm_stats.json'), 'utf8'))).toEqual(
+    expect(JSON.parse(await readFile(join(tmp.path, 'straight', 'norm_stats.json'), 'utf8'))).toEqual(
       JSON.parse(dataStats),
     );
   }, 180_000);

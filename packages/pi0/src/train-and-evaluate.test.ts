@@ -1,20 +1,17 @@
 // The whole recipe on the smoke config (real pi0 at toy widths, wasm): data, norm stats, a fresh run, the verified
 // adapter and the held-out comparison; then the lines vla-train prints for it.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerAllGradients } from '@vla-lora/tfjs-backend';
 import { createLogger } from '@vla-lora/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gradientsTempDir, type TempDir } from '../test-support/index.js';
 import { applyOverrides, getTrainConfig } from './config/index.js';
 
-let root: string;
+let tmp: TempDir;
 beforeAll(async () => {
-  await registerAllGradients();
-  root = await mkdtemp(join(tmpdir(), 'pi0-train-eval-'));
+  tmp = await gradientsTempDir('pi0-train-eval-');
 });
 afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
+  await tmp?.remove();
 });
 
 describe('trainAndEvaluatePi0', () => {
@@ -25,8 +22,8 @@ describe('trainAndEvaluatePi0', () => {
       'trainer.numTrainSteps=2',
       'eval.maxChunks=4',
     ]);
-    const runDir = join(root, 'runs', 'smoke');
-    const dataRoot = join(root, 'data');
+    const runDir = join(tmp.path, 'runs', 'smoke');
+    const dataRoot = join(tmp.path, 'data');
     const logger = createLogger({ mode: 'silent' });
     const r = await trainAndEvaluatePi0({ config, runDir, dataRoot, logger, handleSignals: false });
     expect(r.dataset).toMatchObject({ generated: true, trainEpisodes: 6, heldOutEpisodes: 2 });

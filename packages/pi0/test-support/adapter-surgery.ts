@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromFloat32, loadPeftAdapter, savePeftAdapter, toFloat32, type PeftAdapter } from '@vla-lora/checkpoint-io';
-import { initBackend } from '@vla-lora/tfjs-backend';
+import { initBackend, registerAllGradients } from '@vla-lora/tfjs-backend';
 
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
 
@@ -26,6 +26,12 @@ export async function tempDir(prefix: string): Promise<TempDir> {
 /** For a suite's beforeAll: tfjs's cpu backend initialised and a fresh temp dir (`remove()` in afterAll). */
 export async function cpuTempDir(prefix: string): Promise<TempDir> {
   await initBackend({ backend: 'cpu' });
+  return tempDir(prefix);
+}
+
+/** For a training suite's beforeAll: every gradient registered on the default backend and a fresh temp dir. */
+export async function gradientsTempDir(prefix: string): Promise<TempDir> {
+  await registerAllGradients();
   return tempDir(prefix);
 }
 

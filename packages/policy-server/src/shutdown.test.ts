@@ -2,42 +2,18 @@
 // answer 503 on /healthz and on new upgrades, answer the in-flight request, and exit 0 within 5 s
 // (ws alone waits 30 s for the closing handshake; Docker kills after 10 s).
 import { spawn } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Packr, Unpackr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { float32NdArray } from './protocol/ndarray.js';
 import { startPolicyServer, type RunningPolicyServer } from './server.js';
+import { rawUpgrade } from '../test-support/raw-upgrade.js';
 
 const child = fileURLToPath(new URL('../test-support/sigterm-server.ts', import.meta.url));
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
-
-/** Does the WebSocket upgrade by hand on a raw TCP socket; resolves with the status line and the socket. */
-function rawUpgrade(port: number): Promise<{ status: string; socket: Socket }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    socket.on('error', reject);
-    socket.on('connect', () =>
-      socket.write(
-        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      ),
-    );
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      socket.off('data', onData);
-      // From here on this client reads nothing more and never answers a close frame.
-      socket.pause();
-      resolve({ status: buf.subarray(0, buf.indexOf('\r\n')).toString(), socket });
-    };
-    socket.on('data', onData);
-  });
-}
 
 /** Resumes reading a paused socket (so that it sees the server's FIN) and resolves once it is closed. */
 const drainToClose = (s: Socket): Promise<void> =>
