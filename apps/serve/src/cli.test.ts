@@ -25,7 +25,7 @@ import {
   tinyObservation,
   type TinyRun,
 } from '@vla-lora/pi0/test-support';
-import { spawnServe } from '../test-support/spawn.js';
+import { LOCAL_WASM, spawnServe } from '../test-support/spawn.js';
 import { seededServeArgs, trainForServing } from '../test-support/train.js';
 
 const execFileAsync = promisify(execFile);
@@ -55,12 +55,7 @@ const serveArgs = (extra: string[] = []): string[] => [
   run.baseDir,
   '--adapter',
   run.adapterDir,
-  '--host',
-  '127.0.0.1',
-  '--port',
-  '0',
-  '--backend',
-  'wasm',
+  ...LOCAL_WASM,
   ...extra,
 ];
 

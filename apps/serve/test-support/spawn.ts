@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../bin/vla-serve.mjs', import.meta.url));
 
+/** The tests' listening arguments: loopback, any free port, the wasm backend. */
+export const LOCAL_WASM = ['--host', '127.0.0.1', '--port', '0', '--backend', 'wasm'];
+
 export interface ServeProcess {
   child: ChildProcessWithoutNullStreams;
   stdout(): string;

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { computeNormStatsForConfig, ensureDataset, trainPi0, type TrainConfig } from '@vla-lora/pi0';
 import { createLogger } from '@vla-lora/trainer';
+import { LOCAL_WASM } from './spawn.js';
 
 export async function trainForServing(root: string, config: TrainConfig, name: string, tokenizer?: string) {
   const logger = createLogger({ mode: 'silent' });
@@ -26,20 +27,5 @@ export async function trainForServing(root: string, config: TrainConfig, name: s
 
 /** vla-serve on a seeded base with `adapter` (`extra` right after it), norm stats from `dataRoot`, any port, wasm. */
 export function seededServeArgs(config: string, adapter: string, dataRoot: string, extra: string[] = []): string[] {
-  return [
-    '--config',
-    config,
-    '--seeded-base',
-    '--adapter',
-    adapter,
-    ...extra,
-    '--data-root',
-    dataRoot,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--backend',
-    'wasm',
-  ];
+  return ['--config', config, '--seeded-base', '--adapter', adapter, ...extra, '--data-root', dataRoot, ...LOCAL_WASM];
 }

@@ -164,6 +164,12 @@ function buffersOf(ck: ZeroCheckpoint, out: Map<string, ReconstructedTensor>, wa
     );
 }
 
+/** A trainable parameter's record: fp32 from the optimizer's flat groups, `pieces` laid end to end. */
+function trainableTensor(name: string, shape: readonly number[], group: number, pieces: Piece[]): ReconstructedTensor {
+  const n = numelOf(shape);
+  return { name, kind: 'trainable', dtype: 'F32', shape: [...shape], numel: n, group, ...fromPieces(pieces, 4, n) };
+}
+
 /** A frozen parameter's record: its `n` elements from the start of `view`, a view that serves it alone. */
 function frozenTensor(
   name: string,
@@ -269,15 +275,7 @@ function trainableZero2(
     for (const { name, shape } of groups[g]!) {
       const n = numelOf(shape);
       const start = offset;
-      out.set(name, {
-        name,
-        kind: 'trainable',
-        dtype: 'F32',
-        shape: [...shape],
-        numel: n,
-        group: g,
-        ...fromPieces([{ view, start, count: n }], 4, n),
-      });
+      out.set(name, trainableTensor(name, shape, g, [{ view, start, count: n }]));
       offset += n;
     }
     // ZeRO-2 pads to 2*world_size; zero_to_fp32 compares both sides aligned
@@ -329,15 +327,7 @@ function trainableZero3(
         const count = Math.max(0, Math.min(partitioned, n - r * partitioned));
         if (count > 0) pieces.push({ view: views[r]!, start: offset, count });
       }
-      out.set(name, {
-        name,
-        kind: 'trainable',
-        dtype: 'F32',
-        shape: [...shape],
-        numel: n,
-        group: gi,
-        ...fromPieces(pieces, 4, n),
-      });
+      out.set(name, trainableTensor(name, shape, gi, pieces));
       offset += partitioned;
     }
   }
