@@ -13,33 +13,29 @@ interface HeapBackend {
 /** Beyond this, the rational form drifts from ±1: those (rare) inputs use Math.tanh. */
 const CLAMP = 7.9;
 
+/** tanh(v) by the rational approximation below (double precision; round to float32 when storing). */
+export function tanhApprox(v: number): number {
+  const a = Math.abs(v);
+  if (a < 0.0004) return v; // tanh(v) = v to float precision (and keeps -0)
+  if (a > CLAMP) return Math.tanh(v); // also ±Infinity
+  const x2 = v * v;
+  let p = -2.76076847742355e-16;
+  p = p * x2 + 2.00018790482477e-13;
+  p = p * x2 - 8.60467152213735e-11;
+  p = p * x2 + 5.12229709037114e-8;
+  p = p * x2 + 1.48572235717979e-5;
+  p = p * x2 + 6.37261928875436e-4;
+  p = p * x2 + 4.89352455891786e-3;
+  let q = 1.19825839466702e-6;
+  q = q * x2 + 1.18534705686654e-4;
+  q = q * x2 + 2.268434632439e-3;
+  q = q * x2 + 4.89352518554385e-3;
+  return (v * p) / q; // NaN stays NaN
+}
+
 /** tanh of every element of `x` into `y` (same length; may be the same array). */
 export function fastTanh(x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    const a = Math.abs(v);
-    if (a < 0.0004) {
-      y[i] = v; // tanh(v) = v to float precision (and keeps -0)
-      continue;
-    }
-    if (a > CLAMP) {
-      y[i] = Math.tanh(v); // also ±Infinity
-      continue;
-    }
-    const x2 = v * v;
-    let p = -2.76076847742355e-16;
-    p = p * x2 + 2.00018790482477e-13;
-    p = p * x2 - 8.60467152213735e-11;
-    p = p * x2 + 5.12229709037114e-8;
-    p = p * x2 + 1.48572235717979e-5;
-    p = p * x2 + 6.37261928875436e-4;
-    p = p * x2 + 4.89352455891786e-3;
-    let q = 1.19825839466702e-6;
-    q = q * x2 + 1.18534705686654e-4;
-    q = q * x2 + 2.268434632439e-3;
-    q = q * x2 + 4.89352518554385e-3;
-    y[i] = (v * p) / q; // NaN stays NaN
-  }
+  for (let i = 0; i < x.length; i++) y[i] = tanhApprox(x[i]!);
 }
 
 /** Replaces the wasm backend's Tanh kernel (float32; other dtypes keep the original). Idempotent. */

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_BLAS_MIN_MACS, installBlasGemm } from './blas/gemm-kernels.js';
 import { type BlasLoadResult, type LoadBlasOptions, loadBlas } from './blas/load.js';
 import { describeBackend } from './describe.js';
+import { installGeluTanhGate } from './fast-gelu-gate.js';
 import { installFastTanh } from './fast-tanh.js';
 import { BackendInitError, BackendNotInstalledError, TfjsBackendError, WebGpuUnavailableError } from './errors.js';
 import { registerAllGradients } from './gradients.js';
@@ -85,6 +86,7 @@ async function initWasm(
   }
   shareIdentityBuffers();
   installFastTanh();
+  installGeluTanhGate();
   sliceWithoutInputCopies();
   const gemm = await setUpGemm(opts, env, deps);
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));

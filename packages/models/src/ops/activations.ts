@@ -34,13 +34,45 @@ export function geluTanh(x: tf.Tensor): tf.Tensor {
   return f(x);
 }
 
+/** Kernel names a backend may provide for geluTanhGate (@vla-lora/tfjs-backend does on wasm). */
+const GATE_KERNEL = 'VlaGeluTanhGate';
+const GATE_GRAD_KERNEL = 'VlaGeluTanhGateGrad';
+
+function fusedGateAvailable(gate: tf.Tensor, up: tf.Tensor): boolean {
+  const backend = tf.getBackend();
+  return (
+    gate.dtype === 'float32' &&
+    up.dtype === 'float32' &&
+    tf.util.arraysEqual(gate.shape, up.shape) &&
+    tf.getKernel(GATE_KERNEL, backend) !== undefined &&
+    tf.getKernel(GATE_GRAD_KERNEL, backend) !== undefined
+  );
+}
+
 /**
- * transformers' GemmaMLP gate, gelu_pytorch_tanh(gate) * up, as one tape node: the forward is
- * geluTanh's ops then the product; the gradient is what tfjs's autodiff of that computes (the same
- * kernels in the same order: the same float32 values) without the Multiply gradient's two
- * float32-to-float32 Cast copies of [tokens, intermediate] tensors.
+ * transformers' GemmaMLP gate, gelu_pytorch_tanh(gate) * up, as one tape node. Where the backend
+ * registers the fused kernels (VlaGeluTanhGate / VlaGeluTanhGateGrad: @vla-lora/tfjs-backend on wasm)
+ * forward and backward are one pass each; elsewhere the forward is geluTanh's ops then the product, and
+ * the gradient is what tfjs's autodiff of that computes (the same kernels in the same order, without the
+ * Multiply gradient's float32-to-float32 Cast copies). Both give the same float32 values.
  */
 export function geluTanhGate(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
+  if (fusedGateAvailable(gate, up)) {
+    const fused = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [g, u] = args as [tf.Tensor, tf.Tensor];
+      const save = args[2] as tf.GradSaveFunc;
+      const [y, t] = tf.engine().runKernel(GATE_KERNEL, { gate: g, up: u }, {}) as tf.Tensor[];
+      save([g, u, t!]);
+      return {
+        value: y!,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [gs, us, ts] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+          return tf.engine().runKernel(GATE_GRAD_KERNEL, { dy, gate: gs, up: us, t: ts }, {}) as tf.Tensor[];
+        },
+      };
+    });
+    return tf.tidy(() => fused(gate, up));
+  }
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [g, u] = args as [tf.Tensor, tf.Tensor];
     const save = args[2] as tf.GradSaveFunc;

@@ -34,16 +34,27 @@ describe('written-out gradients equal autodiff exactly', () => {
     expect(maxAbsDiff(await grads[trainable.name]!.data(), await ref[1]!.data())).toBe(0);
   });
 
-  it('geluTanhGate: value, dgate and dup equal gelu_tanh(gate) * up through autodiff', async () => {
-    const g = tf.randomNormal([4, 6, 32], 0, 3, 'float32', 4);
-    const u = tf.randomNormal([4, 6, 32], 0, 1, 'float32', 5);
-    const cot = tf.randomNormal([4, 6, 32], 0, 1, 'float32', 6);
-    const composite = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.mul(geluTanh(a), b);
-    expect(maxAbsDiff(await geluTanhGate(g, u).data(), await composite(g, u).data())).toBe(0);
-    const ours = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(geluTanhGate(a, b), cot)))([g, u]);
-    const ref = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(composite(a, b), cot)))([g, u]);
-    for (let i = 0; i < 2; i++) expect(maxAbsDiff(await ours[i]!.data(), await ref[i]!.data())).toBe(0);
-  });
+  // on wasm, @vla-lora/tfjs-backend registers the fused kernels: check both the fused and the op path
+  for (const path of ['fused kernels where registered', 'tfjs ops'] as const) {
+    it(`geluTanhGate (${path}): value, dgate and dup equal gelu_tanh(gate) * up through autodiff`, async () => {
+      const names = ['VlaGeluTanhGate', 'VlaGeluTanhGateGrad'];
+      const configs = names.map((n) => tf.getKernel(n, tf.getBackend()));
+      if (tf.getBackend() === 'wasm') expect(configs.every((c) => c !== undefined)).toBe(true);
+      if (path === 'tfjs ops') for (const c of configs) if (c) tf.unregisterKernel(c.kernelName, c.backendName);
+      try {
+        const g = tf.randomNormal([4, 6, 32], 0, 3, 'float32', 4);
+        const u = tf.randomNormal([4, 6, 32], 0, 1, 'float32', 5);
+        const cot = tf.randomNormal([4, 6, 32], 0, 1, 'float32', 6);
+        const composite = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.mul(geluTanh(a), b);
+        expect(maxAbsDiff(await geluTanhGate(g, u).data(), await composite(g, u).data())).toBe(0);
+        const ours = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(geluTanhGate(a, b), cot)))([g, u]);
+        const ref = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(composite(a, b), cot)))([g, u]);
+        for (let i = 0; i < 2; i++) expect(maxAbsDiff(await ours[i]!.data(), await ref[i]!.data())).toBe(0);
+      } finally {
+        if (path === 'tfjs ops') for (const c of configs) if (c) tf.registerKernel(c);
+      }
+    });
+  }
 
   it('leave no tensors behind per call', () => {
     const x = tf.randomNormal([2, 3, 8], 0, 1, 'float32', 7);
