@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { openSafetensors } from '@vla-lora/checkpoint-io';
 import { lcgFloats as rand } from '@vla-lora/seeded-random/test-support';
 import { maxAbsDiff } from '@vla-lora/vitest-config/compare';
+import { torchOracle } from '@vla-lora/vitest-config/oracle';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -339,14 +340,10 @@ describe.skipIf(noTorch)('LoraLinear vs PEFT formulas in torch, on the PEFT fixt
     } finally {
       await base.close();
     }
-    const r = spawnSync(PY, ['-c', PEFT_SCRIPT], {
-      input: JSON.stringify(cases.map((c) => c.req)),
-      encoding: 'utf8',
-      timeout: 120_000,
-      maxBuffer: 64 << 20,
-    });
-    if (r.status !== 0) throw new Error(`torch oracle failed: ${r.stderr}`);
-    const want = JSON.parse(r.stdout) as Array<Record<'y' | 'dx' | 'dA' | 'dB' | 'merged', number[]>>;
+    const want = torchOracle<Array<Record<'y' | 'dx' | 'dA' | 'dB' | 'merged', number[]>>>(
+      PEFT_SCRIPT,
+      cases.map((c) => c.req),
+    );
     for (const [i, { layer, x, cot }] of cases.entries()) {
       const inF = layer.inFeatures;
       const xt = tf.tensor(x, [2, 12, inF]);

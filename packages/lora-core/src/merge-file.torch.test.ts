@@ -18,6 +18,7 @@ import {
 } from '@vla-lora/checkpoint-io';
 import { mergeAdapterIntoSafetensors } from './merge-file.js';
 import { lcgFloats } from '@vla-lora/seeded-random/test-support';
+import { torchOracle } from '@vla-lora/vitest-config/oracle';
 
 const PY = '/usr/bin/python3';
 const hasTorch = spawnSync(PY, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
@@ -119,14 +120,7 @@ describe.skipIf(!hasTorch)('sharded bf16 merge vs torch', () => {
         b: Array.from(toFloat32(tensors.get(`base_model.model.${l.name}.lora_B.default.weight`)!)),
       })),
     };
-    const py = spawnSync(PY, ['-c', ORACLE], {
-      input: JSON.stringify(req),
-      encoding: 'utf8',
-      timeout: 120_000,
-      maxBuffer: 64 << 20,
-    });
-    if (py.status !== 0) throw new Error(`torch oracle failed: ${py.stderr}`);
-    const want = JSON.parse(py.stdout) as { torch: string; out: Record<string, { peft: number[]; brief: number[] }> };
+    const want = torchOracle<{ torch: string; out: Record<string, { peft: number[]; brief: number[] }> }>(ORACLE, req);
     const merged = await openSafetensors(outDir);
     const base = await openSafetensors(baseDir);
     try {

@@ -50,16 +50,10 @@ def run(req):
 json.dump({"version": torch.__version__, "results": [run(r) for r in json.load(sys.stdin)]}, sys.stdout)
 `;
 import { maxAbsDiff } from '@vla-lora/vitest-config/compare';
+import { torchOracle } from '@vla-lora/vitest-config/oracle';
 
 function torchRun<T>(req: unknown): T {
-  const r = spawnSync(PY, ['-c', SCRIPT], {
-    input: JSON.stringify(req),
-    encoding: 'utf8',
-    timeout: 120_000,
-    maxBuffer: 64 << 20,
-  });
-  if (r.status !== 0) throw new Error(`torch oracle failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  return torchOracle<T>(SCRIPT, req);
 }
 
 function randn(n: number, seed: number, scale: number): Float32Array {
