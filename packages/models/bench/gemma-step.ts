@@ -43,6 +43,8 @@ function median(xs: number[]): number {
 interface TorchRun {
   torch: string;
   threads: number;
+  /** OpenBLAS's own pool, pinned to `threads` (torch.set_num_threads alone does not reach it); null: not OpenBLAS */
+  blasThreads: number | null;
   blas: { kind: string; build: string | null; loaded: string[]; alternative: string | null };
   msPerStep: number[];
   cpuMsPerStep: number[];
@@ -110,6 +112,7 @@ for (const c of cases) {
         ? torchError
         : peers.map((r) => ({
             threads: r.threads,
+            blasThreads: r.blasThreads,
             msPerStep: Math.round(median(r.msPerStep)),
             cpuMsPerStep: Math.round(median(r.cpuMsPerStep)),
           })),

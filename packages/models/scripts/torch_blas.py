@@ -6,6 +6,7 @@ to OpenBLAS (`apt-get install libopenblas0-pthread`: a 1024^2 matmul goes from ~
 2 threads). blas_info() runs one matmul (so the library is loaded) and reads which `libblas`/`openblas`
 files this process mapped (/proc/self/maps), beside torch's build line and the alternative's target.
 """
+import ctypes
 import os
 import re
 
@@ -35,6 +36,34 @@ def blas_info():
         "loaded": sorted(mapped),
         "alternative": alternative,
     }
+
+
+def _mapped_openblas():
+    """The OpenBLAS this process mapped (torch loads libblas.so.3 lazily: call after one matmul)."""
+    a = torch.ones(8, 8)
+    (a @ a).sum().item()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and re.search(r"blas", os.path.basename(parts[-1])):
+                lib = ctypes.CDLL(parts[-1])
+                if hasattr(lib, "openblas_set_num_threads"):
+                    return lib
+    return None
+
+
+def set_threads(n):
+    """torch.set_num_threads(n) and the same for OpenBLAS's own thread pool.
+
+    Debian's torch is built with BLAS_INFO=generic, so torch.set_num_threads does not reach OpenBLAS,
+    which keeps one thread per core: a "1 thread" torch run would still multiply on every core.
+    Returns the BLAS thread count read back (None when the BLAS is not OpenBLAS)."""
+    torch.set_num_threads(n)
+    lib = _mapped_openblas()
+    if lib is None:
+        return None
+    lib.openblas_set_num_threads(n)
+    return lib.openblas_get_num_threads()
 
 
 if __name__ == "__main__":

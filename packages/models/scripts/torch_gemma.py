@@ -117,8 +117,12 @@ def bench(cfg, batch, seq, rank, steps, threads):
     import time
 
     torch.manual_seed(0)
+    blas_threads = None
     if threads:
-        torch.set_num_threads(threads)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from torch_blas import set_threads
+
+        blas_threads = set_threads(threads)
     H, KV, D, W, M, V = (cfg[k] for k in ("num_attention_heads", "num_key_value_heads", "head_dim", "hidden_size", "intermediate_size", "vocab_size"))
     p = {"model.embed_tokens.weight": torch.randn(V, W) * 0.02, "model.norm.weight": torch.zeros(W)}
     lora = {}
@@ -143,7 +147,7 @@ def bench(cfg, batch, seq, rank, steps, threads):
         opt.step()
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
-    return times[1:], cpu[1:]
+    return times[1:], cpu[1:], blas_threads
 
 
 def grads(cfg_path, weights_path, inputs_path, out_path):
@@ -167,8 +171,8 @@ if __name__ == "__main__":
         grads(*sys.argv[2:6])
     else:
         args = json.loads(sys.argv[1])
-        t, c = bench(args["config"], args["batch"], args["seq"], args["rank"], args["steps"], args.get("threads"))
+        t, c, blas_threads = bench(args["config"], args["batch"], args["seq"], args["rank"], args["steps"], args.get("threads"))
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from torch_blas import blas_info
 
-        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info(), "msPerStep": t, "cpuMsPerStep": c}))
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blasThreads": blas_threads, "blas": blas_info(), "msPerStep": t, "cpuMsPerStep": c}))

@@ -131,7 +131,13 @@ interface TorchOut {
   loss_init: number;
   loss_trained: number;
   blas: { kind: string; build: string | null; loaded: string[]; alternative: string | null };
-  runs: Array<{ threads: number; ms_per_step: number; cpu_ms_per_step: number; losses: number[] }>;
+  runs: Array<{
+    threads: number;
+    blas_threads: number | null;
+    ms_per_step: number;
+    cpu_ms_per_step: number;
+    losses: number[];
+  }>;
 }
 let out: TorchOut;
 try {
@@ -187,7 +193,8 @@ rows.push([
 for (const r of out.runs)
   rows.push([
     `torch ${out.torch} + ${out.blas.kind}`,
-    String(r.threads),
+    // torch's threads, and OpenBLAS's pool pinned to the same count (torch.set_num_threads does not reach it)
+    r.blas_threads === null ? String(r.threads) : `${r.threads} (BLAS ${r.blas_threads})`,
     r.ms_per_step.toFixed(1),
     r.cpu_ms_per_step.toFixed(1),
     sps(r.ms_per_step).toFixed(2),

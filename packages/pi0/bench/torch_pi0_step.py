@@ -21,7 +21,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "scripts"))
 import torch_pi0  # noqa: E402
-from torch_blas import blas_info  # noqa: E402
+from torch_blas import blas_info, set_threads  # noqa: E402
 from torch_gemma import read_safetensors  # noqa: E402
 from torch_pi0_lora import HEADS, SCALING  # noqa: E402  (and PEFT's lora.Linear on torch_pi0.lin)
 
@@ -84,7 +84,7 @@ def main():
 
     runs = []
     for n in threads:
-        torch.set_num_threads(n)
+        blas_threads = set_threads(n)
         p = {k: v.clone() for k, v in base.items()}
         params = []
         for k in train:
@@ -108,7 +108,7 @@ def main():
             if i >= warmup:
                 total += time.perf_counter() - t0
                 cpu += time.process_time() - c0
-        runs.append({"threads": n, "ms_per_step": 1000 * total / steps, "cpu_ms_per_step": 1000 * cpu / steps, "losses": losses})
+        runs.append({"threads": n, "blas_threads": blas_threads, "ms_per_step": 1000 * total / steps, "cpu_ms_per_step": 1000 * cpu / steps, "losses": losses})
         print(f"torch {n} thread(s): {1000 * total / steps:.1f} ms/step", file=sys.stderr)
 
     with open(os.path.join(d, "out.json"), "w") as f:
