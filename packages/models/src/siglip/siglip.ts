@@ -16,24 +16,17 @@ import { InputShapeError } from '../errors.js';
 import { Embedding } from '../layers/embedding.js';
 import { checkpointed, trainableVariablesOf } from '../ops/checkpoint.js';
 import { LayerNorm } from '../layers/layer-norm.js';
+import { WeightBiasModule } from '../layers/weight-bias.js';
 import { geluTanh } from '../ops/activations.js';
 import { groupedQueryAttention, type AttentionDims } from '../ops/attention.js';
 import type { SpecBook } from '../params/spec-book.js';
 
 /** The Conv2d(C, W, kernel=P, stride=P) patch embedding, computed as one 2-D matMul over patches. */
-export class PatchEmbedding extends ModuleBase {
+export class PatchEmbedding extends WeightBiasModule {
   constructor(weight: tf.Variable, bias: tf.Variable) {
-    super();
     if (weight.rank !== 4)
       throw new InputShapeError(`patch_embedding.weight must be [out, C, P, P], got [${weight.shape}]`);
-    this.registerParameter('weight', weight);
-    this.registerParameter('bias', bias);
-  }
-  get weight(): tf.Variable {
-    return this.ownParameters()[0]![1];
-  }
-  get bias(): tf.Variable {
-    return this.ownParameters()[1]![1];
+    super(weight, bias);
   }
 
   /** images [B, H, W, C] (channels last) -> [B, (H/P)*(W/P), out], patches row-major as torch's flatten(2). */
