@@ -4,42 +4,13 @@
 // machine may be shared). Kernel times are wall clock around each call (tf.profile): read the shares.
 //   npx tsx bench/pi0-profile.ts [steps=10] [top=25]      (VLA_BACKEND=wasm|cpu|auto, default: the config's)
 import { loadavg } from 'node:os';
-import { registerAllGradients } from '@vla-lora/tfjs-backend';
-
-await registerAllGradients();
-const tf = await import('@tensorflow/tfjs-core');
-const t = { ...(await import('@vla-lora/trainer')), ...(await import('../src/index.js')) };
-const { namedParameters } = await import('@vla-lora/lora-core');
-const { sampleNoise, sampleFlowTime } = await import('@vla-lora/models');
-type Scalar = import('@tensorflow/tfjs-core').Scalar;
+import { tinyStepSetup } from './tiny-setup.js';
 
 const steps = Number(process.argv[2] ?? 10);
 const top = Number(process.argv[3] ?? 25);
-const cfg = t.getTrainConfig('pi0_libero_lora_tiny');
-const B = cfg.data.batchSize;
-const info = await t.ensureBackend(process.env['VLA_BACKEND'] ?? cfg.backend);
-const logger = t.createLogger({ mode: 'silent' });
-const dataRoot = process.env['VLA_DATA_ROOT'] ?? '../../data';
-await t.ensureDataset(cfg, dataRoot, logger);
-await t.computeNormStatsForConfig(cfg, dataRoot, logger);
-const built = await t.buildPi0(cfg);
-const all = new Map(namedParameters(built.policy));
-const { trainable } = t.freezeWithPolicy(all, t.freezePolicyFor(cfg), logger);
-const stats = await t.loadNormStatsFor(cfg, dataRoot);
-const view = await t.openView(cfg, dataRoot, 'train', stats);
-const tok = new t.WordHashTokenizer(built.pi0.vocabSize, built.pi0.maxTokenLen);
-const data = new t.Pi0DataSource(view, built.pi0, tok, B, cfg.trainer.seed);
-const batch = await data.next();
-const rng = new t.RngStreams(cfg.trainer.seed);
-const [, H, A] = batch.actions.shape as [number, number, number];
-const noise = sampleNoise(rng.get('noise'), [B, H, A]);
-const times = sampleFlowTime(rng.get('time'), B);
-const vars = [...trainable.values()].filter((v) => v.trainable);
+const { tf, B, info, data, batch, lossOf, vars } = await tinyStepSetup();
 const step = (): number => {
-  const { value, grads } = tf.variableGrads(
-    () => tf.tidy(() => tf.mean(built.policy.computeLoss(batch, rng.get('noise'), { noise, times }))) as Scalar,
-    vars,
-  );
+  const { value, grads } = tf.variableGrads(lossOf, vars);
   const l = value.dataSync()[0]!;
   value.dispose();
   for (const g of Object.values(grads)) g.dispose();

@@ -14,16 +14,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registerAllGradients } from '@vla-lora/tfjs-backend';
+import { tinyStepSetup } from './tiny-setup.js';
 
-await registerAllGradients();
-const tf = await import('@tensorflow/tfjs-core');
-const t = { ...(await import('@vla-lora/trainer')), ...(await import('../src/index.js')) };
-const { namedParameters } = await import('@vla-lora/lora-core');
-const { savePi0Weights, sampleNoise, sampleFlowTime } = await import('@vla-lora/models');
+const { savePi0Weights } = await import('@vla-lora/models');
 const { writeSafetensors } = await import('@vla-lora/checkpoint-io');
 const { torchPi0Config, torchPi0Inputs } = await import('@vla-lora/models/test-support');
-type Tensor = import('@tensorflow/tfjs-core').Tensor;
 
 const steps = Number(process.argv[2] ?? 20);
 const warmup = Number(process.argv[3] ?? 2);
@@ -32,35 +27,12 @@ const TOL = 1e-5;
 const PY = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./torch_pi0_step.py', import.meta.url));
 
-const cfg = t.getTrainConfig('pi0_libero_lora_tiny');
-const B = cfg.data.batchSize;
-const info = await t.ensureBackend(process.env['VLA_BACKEND'] ?? cfg.backend);
-const logger = t.createLogger({ mode: 'silent' });
-const dataRoot = process.env['VLA_DATA_ROOT'] ?? '../../data';
-await t.ensureDataset(cfg, dataRoot, logger);
-await t.computeNormStatsForConfig(cfg, dataRoot, logger);
-
-// the model as trainPi0 builds it: seeded init, LoRA injected, frozen by the config's policy
-const built = await t.buildPi0(cfg);
-const all = new Map(namedParameters(built.policy));
-const { trainable } = t.freezeWithPolicy(all, t.freezePolicyFor(cfg), logger);
-const stats = await t.loadNormStatsFor(cfg, dataRoot);
-const view = await t.openView(cfg, dataRoot, 'train', stats);
-const tok = new t.WordHashTokenizer(built.pi0.vocabSize, built.pi0.maxTokenLen);
-const data = new t.Pi0DataSource(view, built.pi0, tok, B, cfg.trainer.seed);
-const batch = await data.next();
-const rng = new t.RngStreams(cfg.trainer.seed);
-const [, H, A] = batch.actions.shape as [number, number, number];
-const noise = sampleNoise(rng.get('noise'), [B, H, A]);
-const times = sampleFlowTime(rng.get('time'), B);
-const lossOf = (): Tensor =>
-  tf.tidy(() => tf.mean(built.policy.computeLoss(batch, rng.get('noise'), { noise, times })));
+const { tf, t, cfg, B, info, built, trainable, data, batch, noise, times, lossOf, vars } = await tinyStepSetup();
 
 // which trainable tensors get a gradient: the trainer optimises exactly those (its preflight drops
 // the rest, e.g. LoRA in the last PaliGemma layer, whose prefix output pi0 never reads)
-const vars = [...trainable.values()].filter((v) => v.trainable);
 const nameOf = new Map([...trainable].map(([n, v]) => [v.name, n]));
-const probe = tf.variableGrads(() => lossOf() as import('@tensorflow/tfjs-core').Scalar, vars);
+const probe = tf.variableGrads(lossOf, vars);
 const loss0 = (await probe.value.data())[0] as number;
 const optimizedNames = Object.keys(probe.grads).map((vn) => nameOf.get(vn) as string);
 probe.value.dispose();
