@@ -11,7 +11,7 @@ import { registerAllGradients } from './gradients.js';
 import { importOptional, isPackageNotFound, type ModuleImporter } from './module-loading.js';
 import { resolveBackendRequest, type ResolvedRequest } from './request.js';
 import type { BackendInfo, BackendName, GemmInfo, InitBackendOptions } from './types.js';
-import { shareIdentityBuffers, sliceWithoutInputCopies } from './wasm-kernels.js';
+import { cloneWithoutIdentityKernel, shareIdentityBuffers, sliceWithoutInputCopies } from './wasm-kernels.js';
 import { locateWasmDir } from './wasm-dir.js';
 import { probeWebGpu } from './webgpu.js';
 
@@ -85,6 +85,7 @@ async function initWasm(
     if (lent) delete g.__dirname;
   }
   shareIdentityBuffers();
+  cloneWithoutIdentityKernel();
   installFastTanh();
   installGeluTanhGate();
   sliceWithoutInputCopies();

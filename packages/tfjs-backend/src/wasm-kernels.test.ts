@@ -30,6 +30,38 @@ describe('wasm Identity shares buffers', () => {
   });
 });
 
+describe('engine clone() of saved tensors runs no Identity kernel on wasm', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+  });
+
+  it('the same gradients (kernel saves and customGrad saves), no Identity dispatched, nothing leaked', async () => {
+    const x = tf.variable(tf.tensor2d([1, -2, 3, 0.5], [2, 2]));
+    const cube = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [t, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      save([t]);
+      return {
+        value: tf.mul(tf.square(t), t),
+        gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => tf.mul(dy, tf.mul(3, tf.square(s!))),
+      };
+    });
+    const loss = () => tf.sum(tf.mul(tf.exp(x), cube(x) as tf.Tensor)) as tf.Scalar;
+    const before = tf.memory().numTensors;
+    const prof = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(loss, [x]);
+      value.dispose();
+      return grads[x.name]!;
+    });
+    expect(prof.kernels.filter((k) => k.name === 'Identity')).toEqual([]);
+    const g = (prof.result as tf.Tensor).dataSync();
+    const expected = [1, -2, 3, 0.5].map((v) => Math.exp(v) * (v ** 3 + 3 * v * v));
+    Array.from(g).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 3));
+    (prof.result as tf.Tensor).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+});
+
 describe('wasm Slice / Unpack / SplitV read the input in place', () => {
   beforeAll(async () => {
     await initBackend({ backend: 'wasm' });

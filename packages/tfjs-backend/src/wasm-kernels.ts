@@ -27,6 +27,47 @@ export function shareIdentityBuffers(): void {
   });
 }
 
+interface CloningEngine {
+  backendName: string | null;
+  backend: RefCountingBackend;
+  state: { activeScope: { name: string }; tensorInfo: Map<object, { backend: unknown }> };
+  clone(x: tf.Tensor): tf.Tensor;
+  makeTensorFromTensorInfo(info: tf.TensorInfo, backend: unknown): tf.Tensor;
+  addTapeNode(
+    kernelName: string,
+    inputs: tf.NamedTensorMap,
+    outputs: tf.Tensor[],
+    gradientsFunc: (dy: tf.Tensor) => Record<string, () => tf.Tensor>,
+    saved: tf.Tensor[],
+    attrs: tf.NamedAttrMap,
+  ): void;
+}
+
+/**
+ * tfjs-core's `clone()` (run for every tensor a kernel or a customGrad saves for its gradient: ~360
+ * per tiny pi0 step) dispatches an Identity kernel, which itself records a gradient node, and then
+ * records its own. On wasm, where Identity only shares the buffer (above), the clone here shares it
+ * directly and records only clone's own node (the same gradient: dy cast to float32): the same
+ * tensors and gradients, one kernel dispatch and one tape node fewer per saved tensor. Other backends,
+ * strings and tensors of another backend take tfjs-core's path.
+ */
+export function cloneWithoutIdentityKernel(): void {
+  const engine = tf.engine() as unknown as CloningEngine;
+  const original = engine.clone as CloningEngine['clone'] & { shared?: boolean };
+  if (original.shared) return;
+  const clone = function (this: CloningEngine, x: tf.Tensor): tf.Tensor {
+    const info = this.state.tensorInfo.get(x.dataId);
+    if (this.backendName !== 'wasm' || x.dtype === 'string' || info === undefined || info.backend !== this.backend)
+      return original.call(this, x);
+    this.backend.incRef(x.dataId);
+    const y = this.makeTensorFromTensorInfo({ dataId: x.dataId, shape: x.shape, dtype: x.dtype }, this.backend);
+    const grad = (dy: tf.Tensor) => ({ x: () => tf.cast(dy, 'float32') });
+    this.addTapeNode(this.state.activeScope.name, { x }, [y], grad, [], {});
+    return y;
+  };
+  engine.clone = Object.assign(clone, { shared: true });
+}
+
 interface HeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
