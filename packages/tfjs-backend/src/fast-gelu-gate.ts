@@ -1,11 +1,14 @@
-// Gemma's MLP gate, gelu_tanh(gate) * up, and its gradient as two wasm kernels in JS over the heap:
-// one pass over memory each instead of ~10 elementwise kernels forward and ~13 backward (each a full
-// pass over [tokens, intermediate] floats). Every step is the float32 operation tfjs would run, in the
-// same order (Math.fround after each), and tanh is this package's Tanh kernel (fast-tanh.ts), so the
-// values are bit-identical to the op-by-op computation on the wasm backend. @vla-lora/models calls these
+// Gemma's MLP gate, gelu_tanh(gate) * up, and its gradient as two wasm kernels over the heap: one pass
+// over memory each instead of ~10 elementwise kernels forward and ~13 backward (each a full pass over
+// [tokens, intermediate] floats). Every step is the float32 operation tfjs would run, in the same order,
+// and tanh is this package's Tanh kernel (fast-tanh.ts), so the values are bit-identical to the op-by-op
+// computation on the wasm backend. The loops run in WebAssembly SIMD (gelu-gate.wat) on tfjs's own
+// memory, four floats a step (~1-3 ns/element); the JS loops below (Math.fround after each operation,
+// ~12-19 ns/element) do the ragged tail, groups whose tanh needs Math.tanh, and engines without SIMD. @vla-lora/models calls these
 // by name when the active backend has them (`geluTanhGate`), and composes tfjs ops elsewhere.
 import * as tf from '@tensorflow/tfjs-core';
 import { tanhApprox } from './fast-tanh.js';
+import { GELU_GATE_WASM_BASE64 } from './gelu-gate-wasm.js';
 
 /** Kernel names (the same strings in @vla-lora/models' geluTanhGate). */
 export const GELU_TANH_GATE = 'VlaGeluTanhGate';
@@ -14,7 +17,7 @@ export const GELU_TANH_GATE_GRAD = 'VlaGeluTanhGateGrad';
 interface HeapBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  wasm: { HEAPU8: Uint8Array };
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown } };
 }
 
 const f32 = Math.fround;
@@ -23,12 +26,61 @@ const K_BETA = f32(Math.SQRT2 * (2 / Math.sqrt(Math.PI)) * 0.5);
 const K_KAPPA = f32(0.044715);
 const K_KAPPA3 = f32(3 * 0.044715);
 
-function views(backend: HeapBackend, infos: tf.TensorInfo[], n: number): Float32Array[] {
-  const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
-  return infos.map((t) => {
-    const at = backend.dataIdMap.get(t.dataId)!.memoryOffset >>> 2;
-    return heap.subarray(at, at + n);
-  });
+/** Float32 views of `infos` (n elements each) over the heap as it is now. */
+function views(backend: HeapBackend, offsets: number[], n: number): Float32Array[] {
+  const buffer = backend.wasm.HEAPU8.buffer;
+  return offsets.map((at) => new Float32Array(buffer, at, n));
+}
+
+function offsetOf(backend: HeapBackend, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
+interface GateSimd {
+  /** Elements [i, n) in groups of 4 until a group needs Math.tanh; returns where it stopped. */
+  forward(g: number, u: number, y: number, t: number, i: number, n: number, kappa: number, beta: number): number;
+  /** Elements [0, n) in groups of 4; returns how many it did. */
+  backward(
+    dy: number,
+    g: number,
+    u: number,
+    t: number,
+    dg: number,
+    du: number,
+    n: number,
+    k3: number,
+    b: number,
+  ): number;
+}
+
+// (this package's TS lib has no WebAssembly types: the three constructors used, typed here)
+interface WasmApi {
+  Memory: abstract new (...args: never[]) => object;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const WASM = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let gateModule: object | null | undefined;
+const instances = new WeakMap<object, GateSimd>();
+
+/** The SIMD kernels instantiated on the backend's memory, or undefined (no SIMD, memory not reachable). */
+function simdFor(backend: HeapBackend): GateSimd | undefined {
+  const memory = backend.wasm.asm?.memory;
+  if (!(memory instanceof WASM.Memory)) return undefined;
+  const known = instances.get(memory);
+  if (known !== undefined) return known;
+  if (gateModule === undefined) {
+    try {
+      gateModule = new WASM.Module(Uint8Array.from(atob(GELU_GATE_WASM_BASE64), (c) => c.charCodeAt(0)));
+    } catch {
+      gateModule = null; // no WebAssembly SIMD here: the JS loops do everything
+    }
+  }
+  if (gateModule === null) return undefined;
+  const simd = new WASM.Instance(gateModule, { env: { memory } }).exports as unknown as GateSimd;
+  instances.set(memory, simd);
+  return simd;
 }
 
 function checkInputs(ts: tf.TensorInfo[], kernel: string): void {
@@ -42,6 +94,33 @@ function checkInputs(ts: tf.TensorInfo[], kernel: string): void {
   }
 }
 
+function forwardRange([G, U, Y, T]: Float32Array[], from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const g = G![i]!;
+    const x3 = f32(f32(g * g) * g);
+    const inner = f32(f32(g + f32(x3 * K_KAPPA)) * K_BETA);
+    const th = f32(tanhApprox(inner));
+    T![i] = th;
+    Y![i] = f32(f32(f32(g * 0.5) * f32(th + 1)) * U![i]!);
+  }
+}
+
+function backwardRange([DY, G, U, T, DG, DU]: Float32Array[], from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const d = DY![i]!;
+    const g = G![i]!;
+    const th = T![i]!;
+    const gHalf = f32(g * 0.5);
+    const t1 = f32(th + 1);
+    DU![i] = f32(d * f32(gHalf * t1)); // dy * gelu(gate)
+    const a = f32(t1 * 0.5);
+    const sech2 = f32(1 - f32(th * th));
+    const dInner = f32(f32(f32(f32(g * g) * K_KAPPA3) + 1) * K_BETA);
+    const b = f32(f32(gHalf * sech2) * dInner);
+    DG![i] = f32(f32(d * U![i]!) * f32(a + b));
+  }
+}
+
 /** inputs {gate, up} -> [y = gelu_tanh(gate) * up, t = tanh(inner)] (t is what the gradient needs). */
 const forward: tf.KernelFunc = (args) => {
   const gate = args.inputs['gate'] as tf.TensorInfo;
@@ -51,16 +130,19 @@ const forward: tf.KernelFunc = (args) => {
   const y = backend.makeOutput([...gate.shape], 'float32');
   const t = backend.makeOutput([...gate.shape], 'float32');
   const n = tf.util.sizeFromShape(gate.shape);
-  // views after makeOutput: growing the heap there replaces the buffer
-  const [G, U, Y, T] = views(backend, [gate, up, y, t], n) as [Float32Array, Float32Array, Float32Array, Float32Array];
-  for (let i = 0; i < n; i++) {
-    const g = G[i]!;
-    const x3 = f32(f32(g * g) * g);
-    const inner = f32(f32(g + f32(x3 * K_KAPPA)) * K_BETA);
-    const th = f32(tanhApprox(inner));
-    T[i] = th;
-    Y[i] = f32(f32(f32(g * 0.5) * f32(th + 1)) * U[i]!);
+  // offsets after makeOutput (which may grow the heap)
+  const at = [gate, up, y, t].map((x) => offsetOf(backend, x)) as [number, number, number, number];
+  const simd = simdFor(backend);
+  let i = 0;
+  if (simd !== undefined) {
+    for (;;) {
+      i = simd.forward(at[0], at[1], at[2], at[3], i, n, K_KAPPA, K_BETA);
+      if (i + 4 > n) break;
+      forwardRange(views(backend, at, n), i, i + 4); // a group with |inner| > 7.9 (Math.tanh)
+      i += 4;
+    }
   }
+  if (i < n) forwardRange(views(backend, at, n), i, n);
   return [y, t];
 };
 
@@ -75,20 +157,10 @@ const backward: tf.KernelFunc = (args) => {
   const dGate = backend.makeOutput([...gate.shape], 'float32');
   const dUp = backend.makeOutput([...gate.shape], 'float32');
   const n = tf.util.sizeFromShape(gate.shape);
-  const [DY, G, U, T, DG, DU] = views(backend, [dy, gate, up, t, dGate, dUp], n) as Float32Array[];
-  for (let i = 0; i < n; i++) {
-    const d = DY![i]!;
-    const g = G![i]!;
-    const th = T![i]!;
-    const gHalf = f32(g * 0.5);
-    const t1 = f32(th + 1);
-    DU![i] = f32(d * f32(gHalf * t1)); // dy * gelu(gate)
-    const a = f32(t1 * 0.5);
-    const sech2 = f32(1 - f32(th * th));
-    const dInner = f32(f32(f32(f32(g * g) * K_KAPPA3) + 1) * K_BETA);
-    const b = f32(f32(gHalf * sech2) * dInner);
-    DG![i] = f32(f32(d * U![i]!) * f32(a + b));
-  }
+  const at = [dy, gate, up, t, dGate, dUp].map((x) => offsetOf(backend, x));
+  const simd = simdFor(backend);
+  const done = simd?.backward(at[0]!, at[1]!, at[2]!, at[3]!, at[4]!, at[5]!, n, K_KAPPA3, K_BETA) ?? 0;
+  if (done < n) backwardRange(views(backend, at, n), done, n);
   return [dGate, dUp];
 };
 
