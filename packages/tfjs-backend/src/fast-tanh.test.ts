@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fastTanh } from './fast-tanh.js';
 import { initBackend } from './index.js';
+import { simdFor } from './simd-kernels.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', env: {} });
@@ -43,6 +44,25 @@ describe('fast Tanh', () => {
     const xs = x.dataSync();
     for (let i = 0; i < xs.length; i += 97) expect(ulps(y[i]!, Math.fround(Math.tanh(xs[i]!)))).toBeLessThanOrEqual(3);
     tf.dispose(x);
+  });
+
+  it('tf.tanh on wasm (WebAssembly SIMD, JS for the tail and |x| > 7.9) equals fastTanh bit for bit', () => {
+    expect(simdFor(tf.backend() as never), 'the SIMD module instantiates on the wasm memory').toBeDefined();
+    const edges = [0, -0, 1e-30, -3e-4, 7.9, 7.91, 9, 40, -40, Infinity, -Infinity, Number.NaN];
+    for (const n of [1, 3, 4, 7, 1001, 4099]) {
+      const x = Float32Array.from({ length: n }, (_, i) =>
+        i % 37 === 5 ? edges[i % edges.length]! : Math.sin(i * 1.37) * 6,
+      );
+      const want = new Float32Array(n);
+      fastTanh(x, want);
+      const t = tf.tensor1d(x);
+      const got = tf.tanh(t).dataSync();
+      // bit patterns (so -0 counts), any NaN as NaN
+      const bits = (v: Float32Array): Array<number | 'NaN'> =>
+        Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length), (u, i) => (Number.isNaN(v[i]) ? 'NaN' : u));
+      expect(bits(Float32Array.from(got))).toEqual(bits(want));
+      tf.dispose(t);
+    }
   });
 
   it('gradient: 1 - tanh²', () => {

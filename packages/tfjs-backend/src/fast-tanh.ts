@@ -1,13 +1,16 @@
 // A faster Tanh for tfjs-backend-wasm 4.22 (pinned): its kernel calls libm's tanhf per element
 // (≈ 16–20 ns each: 4 calls on [8,128,2048] were 12 % of the wide Gemma step's kernel time, GELU-tanh).
 // This one evaluates Eigen's float rational approximation (`generic_fast_tanh_float`) in double
-// precision over the wasm heap in place, ≈ 4× faster, within 3 ulp (6e-8) of tanh (tested against Math.tanh).
+// precision over the wasm heap in place, within 3 ulp (6e-8) of tanh (tested against Math.tanh): in
+// WebAssembly SIMD (gelu-gate.wat, the same double operations as tanhApprox below, so the same floats),
+// with tanhApprox in JS for the tail, groups with |x| > 7.9 and engines without SIMD.
 import * as tf from '@tensorflow/tfjs-core';
+import { simdFor } from './simd-kernels.js';
 
 interface HeapBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  wasm: { HEAPU8: Uint8Array };
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown } };
 }
 
 /** Beyond this, the rational form drifts from ±1: those (rare) inputs use Math.tanh. */
@@ -55,10 +58,19 @@ const tanhKernel: tf.KernelFunc = (args) => {
   const backend = args.backend as unknown as HeapBackend;
   const out = backend.makeOutput([...x.shape], 'float32');
   const n = tf.util.sizeFromShape(x.shape);
-  // views after makeOutput: growing the heap there replaces the buffer
-  const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
-  const from = backend.dataIdMap.get(x.dataId)!.memoryOffset >>> 2;
-  const to = backend.dataIdMap.get(out.dataId)!.memoryOffset >>> 2;
-  fastTanh(heap.subarray(from, from + n), heap.subarray(to, to + n));
+  // offsets and views after makeOutput: growing the heap there replaces the buffer
+  const from = backend.dataIdMap.get(x.dataId)!.memoryOffset;
+  const to = backend.dataIdMap.get(out.dataId)!.memoryOffset;
+  const simd = simdFor(backend);
+  let i = 0;
+  // WebAssembly SIMD, four at a time, the same doubles as tanhApprox; groups needing Math.tanh and the tail in JS
+  for (;;) {
+    if (simd !== undefined) i = simd.tanh(from, to, i, n);
+    const end = simd !== undefined && i + 4 <= n ? i + 4 : n;
+    if (i >= end) break;
+    const buffer = backend.wasm.HEAPU8.buffer;
+    fastTanh(new Float32Array(buffer, from + 4 * i, end - i), new Float32Array(buffer, to + 4 * i, end - i));
+    i = end;
+  }
   return out;
 };

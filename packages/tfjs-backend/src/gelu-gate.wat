@@ -1,4 +1,4 @@
-;; The fused Gemma MLP gate kernels (fast-gelu-gate.ts) in WebAssembly SIMD over tfjs-backend-wasm's own
+;; The Tanh kernel (fast-tanh.ts) and the fused Gemma MLP gate kernels (fast-gelu-gate.ts) in WebAssembly SIMD over tfjs-backend-wasm's own
 ;; memory (imported): four floats per step, every step the float32 operation of the op-by-op chain
 ;; (f32x4 add/mul round exactly as Math.fround of the double operation does), and tanh as fast-tanh.ts's
 ;; rational form in double precision (f64x2, the same multiplies and adds in the same order, then
@@ -27,6 +27,32 @@
       (local.get $v)
       (f64x2.div (f64x2.mul (local.get $v) (local.get $p)) (local.get $q))
       (f64x2.lt (f64x2.abs (local.get $v)) (v128.const f64x2 0.0004 0.0004))))
+
+  ;; y = tanh(x) (the Tanh kernel, fast-tanh.ts) for elements [i, n) in groups of four; returns where it
+  ;; stopped: n rounded down to a multiple of 4 past i, or a group with |x| > 7.9 (for Math.tanh).
+  (func (export "tanh") (param $x i32) (param $y i32) (param $i i32) (param $n i32) (result i32)
+    (local $o i32) (local $in v128) (local $lo v128) (local $hi v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $in (v128.load align=4 (i32.add (local.get $x) (local.get $o))))
+        (local.set $lo (f64x2.promote_low_f32x4 (local.get $in)))
+        (local.set $hi
+          (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $in) (local.get $in))))
+        (br_if $done
+          (v128.any_true
+            (v128.or
+              (f64x2.gt (f64x2.abs (local.get $lo)) (v128.const f64x2 7.9 7.9))
+              (f64x2.gt (f64x2.abs (local.get $hi)) (v128.const f64x2 7.9 7.9)))))
+        (v128.store align=4 (i32.add (local.get $y) (local.get $o))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (call $tanh (local.get $lo)))
+            (f32x4.demote_f64x2_zero (call $tanh (local.get $hi)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next)))
+    (local.get $i))
 
   ;; y = gelu_tanh(gate) * up and t = tanh(inner) for elements [i, n) in groups of four; returns the
   ;; index of the first group it did not do: n rounded down to a multiple of 4 past i, or a group with
