@@ -245,6 +245,8 @@ describe('vla-serve with hand-built JS clients', () => {
     await new Promise((r) => setTimeout(r, 20));
     const sigtermAt = performance.now();
     p.child.kill('SIGTERM');
+    // the handler logs, then starts closing in the same tick: once the line is out, the server is closing
+    await p.printed(/SIGTERM: finishing in-flight requests and closing/);
     // while closing, a new upgrade is refused with 503 (not 404 or a dropped connection)
     expect((await rawUpgrade(port)).status).toBe('HTTP/1.1 503 Service Unavailable');
     const last = await clients[0]!.actions();

@@ -13,6 +13,8 @@ export interface ServeProcess {
   stderr(): string;
   /** Resolves with the port once it listens; rejects with the output if it exits first. */
   listening: Promise<number>;
+  /** Resolves once stdout matches `re` (rejects if the process exits first). */
+  printed(re: RegExp): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -20,10 +22,10 @@ export function spawnServe(args: string[]): ServeProcess {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: 'pipe', env: { ...process.env, VLA_DEBUG: '' } });
   let out = '';
   let err = '';
-  let onOut: (() => void) | null = null;
+  const onOut = new Set<() => void>();
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
-    onOut?.();
+    for (const f of onOut) f();
   });
   child.stderr.on('data', (d: Buffer) => {
     err += d.toString();
@@ -31,13 +33,20 @@ export function spawnServe(args: string[]): ServeProcess {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  const listening = new Promise<number>((resolve, reject) => {
-    onOut = () => {
-      const m = /listening on port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    };
-    void exited.then(({ code }) => reject(new Error(`vla-serve exited (${code}) before listening:\n${out}\n${err}`)));
-  });
+  const printed = (re: RegExp): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (!re.test(out)) return;
+        onOut.delete(check);
+        resolve();
+      };
+      onOut.add(check);
+      check();
+      void exited.then(({ code }) =>
+        reject(new Error(`vla-serve exited (${code}) before printing ${re}:\n${out}\n${err}`)),
+      );
+    });
+  const listening = printed(/listening on port \d+/).then(() => Number(/listening on port (\d+)/.exec(out)![1]));
   listening.catch(() => {});
-  return { child, stdout: () => out, stderr: () => err, listening, exited };
+  return { child, stdout: () => out, stderr: () => err, listening, printed, exited };
 }
