@@ -9,16 +9,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tanhApprox } from './fast-tanh.js';
 import { simdFor } from './simd-kernels.js';
+import { heapByteOffset, replaceWasmKernel, type WasmHeapBackend } from './wasm-heap.js';
 
 /** Kernel names (the same strings in @vla-lora/models' geluTanhGate). */
 export const GELU_TANH_GATE = 'VlaGeluTanhGate';
 export const GELU_TANH_GATE_GRAD = 'VlaGeluTanhGateGrad';
-
-interface HeapBackend {
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown } };
-}
 
 const f32 = Math.fround;
 // the scalars as tfjs uploads them (float32), torch's gelu(approximate='tanh') constants
@@ -27,13 +22,9 @@ const K_KAPPA = f32(0.044715);
 const K_KAPPA3 = f32(3 * 0.044715);
 
 /** Float32 views of `infos` (n elements each) over the heap as it is now. */
-function views(backend: HeapBackend, offsets: number[], n: number): Float32Array[] {
+function views(backend: WasmHeapBackend, offsets: number[], n: number): Float32Array[] {
   const buffer = backend.wasm.HEAPU8.buffer;
   return offsets.map((at) => new Float32Array(buffer, at, n));
-}
-
-function offsetOf(backend: HeapBackend, t: tf.TensorInfo): number {
-  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
 }
 
 function checkInputs(ts: tf.TensorInfo[], kernel: string): void {
@@ -79,12 +70,12 @@ const forward: tf.KernelFunc = (args) => {
   const gate = args.inputs['gate'] as tf.TensorInfo;
   const up = args.inputs['up'] as tf.TensorInfo;
   checkInputs([gate, up], GELU_TANH_GATE);
-  const backend = args.backend as unknown as HeapBackend;
+  const backend = args.backend as unknown as WasmHeapBackend;
   const y = backend.makeOutput([...gate.shape], 'float32');
   const t = backend.makeOutput([...gate.shape], 'float32');
   const n = tf.util.sizeFromShape(gate.shape);
   // offsets after makeOutput (which may grow the heap)
-  const at = [gate, up, y, t].map((x) => offsetOf(backend, x)) as [number, number, number, number];
+  const at = [gate, up, y, t].map((x) => heapByteOffset(backend, x)) as [number, number, number, number];
   const simd = simdFor(backend);
   let i = 0;
   if (simd !== undefined) {
@@ -106,11 +97,11 @@ const backward: tf.KernelFunc = (args) => {
   const up = args.inputs['up'] as tf.TensorInfo;
   const t = args.inputs['t'] as tf.TensorInfo;
   checkInputs([dy, gate, up, t], GELU_TANH_GATE_GRAD);
-  const backend = args.backend as unknown as HeapBackend;
+  const backend = args.backend as unknown as WasmHeapBackend;
   const dGate = backend.makeOutput([...gate.shape], 'float32');
   const dUp = backend.makeOutput([...gate.shape], 'float32');
   const n = tf.util.sizeFromShape(gate.shape);
-  const at = [dy, gate, up, t, dGate, dUp].map((x) => offsetOf(backend, x));
+  const at = [dy, gate, up, t, dGate, dUp].map((x) => heapByteOffset(backend, x));
   const simd = simdFor(backend);
   const done = simd?.backward(at[0]!, at[1]!, at[2]!, at[3]!, at[4]!, at[5]!, n, K_KAPPA3, K_BETA) ?? 0;
   if (done < n) backwardRange(views(backend, at, n), done, n);
@@ -122,8 +113,6 @@ export function installGeluTanhGate(): void {
   for (const [kernelName, kernelFunc] of [
     [GELU_TANH_GATE, forward],
     [GELU_TANH_GATE_GRAD, backward],
-  ] as const) {
-    if (tf.getKernel(kernelName, 'wasm') !== undefined) tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
-  }
+  ] as const)
+    replaceWasmKernel(kernelName, kernelFunc);
 }

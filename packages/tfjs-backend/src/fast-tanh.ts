@@ -6,12 +6,7 @@
 // with tanhApprox in JS for the tail, groups with |x| > 7.9 and engines without SIMD.
 import * as tf from '@tensorflow/tfjs-core';
 import { simdFor } from './simd-kernels.js';
-
-interface HeapBackend {
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown } };
-}
+import { heapByteOffset, replaceWasmKernel, type WasmHeapBackend } from './wasm-heap.js';
 
 /** Beyond this, the rational form drifts from ±1: those (rare) inputs use Math.tanh. */
 const CLAMP = 7.9;
@@ -43,11 +38,9 @@ export function fastTanh(x: Float32Array, y: Float32Array): void {
 
 /** Replaces the wasm backend's Tanh kernel (float32; other dtypes keep the original). Idempotent. */
 export function installFastTanh(): void {
-  const config = tf.getKernel('Tanh', 'wasm');
-  if (config === undefined || config.kernelFunc === tanhKernel) return;
-  original = config.kernelFunc;
-  tf.unregisterKernel('Tanh', 'wasm');
-  tf.registerKernel({ ...config, kernelFunc: tanhKernel });
+  if (tf.getKernel('Tanh', 'wasm') === undefined) return;
+  const replaced = replaceWasmKernel('Tanh', tanhKernel);
+  if (replaced !== undefined) original = replaced.kernelFunc;
 }
 
 let original: tf.KernelFunc | undefined;
@@ -55,12 +48,12 @@ let original: tf.KernelFunc | undefined;
 const tanhKernel: tf.KernelFunc = (args) => {
   const x = args.inputs['x'] as tf.TensorInfo;
   if (x.dtype !== 'float32' && original !== undefined) return original(args);
-  const backend = args.backend as unknown as HeapBackend;
+  const backend = args.backend as unknown as WasmHeapBackend;
   const out = backend.makeOutput([...x.shape], 'float32');
   const n = tf.util.sizeFromShape(x.shape);
   // offsets and views after makeOutput: growing the heap there replaces the buffer
-  const from = backend.dataIdMap.get(x.dataId)!.memoryOffset;
-  const to = backend.dataIdMap.get(out.dataId)!.memoryOffset;
+  const from = heapByteOffset(backend, x);
+  const to = heapByteOffset(backend, out);
   const simd = simdFor(backend);
   let i = 0;
   // WebAssembly SIMD, four at a time, the same doubles as tanhApprox; groups needing Math.tanh and the tail in JS

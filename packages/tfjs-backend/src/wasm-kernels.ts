@@ -1,5 +1,6 @@
 // Kernel overrides for tfjs-backend-wasm 4.22 (pinned).
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceWasmKernel, type WasmHeapBackend } from './wasm-heap.js';
 
 interface RefCountingBackend {
   incRef(dataId: object): void;
@@ -14,16 +15,11 @@ interface RefCountingBackend {
 export function shareIdentityBuffers(): void {
   const config = tf.getKernel('Identity', 'wasm');
   if (config === undefined) return;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Identity',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const x = inputs['x'] as tf.TensorInfo;
-      if (x.dtype === 'string') return config.kernelFunc({ inputs, backend, attrs: {} }) as tf.TensorInfo;
-      (backend as unknown as RefCountingBackend).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
+  replaceWasmKernel('Identity', ({ inputs, backend }) => {
+    const x = inputs['x'] as tf.TensorInfo;
+    if (x.dtype === 'string') return config.kernelFunc({ inputs, backend, attrs: {} }) as tf.TensorInfo;
+    (backend as unknown as RefCountingBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
 }
 
@@ -68,13 +64,8 @@ export function cloneWithoutIdentityKernel(): void {
   engine.clone = Object.assign(clone, { shared: true });
 }
 
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
 /** x[begin : begin + size] copied out of the wasm heap directly (no copy of the whole input). */
-function sliceFromHeap(x: tf.TensorInfo, begin: number[], size: number[], backend: HeapBackend): tf.TensorInfo {
+function sliceFromHeap(x: tf.TensorInfo, begin: number[], size: number[], backend: WasmHeapBackend): tf.TensorInfo {
   const out = backend.makeOutput(size, x.dtype);
   const n = tf.util.sizeFromShape(size);
   if (n === 0) return out;
@@ -128,7 +119,7 @@ export function sliceWithoutInputCopies(): void {
     if (x.dtype === 'string') return fallback('Slice')(args);
     const { begin, size } = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
     const [b, s] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
-    return sliceFromHeap(x, b, s, args.backend as unknown as HeapBackend);
+    return sliceFromHeap(x, b, s, args.backend as unknown as WasmHeapBackend);
   };
   Object.assign(slice, { fromHeap: true });
   const unpack: tf.KernelFunc = (args) => {
@@ -144,7 +135,7 @@ export function sliceWithoutInputCopies(): void {
     const outs: tf.TensorInfo[] = [];
     for (let i = 0; i < value.shape[axis]!; i++) {
       begin[axis] = i;
-      const t = sliceFromHeap(value, begin, size, args.backend as unknown as HeapBackend);
+      const t = sliceFromHeap(value, begin, size, args.backend as unknown as WasmHeapBackend);
       outs.push({ dataId: t.dataId, dtype: t.dtype, shape: outShape });
     }
     return outs;
@@ -159,7 +150,7 @@ export function sliceWithoutInputCopies(): void {
     return sizes.map((s) => {
       const size = x.shape.slice();
       size[ax] = s;
-      const t = sliceFromHeap(x, begin, size, args.backend as unknown as HeapBackend);
+      const t = sliceFromHeap(x, begin, size, args.backend as unknown as WasmHeapBackend);
       begin[ax]! += s;
       return t;
     });
@@ -168,8 +159,6 @@ export function sliceWithoutInputCopies(): void {
     ['Slice', slice],
     ['Unpack', unpack],
     ['SplitV', splitV],
-  ] as const) {
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
-  }
+  ] as const)
+    replaceWasmKernel(kernelName, kernelFunc);
 }

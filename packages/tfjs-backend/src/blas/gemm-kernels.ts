@@ -4,15 +4,8 @@
 // all of them when the right operand is shared). Small products, non-float32 inputs and a missing BLAS
 // go to the original kernels (XNNPACK), saved from the registry before they are replaced.
 import * as tf from '@tensorflow/tfjs-core';
+import { heapByteOffset, replaceWasmKernel, type WasmHeapBackend } from '../wasm-heap.js';
 import { type BlasLibrary, CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, CBLAS_TRANS } from './load.js';
-
-/** The slice of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface WasmBackendLike {
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  disposeData(dataId: object): boolean;
-  wasm: { HEAPU8: Uint8Array };
-}
 
 /**
  * Products of fewer multiply-adds (batch·M·N·K) than this stay on XNNPACK: below it the FFI call and
@@ -51,16 +44,9 @@ const KERNELS = ['BatchMatMul', '_FusedMatMul', 'Transpose'] as const;
 /** Transposes of fewer elements than this stay on the wasm kernel. */
 const TRANSPOSE_MIN_ELEMENTS = 4096;
 
-function heapOffset(backend: WasmBackendLike, t: tf.TensorInfo): number {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (data === undefined) throw new Error('BLAS GEMM: tensor not on the wasm backend');
-  return data.memoryOffset >>> 2;
-}
-
-function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
+/** Index of `t`'s first element in a Float32Array over the whole heap. */
+function heapOffset(backend: WasmHeapBackend, t: tf.TensorInfo): number {
+  return heapByteOffset(backend, t) >>> 2;
 }
 
 interface Plan {
@@ -113,7 +99,7 @@ function plan(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transpose
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
   const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(aBatch, bBatch);
-  const batch = sizeOf(outBatch);
+  const batch = tf.util.sizeFromShape(outBatch);
   return {
     m,
     n,
@@ -128,7 +114,7 @@ function plan(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transpose
 /** Runs the product into `out` (beta 0, or 1 to accumulate onto what `out` holds). */
 function gemm(
   blas: BlasLibrary,
-  backend: WasmBackendLike,
+  backend: WasmHeapBackend,
   a: tf.TensorInfo,
   b: tf.TensorInfo,
   out: tf.TensorInfo,
@@ -214,7 +200,7 @@ function original(name: string): tf.KernelFunc {
 
 function runKernel(
   name: string,
-  backend: WasmBackendLike,
+  backend: WasmHeapBackend,
   inputs: tf.NamedTensorInfoMap,
   attrs: tf.NamedAttrMap = {},
 ): tf.TensorInfo {
@@ -230,7 +216,7 @@ const batchMatMul: tf.KernelFunc = (args) => {
   const p = plan(a, b, transposeA, transposeB);
   const blas = useBlas(p, a, b);
   if (blas === null) return original('BatchMatMul')(args);
-  const backend = args.backend as unknown as WasmBackendLike;
+  const backend = args.backend as unknown as WasmHeapBackend;
   const out = backend.makeOutput(p.outShape, 'float32');
   gemm(blas, backend, a, b, out, p, transposeA, transposeB, 0);
   return out;
@@ -247,7 +233,7 @@ const ACTIVATION_KERNELS: Record<string, string> = {
 
 /** Adds a bias that is not a plain row (Add kernel, broadcasting), then applies the activation. */
 function epilogue(
-  backend: WasmBackendLike,
+  backend: WasmHeapBackend,
   out: tf.TensorInfo,
   bias: tf.TensorInfo | undefined,
   act: string,
@@ -280,7 +266,7 @@ const fusedMatMul: tf.KernelFunc = (args) => {
   const act = activation ?? 'linear';
   if (act !== 'linear' && ACTIVATION_KERNELS[act] === undefined) return original('_FusedMatMul')(args);
   const p = plan(a, b, transposeA, transposeB);
-  const backend = args.backend as unknown as WasmBackendLike;
+  const backend = args.backend as unknown as WasmHeapBackend;
   const blas = useBlas(p, a, b);
   if (blas === null) {
     if (bias == null || (p.batch === 1 && !transposeA && !transposeB)) return original('_FusedMatMul')(args);
@@ -334,14 +320,14 @@ const transposeKernel: tf.KernelFunc = (args) => {
   const x = args.inputs['x'] as tf.TensorInfo;
   const { perm } = args.attrs as unknown as tf.TransposeAttrs;
   const somatcopy = state.blas?.somatcopy ?? null;
-  if (somatcopy === null || x.dtype !== 'float32' || sizeOf(x.shape) < TRANSPOSE_MIN_ELEMENTS) {
+  if (somatcopy === null || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) < TRANSPOSE_MIN_ELEMENTS) {
     return original('Transpose')(args);
   }
   const c = collapsePerm(x.shape, perm);
   const batched = c.perm.length === 3 && c.perm[0] === 0 && c.perm[1] === 2 && c.perm[2] === 1;
   if (!(c.perm.length === 2 && c.perm[0] === 1) && !batched) return original('Transpose')(args);
   const [batch, rows, cols] = batched ? (c.shape as [number, number, number]) : [1, c.shape[0]!, c.shape[1]!];
-  const backend = args.backend as unknown as WasmBackendLike;
+  const backend = args.backend as unknown as WasmHeapBackend;
   const out = backend.makeOutput(
     perm.map((d) => x.shape[d]!),
     'float32',
@@ -388,11 +374,9 @@ export const FAST_MATMUL_FLAG = 'VLA_FAST_MATMUL_BACKEND';
  */
 export function installBlasGemm(blas: BlasLibrary | null, minMacs = DEFAULT_BLAS_MIN_MACS): void {
   for (const name of KERNELS) {
-    const current = tf.getKernel(name, 'wasm');
-    if (current === undefined || current.kernelFunc === REPLACEMENTS[name]) continue;
-    originals.set(name, current);
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...current, kernelFunc: REPLACEMENTS[name] });
+    if (tf.getKernel(name, 'wasm') === undefined) continue;
+    const replaced = replaceWasmKernel(name, REPLACEMENTS[name]);
+    if (replaced !== undefined) originals.set(name, replaced);
   }
   state.blas = blas;
   state.minMacs = minMacs;
