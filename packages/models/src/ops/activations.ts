@@ -5,6 +5,23 @@ import * as tf from '@tensorflow/tfjs-core';
 const K_BETA = Math.SQRT2 * (2 / Math.sqrt(Math.PI)) * 0.5;
 const K_KAPPA = 0.044715;
 
+/** gelu_pytorch_tanh's forward in torch's order: t = tanh(kBeta (x + kKappa x^3)), y = 0.5 x (1 + t). */
+function geluTanhForward(x: tf.Tensor): { t: tf.Tensor; y: tf.Tensor } {
+  const x3 = tf.mul(tf.mul(x, x), x);
+  const inner = tf.mul(tf.add(x, tf.mul(x3, K_KAPPA)), K_BETA);
+  const t = tf.tanh(inner);
+  return { t, y: tf.mul(tf.mul(x, 0.5), tf.add(t, 1)) };
+}
+
+/** d gelu_tanh / dx from x and t (geluTanhForward's): 0.5 (1 + t) + 0.5 x (1 - t^2) kBeta (1 + 3 kKappa x^2). */
+function geluTanhSlope(x: tf.Tensor, t: tf.Tensor): tf.Tensor {
+  const a = tf.mul(tf.add(t, 1), 0.5);
+  const sech2 = tf.sub(1, tf.square(t));
+  const dInner = tf.mul(tf.add(tf.mul(tf.square(x), 3 * K_KAPPA), 1), K_BETA);
+  const b = tf.mul(tf.mul(tf.mul(x, 0.5), sech2), dInner);
+  return tf.add(a, b);
+}
+
 /**
  * transformers' `gelu_pytorch_tanh` (torch.nn.functional.gelu(x, approximate='tanh')):
  * 0.5 x (1 + tanh(kBeta (x + kKappa x^3))), evaluated in torch's order.
@@ -13,21 +30,13 @@ export function geluTanh(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const xi = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
-    const x3 = tf.mul(tf.mul(xi, xi), xi);
-    const inner = tf.mul(tf.add(xi, tf.mul(x3, K_KAPPA)), K_BETA);
-    const t = tf.tanh(inner);
-    const y = tf.mul(tf.mul(xi, 0.5), tf.add(t, 1));
+    const { t, y } = geluTanhForward(xi);
     save([xi, t]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ts] = saved as [tf.Tensor, tf.Tensor];
-        // d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) kBeta (1 + 3 kKappa x^2)
-        const a = tf.mul(tf.add(ts, 1), 0.5);
-        const sech2 = tf.sub(1, tf.square(ts));
-        const du = tf.mul(tf.add(tf.mul(tf.square(xs), 3 * K_KAPPA), 1), K_BETA);
-        const b = tf.mul(tf.mul(tf.mul(xs, 0.5), sech2), du);
-        return [tf.mul(dy, tf.add(a, b))];
+        return [tf.mul(dy, geluTanhSlope(xs, ts))];
       },
     };
   });
@@ -76,10 +85,7 @@ export function geluTanhGate(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [g, u] = args as [tf.Tensor, tf.Tensor];
     const save = args[2] as tf.GradSaveFunc;
-    const x3 = tf.mul(tf.mul(g, g), g);
-    const inner = tf.mul(tf.add(g, tf.mul(x3, K_KAPPA)), K_BETA);
-    const t = tf.tanh(inner);
-    const gel = tf.mul(tf.mul(g, 0.5), tf.add(t, 1));
+    const { t, y: gel } = geluTanhForward(g);
     save([g, t, u, gel]);
     return {
       value: tf.mul(gel, u),
@@ -87,12 +93,7 @@ export function geluTanhGate(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
         const [gs, ts, us, gels] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const dGel = tf.mul(dy, us);
         const du = tf.mul(dy, gels);
-        // geluTanh's gradient of dGel
-        const a = tf.mul(tf.add(ts, 1), 0.5);
-        const sech2 = tf.sub(1, tf.square(ts));
-        const dInner = tf.mul(tf.add(tf.mul(tf.square(gs), 3 * K_KAPPA), 1), K_BETA);
-        const b = tf.mul(tf.mul(tf.mul(gs, 0.5), sech2), dInner);
-        return [tf.mul(dGel, tf.add(a, b)), du];
+        return [tf.mul(dGel, geluTanhSlope(gs, ts)), du]; // geluTanh's gradient of dGel
       },
     };
   });

@@ -61,18 +61,24 @@ export function rotateHalf(x: tf.Tensor): tf.Tensor {
   });
 }
 
+/** rotateHalfMatrix's results, one per head_dim (never written to: tfjs treats tensor values as immutable). */
+const rotateHalfMatrices = new Map<number, Float32Array>();
+
 /**
  * rotate_half as a product with the signed permutation R [D, D] (x R = cat(-x2, x1)): every output is
  * one input times +-1 plus exact zeros, so the values are exactly rotate_half's; one GEMM instead of a
  * split, a negation and a concatenation (or a Reverse, which tfjs-wasm runs element by element).
  */
 function rotateHalfMatrix(headDim: number): Float32Array {
+  const known = rotateHalfMatrices.get(headDim);
+  if (known !== undefined) return known;
   const half = headDim / 2;
   const r = new Float32Array(headDim * headDim);
   for (let i = 0; i < half; i++) {
     r[(half + i) * headDim + i] = -1; // out[i] = -x[half + i]
     r[i * headDim + half + i] = 1; // out[half + i] = x[i]
   }
+  rotateHalfMatrices.set(headDim, r);
   return r;
 }
 
