@@ -13,18 +13,25 @@ import re
 import torch
 
 
-def blas_info():
+def _mapped(pattern):
+    """Paths of the libraries this process mapped whose file name matches `pattern`, after one matmul
+    (torch loads libblas.so.3 lazily)."""
     a = torch.ones(64, 64)
     (a @ a).sum().item()
-    mapped = set()
+    mapped = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and re.search(pattern, os.path.basename(parts[-1])) and parts[-1] not in mapped:
+                mapped.append(parts[-1])
+    return mapped
+
+
+def blas_info():
     try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                path = line.split()[-1] if len(line.split()) >= 6 else ""
-                if re.search(r"blas|lapack|mkl", os.path.basename(path)):
-                    mapped.add(os.path.realpath(path))
-    except OSError:
-        pass
+        mapped = {os.path.realpath(p) for p in _mapped(r"blas|lapack|mkl")}
+    except OSError:  # no /proc: the header then names the alternative's target only
+        mapped = set()
     build = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
     alt = "/etc/alternatives/libblas.so.3-x86_64-linux-gnu"
     alternative = os.path.realpath(alt) if os.path.exists(alt) else None
@@ -39,16 +46,11 @@ def blas_info():
 
 
 def _mapped_openblas():
-    """The OpenBLAS this process mapped (torch loads libblas.so.3 lazily: call after one matmul)."""
-    a = torch.ones(8, 8)
-    (a @ a).sum().item()
-    with open("/proc/self/maps") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 6 and re.search(r"blas", os.path.basename(parts[-1])):
-                lib = ctypes.CDLL(parts[-1])
-                if hasattr(lib, "openblas_set_num_threads"):
-                    return lib
+    """The OpenBLAS this process mapped, or None."""
+    for path in _mapped(r"blas"):
+        lib = ctypes.CDLL(path)
+        if hasattr(lib, "openblas_set_num_threads"):
+            return lib
     return None
 
 
